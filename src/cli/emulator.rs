@@ -1,0 +1,66 @@
+//! `affsync emulator`: serve an emulated Affinity tenant until interrupted.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::emulator::{demo_seed, load_seed, Emulator, EmulatorConfig};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// A tenant seed file (JSON); the demo tenant when absent.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Answer 401 to every other key.
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Requests per API key per minute.
+    #[arg(long, default_value_t = 900)]
+    pub rate_limit_per_minute: u64,
+    /// Requests per account per month (no monthly quota when absent).
+    #[arg(long)]
+    pub monthly_quota: Option<u64>,
+    /// Milliseconds added before every answer.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests (0 to 1) answered by a 500, a 503 or a dropped connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Seed of the fault sequence, for reproducible faults.
+    #[arg(long, default_value_t = 0)]
+    pub fault_seed: u64,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            anyhow::bail!(
+                "`--fault-rate` must be between 0 and 1, got {}\nhint: 0.05 fails one request in twenty",
+                self.fault_rate
+            );
+        }
+        let seed = match &self.seed {
+            Some(p) => load_seed(p)?,
+            None => demo_seed(),
+        };
+        let config = EmulatorConfig {
+            port: self.port,
+            api_key: self.api_key,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            monthly_quota: self.monthly_quota,
+            latency: Duration::from_millis(self.latency_ms),
+            fault_rate: self.fault_rate,
+            fault_seed: self.fault_seed,
+            ..Default::default()
+        };
+        let emu = Emulator::start(config, seed).await?;
+        eprintln!("affsync emulator listening on {}", emu.base_url());
+        println!("{}", emu.base_url());
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => { emu.stop().await; }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,312 @@
+//! What happens to every request before and after its route: the request count, latency,
+//! auth, rate limits and their headers, and injected faults.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use chrono::{Datelike, TimeZone, Utc};
+use rand::Rng;
+
+use super::{version_of, ApiError, AppState, EmulatorConfig, Version};
+
+/// The per-key windows and the account's monthly counter.
+#[derive(Debug)]
+pub struct Limits {
+    per_key: HashMap<String, Window>,
+    month_used: u64,
+    per_minute: u64,
+    window: Duration,
+    monthly: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Instant,
+    used: u64,
+}
+
+/// One limit's reading, as the headers and `/rate-limit` report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset_secs: u64,
+    pub used: u64,
+}
+
+/// Both readings after a request was counted (or refused).
+#[derive(Debug, Clone, Copy)]
+pub struct Readings {
+    pub user: Reading,
+    /// `None` when the account has no monthly quota.
+    pub org: Option<Reading>,
+}
+
+impl Limits {
+    pub fn new(c: &EmulatorConfig) -> Self {
+        Limits {
+            per_key: HashMap::new(),
+            month_used: 0,
+            per_minute: c.rate_limit_per_minute,
+            window: c.rate_window,
+            monthly: c.monthly_quota,
+        }
+    }
+
+    fn window(&mut self, key: &str, now: Instant) -> &mut Window {
+        let len = self.window;
+        let w = self.per_key.entry(key.to_string()).or_insert(Window {
+            start: now,
+            used: 0,
+        });
+        if now.duration_since(w.start) >= len {
+            *w = Window {
+                start: now,
+                used: 0,
+            };
+        }
+        w
+    }
+
+    /// Counts one request of `key`; `monthly` is false for the routes Affinity does not count
+    /// against the monthly quota (`/rate-limit`, `/auth/whoami`). Gives the readings, and
+    /// whether the request is over a limit (then it was not counted).
+    pub fn count(&mut self, key: &str, monthly: bool) -> (Readings, bool) {
+        let now = Instant::now();
+        let per_minute = self.per_minute;
+        let w = *self.window(key, now);
+        let org_spent = monthly && self.monthly.is_some_and(|q| self.month_used >= q);
+        let over = w.used >= per_minute || org_spent;
+        if !over {
+            self.window(key, now).used += 1;
+            if monthly {
+                self.month_used += 1;
+            }
+        }
+        (self.read(key), over)
+    }
+
+    /// The readings without counting anything.
+    pub fn read(&mut self, key: &str) -> Readings {
+        let now = Instant::now();
+        let len = self.window;
+        let per_minute = self.per_minute;
+        let w = *self.window(key, now);
+        let left = len.saturating_sub(now.duration_since(w.start));
+        let user = Reading {
+            limit: per_minute,
+            remaining: per_minute.saturating_sub(w.used),
+            // Whole seconds, rounded up: a client that waits this long finds a new window.
+            reset_secs: left.as_millis().div_ceil(1000) as u64,
+            used: w.used,
+        };
+        let org = self.monthly.map(|q| Reading {
+            limit: q,
+            remaining: q.saturating_sub(self.month_used),
+            reset_secs: secs_to_month_end(),
+            used: self.month_used,
+        });
+        Readings { user, org }
+    }
+
+    pub fn month_used(&self) -> u64 {
+        self.month_used
+    }
+}
+
+/// Seconds until the monthly quota resets, at the end of the month (UTC).
+fn secs_to_month_end() -> u64 {
+    let now = Utc::now();
+    let (y, m) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
+    let next = Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).unwrap();
+    (next - now).num_seconds().max(0) as u64
+}
+
+/// The lowercase `x-ratelimit-*` headers (lowercase since 2026-01-14); the org ones only when a
+/// monthly quota applies (affinity-api.md §4).
+pub fn put_headers(h: &mut HeaderMap, r: &Readings) {
+    let mut set = |name: &'static str, v: u64| {
+        h.insert(name, HeaderValue::from(v));
+    };
+    set("x-ratelimit-limit-user", r.user.limit);
+    set("x-ratelimit-limit-user-remaining", r.user.remaining);
+    set("x-ratelimit-limit-user-reset", r.user.reset_secs);
+    if let Some(o) = r.org {
+        set("x-ratelimit-limit-org", o.limit);
+        set("x-ratelimit-limit-org-remaining", o.remaining);
+        set("x-ratelimit-limit-org-reset", o.reset_secs);
+    }
+}
+
+/// The API key a request presents: v1 takes Basic (empty user, key as password) or Bearer;
+/// v2 takes Bearer only.
+pub fn presented_key(headers: &HeaderMap, version: Version) -> Option<String> {
+    let auth = headers.get("authorization")?.to_str().ok()?.trim();
+    if let Some(token) = auth.strip_prefix("Bearer ") {
+        let token = token.trim();
+        return (!token.is_empty()).then(|| token.to_string());
+    }
+    if version == Version::V1 {
+        if let Some(b64) = auth.strip_prefix("Basic ") {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()?;
+            let text = String::from_utf8(raw).ok()?;
+            let (_user, key) = text.split_once(':')?;
+            return (!key.is_empty()).then(|| key.to_string());
+        }
+    }
+    None
+}
+
+/// The middleware in front of every API route.
+pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let version = version_of(&path);
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
+    *s.stats
+        .lock()
+        .unwrap()
+        .entry(format!("{} {}", req.method(), route))
+        .or_insert(0) += 1;
+
+    if !s.config.latency.is_zero() {
+        tokio::time::sleep(s.config.latency).await;
+    }
+
+    let key = match presented_key(req.headers(), version) {
+        Some(k) if s.config.api_key.as_deref().is_none_or(|want| want == k) => k,
+        _ => {
+            return ApiError::new(
+                version,
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized: the API key is missing or not valid for this tenant",
+            )
+            .into_response();
+        }
+    };
+
+    let monthly = !matches!(
+        route.as_str(),
+        "/rate-limit" | "/auth/whoami" | "/v2/rate-limit" | "/v2/auth/whoami"
+    );
+    let (readings, over) = s.limits.lock().unwrap().count(&key, monthly);
+    if over {
+        let per_minute = readings.user.remaining == 0;
+        let msg = if per_minute {
+            "Rate limit exceeded: too many requests for this API key in the current minute"
+        } else {
+            "Rate limit exceeded: the account's monthly request quota is spent"
+        };
+        let mut resp = ApiError::new(version, StatusCode::TOO_MANY_REQUESTS, msg).into_response();
+        put_headers(resp.headers_mut(), &readings);
+        return resp;
+    }
+
+    if s.config.fault_rate > 0.0 {
+        let (hit, pick) = {
+            let mut rng = s.faults.lock().unwrap();
+            (
+                rng.random::<f64>() < s.config.fault_rate,
+                rng.random_range(0..3u8),
+            )
+        };
+        if hit {
+            let mut resp = match pick {
+                0 => ApiError::new(
+                    version,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal server error",
+                )
+                .into_response(),
+                1 => ApiError::new(
+                    version,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service unavailable",
+                )
+                .into_response(),
+                // A dropped connection: the status line goes out, then the body breaks, and
+                // hyper closes the connection mid-response.
+                _ => {
+                    let broken = futures::stream::once(async {
+                        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "emulated dropped connection",
+                        ))
+                    });
+                    Response::new(Body::from_stream(broken))
+                }
+            };
+            put_headers(resp.headers_mut(), &readings);
+            return resp;
+        }
+    }
+
+    let mut resp = next.run(req).await;
+    put_headers(resp.headers_mut(), &readings);
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(per_minute: u64, monthly: Option<u64>) -> EmulatorConfig {
+        EmulatorConfig {
+            rate_limit_per_minute: per_minute,
+            monthly_quota: monthly,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn per_key_window_refuses_past_the_limit_and_keys_are_separate() {
+        let mut l = Limits::new(&cfg(2, None));
+        assert!(!l.count("a", true).1);
+        assert!(!l.count("a", true).1);
+        let (r, over) = l.count("a", true);
+        assert!(over);
+        assert_eq!(r.user.remaining, 0);
+        assert!(r.org.is_none());
+        assert!(!l.count("b", true).1, "another key has its own window");
+    }
+
+    #[test]
+    fn monthly_quota_is_per_account_and_skips_uncounted_routes() {
+        let mut l = Limits::new(&cfg(100, Some(2)));
+        assert!(!l.count("a", true).1);
+        assert!(!l.count("b", true).1);
+        assert!(
+            l.count("c", true).1,
+            "the account's quota is shared by keys"
+        );
+        assert!(!l.count("c", false).1, "/rate-limit is not counted monthly");
+        assert_eq!(l.month_used(), 2);
+    }
+
+    #[test]
+    fn keys_from_basic_and_bearer() {
+        let mut h = HeaderMap::new();
+        let basic = base64::engine::general_purpose::STANDARD.encode(":secret");
+        h.insert("authorization", format!("Basic {basic}").parse().unwrap());
+        assert_eq!(presented_key(&h, Version::V1).as_deref(), Some("secret"));
+        assert_eq!(presented_key(&h, Version::V2), None, "v2 takes Bearer only");
+        h.insert("authorization", "Bearer tok".parse().unwrap());
+        assert_eq!(presented_key(&h, Version::V2).as_deref(), Some("tok"));
+        assert_eq!(presented_key(&h, Version::V1).as_deref(), Some("tok"));
+    }
+}

@@ -1,0 +1,324 @@
+//! An emulator of Affinity's API (v1 and v2) for tests, demos and dry rehearsals.
+//!
+//! It is an axum server on 127.0.0.1 over an in-memory tenant ([`state::State`]), and it
+//! reproduces the behaviours of `../shared/affinity-api.md` §8 that a client must survive:
+//! paging quirks, substring `term` search with global organizations, immutable global
+//! organizations, merged entities, unique emails, duplicate list entries, replace semantics,
+//! dates at midnight US Pacific, `null` empty multi-values, ranked dropdowns by option id,
+//! rate limits with their headers and 429s, and (on request) faults.
+//!
+//! Where Affinity's behaviour is undocumented, the choice made here is written beside the code
+//! and marked `[I]`, as in the fact sheet.
+
+pub mod middleware;
+pub mod state;
+pub mod v1;
+pub mod v2;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::json;
+use tokio::sync::oneshot;
+
+pub use state::{Invalid, Seed, State};
+
+/// How the emulator behaves; the CLI's `affsync emulator` flags map onto it one to one.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// When set, every other key is answered 401.
+    pub api_key: Option<String>,
+    /// Requests per key per window (Affinity: 900 per minute).
+    pub rate_limit_per_minute: u64,
+    /// The length of the per-key window: a minute, shorter in tests.
+    pub rate_window: Duration,
+    /// Requests per account per month; `None` is no monthly quota (the `"unlimited"` case).
+    pub monthly_quota: Option<u64>,
+    /// Added before every answer.
+    pub latency: Duration,
+    /// The share of requests, 0 to 1, answered by a fault (500, 503 or a dropped connection).
+    pub fault_rate: f64,
+    pub fault_seed: u64,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            port: 0,
+            api_key: None,
+            rate_limit_per_minute: 900,
+            rate_window: Duration::from_secs(60),
+            monthly_quota: None,
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            fault_seed: 0,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct Shared {
+    pub config: EmulatorConfig,
+    tenant: Mutex<State>,
+    pub(crate) limits: Mutex<middleware::Limits>,
+    pub(crate) stats: Mutex<BTreeMap<String, u64>>,
+    pub(crate) faults: Mutex<StdRng>,
+    /// The address the server listens on, for v2's absolute `nextUrl`s.
+    pub base_url: String,
+}
+
+impl Shared {
+    /// The tenant, locked. Handlers never hold it across an `.await`.
+    pub fn tenant(&self) -> MutexGuard<'_, State> {
+        self.tenant.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub type AppState = Arc<Shared>;
+
+/// Which version's conventions an answer follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+/// An error answer in Affinity's shape.
+///
+/// v2: `{"errors":[{"code","message","param"?}]}` (SPEC). v1's error body is undocumented
+/// [I]: the emulator answers `{"errors":["<message>"]}`, a list of strings, the form the
+/// merged-entity message (`organization_id: … has been merged into …`) is reported in.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub version: Version,
+    pub status: StatusCode,
+    /// The v2 error code (`not-found`, `validation`, …).
+    pub code: &'static str,
+    pub message: String,
+    pub param: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(version: Version, status: StatusCode, message: impl Into<String>) -> Self {
+        let code = match status.as_u16() {
+            400 => "validation",
+            401 => "authentication",
+            403 => "authorization",
+            404 => "not-found",
+            405 => "method-not-allowed",
+            409 => "conflict",
+            422 => "unprocessable-entity",
+            429 => "rate-limit",
+            _ => "server",
+        };
+        ApiError {
+            version,
+            status,
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+    pub fn not_found(version: Version, what: impl std::fmt::Display) -> Self {
+        ApiError::new(version, StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+    /// A refused write: 422 in v1, 400 `validation` in v2.
+    pub fn invalid(version: Version, inv: Invalid) -> Self {
+        match version {
+            Version::V1 => ApiError::new(
+                version,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{}: {}", inv.param, inv.message),
+            ),
+            Version::V2 => {
+                ApiError::new(version, StatusCode::BAD_REQUEST, inv.message).with_param(inv.param)
+            }
+        }
+    }
+    /// A read of a merged entity (affinity-api.md §8.4): 422 naming the surviving id.
+    pub fn merged(version: Version, param: &str, old: i64, new: i64) -> Self {
+        let message = format!("{old} no longer exists as it has been merged into {new}");
+        match version {
+            Version::V1 => ApiError::new(
+                version,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{param}: {message}"),
+            ),
+            Version::V2 => ApiError::new(version, StatusCode::UNPROCESSABLE_ENTITY, message),
+        }
+    }
+    pub fn body(&self) -> serde_json::Value {
+        match self.version {
+            Version::V1 => json!({ "errors": [self.message] }),
+            Version::V2 => {
+                let mut e = json!({ "code": self.code, "message": self.message });
+                if let Some(p) = &self.param {
+                    e["param"] = json!(p);
+                }
+                json!({ "errors": [e] })
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
+    }
+}
+
+/// The version a path belongs to.
+pub fn version_of(path: &str) -> Version {
+    if path == "/v2" || path.starts_with("/v2/") {
+        Version::V2
+    } else {
+        Version::V1
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    pub shared: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1 on `config.port` (0 for a free one) and serves `seed` in the background.
+    pub async fn start(config: EmulatorConfig, seed: Seed) -> anyhow::Result<Emulator> {
+        let state = State::from_seed(seed).map_err(|e| anyhow::anyhow!("invalid seed: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            limits: Mutex::new(middleware::Limits::new(&config)),
+            stats: Mutex::new(BTreeMap::new()),
+            faults: Mutex::new(StdRng::seed_from_u64(config.fault_seed)),
+            tenant: Mutex::new(state),
+            base_url: format!("http://{addr}"),
+            config,
+        });
+        let app = router(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "emulator server stopped");
+            }
+        });
+        Ok(Emulator {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// Requests served so far, per `METHOD /route`.
+    pub fn stats(&self) -> BTreeMap<String, u64> {
+        self.shared.stats.lock().unwrap().clone()
+    }
+
+    /// Runs until the server stops (for `affsync emulator`).
+    pub async fn wait(mut self) {
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The whole app: v1, v2, the emulator's own stats route, and the middleware.
+pub fn router(shared: AppState) -> Router {
+    let api = Router::new()
+        .merge(v1::router())
+        .merge(v2::router())
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            middleware::affinity_layer,
+        ))
+        .with_state(shared.clone());
+    Router::new()
+        .route("/_emulator/stats", axum::routing::get(stats))
+        .with_state(shared)
+        .merge(api)
+}
+
+async fn fallback(uri: axum::http::Uri) -> ApiError {
+    let v = version_of(uri.path());
+    ApiError::new(
+        v,
+        StatusCode::NOT_FOUND,
+        format!("no route for {}", uri.path()),
+    )
+}
+
+async fn stats(
+    axum::extract::State(s): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    let routes = s.stats.lock().unwrap().clone();
+    let total: u64 = routes.values().sum();
+    axum::Json(json!({ "total": total, "routes": routes }))
+}
+
+/// The demo tenant shipped with the binary (`fixtures/demo-tenant.json`).
+pub fn demo_seed() -> Seed {
+    serde_json::from_str(include_str!("../../fixtures/demo-tenant.json"))
+        .expect("fixtures/demo-tenant.json is a valid seed")
+}
+
+/// Reads a seed file, with the file's name in any error.
+pub fn load_seed(path: &std::path::Path) -> anyhow::Result<Seed> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read seed `{}`: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "invalid seed `{}` at line {}, column {}: {e}\nhint: see the seed format in src/emulator/state.rs",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}

@@ -1,0 +1,8 @@
+//! affsync keeps an Affinity CRM tenant and a team's enrichment data in step, both ways.
+//!
+//! The crate is a library plus the `affsync` binary; a module per stage of a run
+//! (see `DESIGN.md` in the shared folder for the flow).
+
+pub mod affinity;
+pub mod cli;
+pub mod emulator;
