@@ -121,7 +121,7 @@ impl Limits {
 }
 
 /// Seconds until the monthly quota resets, at the end of the month (UTC).
-fn secs_to_month_end() -> u64 {
+pub fn secs_to_month_end() -> u64 {
     let now = Utc::now();
     let (y, m) = if now.month() == 12 {
         (now.year() + 1, 1)
@@ -256,9 +256,36 @@ pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next)
         }
     }
 
+    let method = req.method().to_string();
+    let uri = req.uri().to_string();
     let mut resp = next.run(req).await;
     put_headers(resp.headers_mut(), &readings);
+    if s.config.record {
+        resp = record(&s, method, route, uri, resp).await;
+    }
     resp
+}
+
+/// Keeps a copy of the answer, then gives it back whole.
+async fn record(
+    s: &AppState,
+    method: String,
+    route: String,
+    uri: String,
+    resp: Response,
+) -> Response {
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    s.recorded.lock().unwrap().push(super::Recorded {
+        method,
+        route,
+        uri,
+        status: parts.status.as_u16(),
+        body: serde_json::from_slice(&bytes).ok(),
+    });
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 #[cfg(test)]

@@ -48,6 +48,21 @@ pub struct EmulatorConfig {
     /// The share of requests, 0 to 1, answered by a fault (500, 503 or a dropped connection).
     pub fault_rate: f64,
     pub fault_seed: u64,
+    /// Keep every answer (for tests that check v2 answers against the OpenAPI spec).
+    pub record: bool,
+}
+
+/// One answer the emulator gave, kept when [`EmulatorConfig::record`] is set.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// The route's template, e.g. `/v2/lists/{listId}/list-entries`.
+    pub route: String,
+    /// The request's path and query.
+    pub uri: String,
+    pub status: u16,
+    /// The JSON body, if the answer had one.
+    pub body: Option<serde_json::Value>,
 }
 
 impl Default for EmulatorConfig {
@@ -61,6 +76,7 @@ impl Default for EmulatorConfig {
             latency: Duration::ZERO,
             fault_rate: 0.0,
             fault_seed: 0,
+            record: false,
         }
     }
 }
@@ -72,6 +88,7 @@ pub struct Shared {
     pub(crate) limits: Mutex<middleware::Limits>,
     pub(crate) stats: Mutex<BTreeMap<String, u64>>,
     pub(crate) faults: Mutex<StdRng>,
+    pub(crate) recorded: Mutex<Vec<Recorded>>,
     /// The address the server listens on, for v2's absolute `nextUrl`s.
     pub base_url: String,
 }
@@ -211,6 +228,7 @@ impl Emulator {
             limits: Mutex::new(middleware::Limits::new(&config)),
             stats: Mutex::new(BTreeMap::new()),
             faults: Mutex::new(StdRng::seed_from_u64(config.fault_seed)),
+            recorded: Mutex::new(Vec::new()),
             tenant: Mutex::new(state),
             base_url: format!("http://{addr}"),
             config,
@@ -241,6 +259,11 @@ impl Emulator {
     /// Requests served so far, per `METHOD /route`.
     pub fn stats(&self) -> BTreeMap<String, u64> {
         self.shared.stats.lock().unwrap().clone()
+    }
+
+    /// The answers kept so far (empty unless [`EmulatorConfig::record`] is set).
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.shared.recorded.lock().unwrap().clone()
     }
 
     /// Runs until the server stops (for `affsync emulator`).

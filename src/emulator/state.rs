@@ -703,12 +703,14 @@ impl State {
         match (field.list_id, list_entry_id) {
             (Some(list_id), Some(le)) => match self.list_entries.get(&le) {
                 Some(e) if e.list_id == list_id && e.entity_id == entity_id => {}
-                _ => return Err(Invalid::new(
-                    "list_entry_id",
-                    format!(
+                _ => {
+                    return Err(Invalid::new(
+                        "list_entry_id",
+                        format!(
                         "list entry {le} is not an entry of entity {entity_id} on list {list_id}"
                     ),
-                )),
+                    ))
+                }
             },
             (Some(_), None) => {
                 return Err(Invalid::new(

@@ -1,4 +1,5 @@
-mod smoke {
-    #[test]
-    fn builds() {}
-}
+//! Integration tests, one binary: the real client and CLI against the emulator.
+
+mod common;
+mod emulator_basics;
+mod openapi;

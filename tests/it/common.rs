@@ -1,0 +1,95 @@
+//! What every integration test shares: an emulator on 127.0.0.1:0 over the test tenant
+//! (`fixtures/test-tenant.json`), raw HTTP helpers, and the check that every v2 answer the
+//! emulator gave during the test matches Affinity's OpenAPI spec.
+
+use affsync::emulator::{Emulator, EmulatorConfig, Seed};
+use serde_json::Value;
+
+pub const KEY: &str = "test-key";
+
+pub fn test_seed() -> Seed {
+    serde_json::from_str(include_str!("../../fixtures/test-tenant.json")).unwrap()
+}
+
+/// A running emulator; when dropped at the end of a passing test, it checks every v2 answer
+/// it gave against the spec and fails the test on any mismatch.
+pub struct TestEmu {
+    pub emu: Emulator,
+    pub http: reqwest::Client,
+}
+
+impl TestEmu {
+    /// The test tenant, the key `KEY` required, answers recorded.
+    pub async fn start() -> TestEmu {
+        TestEmu::with(EmulatorConfig::default(), test_seed()).await
+    }
+
+    pub async fn with(mut config: EmulatorConfig, seed: Seed) -> TestEmu {
+        config.record = true;
+        if config.api_key.is_none() {
+            config.api_key = Some(KEY.to_string());
+        }
+        let emu = Emulator::start(config, seed)
+            .await
+            .expect("emulator starts");
+        TestEmu {
+            emu,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.emu.base_url(), path)
+    }
+
+    /// A request with the right auth for the path's version (Bearer for v2, Basic for v1).
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let rb = self.http.request(method, self.url(path));
+        if path.starts_with("/v2/") {
+            rb.bearer_auth(KEY)
+        } else {
+            rb.basic_auth("", Some(KEY))
+        }
+    }
+
+    /// GET, expecting `status`; gives the JSON body (`Null` when there is none).
+    pub async fn get(&self, path: &str, status: u16) -> Value {
+        send(self.req(reqwest::Method::GET, path), status).await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+        status: u16,
+    ) -> Value {
+        send(self.req(method, path).json(&body), status).await
+    }
+}
+
+pub async fn send(rb: reqwest::RequestBuilder, status: u16) -> Value {
+    let resp = rb.send().await.expect("request sent");
+    let got = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+}
+
+impl Drop for TestEmu {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let problems = crate::openapi::check_recorded(&self.emu.recorded());
+        assert!(
+            problems.is_empty(),
+            "v2 answers that do not match the OpenAPI spec:\n{}",
+            problems.join("\n")
+        );
+    }
+}
