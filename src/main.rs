@@ -1,13 +1,22 @@
+//! The `affsync` binary: parse arguments, dispatch, map errors to exit codes; nothing else.
+
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = affsync::cli::Cli::parse();
-    match cli.run().await {
+    affsync::cli::init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli.run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::from(1)
+            std::process::ExitCode::from(affsync::cli::exit_code(&e))
         }
     }
 }

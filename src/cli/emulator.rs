@@ -36,13 +36,14 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         if !(0.0..=1.0).contains(&self.fault_rate) {
-            anyhow::bail!(
+            return Err(super::BadInput(format!(
                 "`--fault-rate` must be between 0 and 1, got {}\nhint: 0.05 fails one request in twenty",
                 self.fault_rate
-            );
+            ))
+            .into());
         }
         let seed = match &self.seed {
-            Some(p) => load_seed(p)?,
+            Some(p) => load_seed(p).map_err(|e| super::BadInput(format!("{e:#}")))?,
             None => demo_seed(),
         };
         let config = EmulatorConfig {
@@ -56,11 +57,33 @@ impl Args {
             ..Default::default()
         };
         let emu = Emulator::start(config, seed).await?;
-        eprintln!("affsync emulator listening on {}", emu.base_url());
+        tracing::info!(url = %emu.base_url(), "emulator listening");
         println!("{}", emu.base_url());
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => { emu.stop().await; }
-        }
+        shutdown_signal().await;
+        emu.stop().await;
         Ok(())
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -2,14 +2,23 @@
 
 pub mod emulator;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Keeps an Affinity CRM tenant and your enrichment data in step, both ways.
 #[derive(Debug, Parser)]
 #[command(name = "affsync", version, about, long_about = None)]
 pub struct Cli {
+    /// How logs (on stderr) are written: `text` for people, `json` for schedulers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -24,4 +33,32 @@ impl Cli {
             Command::Emulator(a) => a.run().await,
         }
     }
+}
+
+/// Bad input (arguments, files, settings): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// The documented exit codes: 2 for bad input, 1 for any other failure.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.is::<BadInput>()) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Logs go to stderr through `tracing`; `RUST_LOG` sets the level (default `info`).
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
