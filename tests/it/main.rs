@@ -1,5 +1,6 @@
 //! Integration tests, one binary: the real client and CLI against the emulator.
 
 mod common;
+mod demo_tenant;
 mod emulator_basics;
 mod openapi;
