@@ -147,7 +147,9 @@ async fn a_page_token_with_other_params_is_refused() {
     let first = t.get("/persons?term=a&page_size=1", 200).await;
     let tok = first["next_page_token"].as_str().unwrap().to_string();
     // Same params: fine.
-    let second = t.get(&format!("/persons?term=a&page_token={tok}"), 200).await;
+    let second = t
+        .get(&format!("/persons?term=a&page_token={tok}"), 200)
+        .await;
     assert_ne!(ids(&second["persons"]), ids(&first["persons"]));
     for path in [
         format!("/persons?term=b&page_token={tok}"),
@@ -177,7 +179,11 @@ async fn term_is_a_case_insensitive_substring_search() {
             "organizations",
             vec![203],
         ),
-        ("/organizations?term=ENGINEWORKS.co", "organizations", vec![205]),
+        (
+            "/organizations?term=ENGINEWORKS.co",
+            "organizations",
+            vec![205],
+        ),
         ("/opportunities?term=series", "opportunities", vec![401]),
     ];
     for (path, key, want) in cases {
@@ -194,7 +200,10 @@ async fn term_is_a_case_insensitive_substring_search() {
 #[tokio::test]
 async fn global_organizations_cannot_be_renamed_redomained_or_deleted() {
     let t = TestEmu::start().await;
-    for body in [json!({"name": "Acme Renamed"}), json!({"domain": "acme.io"})] {
+    for body in [
+        json!({"name": "Acme Renamed"}),
+        json!({"domain": "acme.io"}),
+    ] {
         t.send_json(Method::PUT, "/organizations/203", body, 422)
             .await;
     }
@@ -221,7 +230,10 @@ async fn global_organizations_cannot_be_renamed_redomained_or_deleted() {
         .await;
     assert_eq!(org["domain"], "engineworks.com");
     assert_eq!(org["domains"], json!(["engineworks.com"]));
-    assert_eq!(delete(&t, "/organizations/205", 200).await, json!({"success": true}));
+    assert_eq!(
+        delete(&t, "/organizations/205", 200).await,
+        json!({"success": true})
+    );
     t.get("/organizations/205", 404).await;
 }
 
@@ -231,18 +243,24 @@ async fn merged_entities_answer_422_naming_the_survivor() {
     let cases = [
         (Method::GET, "/organizations/299", "organization_id", "201"),
         (Method::PUT, "/organizations/299", "organization_id", "201"),
-        (Method::DELETE, "/organizations/299", "organization_id", "201"),
+        (
+            Method::DELETE,
+            "/organizations/299",
+            "organization_id",
+            "201",
+        ),
         (Method::GET, "/persons/199", "person_id", "101"),
         (Method::PUT, "/persons/199", "person_id", "101"),
         (Method::DELETE, "/persons/199", "person_id", "101"),
-        (Method::GET, "/field-values?person_id=199", "person_id", "101"),
+        (
+            Method::GET,
+            "/field-values?person_id=199",
+            "person_id",
+            "101",
+        ),
     ];
     for (method, path, param, new) in cases {
-        let body = send(
-            t.req(method.clone(), path).json(&json!({"name": "x"})),
-            422,
-        )
-        .await;
+        let body = send(t.req(method.clone(), path).json(&json!({"name": "x"})), 422).await;
         let msg = error(&body);
         assert!(msg.starts_with(param), "{method} {path}: {msg}");
         assert!(
@@ -284,10 +302,7 @@ async fn an_email_belongs_to_one_person_only() {
     assert!(eve["primary_email"].is_null());
     assert_eq!(eve["organization_ids"], json!([202]));
     let org = t.get("/organizations/202", 200).await;
-    assert!(org["person_ids"]
-        .as_array()
-        .unwrap()
-        .contains(&eve["id"]));
+    assert!(org["person_ids"].as_array().unwrap().contains(&eve["id"]));
     // A person keeps its own emails on update.
     t.send_json(
         Method::PUT,
@@ -401,8 +416,14 @@ async fn put_replaces_the_whole_set_of_emails_and_organizations() {
         200,
     )
     .await;
-    assert_eq!(t.get("/persons/101", 200).await["organization_ids"], json!([]));
-    assert_eq!(t.get("/persons/103", 200).await["organization_ids"], json!([202]));
+    assert_eq!(
+        t.get("/persons/101", 200).await["organization_ids"],
+        json!([])
+    );
+    assert_eq!(
+        t.get("/persons/103", 200).await["organization_ids"],
+        json!([202])
+    );
 }
 
 #[tokio::test]
@@ -549,7 +570,10 @@ async fn deleting_an_opportunity_list_entry_deletes_the_opportunity() {
         json!({"success": true})
     );
     t.get("/opportunities/401", 404).await;
-    assert_eq!(t.get("/opportunities", 200).await["opportunities"], json!([]));
+    assert_eq!(
+        t.get("/opportunities", 200).await["opportunities"],
+        json!([])
+    );
     // An organization list entry takes its list-specific values with it, not the org's own.
     delete(&t, "/lists/301/list-entries/601", 200).await;
     t.get("/organizations/201", 200).await;
@@ -684,7 +708,10 @@ async fn interactions_need_a_window_of_at_most_a_year() {
     assert_eq!(ids(&calls["calls"]), vec![901]);
     assert!(calls["next_page_token"].is_null());
     let by_org = t
-        .get(&format!("/interactions?type=1&{window}&organization_id=201"), 200)
+        .get(
+            &format!("/interactions?type=1&{window}&organization_id=201"),
+            200,
+        )
         .await;
     assert_eq!(ids(&by_org["calls"]), vec![901]);
     let emails = t
@@ -753,7 +780,10 @@ async fn lists_and_fields() {
         assert_eq!(ids(&t.get(path, 200).await), want, "{path}");
     }
     let named = t
-        .get("/fields?list_id=301&with_modified_names=true&exclude_dropdown_options=true", 200)
+        .get(
+            "/fields?list_id=301&with_modified_names=true&exclude_dropdown_options=true",
+            200,
+        )
         .await;
     assert_eq!(named[0]["name"], "[Deal Flow] Status");
     assert_eq!(named[0]["dropdown_options"], json!([]));
@@ -837,7 +867,10 @@ async fn opportunities_and_organizations_lifecycle() {
     );
     assert_eq!(org["global"], false);
     assert_eq!(org["domains"], json!(["newco.io"]));
-    assert_eq!(t.get("/persons/103", 200).await["organization_ids"], json!([org["id"]]));
+    assert_eq!(
+        t.get("/persons/103", 200).await["organization_ids"],
+        json!([org["id"]])
+    );
     let full = t.get("/organizations/201", 200).await;
     assert_eq!(full["opportunity_ids"], json!([401]));
     assert_eq!(ids(&full["list_entries"]), vec![601, 603]);
@@ -846,7 +879,10 @@ async fn opportunities_and_organizations_lifecycle() {
     delete(&t, "/persons/101", 200).await;
     let p = t.get("/field-values?person_id=101", 404).await;
     error(&p);
-    assert_eq!(t.get("/organizations/201", 200).await["person_ids"], json!([]));
+    assert_eq!(
+        t.get("/organizations/201", 200).await["person_ids"],
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -868,11 +904,18 @@ async fn answers_have_the_keys_of_recorded_v1_answers() {
     let want = fixture!("persons_get.json");
     let got = t.get("/persons/104", 200).await;
     assert_eq!(keys(&got), keys(&want));
-    assert_eq!(keys(&got["list_entries"][0]), keys(&want["list_entries"][0]));
+    assert_eq!(
+        keys(&got["list_entries"][0]),
+        keys(&want["list_entries"][0])
+    );
 
     let want = fixture!("persons_search_with_dates.json");
     let got = t.get("/persons?with_interaction_dates=true", 200).await;
-    assert_eq!(ids(&got["persons"]), vec![101], "persons without interactions drop out");
+    assert_eq!(
+        ids(&got["persons"]),
+        vec![101],
+        "persons without interactions drop out"
+    );
     let (g, w) = (&got["persons"][0], &want["persons"][0]);
     assert_eq!(keys(g), keys(w));
     assert_eq!(keys(&g["interaction_dates"]), keys(&w["interaction_dates"]));
@@ -886,7 +929,10 @@ async fn answers_have_the_keys_of_recorded_v1_answers() {
     let want = fixture!("organizations_search.json");
     let got = t.get("/organizations?term=a", 200).await;
     assert_eq!(keys(&got), keys(&want));
-    assert_eq!(keys(&got["organizations"][0]), keys(&want["organizations"][0]));
+    assert_eq!(
+        keys(&got["organizations"][0]),
+        keys(&want["organizations"][0])
+    );
 
     let want = fixture!("fields_all.json");
     let got = t.get("/fields", 200).await;

@@ -63,7 +63,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(t)) => Ok(P(t)),
-            Err(e) => Err(unprocessable(format!("invalid path parameter: {}", e.body_text()))),
+            Err(e) => Err(unprocessable(format!(
+                "invalid path parameter: {}",
+                e.body_text()
+            ))),
         }
     }
 }
@@ -176,12 +179,11 @@ impl Paging {
     /// whose params differ from the request's other params is refused with
     /// `Invalid page_token variable`; its status is undocumented: 422 [I].
     pub fn from(q: &Q, max: usize) -> Result<Paging, ApiError> {
-        let params: BTreeMap<String, String> = q
-            .0
-            .iter()
-            .filter(|(k, _)| k != "page_token" && k != "page_size")
-            .cloned()
-            .collect();
+        let params: BTreeMap<String, String> =
+            q.0.iter()
+                .filter(|(k, _)| k != "page_token" && k != "page_size")
+                .cloned()
+                .collect();
         let size = match q.int("page_size")? {
             None => None,
             Some(n) if n >= 1 => Some((n as usize).min(max)),
@@ -315,10 +317,7 @@ pub fn opportunity_json(o: &Opportunity) -> Json_ {
 
 /// The entity type of a list entry: that of its list.
 pub fn entry_type(st: &State, e: &ListEntry) -> i64 {
-    st.lists
-        .get(&e.list_id)
-        .map(|l| l.kind)
-        .unwrap_or_default()
+    st.lists.get(&e.list_id).map(|l| l.kind).unwrap_or_default()
 }
 
 /// A list entry without its entity (as nested in `GET /persons/{id}`).
@@ -365,7 +364,9 @@ pub fn value_json(field: Option<&Field>, v: &Value) -> Json_ {
         Value::Location(l) => json!(l),
         Value::Person(id) | Value::Organization(id) => json!(id),
         Value::Dropdown(id) => {
-            json!(field.and_then(|f| f.option_by_id(*id)).map(|o| o.text.clone()))
+            json!(field
+                .and_then(|f| f.option_by_id(*id))
+                .map(|o| o.text.clone()))
         }
         Value::RankedDropdown(id) => match field.and_then(|f| f.option_by_id(*id)) {
             Some(o) => json!({ "id": o.id, "text": o.text, "rank": o.rank, "color": o.color }),

@@ -58,7 +58,7 @@ fn dedup(ids: &[i64]) -> Vec<i64> {
 
 /// The interactions an entity took part in: for an organization, those naming it or one of
 /// its persons [I].
-fn interactions_of<'a>(st: &'a Tenant, kind: i64, id: i64) -> Vec<&'a Interaction> {
+fn interactions_of(st: &Tenant, kind: i64, id: i64) -> Vec<&Interaction> {
     st.interactions
         .values()
         .filter(|i| match kind {
@@ -69,8 +69,7 @@ fn interactions_of<'a>(st: &'a Tenant, kind: i64, id: i64) -> Vec<&'a Interactio
                     .get(&id)
                     .map(|o| o.person_ids.clone())
                     .unwrap_or_default();
-                i.organization_ids.contains(&id)
-                    || i.person_ids.iter().any(|p| persons.contains(p))
+                i.organization_ids.contains(&id) || i.person_ids.iter().any(|p| persons.contains(p))
             }
         })
         .collect()
@@ -113,9 +112,10 @@ fn interaction_dates(st: &Tenant, kind: i64, id: i64) -> Option<(Json_, Json_)> 
         dates.insert(format!("{k}_date"), json!(date(i)));
         inter.insert(
             k.to_string(),
-            i.map_or(Json_::Null, |i| {
-                json!({ "date": v1_time(i.date), "person_ids": i.person_ids })
-            }),
+            i.map_or(
+                Json_::Null,
+                |i| json!({ "date": v1_time(i.date), "person_ids": i.person_ids }),
+            ),
         );
     }
     Some((Json_::Object(dates), Json_::Object(inter)))
@@ -257,7 +257,12 @@ pub async fn create_person(State(s): State<AppState>, b: Bytes) -> Answer {
     }
     let emails = dedup_emails(np.emails);
     check_emails(&st, &emails, None)?;
-    check_ids(&st, entity_type::ORGANIZATION, &np.organization_ids, "organization_ids")?;
+    check_ids(
+        &st,
+        entity_type::ORGANIZATION,
+        &np.organization_ids,
+        "organization_ids",
+    )?;
     let id = st.next_id();
     st.persons.insert(
         id,
@@ -295,7 +300,11 @@ pub async fn update_person(State(s): State<AppState>, P(id): P<i64>, b: Bytes) -
     if let Some(o) = &pu.organization_ids {
         check_ids(&st, entity_type::ORGANIZATION, o, "organization_ids")?;
     }
-    if pu.first_name.as_deref().is_some_and(|f| f.trim().is_empty()) {
+    if pu
+        .first_name
+        .as_deref()
+        .is_some_and(|f| f.trim().is_empty())
+    {
         return Err(invalid("first_name", "`first_name` cannot be empty"));
     }
     let p = st.persons.get_mut(&id).expect("checked above");

@@ -135,7 +135,10 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
             None => return Err(invalid("list_id", format!("list {l} not found"))),
         },
         None if nf.is_list_specific => {
-            return Err(invalid("list_id", "a list-specific field needs a `list_id`"))
+            return Err(invalid(
+                "list_id",
+                "a list-specific field needs a `list_id`",
+            ))
         }
         None if nf.entity_type == entity_type::OPPORTUNITY => {
             return Err(invalid("list_id", "opportunity fields are list-specific"))
@@ -253,7 +256,10 @@ fn writable_field(st: &Tenant, id: i64) -> Result<Field, ApiError> {
     if f.is_enriched() {
         return Err(invalid(
             "field_id",
-            format!("field {id} is enriched ({}) and read-only", f.enrichment_source),
+            format!(
+                "field {id} is enriched ({}) and read-only",
+                f.enrichment_source
+            ),
         ));
     }
     Ok(f)
@@ -283,7 +289,10 @@ pub async fn add_value(State(s): State<AppState>, b: Bytes) -> Answer {
         .parse_v1_value(&field, &nv.value)
         .map_err(|e| ApiError::invalid(Version::V1, e))?;
     if !field.allows_multiple {
-        if let Some(existing) = st.values_of(field.id, nv.entity_id, nv.list_entry_id).first() {
+        if let Some(existing) = st
+            .values_of(field.id, nv.entity_id, nv.list_entry_id)
+            .first()
+        {
             return Err(invalid(
                 "field_id",
                 format!(
@@ -354,7 +363,14 @@ fn supports_changes(f: &Field) -> bool {
     let types: &[i64] = if f.allows_multiple {
         &[PERSON, ORGANIZATION, NUMBER, LOCATION]
     } else {
-        &[PERSON, ORGANIZATION, NUMBER, DATE, LOCATION, RANKED_DROPDOWN]
+        &[
+            PERSON,
+            ORGANIZATION,
+            NUMBER,
+            DATE,
+            LOCATION,
+            RANKED_DROPDOWN,
+        ]
     };
     !f.is_enriched() && f.track_changes && types.contains(&f.value_type)
 }

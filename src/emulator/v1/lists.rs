@@ -13,7 +13,11 @@ use crate::emulator::{ApiError, AppState};
 
 /// A list (§2.3). `additional_permissions` are not kept by the emulator: always `[]`.
 fn list_json(st: &Tenant, l: &List) -> Json_ {
-    let size = st.list_entries.values().filter(|e| e.list_id == l.id).count();
+    let size = st
+        .list_entries
+        .values()
+        .filter(|e| e.list_id == l.id)
+        .count();
     json!({
         "id": l.id,
         "type": l.kind,

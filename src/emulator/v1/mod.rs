@@ -41,7 +41,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::put(fields::update_value).delete(fields::delete_value),
         )
         .route("/field-value-changes", get(fields::changes))
-        .route("/persons", get(entities::persons).post(entities::create_person))
+        .route(
+            "/persons",
+            get(entities::persons).post(entities::create_person),
+        )
         .route(
             "/persons/{id}",
             get(entities::person)

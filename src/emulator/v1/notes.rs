@@ -94,7 +94,10 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
                 .map_err(|_| invalid("created_at", format!("`{t}` is not an ISO 8601 datetime")))?
                 .with_timezone(&Utc);
             if t > Utc::now() {
-                return Err(invalid("created_at", "`created_at` cannot be in the future"));
+                return Err(invalid(
+                    "created_at",
+                    "`created_at` cannot be in the future",
+                ));
             }
             t
         }
@@ -408,7 +411,11 @@ pub async fn update_interaction(
     let iu: InteractionUpdate = body(&b)?;
     let kind = interaction_type(iu.kind.or(q.int("type")?))?;
     check_direction(iu.direction)?;
-    let date = iu.date.as_deref().map(|d| parse_time("date", d)).transpose()?;
+    let date = iu
+        .date
+        .as_deref()
+        .map(|d| parse_time("date", d))
+        .transpose()?;
     let mut st = s.tenant();
     let mut i = interaction_of(&st, id, kind)?;
     if let Some(p) = iu.person_ids {
