@@ -3,4 +3,5 @@
 mod common;
 mod demo_tenant;
 mod emulator_basics;
+mod emulator_v1;
 mod openapi;

@@ -1,0 +1,130 @@
+//! v1 routes (affinity-api.md §2): snake_case, integer ids, `page_token` paging.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::{json, Value as Json_};
+
+use super::middleware::presented_key;
+use super::state::v1_time;
+use super::{AppState, Version};
+
+mod common;
+mod entities;
+mod fields;
+mod lists;
+mod notes;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/whoami", get(whoami))
+        .route("/rate-limit", get(rate_limit))
+        .route("/lists", get(lists::all).post(lists::create))
+        .route("/lists/{id}", get(lists::one))
+        .route(
+            "/lists/{lid}/list-entries",
+            get(lists::entries).post(lists::add_entry),
+        )
+        .route(
+            "/lists/{lid}/list-entries/{id}",
+            get(lists::entry).delete(lists::delete_entry),
+        )
+        .route("/fields", get(fields::all).post(fields::create))
+        .route("/fields/{id}", axum::routing::delete(fields::delete))
+        .route("/persons/fields", get(fields::person_fields))
+        .route("/organizations/fields", get(fields::organization_fields))
+        .route("/field-values", get(fields::values).post(fields::add_value))
+        .route(
+            "/field-values/{id}",
+            axum::routing::put(fields::update_value).delete(fields::delete_value),
+        )
+        .route("/field-value-changes", get(fields::changes))
+        .route(
+            "/persons",
+            get(entities::persons).post(entities::create_person),
+        )
+        .route(
+            "/persons/{id}",
+            get(entities::person)
+                .put(entities::update_person)
+                .delete(entities::delete_person),
+        )
+        .route(
+            "/organizations",
+            get(entities::organizations).post(entities::create_organization),
+        )
+        .route(
+            "/organizations/{id}",
+            get(entities::organization)
+                .put(entities::update_organization)
+                .delete(entities::delete_organization),
+        )
+        .route(
+            "/opportunities",
+            get(entities::opportunities).post(entities::create_opportunity),
+        )
+        .route(
+            "/opportunities/{id}",
+            get(entities::opportunity)
+                .put(entities::update_opportunity)
+                .delete(entities::delete_opportunity),
+        )
+        .route("/notes", get(notes::all).post(notes::create))
+        .route(
+            "/notes/{id}",
+            get(notes::one).put(notes::update).delete(notes::delete),
+        )
+        .route(
+            "/interactions",
+            get(notes::interactions).merge(post(notes::create_interaction)),
+        )
+        .route(
+            "/interactions/{id}",
+            get(notes::interaction)
+                .put(notes::update_interaction)
+                .delete(notes::delete_interaction),
+        )
+}
+
+async fn whoami(State(s): State<AppState>) -> Json<Json_> {
+    let st = s.tenant();
+    Json(json!({
+        "tenant": { "id": st.tenant.id, "name": st.tenant.name, "subdomain": st.tenant.subdomain },
+        "user": {
+            "id": st.user.id,
+            "firstName": st.user.first_name,
+            "lastName": st.user.last_name,
+            "email": st.user.email,
+        },
+        "grant": { "type": "api_key", "scope": "external_api", "createdAt": v1_time(Utc::now()) },
+    }))
+}
+
+/// `GET /rate-limit`: with no monthly quota, `limit` and `remaining` are the *strings*
+/// `"unlimited"`, as a live tenant answers (affinity-api.md §4, fixture `rate_limit.json`).
+async fn rate_limit(State(s): State<AppState>, headers: HeaderMap) -> Json<Json_> {
+    let key = presented_key(&headers, Version::V1).unwrap_or_default();
+    let r = s.limits.lock().unwrap().read(&key);
+    let org = match r.org {
+        Some(o) => {
+            json!({ "limit": o.limit, "remaining": o.remaining, "reset": o.reset_secs, "used": o.used })
+        }
+        None => json!({
+            "limit": "unlimited",
+            "remaining": "unlimited",
+            "reset": super::middleware::secs_to_month_end(),
+            "used": s.limits.lock().unwrap().month_used(),
+        }),
+    };
+    Json(json!({
+        "rate": {
+            "org_monthly": org,
+            "api_key_per_minute": {
+                "limit": r.user.limit, "remaining": r.user.remaining,
+                "reset": r.user.reset_secs, "used": r.user.used,
+            },
+        }
+    }))
+}
