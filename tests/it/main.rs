@@ -2,4 +2,5 @@
 
 mod common;
 mod emulator_basics;
+mod emulator_v2;
 mod openapi;
