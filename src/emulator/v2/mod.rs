@@ -354,7 +354,9 @@ mod tests {
 
     #[test]
     fn paging_reads_limit_and_cursor() {
-        let cases: &[(&str, usize, Option<(usize, usize)>)] = &[
+        // (query, collection size, the page's range or None for a 400)
+        type Case = (&'static str, usize, Option<(usize, usize)>);
+        let cases: &[Case] = &[
             ("", 250, Some((0, 100))),
             ("limit=2", 5, Some((0, 2))),
             ("limit=2&cursor=ICAgICAgIGFmdGVyOjo6NA", 5, Some((4, 5))),

@@ -38,7 +38,10 @@ fn includes(p: &Params) -> Result<NoteIncludes, ApiError> {
 
 /// The spec's `filter` takes `id=`, `creator.id=`, and `createdAt`/`updatedAt` comparisons;
 /// the emulator reads the two equalities and refuses the rest rather than ignore them. [I]
-fn filter(p: &Params) -> Result<Box<dyn Fn(&Note) -> bool>, ApiError> {
+/// Which notes a `filter` keeps.
+type NoteFilter = Box<dyn Fn(&Note) -> bool>;
+
+fn filter(p: &Params) -> Result<NoteFilter, ApiError> {
     let Some(f) = p.one("filter").map(str::trim) else {
         return Ok(Box::new(|_| true));
     };
