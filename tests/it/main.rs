@@ -4,4 +4,5 @@ mod common;
 mod demo_tenant;
 mod emulator_basics;
 mod emulator_v1;
+mod emulator_v2;
 mod openapi;
