@@ -448,8 +448,12 @@ impl FieldValue {
         match self {
             Text(v) | FilterableText(v) => j(v),
             FilterableTextMulti(v) => j(v),
-            Number(v) => j(v),
-            NumberMulti(v) => j(v),
+            // Whole numbers go out as integers (`100`, not `100.0`), as Affinity writes them.
+            Number(v) => v.map(num_json).unwrap_or(Json::Null),
+            NumberMulti(v) => v
+                .as_ref()
+                .map(|ns| Json::Array(ns.iter().copied().map(num_json).collect()))
+                .unwrap_or(Json::Null),
             Datetime(v) => match v {
                 Some(d) => Json::String(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 None => Json::Null,
@@ -467,6 +471,14 @@ impl FieldValue {
             Interaction(v) => v.as_ref().map(|i| i.raw.clone()).unwrap_or(Json::Null),
             Other { data, .. } => data.clone(),
         }
+    }
+}
+
+fn num_json(n: f64) -> Json {
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        Json::from(n as i64)
+    } else {
+        serde_json::json!(n)
     }
 }
 
