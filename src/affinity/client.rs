@@ -225,11 +225,12 @@ impl Client {
 
     fn url(&self, req: &Request) -> Result<url::Url, Error> {
         let base = self.inner.config.base_url.as_str().trim_end_matches('/');
-        let mut url = url::Url::parse(&format!("{base}{}", req.path)).map_err(|e| Error::Decode {
-            request: req.label(),
-            what: "a URL".into(),
-            message: e.to_string(),
-        })?;
+        let mut url =
+            url::Url::parse(&format!("{base}{}", req.path)).map_err(|e| Error::Decode {
+                request: req.label(),
+                what: "a URL".into(),
+                message: e.to_string(),
+            })?;
         if !req.query.is_empty() {
             url.query_pairs_mut().extend_pairs(req.query.iter());
         }
@@ -650,8 +651,14 @@ mod tests {
     #[test]
     fn v1_page_shapes() {
         let cases: &[(&str, Result<(usize, Option<&str>), ()>)] = &[
-            (r#"{"persons":[1,2],"next_page_token":"t"}"#, Ok((2, Some("t")))),
-            (r#"{"persons":[],"next_page_token":"t"}"#, Ok((0, Some("t")))),
+            (
+                r#"{"persons":[1,2],"next_page_token":"t"}"#,
+                Ok((2, Some("t"))),
+            ),
+            (
+                r#"{"persons":[],"next_page_token":"t"}"#,
+                Ok((0, Some("t"))),
+            ),
             (r#"{"persons":[1],"next_page_token":null}"#, Ok((1, None))),
             (r#"{"persons":[1]}"#, Ok((1, None))),
             (r#"[1,2,3]"#, Ok((3, None))),

@@ -7,9 +7,9 @@ use serde_json::json;
 use super::client::{Client, Request, V1Page};
 use super::error::Error;
 use super::v1::{
-    Field, FieldValue, FieldValueChange, List, ListEntry, NewFieldValue, NewNote,
-    NewOpportunity, NewOrganization, NewPerson, Note, Opportunity, OpportunityUpdate,
-    Organization, OrganizationUpdate, Person, PersonUpdate, RateLimit, Success, WhoAmI,
+    Field, FieldValue, FieldValueChange, List, ListEntry, NewFieldValue, NewNote, NewOpportunity,
+    NewOrganization, NewPerson, Note, Opportunity, OpportunityUpdate, Organization,
+    OrganizationUpdate, Person, PersonUpdate, RateLimit, Success, WhoAmI,
 };
 use super::{
     FieldId, FieldValueId, ListEntryId, ListId, NoteId, OpportunityId, OrganizationId, PersonId,
@@ -102,7 +102,11 @@ impl Client {
     }
 
     /// `POST /lists/{id}/list-entries`: no dedupe, so a repeat adds a second entry (§8.5).
-    pub async fn add_list_entry_v1(&self, list: ListId, entity_id: i64) -> Result<ListEntry, Error> {
+    pub async fn add_list_entry_v1(
+        &self,
+        list: ListId,
+        entity_id: i64,
+    ) -> Result<ListEntry, Error> {
         self.json(
             Request::post(format!("/lists/{list}/list-entries"))
                 .json(&json!({ "entity_id": entity_id })),
@@ -114,7 +118,8 @@ impl Client {
     /// `DELETE /lists/{id}/list-entries/{entry}`; on an opportunity list this also deletes
     /// the opportunity (§8.11).
     pub async fn delete_list_entry_v1(&self, list: ListId, id: ListEntryId) -> Result<(), Error> {
-        self.delete(format!("/lists/{list}/list-entries/{id}")).await
+        self.delete(format!("/lists/{list}/list-entries/{id}"))
+            .await
     }
 
     // ---- fields and field values ----
@@ -207,9 +212,16 @@ impl Client {
     }
 
     /// `PUT /persons/{id}`: `emails` and `organization_ids` replace the whole set (§8.6).
-    pub async fn update_person_v1(&self, id: PersonId, body: &PersonUpdate) -> Result<Person, Error> {
-        self.json(Request::put(format!("/persons/{id}")).json(body), "a person")
-            .await
+    pub async fn update_person_v1(
+        &self,
+        id: PersonId,
+        body: &PersonUpdate,
+    ) -> Result<Person, Error> {
+        self.json(
+            Request::put(format!("/persons/{id}")).json(body),
+            "a person",
+        )
+        .await
     }
 
     pub async fn delete_person_v1(&self, id: PersonId) -> Result<(), Error> {
@@ -225,7 +237,10 @@ impl Client {
         term: Option<&str>,
         params: &[(&str, String)],
     ) -> BoxStream<'static, Result<Organization, Error>> {
-        let r = with_params(Request::get("/organizations").query_opt("term", term), params);
+        let r = with_params(
+            Request::get("/organizations").query_opt("term", term),
+            params,
+        );
         self.v1_items(r, "organizations", Some(V1_PAGE_SIZE))
     }
 
@@ -241,8 +256,11 @@ impl Client {
         &self,
         body: &NewOrganization,
     ) -> Result<Organization, Error> {
-        self.json(Request::post("/organizations").json(body), "an organization")
-            .await
+        self.json(
+            Request::post("/organizations").json(body),
+            "an organization",
+        )
+        .await
     }
 
     /// `PUT /organizations/{id}`; global organizations refuse it (§8.3).
@@ -322,7 +340,8 @@ impl Client {
     }
 
     pub async fn create_note_v1(&self, body: &NewNote) -> Result<Note, Error> {
-        self.json(Request::post("/notes").json(body), "a note").await
+        self.json(Request::post("/notes").json(body), "a note")
+            .await
     }
 
     /// `PUT /notes/{id}`; refused for notes with mentions and email notes (§8.9).

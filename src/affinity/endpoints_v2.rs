@@ -86,8 +86,11 @@ impl Client {
         id: OrganizationId,
         fields: &FieldSelection,
     ) -> Result<Company, Error> {
-        self.json(fields.apply(Request::get(format!("/v2/companies/{id}"))), "a company")
-            .await
+        self.json(
+            fields.apply(Request::get(format!("/v2/companies/{id}"))),
+            "a company",
+        )
+        .await
     }
 
     /// `GET /v2/companies/fields`: the company field catalog.
@@ -114,8 +117,11 @@ impl Client {
     }
 
     pub async fn person_v2(&self, id: PersonId, fields: &FieldSelection) -> Result<Person, Error> {
-        self.json(fields.apply(Request::get(format!("/v2/persons/{id}"))), "a person")
-            .await
+        self.json(
+            fields.apply(Request::get(format!("/v2/persons/{id}"))),
+            "a person",
+        )
+        .await
     }
 
     /// `GET /v2/persons/fields`: the person field catalog.

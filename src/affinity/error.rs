@@ -64,7 +64,9 @@ pub enum Error {
     #[error("{request}: not found (404): {message}")]
     NotFound { request: String, message: String },
     /// 422 for a person or organization merged into another: use `new_id` instead.
-    #[error("{request}: {entity} {old_id} was merged into {new_id}\nhint: use id {new_id} instead")]
+    #[error(
+        "{request}: {entity} {old_id} was merged into {new_id}\nhint: use id {new_id} instead"
+    )]
     Merged {
         request: String,
         entity: EntityKind,

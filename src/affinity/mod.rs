@@ -290,8 +290,8 @@ mod tests {
         assert_eq!(c.key.expose(), "k");
         assert_eq!(c.base_url.as_str(), "http://127.0.0.1:9/");
         assert_eq!(c.key_source, KeySource::Env(KEY_ENV.into()));
-        let e = Config::from_lookup(None, env(&[(KEY_ENV, "k"), (BASE_URL_ENV, "nope")]))
-            .unwrap_err();
+        let e =
+            Config::from_lookup(None, env(&[(KEY_ENV, "k"), (BASE_URL_ENV, "nope")])).unwrap_err();
         assert!(matches!(e, ConfigError::BaseUrl { .. }));
         let e = Config::from_lookup(Some(Path::new("/nonexistent/key")), env(&[])).unwrap_err();
         assert!(e.to_string().contains("`/nonexistent/key`"), "{e}");

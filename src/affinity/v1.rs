@@ -317,7 +317,9 @@ impl Value {
             Value::Organization(id) => id.0.into(),
             Value::Dropdown(s) | Value::Text(s) => s.clone().into(),
             Value::Number(n) => serde_json::json!(n),
-            Value::Date(d) => d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true).into(),
+            Value::Date(d) => d
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                .into(),
             Value::Location(l) => serde_json::to_value(l).unwrap_or(Json::Null),
             Value::RankedDropdown(o) => o.id.0.into(),
             Value::Unknown(v) => v.clone(),
@@ -723,14 +725,26 @@ mod tests {
     fn values_by_type() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let cases: Vec<(Option<ValueType>, Json, Value)> = vec![
-            (Some(ValueType::Person), json!(5), Value::Person(PersonId(5))),
+            (
+                Some(ValueType::Person),
+                json!(5),
+                Value::Person(PersonId(5)),
+            ),
             (
                 Some(ValueType::Organization),
                 json!(7),
                 Value::Organization(OrganizationId(7)),
             ),
-            (Some(ValueType::Dropdown), json!("A"), Value::Dropdown("A".into())),
-            (Some(ValueType::Number), json!(5000.0), Value::Number(5000.0)),
+            (
+                Some(ValueType::Dropdown),
+                json!("A"),
+                Value::Dropdown("A".into()),
+            ),
+            (
+                Some(ValueType::Number),
+                json!(5000.0),
+                Value::Number(5000.0),
+            ),
             (
                 Some(ValueType::Date),
                 json!("2021-09-12T16:29:15.962-07:00"),
@@ -755,8 +769,16 @@ mod tests {
                     ..Default::default()
                 }),
             ),
-            (Some(ValueType::Number), json!("x"), Value::Unknown(json!("x"))),
-            (Some(ValueType::Other(9)), json!(1), Value::Unknown(json!(1))),
+            (
+                Some(ValueType::Number),
+                json!("x"),
+                Value::Unknown(json!("x")),
+            ),
+            (
+                Some(ValueType::Other(9)),
+                json!(1),
+                Value::Unknown(json!(1)),
+            ),
             (Some(ValueType::Text), Json::Null, Value::Null),
             (None, json!("t"), Value::Text("t".into())),
             (None, json!(2), Value::Number(2.0)),
@@ -780,8 +802,12 @@ mod tests {
 
     #[test]
     fn timestamps_with_offsets_compare_as_instants() {
-        let a: Note = serde_json::from_value(json!({"id": 1, "created_at": "2024-08-13T03:23:07.846-07:00"})).unwrap();
-        let b: Note = serde_json::from_value(json!({"id": 2, "created_at": "2024-08-13T10:23:07.846Z"})).unwrap();
+        let a: Note =
+            serde_json::from_value(json!({"id": 1, "created_at": "2024-08-13T03:23:07.846-07:00"}))
+                .unwrap();
+        let b: Note =
+            serde_json::from_value(json!({"id": 2, "created_at": "2024-08-13T10:23:07.846Z"}))
+                .unwrap();
         assert_eq!(a.created_at, b.created_at);
     }
 }

@@ -398,7 +398,10 @@ pub enum FieldValue {
     FormulaNumber(Option<FormulaNumber>),
     Interaction(Option<Interaction>),
     /// A value type this client does not know (2026: `note`, `reminder`, `list-multi`, ...).
-    Other { value_type: String, data: Json },
+    Other {
+        value_type: String,
+        data: Json,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -513,9 +516,7 @@ impl<'de> Deserialize<'de> for FieldValue {
             "formula-number" => FormulaNumber(de(data, t)?),
             "interaction" => Interaction(match data {
                 Json::Null => None,
-                raw => Some(
-                    self::Interaction::from_json(raw).map_err(serde::de::Error::custom)?,
-                ),
+                raw => Some(self::Interaction::from_json(raw).map_err(serde::de::Error::custom)?),
             }),
             _ => Other {
                 value_type: raw.value_type.clone(),
@@ -694,7 +695,10 @@ mod tests {
     #[test]
     fn field_ids() {
         assert_eq!(FieldId::from_v1(super::super::FieldId(12)).0, "field-12");
-        assert_eq!(FieldId::from("field-12").as_v1(), Some(super::super::FieldId(12)));
+        assert_eq!(
+            FieldId::from("field-12").as_v1(),
+            Some(super::super::FieldId(12))
+        );
         assert_eq!(FieldId::from("affinity-data-location").as_v1(), None);
     }
 }

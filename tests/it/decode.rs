@@ -50,7 +50,10 @@ const V1_FIXTURES: &[(&str, Check)] = &[
     ("list_entries_all.json", |v| {
         let p: V1Page<v1::ListEntry> = page(v, "list_entries")?;
         assert_eq!(p.items.len(), 3);
-        assert!(p.next_page_token.is_none(), "a bare array is one whole page");
+        assert!(
+            p.next_page_token.is_none(),
+            "a bare array is one whole page"
+        );
         // The same person twice: lists hold duplicates (affinity-api.md §8.5).
         assert_eq!(p.items[0].entity_id, p.items[1].entity_id);
         match &p.items[0].entity {
@@ -75,7 +78,10 @@ const V1_FIXTURES: &[(&str, Check)] = &[
     }),
     ("persons_search_with_dates.json", |v| {
         let p: V1Page<v1::Person> = page(v, "persons")?;
-        let d = p.items[0].interaction_dates.as_ref().expect("interaction dates");
+        let d = p.items[0]
+            .interaction_dates
+            .as_ref()
+            .expect("interaction dates");
         assert!(d.next_event_date.is_none());
         // -07:00 offsets read as instants.
         assert_eq!(
@@ -98,8 +104,13 @@ const V1_FIXTURES: &[(&str, Check)] = &[
     }),
     ("field_values_get_all.json", |v| {
         let vals: Vec<v1::FieldValue> = de(v)?;
-        assert!(matches!(&vals[0].value, v1::Value::Location(l) if l.city.as_deref() == Some("San Francisco")));
-        assert_eq!(vals[1].value, v1::Value::Dropdown("Software Engineer".into()));
+        assert!(
+            matches!(&vals[0].value, v1::Value::Location(l) if l.city.as_deref() == Some("San Francisco"))
+        );
+        assert_eq!(
+            vals[1].value,
+            v1::Value::Dropdown("Software Engineer".into())
+        );
         Ok(())
     }),
     ("fields_all.json", |v| {
@@ -126,7 +137,11 @@ fn every_v1_fixture_decodes() {
             .unwrap_or_else(|| panic!("fixture `{f}` has no model in V1_FIXTURES"));
         check(&read_json(dir.join(f))).unwrap_or_else(|e| panic!("`{f}`: {e}"));
     }
-    assert_eq!(files.len(), V1_FIXTURES.len(), "a listed fixture is missing");
+    assert_eq!(
+        files.len(),
+        V1_FIXTURES.len(),
+        "a listed fixture is missing"
+    );
 }
 
 fn ok<T: DeserializeOwned>(v: &Value) -> Result<(), String> {
@@ -137,7 +152,10 @@ fn ok<T: DeserializeOwned>(v: &Value) -> Result<(), String> {
 fn field(v: &Value) -> Result<(), String> {
     let f: v2::Field = de(v)?;
     if matches!(f.value, v2::FieldValue::Other { .. }) {
-        return Err(format!("value type `{}` not modelled", f.value.value_type()));
+        return Err(format!(
+            "value type `{}` not modelled",
+            f.value.value_type()
+        ));
     }
     Ok(())
 }
@@ -221,15 +239,33 @@ const V2_EXAMPLES: &[(&str, Check)] = &[
     ("opportunity-list-2", ok::<v2::Page<v2::FieldMetadata>>),
     ("person-list-2", ok::<v2::Page<v2::FieldMetadata>>),
     // list entries
-    ("company-list-enriched", ok::<v2::Page<v2::ListEntryWithEntity>>),
-    ("company-list-global-and-list", ok::<v2::Page<v2::ListEntryWithEntity>>),
-    ("company-list-relationship-intelligence", ok::<v2::Page<v2::ListEntryWithEntity>>),
+    (
+        "company-list-enriched",
+        ok::<v2::Page<v2::ListEntryWithEntity>>,
+    ),
+    (
+        "company-list-global-and-list",
+        ok::<v2::Page<v2::ListEntryWithEntity>>,
+    ),
+    (
+        "company-list-relationship-intelligence",
+        ok::<v2::Page<v2::ListEntryWithEntity>>,
+    ),
     ("company-list-enriched-2", ok::<v2::ListEntryWithEntity>),
-    ("company-list-global-and-list-2", ok::<v2::ListEntryWithEntity>),
-    ("company-list-relationship-intelligence-2", ok::<v2::ListEntryWithEntity>),
+    (
+        "company-list-global-and-list-2",
+        ok::<v2::ListEntryWithEntity>,
+    ),
+    (
+        "company-list-relationship-intelligence-2",
+        ok::<v2::ListEntryWithEntity>,
+    ),
     ("company-list-enriched-3", ok::<v2::Page<v2::Field>>),
     ("company-list-global-and-list-3", ok::<v2::Page<v2::Field>>),
-    ("company-list-relationship-intelligence-3", ok::<v2::Page<v2::Field>>),
+    (
+        "company-list-relationship-intelligence-3",
+        ok::<v2::Page<v2::Field>>,
+    ),
     // opportunities attached to a note
     ("success-2", ok::<v2::Page<v2::Opportunity>>),
     // update-fields
@@ -246,22 +282,61 @@ const V2_EXAMPLES: &[(&str, Check)] = &[
 
 /// Examples with no model, and why.
 const V2_UNMODELLED: &[(&str, &str)] = &[
-    ("failed-merge", "company merges are not part of affsync's flow"),
-    ("failed-merge-2", "person merges are not part of affsync's flow"),
-    ("in-progress-merge", "company merges are not part of affsync's flow"),
-    ("in-progress-merge-2", "person merges are not part of affsync's flow"),
-    ("succeeded-merge", "company merges are not part of affsync's flow"),
-    ("succeeded-merge-2", "person merges are not part of affsync's flow"),
-    ("merge-companies", "a merge request body; affsync does not merge"),
-    ("merge-persons", "a merge request body; affsync does not merge"),
+    (
+        "failed-merge",
+        "company merges are not part of affsync's flow",
+    ),
+    (
+        "failed-merge-2",
+        "person merges are not part of affsync's flow",
+    ),
+    (
+        "in-progress-merge",
+        "company merges are not part of affsync's flow",
+    ),
+    (
+        "in-progress-merge-2",
+        "person merges are not part of affsync's flow",
+    ),
+    (
+        "succeeded-merge",
+        "company merges are not part of affsync's flow",
+    ),
+    (
+        "succeeded-merge-2",
+        "person merges are not part of affsync's flow",
+    ),
+    (
+        "merge-companies",
+        "a merge request body; affsync does not merge",
+    ),
+    (
+        "merge-persons",
+        "a merge request body; affsync does not merge",
+    ),
     ("merge-initiated", "a merge answer; affsync does not merge"),
-    ("merge-initiated-2", "a merge answer; affsync does not merge"),
-    ("merges-list", "company merges are not part of affsync's flow"),
-    ("merges-list-2", "person merges are not part of affsync's flow"),
+    (
+        "merge-initiated-2",
+        "a merge answer; affsync does not merge",
+    ),
+    (
+        "merges-list",
+        "company merges are not part of affsync's flow",
+    ),
+    (
+        "merges-list-2",
+        "person merges are not part of affsync's flow",
+    ),
     ("task-failed", "merge tasks are not part of affsync's flow"),
-    ("task-in-progress", "merge tasks are not part of affsync's flow"),
+    (
+        "task-in-progress",
+        "merge tasks are not part of affsync's flow",
+    ),
     ("task-success", "merge tasks are not part of affsync's flow"),
-    ("task-success-2", "merge tasks are not part of affsync's flow"),
+    (
+        "task-success-2",
+        "merge tasks are not part of affsync's flow",
+    ),
     ("tasks-list", "merge tasks are not part of affsync's flow"),
     ("tasks-list-2", "merge tasks are not part of affsync's flow"),
 ];
@@ -304,7 +379,11 @@ fn v2_examples_show_their_quirks() {
     let p: v2::Page<v2::ListEntryWithEntity> = de(&ex("company-list-enriched")).unwrap();
     let entry = &p.data[0];
     assert!(matches!(entry.entity, v2::Entity::Company(ref c) if c.is_global));
-    assert!(entry.entity.fields().iter().any(|f| f.id.0 == "affinity-data-location"));
+    assert!(entry
+        .entity
+        .fields()
+        .iter()
+        .any(|f| f.id.0 == "affinity-data-location"));
     assert!(p.pagination.next_url.is_some());
     let f: v2::Field = de(&ex("interaction")).unwrap();
     match f.value {
