@@ -280,7 +280,7 @@ impl Client {
             }
             attempts += 1;
             counters.attempts.fetch_add(1, Ordering::Relaxed);
-            let outcome = self.attempt(&req, &url, &label, retries, waits_429).await;
+            let outcome = self.attempt(&req, &url, &label, waits_429).await;
             let spent = |attempts| RetrySpent {
                 attempts,
                 elapsed: start.elapsed(),
@@ -314,14 +314,7 @@ impl Client {
         }
     }
 
-    async fn attempt(
-        &self,
-        req: &Request,
-        url: &url::Url,
-        label: &str,
-        retries: u32,
-        waits_429: u32,
-    ) -> Outcome {
+    async fn attempt(&self, req: &Request, url: &url::Url, label: &str, waits_429: u32) -> Outcome {
         let cfg = &self.inner.config;
         let mut rb = self
             .inner
@@ -390,6 +383,8 @@ impl Client {
                 request: label.to_string(),
             }));
         }
+        // Error messages end up in logs: never let an echoed key through.
+        let body = redact(&body, key);
         if code == 429 {
             let (message, _) = read_error_body(&body);
             let reset = reading.and_then(|r| {
@@ -430,7 +425,6 @@ impl Client {
                 message,
                 retry: RetrySpent::default(),
             };
-            let _ = retries;
             // 408: the server gave up before reading the request. A 5xx on a create may
             // have created the record, so it is not repeated (the push journal decides).
             return if req.idempotent || code == 408 {
@@ -602,6 +596,15 @@ impl<T: DeserializeOwned> V1Page<T> {
     }
 }
 
+/// `body` with every occurrence of `key` replaced by `***`.
+fn redact(body: &[u8], key: &str) -> Bytes {
+    let text = String::from_utf8_lossy(body);
+    if key.is_empty() || !text.contains(key) {
+        return Bytes::copy_from_slice(body);
+    }
+    Bytes::from(text.replace(key, "***"))
+}
+
 /// Sets the retry cost on the variants that carry one.
 fn with_spent(mut e: Error, spent: RetrySpent) -> Error {
     match &mut e {
@@ -650,7 +653,8 @@ mod tests {
 
     #[test]
     fn v1_page_shapes() {
-        let cases: &[(&str, Result<(usize, Option<&str>), ()>)] = &[
+        type Case<'a> = (&'a str, Result<(usize, Option<&'a str>), ()>);
+        let cases: &[Case] = &[
             (
                 r#"{"persons":[1,2],"next_page_token":"t"}"#,
                 Ok((2, Some("t"))),
@@ -672,6 +676,12 @@ mod tests {
             let want = want.map(|(n, t)| (n, t.map(String::from)));
             assert_eq!(got, want, "{body}");
         }
+    }
+
+    #[test]
+    fn echoed_keys_are_redacted() {
+        assert_eq!(&redact(b"bad key abc123!", "abc123")[..], b"bad key ***!");
+        assert_eq!(&redact(b"fine", "abc123")[..], b"fine");
     }
 
     #[test]

@@ -337,7 +337,8 @@ mod tests {
     #[test]
     fn merged_messages() {
         use EntityKind::*;
-        let cases: &[(&str, Option<(EntityKind, i64, i64)>)] = &[
+        type Case<'a> = (&'a str, Option<(EntityKind, i64, i64)>);
+        let cases: &[Case] = &[
             (
                 "organization_id: 299 no longer exists as it has been merged into 201",
                 Some((Organization, 299, 201)),

@@ -169,7 +169,8 @@ mod tests {
 
     #[test]
     fn headers_read() {
-        let cases: &[(&[(&str, &str)], Option<RateReading>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<RateReading>);
+        let cases: &[Case] = &[
             (&[], None),
             (
                 &[
@@ -218,7 +219,9 @@ mod tests {
         let now = Instant::now();
         let s = Duration::from_secs;
         // (limit, remaining, reset in s, expected wait)
-        let cases: &[(Option<u64>, Option<u64>, Option<u64>, Duration)] = &[
+        // (limit, remaining, reset in s, expected wait)
+        type Case = (Option<u64>, Option<u64>, Option<u64>, Duration);
+        let cases: &[Case] = &[
             (None, None, None, Duration::ZERO),
             (Some(900), Some(500), Some(30), Duration::ZERO),
             (Some(900), Some(90), Some(30), Duration::ZERO),

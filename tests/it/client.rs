@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use affsync::affinity::{
     v1, v2, ApiKey, Backoff, Client, Config, EntityKind, Error, FieldSelection, KeySource,
-    ListEntryId, ListId, OrganizationId, Request, V1Page,
+    ListEntryId, ListId, OrganizationId, Request, V1Auth, V1Page,
 };
 use affsync::emulator::middleware::presented_key;
 use affsync::emulator::{EmulatorConfig, Version};
@@ -189,6 +189,37 @@ async fn a_401_names_where_the_key_came_from_and_never_prints_it() {
             assert_eq!(e.retry_spent(), None);
         }
         assert!(!format!("{c:?}").contains(secret));
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_then_reported_as_a_timeout() {
+    let t = emu(EmulatorConfig {
+        latency: Duration::from_millis(400),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = client(&t.emu.base_url()).config().clone();
+    cfg.timeout = Duration::from_millis(50);
+    cfg.retry.max_retries = 1;
+    let c = Client::new(cfg).unwrap();
+    match c.whoami_v1().await.unwrap_err() {
+        Error::Transport { timeout, retry, .. } => {
+            assert!(timeout);
+            assert_eq!(retry.attempts, 2);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn v1_takes_basic_or_bearer() {
+    let t = TestEmu::start().await;
+    for auth in [V1Auth::Basic, V1Auth::Bearer] {
+        let mut cfg = client(&t.emu.base_url()).config().clone();
+        cfg.v1_auth = auth;
+        let c = Client::new(cfg).unwrap();
+        assert_eq!(c.whoami_v1().await.unwrap().user.id.0, 1, "{auth:?}");
     }
 }
 
