@@ -1,1 +1,299 @@
-//! The Affinity API client: one `send()` for every request, v1 and v2 models, paging, rate limits.
+//! The Affinity API client: one [`Client::send`] for every request, v1 and v2 models, paging,
+//! rate limits (affinity-api.md; DESIGN.md "one door to the network").
+//!
+//! - [`Config`] says where to go and with which key ([`ApiKey`] never prints itself).
+//! - [`Client::send`] attaches auth, paces by the `x-ratelimit-*` headers, waits out 429s,
+//!   retries what can succeed on retry, and classifies failures into [`Error`].
+//! - [`v1`] and [`v2`] hold the typed models; the endpoint methods live on [`Client`].
+//! - Paging is a `futures::Stream` in both styles (`page_token` in v1, `nextUrl` in v2).
+
+mod client;
+mod endpoints_v1;
+mod endpoints_v2;
+mod error;
+mod lenient;
+mod pacing;
+pub mod v1;
+pub mod v2;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use client::{Client, Request, Response, Stats, V1Page};
+pub use endpoints_v1::FieldValuesOf;
+pub use endpoints_v2::FieldSelection;
+pub use error::{EntityKind, Error, RetrySpent};
+pub use lenient::{Color, Limit};
+pub use pacing::{Backoff, RateReading};
+
+/// The environment variable that holds the API key.
+pub const KEY_ENV: &str = "AFFINITY_API_KEY";
+/// The environment variable that overrides the base URL (the emulator in tests and demos).
+pub const BASE_URL_ENV: &str = "AFFINITY_BASE_URL";
+/// Affinity's one host (affinity-api.md §1).
+pub const DEFAULT_BASE_URL: &str = "https://api.affinity.co";
+
+macro_rules! int_id {
+    ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+        impl From<i64> for $name {
+            fn from(v: i64) -> Self {
+                $name(v)
+            }
+        }
+    )*};
+}
+
+int_id!(
+    /// A list (the same id in v1 and v2).
+    ListId,
+    /// A list entry (the same id in v1 and v2).
+    ListEntryId,
+    /// A person (v2 and v1 share ids).
+    PersonId,
+    /// An organization; v2 calls it a company, with the same id.
+    OrganizationId,
+    OpportunityId,
+    /// A v1 field id; v2 spells custom fields `field-<id>` ([`v2::FieldId`]).
+    FieldId,
+    /// A v1 field value record (one per value of a multi-valued field).
+    FieldValueId,
+    /// A dropdown option of a dropdown or ranked-dropdown field.
+    DropdownOptionId,
+    NoteId,
+    InteractionId,
+);
+
+/// The Affinity API key. It never prints itself: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+    /// The key itself, for the `Authorization` header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where the key came from, so a 401 can say which key to fix without printing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// An environment variable (normally `AFFINITY_API_KEY`).
+    Env(String),
+    /// A file given with `--api-key-file`.
+    File(PathBuf),
+    /// Given in code (tests, library users).
+    Code,
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Env(var) => write!(f, "the key from `{var}`"),
+            KeySource::File(p) => write!(f, "the key from the file `{}`", p.display()),
+            KeySource::Code => f.write_str("the key given in code"),
+        }
+    }
+}
+
+/// How v1 requests carry the key: Basic with an empty user (documented since the start) or
+/// Bearer (accepted since 2025-11-05), affinity-api.md §1. v2 always takes Bearer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum V1Auth {
+    #[default]
+    Basic,
+    Bearer,
+}
+
+/// How many times, and for how long, [`Client::send`] keeps trying.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after a 408, 5xx or broken connection.
+    pub max_retries: u32,
+    /// Waits after a 429 (each waits for the window's reset).
+    pub max_rate_limit_waits: u32,
+    /// No retry or wait starts once this much time has passed since the first attempt.
+    pub max_elapsed: Duration,
+    /// The backoff between retries.
+    pub backoff: Backoff,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 5,
+            max_rate_limit_waits: 10,
+            max_elapsed: Duration::from_secs(300),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Where and how the client talks to Affinity.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `https://api.affinity.co` unless `AFFINITY_BASE_URL` says otherwise.
+    pub base_url: url::Url,
+    pub key: ApiKey,
+    pub key_source: KeySource,
+    pub v1_auth: V1Auth,
+    /// The limit for one attempt, body included.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Pace requests by the rate-limit headers before the budget runs out.
+    pub pacing: bool,
+    /// Pacing starts when fewer than this share of the per-minute budget remains.
+    pub pacing_low_water: f64,
+    /// Sent as `X-Affinity-Api-Version` on v2 requests when set (affinity-api.md §1).
+    pub v2_api_version: Option<String>,
+}
+
+/// Why a [`Config`] could not be built. Each message ends with a `hint:`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no Affinity API key: `{KEY_ENV}` is not set\nhint: export `{KEY_ENV}=<key>` or pass `--api-key-file <path>`; the key is in Affinity under Settings > API")]
+    MissingKey,
+    #[error("{from} is empty\nhint: put the API key there, without quotes")]
+    EmptyKey { from: KeySource },
+    #[error("cannot read the API key file `{}`: {error}\nhint: check the path given to `--api-key-file`", path.display())]
+    KeyFile {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("invalid base URL `{value}` in `{BASE_URL_ENV}`: {error}\nhint: use a URL such as `https://api.affinity.co` or `http://127.0.0.1:8080`")]
+    BaseUrl {
+        value: String,
+        error: url::ParseError,
+    },
+}
+
+impl Config {
+    /// The defaults with this key, against Affinity's own host.
+    pub fn new(key: ApiKey, key_source: KeySource) -> Self {
+        Config {
+            base_url: url::Url::parse(DEFAULT_BASE_URL).expect("a valid URL"),
+            key,
+            key_source,
+            v1_auth: V1Auth::default(),
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            pacing: true,
+            pacing_low_water: 0.1,
+            v2_api_version: None,
+        }
+    }
+
+    /// The key from `AFFINITY_API_KEY`, the base URL from `AFFINITY_BASE_URL` if set.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_or_file(None)
+    }
+
+    /// The key from `key_file` when given (`--api-key-file`), else from `AFFINITY_API_KEY`.
+    pub fn from_env_or_file(key_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_lookup(key_file, |name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_env_or_file`] over any variable lookup (testable without the process env).
+    pub fn from_lookup(
+        key_file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let (raw, source) = match key_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|error| ConfigError::KeyFile {
+                    path: path.to_path_buf(),
+                    error,
+                })?;
+                (text, KeySource::File(path.to_path_buf()))
+            }
+            None => match env(KEY_ENV) {
+                Some(v) => (v, KeySource::Env(KEY_ENV.to_string())),
+                None => return Err(ConfigError::MissingKey),
+            },
+        };
+        let key = raw.trim();
+        if key.is_empty() {
+            return Err(ConfigError::EmptyKey { from: source });
+        }
+        let mut config = Config::new(ApiKey::new(key), source);
+        if let Some(value) = env(BASE_URL_ENV).filter(|v| !v.trim().is_empty()) {
+            config.base_url = url::Url::parse(value.trim())
+                .map_err(|error| ConfigError::BaseUrl { value, error })?;
+        }
+        Ok(config)
+    }
+
+    pub fn with_base_url(mut self, base: &str) -> Result<Self, url::ParseError> {
+        self.base_url = url::Url::parse(base)?;
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_never_prints_itself() {
+        let k = ApiKey::new("sekrit-123");
+        assert!(!format!("{k:?}").contains("sekrit"));
+        assert!(!format!("{k}").contains("sekrit"));
+        let c = Config::new(k, KeySource::Code);
+        assert!(!format!("{c:?}").contains("sekrit"));
+    }
+
+    #[test]
+    fn config_from_lookup() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |n: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let e = Config::from_lookup(None, env(&[])).unwrap_err();
+        assert!(matches!(e, ConfigError::MissingKey));
+        assert!(e.to_string().contains("hint:"));
+        let e = Config::from_lookup(None, env(&[(KEY_ENV, "  ")])).unwrap_err();
+        assert!(e.to_string().contains("`AFFINITY_API_KEY` is empty"), "{e}");
+        let c = Config::from_lookup(
+            None,
+            env(&[(KEY_ENV, "k\n"), (BASE_URL_ENV, "http://127.0.0.1:9")]),
+        )
+        .unwrap();
+        assert_eq!(c.key.expose(), "k");
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(c.key_source, KeySource::Env(KEY_ENV.into()));
+        let e =
+            Config::from_lookup(None, env(&[(KEY_ENV, "k"), (BASE_URL_ENV, "nope")])).unwrap_err();
+        assert!(matches!(e, ConfigError::BaseUrl { .. }));
+        let e = Config::from_lookup(Some(Path::new("/nonexistent/key")), env(&[])).unwrap_err();
+        assert!(e.to_string().contains("`/nonexistent/key`"), "{e}");
+    }
+}

@@ -1,6 +1,8 @@
 //! Integration tests, one binary: the real client and CLI against the emulator.
 
+mod client;
 mod common;
+mod decode;
 mod demo_tenant;
 mod emulator_basics;
 mod emulator_v1;
