@@ -1,6 +1,10 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and its `run()`.
 
+pub mod api;
+pub mod demo;
 pub mod emulator;
+pub mod rate_limit;
+pub mod whoami;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -23,6 +27,12 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the demo: the emulator with a demo tenant, and everything affsync can do against it.
+    Demo(demo::Args),
+    /// Show the tenant, user and grant behind the API key.
+    Whoami(whoami::Args),
+    /// Show the per-minute and monthly request budgets and what is left of them.
+    RateLimit(rate_limit::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -30,6 +40,9 @@ pub enum Command {
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
+            Command::Demo(a) => a.run().await,
+            Command::Whoami(a) => a.run().await,
+            Command::RateLimit(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }

@@ -52,6 +52,9 @@ pub fn render(r: &v1::RateLimit, as_json: bool) -> String {
     };
     table(
         &["budget", "limit", "used", "remaining", "resets in"],
-        &[row("per minute (this key)", minute), row("monthly (account)", month)],
+        &[
+            row("per minute (this key)", minute),
+            row("monthly (account)", month),
+        ],
     )
 }

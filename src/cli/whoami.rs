@@ -24,11 +24,14 @@ impl Args {
 }
 
 pub fn render(who: &WhoAmI, client: &Client, as_json: bool) -> String {
-    let name = [who.user.first_name.as_deref(), who.user.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = [
+        who.user.first_name.as_deref(),
+        who.user.last_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     if as_json {
         let v = json!({
             "tenant": { "id": who.tenant.id, "name": who.tenant.name, "subdomain": who.tenant.subdomain },
