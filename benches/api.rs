@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use affsync::affinity::{ApiKey, Client, Config, KeySource, Request};
 use affsync::emulator::{demo_seed, Emulator, EmulatorConfig};
 use futures::stream::{self, StreamExt};
 
@@ -46,6 +47,61 @@ async fn throughput(base: &str, path: &str, requests: usize, concurrency: usize)
         .collect::<Vec<_>>()
         .await;
     requests as f64 / t.elapsed().as_secs_f64()
+}
+
+/// The client's cost per request over a bare reqwest call to the same route, one request at a
+/// time: rounds alternate between the two so that drift on the machine hits both alike, and
+/// the median round is reported.
+async fn client_overhead(base: &str) {
+    const ROUNDS: usize = 7;
+    const PER_ROUND: u32 = 2_000;
+    let path = "/v2/auth/whoami";
+    let http = reqwest::Client::new();
+    let url = format!("{base}{path}");
+    let client = Client::new(
+        Config::new(ApiKey::new(KEY), KeySource::Code)
+            .with_base_url(base)
+            .unwrap(),
+    )
+    .unwrap();
+    let mut raw = vec![];
+    let mut sent = vec![];
+    let mut typed = vec![];
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        for _ in 0..PER_ROUND {
+            let r = http.get(&url).bearer_auth(KEY).send().await.unwrap();
+            let body = r.bytes().await.unwrap();
+            let _: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        }
+        raw.push(t.elapsed() / PER_ROUND);
+        let t = Instant::now();
+        for _ in 0..PER_ROUND {
+            let r = client.send(Request::get(path)).await.unwrap();
+            let _: serde_json::Value = r.json("whoami").unwrap();
+        }
+        sent.push(t.elapsed() / PER_ROUND);
+        let t = Instant::now();
+        for _ in 0..PER_ROUND {
+            client.whoami_v2().await.unwrap();
+        }
+        typed.push(t.elapsed() / PER_ROUND);
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (raw, sent, typed) = (median(&mut raw), median(&mut sent), median(&mut typed));
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let note = format!("median of {ROUNDS} rounds of {PER_ROUND} sequential GET {path}");
+    row("raw reqwest GET + JSON parse", format!("{:.1} µs/request", us(raw)), &note);
+    row("Client::send + JSON parse", format!("{:.1} µs/request", us(sent)), &note);
+    row("Client::whoami_v2 (typed)", format!("{:.1} µs/request", us(typed)), &note);
+    row(
+        "client overhead over raw",
+        format!("{:+.1} µs/request", us(sent) - us(raw)),
+        "send(): auth, rate-limit headers, pacing check, error classification, counters",
+    );
 }
 
 fn row(name: &str, value: String, note: &str) {
@@ -106,7 +162,9 @@ fn main() {
                 );
             }
         }
+        if wants("client") {
+            client_overhead(&base).await;
+        }
         emu.stop().await;
-        let _ = Duration::ZERO;
     });
 }

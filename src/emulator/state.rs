@@ -6,7 +6,8 @@
 //! id for a person or organization), and parsed against their field's value type exactly as
 //! a `POST /field-values` would be, so a seed cannot hold a value the API would refuse.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Deref;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -280,6 +281,60 @@ pub struct FieldValue {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// The tenant's field values by id, indexed by the entity they sit on: rendering a page of
+/// list entries asks for the values of each (field, entity) pair, and a scan of every value per
+/// pair made a 100-entry page of the demo tenant cost millions of comparisons.
+///
+/// Reads go through `Deref` to the map; writes go through [`FieldValues::insert`] and
+/// [`FieldValues::remove`], which keep the index in step.
+#[derive(Debug, Clone, Default)]
+pub struct FieldValues {
+    by_id: BTreeMap<i64, FieldValue>,
+    by_entity: HashMap<i64, BTreeSet<i64>>,
+}
+
+impl Deref for FieldValues {
+    type Target = BTreeMap<i64, FieldValue>;
+    fn deref(&self) -> &Self::Target {
+        &self.by_id
+    }
+}
+
+impl FieldValues {
+    pub fn insert(&mut self, id: i64, fv: FieldValue) -> Option<FieldValue> {
+        let old = self.remove(&id);
+        self.by_entity.entry(fv.entity_id).or_default().insert(id);
+        self.by_id.insert(id, fv);
+        old
+    }
+
+    pub fn remove(&mut self, id: &i64) -> Option<FieldValue> {
+        let fv = self.by_id.remove(id)?;
+        if let Some(ids) = self.by_entity.get_mut(&fv.entity_id) {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.by_entity.remove(&fv.entity_id);
+            }
+        }
+        Some(fv)
+    }
+
+    /// A value to change in place. Its `entity_id` must not change (the index is by entity);
+    /// move a value to another entity by `remove` and `insert`.
+    pub fn get_mut(&mut self, id: &i64) -> Option<&mut FieldValue> {
+        self.by_id.get_mut(id)
+    }
+
+    /// Every value on one entity (global values and those on its list entries), by id.
+    pub fn of_entity(&self, entity_id: i64) -> impl Iterator<Item = &FieldValue> {
+        self.by_entity
+            .get(&entity_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.by_id.get(id))
+    }
+}
+
 /// A field value as a seed gives it: `value` in its v1 write form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -448,7 +503,7 @@ pub struct State {
     pub lists: BTreeMap<i64, List>,
     pub fields: BTreeMap<i64, Field>,
     pub list_entries: BTreeMap<i64, ListEntry>,
-    pub field_values: BTreeMap<i64, FieldValue>,
+    pub field_values: FieldValues,
     pub field_value_changes: Vec<FieldValueChange>,
     pub notes: BTreeMap<i64, Note>,
     pub interactions: BTreeMap<i64, Interaction>,
@@ -469,7 +524,7 @@ impl State {
             lists: BTreeMap::new(),
             fields: BTreeMap::new(),
             list_entries: BTreeMap::new(),
-            field_values: BTreeMap::new(),
+            field_values: FieldValues::default(),
             field_value_changes: Vec::new(),
             notes: BTreeMap::new(),
             interactions: BTreeMap::new(),
@@ -878,12 +933,8 @@ impl State {
         list_entry_id: Option<i64>,
     ) -> Vec<&FieldValue> {
         self.field_values
-            .values()
-            .filter(|fv| {
-                fv.field_id == field_id
-                    && fv.entity_id == entity_id
-                    && fv.list_entry_id == list_entry_id
-            })
+            .of_entity(entity_id)
+            .filter(|fv| fv.field_id == field_id && fv.list_entry_id == list_entry_id)
             .collect()
     }
 

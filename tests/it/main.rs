@@ -1,5 +1,6 @@
 //! Integration tests, one binary: the real client and CLI against the emulator.
 
+mod cli;
 mod client;
 mod common;
 mod decode;
