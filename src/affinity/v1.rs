@@ -812,7 +812,10 @@ mod tests {
     #[test]
     fn note_text_undoes_escaped_underscores() {
         let cases = [
-            (json!("see snake\\_case\\_name"), Some("see snake_case_name")),
+            (
+                json!("see snake\\_case\\_name"),
+                Some("see snake_case_name"),
+            ),
             (json!("no escapes"), Some("no escapes")),
             (json!("\\_\\_"), Some("__")),
             (Json::Null, None),

@@ -1,6 +1,7 @@
 //! Integration tests, one binary: the real client and CLI against the emulator.
 
 mod client;
+mod client_quirks;
 mod common;
 mod decode;
 mod demo_tenant;
