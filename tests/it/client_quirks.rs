@@ -97,6 +97,20 @@ async fn v1_paging_walks_three_or_more_pages_to_the_empty_page_with_a_token() {
     let notes = v1_page_ids(&c, "/notes", "notes", 1, |n: &v1::Note| n.id.0).await;
     assert_eq!(notes, vec![vec![801], vec![802], vec![803], vec![]]);
 
+    // Any parameter change between pages is refused (`Invalid page_token variable`,
+    // §8.1): the client keeps `term` on every page, so a term search pages to its end.
+    let pages: Vec<affsync::affinity::V1Page<v1::Person>> = c
+        .v1_pages(
+            Request::get("/persons").query("term", "a"),
+            "persons",
+            Some(1),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(pages.len() >= 3, "{pages:?}");
+    assert!(pages.last().unwrap().items.is_empty());
+
     // The typed streams give the same items across their pages.
     let all: Vec<v1::Person> = c.persons_v1(None, &[]).try_collect().await.unwrap();
     let ids: Vec<i64> = all.iter().map(|p| p.id.0).collect();
@@ -257,6 +271,15 @@ async fn merged_entity_gives_a_typed_error_with_the_new_id() {
             101,
         ),
     ];
+    // A stream under a merged id fails the same way.
+    let listed: Result<Vec<v2::ListEntry>, Error> = c
+        .company_list_entries_v2(OrganizationId(299))
+        .try_collect()
+        .await;
+    let errors =
+        errors
+            .into_iter()
+            .chain([(listed.unwrap_err(), EntityKind::Organization, 299, 201)]);
     for (e, kind, old, new) in errors {
         match &e {
             Error::Merged {
@@ -651,4 +674,203 @@ async fn v2_update_fields_over_100_updates_go_in_batches() {
         field(&fields, "field-504").value,
         v2::FieldValue::Text(Some("https://v249.example".into()))
     );
+}
+
+/// Every read endpoint of the client decodes the emulator's answer (a decode error here is
+/// a mismatch between the two halves, met in production as a failed pull).
+#[tokio::test]
+async fn every_read_endpoint_decodes_the_emulators_answers() {
+    let t = TestEmu::start().await;
+    let c = client(&t);
+    let all = FieldSelection::types(&["enriched", "global", "relationship-intelligence"]);
+    c.whoami_v1().await.unwrap();
+    c.whoami_v2().await.unwrap();
+    assert_eq!(c.lists_v1().await.unwrap().len(), 3);
+    let list = c.list_v1(ListId(301)).await.unwrap();
+    assert_eq!(list.fields.map(|f| f.len()), Some(7));
+    c.list_entry_v1(ListId(301), ListEntryId(601))
+        .await
+        .unwrap();
+    assert!(!c.fields_v1(&[]).await.unwrap().is_empty());
+    assert!(!c.person_fields_v1().await.unwrap().is_empty());
+    assert!(!c.organization_fields_v1().await.unwrap().is_empty());
+    for of in [
+        FieldValuesOf::Person(PersonId(101)),
+        FieldValuesOf::Organization(OrganizationId(201)),
+        FieldValuesOf::Opportunity(OpportunityId(401)),
+        FieldValuesOf::ListEntry(ListEntryId(601)),
+    ] {
+        c.field_values_v1(of).await.unwrap();
+    }
+    c.field_value_changes_v1(affsync::affinity::FieldId(501), None)
+        .await
+        .unwrap();
+    c.person_v1(PersonId(101)).await.unwrap();
+    c.organization_v1(OrganizationId(201)).await.unwrap();
+    let opps: Vec<v1::Opportunity> = c.opportunities_v1(None).try_collect().await.unwrap();
+    assert_eq!(opps.len(), 1);
+    c.note_v1(affsync::affinity::NoteId(802)).await.unwrap();
+
+    let companies: Vec<v2::Company> = c.companies_v2(&[], &all).try_collect().await.unwrap();
+    assert_eq!(companies.len(), 4);
+    c.company_v2(OrganizationId(201), &all).await.unwrap();
+    let _: Vec<v2::FieldMetadata> = c.company_fields_v2().try_collect().await.unwrap();
+    let _: Vec<v2::ListEntry> = c
+        .company_list_entries_v2(OrganizationId(201))
+        .try_collect()
+        .await
+        .unwrap();
+    let persons: Vec<v2::Person> = c.persons_v2(&[], &all).try_collect().await.unwrap();
+    assert!(persons.len() >= 5);
+    c.person_v2(PersonId(101), &all).await.unwrap();
+    let _: Vec<v2::FieldMetadata> = c.person_fields_v2().try_collect().await.unwrap();
+    let _: Vec<v2::ListEntry> = c
+        .person_list_entries_v2(PersonId(104))
+        .try_collect()
+        .await
+        .unwrap();
+    let _: Vec<v2::Opportunity> = c.opportunities_v2(&[]).try_collect().await.unwrap();
+    c.opportunity_v2(OpportunityId(401)).await.unwrap();
+    let lists: Vec<v2::List> = c.lists_v2().try_collect().await.unwrap();
+    assert_eq!(lists.len(), 3);
+    c.list_v2(ListId(303)).await.unwrap();
+    for list in [301, 302, 303] {
+        let _: Vec<v2::FieldMetadata> = c.list_fields_v2(ListId(list)).try_collect().await.unwrap();
+        let entries: Vec<v2::ListEntryWithEntity> = c
+            .list_entries_v2(ListId(list), &FieldSelection::types(&["list", "global"]))
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(!entries.is_empty(), "{list}");
+    }
+    c.list_entry_v2(ListId(303), ListEntryId(621))
+        .await
+        .unwrap();
+    let notes: Vec<v2::Note> = c.notes_v2().try_collect().await.unwrap();
+    assert_eq!(notes.len(), 3);
+    c.note_v2(affsync::affinity::NoteId(801)).await.unwrap();
+    let _: Vec<v2::Note> = c
+        .person_notes_v2(PersonId(101))
+        .try_collect()
+        .await
+        .unwrap();
+    let _: Vec<v2::Note> = c
+        .company_notes_v2(OrganizationId(201))
+        .try_collect()
+        .await
+        .unwrap();
+}
+
+/// Every write endpoint of the client is taken by the emulator and its answer decodes.
+#[tokio::test]
+async fn every_write_endpoint_round_trips_through_the_emulator() {
+    let t = TestEmu::start().await;
+    let c = client(&t);
+    let org = c
+        .create_organization_v1(&v1::NewOrganization {
+            name: "Babbage Labs".into(),
+            domain: Some("babbage.dev".into()),
+            person_ids: None,
+        })
+        .await
+        .unwrap();
+    assert!(!org.global);
+    let opp = c
+        .create_opportunity_v1(&v1::NewOpportunity {
+            name: "Babbage Seed".into(),
+            list_id: ListId(303),
+            person_ids: None,
+            organization_ids: Some(vec![org.id]),
+        })
+        .await
+        .unwrap();
+    let opp = c
+        .update_opportunity_v1(
+            opp.id,
+            &v1::OpportunityUpdate {
+                name: Some("Babbage Seed II".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(opp.name, "Babbage Seed II");
+    let entry = c.add_list_entry_v1(ListId(301), org.id.0).await.unwrap();
+    let fv = c
+        .create_field_value_v1(&v1::NewFieldValue {
+            field_id: affsync::affinity::FieldId(504),
+            entity_id: org.id.0,
+            value: "https://babbage.dev".into(),
+            list_entry_id: Some(entry.id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(fv.raw_value, "https://babbage.dev");
+    let fv = c
+        .update_field_value_v1(fv.id, "https://babbage.io".into())
+        .await
+        .unwrap();
+    assert_eq!(fv.raw_value, "https://babbage.io");
+    c.delete_field_value_v1(fv.id).await.unwrap();
+    let f511 = v2::FieldId::from("field-511");
+    let dropdown = |id| {
+        v2::FieldValue::Dropdown(Some(v2::Dropdown {
+            dropdown_option_id: DropdownOptionId(id),
+            text: None,
+        }))
+    };
+    let n = c
+        .update_company_fields_v2(
+            org.id,
+            &[v2::FieldUpdate {
+                id: f511.clone(),
+                value: dropdown(22),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let co = c
+        .company_v2(org.id, &FieldSelection::ids([f511.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        field(&co.fields, "field-511").value.value_type(),
+        "dropdown"
+    );
+    let n = c
+        .update_person_fields_v2(
+            PersonId(101),
+            &[v2::FieldUpdate {
+                id: v2::FieldId::from("field-521"),
+                value: v2::FieldValue::Text(Some("Countess of Lovelace".into())),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    c.delete_list_entry_v1(ListId(301), entry.id).await.unwrap();
+    c.delete_opportunity_v1(opp.id).await.unwrap();
+    c.delete_organization_v1(org.id).await.unwrap();
+    let p = c
+        .create_person_v1(&v1::NewPerson {
+            first_name: "Charles".into(),
+            last_name: "Babbage".into(),
+            emails: vec![],
+            organization_ids: None,
+        })
+        .await
+        .unwrap();
+    c.delete_person_v1(p.id).await.unwrap();
+    let e = c.person_v1(p.id).await.unwrap_err();
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+    let note = c
+        .create_note_v1(&v1::NewNote {
+            content: "n".into(),
+            organization_ids: vec![OrganizationId(201)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    c.delete_note_v1(note.id).await.unwrap();
 }
