@@ -145,6 +145,15 @@ impl Client {
         self.v2_items(r.query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/opportunities/{id}`.
+    pub async fn opportunity_v2(&self, id: OpportunityId) -> Result<Opportunity, Error> {
+        self.json(
+            Request::get(format!("/v2/opportunities/{id}")),
+            "an opportunity",
+        )
+        .await
+    }
+
     // ---- lists ----
 
     pub fn lists_v2(&self) -> BoxStream<'static, Result<List, Error>> {

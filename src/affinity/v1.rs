@@ -529,6 +529,15 @@ pub struct Note {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+impl Note {
+    /// `content` as written: Affinity gives underscores back escaped (`a\_b`), so this
+    /// undoes that (affinity-api.md §8.9). [I] A literal `\_` in the original reads as `_`:
+    /// the escaped form cannot tell the two apart.
+    pub fn text(&self) -> Option<String> {
+        self.content.as_deref().map(|c| c.replace("\\_", "_"))
+    }
+}
+
 /// An interaction (`GET /interactions`); its shape varies by type, so most keys are optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interaction {
@@ -798,6 +807,23 @@ mod tests {
         });
         assert_eq!(ranked.to_write_json(), json!(9));
         assert_eq!(Value::Person(PersonId(1)).to_write_json(), json!(1));
+    }
+
+    #[test]
+    fn note_text_undoes_escaped_underscores() {
+        let cases = [
+            (
+                json!("see snake\\_case\\_name"),
+                Some("see snake_case_name"),
+            ),
+            (json!("no escapes"), Some("no escapes")),
+            (json!("\\_\\_"), Some("__")),
+            (Json::Null, None),
+        ];
+        for (content, want) in cases {
+            let n: Note = serde_json::from_value(json!({"id": 1, "content": content})).unwrap();
+            assert_eq!(n.text().as_deref(), want, "{content}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod client_quirks;
 mod common;
 mod decode;
 mod demo_tenant;
