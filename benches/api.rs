@@ -94,9 +94,21 @@ async fn client_overhead(base: &str) {
     let (raw, sent, typed) = (median(&mut raw), median(&mut sent), median(&mut typed));
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let note = format!("median of {ROUNDS} rounds of {PER_ROUND} sequential GET {path}");
-    row("raw reqwest GET + JSON parse", format!("{:.1} µs/request", us(raw)), &note);
-    row("Client::send + JSON parse", format!("{:.1} µs/request", us(sent)), &note);
-    row("Client::whoami_v2 (typed)", format!("{:.1} µs/request", us(typed)), &note);
+    row(
+        "raw reqwest GET + JSON parse",
+        format!("{:.1} µs/request", us(raw)),
+        &note,
+    );
+    row(
+        "Client::send + JSON parse",
+        format!("{:.1} µs/request", us(sent)),
+        &note,
+    );
+    row(
+        "Client::whoami_v2 (typed)",
+        format!("{:.1} µs/request", us(typed)),
+        &note,
+    );
     row(
         "client overhead over raw",
         format!("{:+.1} µs/request", us(sent) - us(raw)),

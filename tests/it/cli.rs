@@ -33,7 +33,10 @@ async fn demo_runs_against_the_demo_tenant() {
 async fn whoami_and_rate_limit_print_json_for_programs() {
     let t = TestEmu::start().await;
     let base = t.emu.base_url();
-    let env = [("AFFINITY_API_KEY", KEY), ("AFFINITY_BASE_URL", base.as_str())];
+    let env = [
+        ("AFFINITY_API_KEY", KEY),
+        ("AFFINITY_BASE_URL", base.as_str()),
+    ];
     let (code, out, err) = affsync(&["whoami", "--json"], &env).await;
     assert_eq!(code, 0, "stderr: {err}");
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -57,7 +60,10 @@ async fn a_wrong_key_names_its_source_but_never_prints_it() {
     let t = TestEmu::start().await;
     let base = t.emu.base_url();
     let secret = "wrong-key-5f3a9c";
-    let env = [("AFFINITY_API_KEY", secret), ("AFFINITY_BASE_URL", base.as_str())];
+    let env = [
+        ("AFFINITY_API_KEY", secret),
+        ("AFFINITY_BASE_URL", base.as_str()),
+    ];
     let (code, out, err) = affsync(&["whoami"], &env).await;
     assert_eq!(code, 1, "stdout: {out}");
     assert!(err.contains("AFFINITY_API_KEY"), "{err}");
@@ -82,7 +88,10 @@ async fn a_wrong_key_names_its_source_but_never_prints_it() {
 async fn bad_input_exits_2_with_a_hint() {
     let (code, _, err) = affsync(&["whoami"], &[]).await;
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("AFFINITY_API_KEY") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("AFFINITY_API_KEY") && err.contains("hint:"),
+        "{err}"
+    );
 
     let (code, _, err) = affsync(&["emulator", "--fault-rate", "1.5"], &[]).await;
     assert_eq!(code, 2, "{err}");
