@@ -40,6 +40,19 @@ pub struct Reading {
     pub used: u64,
 }
 
+impl Reading {
+    /// `{limit, remaining, reset, used}`: the same keys in v1's `/rate-limit` and v2's
+    /// `/v2/rate-limit` (affinity-api.md §4).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "limit": self.limit,
+            "remaining": self.remaining,
+            "reset": self.reset_secs,
+            "used": self.used,
+        })
+    }
+}
+
 /// Both readings after a request was counted (or refused).
 #[derive(Debug, Clone, Copy)]
 pub struct Readings {

@@ -108,9 +108,7 @@ async fn rate_limit(State(s): State<AppState>, headers: HeaderMap) -> Json<Json_
     let key = presented_key(&headers, Version::V1).unwrap_or_default();
     let r = s.limits.lock().unwrap().read(&key);
     let org = match r.org {
-        Some(o) => {
-            json!({ "limit": o.limit, "remaining": o.remaining, "reset": o.reset_secs, "used": o.used })
-        }
+        Some(o) => o.json(),
         None => json!({
             "limit": "unlimited",
             "remaining": "unlimited",
@@ -121,10 +119,7 @@ async fn rate_limit(State(s): State<AppState>, headers: HeaderMap) -> Json<Json_
     Json(json!({
         "rate": {
             "org_monthly": org,
-            "api_key_per_minute": {
-                "limit": r.user.limit, "remaining": r.user.remaining,
-                "reset": r.user.reset_secs, "used": r.user.used,
-            },
+            "api_key_per_minute": r.user.json(),
         }
     }))
 }

@@ -131,14 +131,9 @@ async fn whoami(State(s): State<AppState>) -> Json<Json_> {
 async fn rate_limit(State(s): State<AppState>, headers: HeaderMap) -> Json<Json_> {
     let key = presented_key(&headers, Version::V2).unwrap_or_default();
     let r = s.limits.lock().unwrap().read(&key);
-    let mut body = json!({
-        "callerPerMinute": {
-            "limit": r.user.limit, "remaining": r.user.remaining,
-            "reset": r.user.reset_secs, "used": r.user.used,
-        }
-    });
+    let mut body = json!({ "callerPerMinute": r.user.json() });
     if let Some(o) = r.org {
-        body["orgPerMonth"] = json!({ "limit": o.limit, "remaining": o.remaining, "reset": o.reset_secs, "used": o.used });
+        body["orgPerMonth"] = o.json();
     }
     Json(body)
 }
