@@ -6,3 +6,6 @@
 pub mod affinity;
 pub mod cli;
 pub mod emulator;
+pub mod export;
+pub mod pull;
+pub mod store;

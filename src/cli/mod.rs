@@ -1,8 +1,11 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and its `run()`.
 
 pub mod api;
+pub mod db;
 pub mod demo;
 pub mod emulator;
+pub mod export;
+pub mod pull;
 pub mod rate_limit;
 pub mod whoami;
 
@@ -33,6 +36,10 @@ pub enum Command {
     Whoami(whoami::Args),
     /// Show the per-minute and monthly request budgets and what is left of them.
     RateLimit(rate_limit::Args),
+    /// Pull Affinity lists (entries, entities, field values) into the mirror.
+    Pull(pull::Args),
+    /// Write what the mirror holds to a file.
+    Export(export::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -43,6 +50,8 @@ impl Cli {
             Command::Demo(a) => a.run().await,
             Command::Whoami(a) => a.run().await,
             Command::RateLimit(a) => a.run().await,
+            Command::Pull(a) => a.run().await,
+            Command::Export(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }

@@ -10,6 +10,7 @@
 //! Where Affinity's behaviour is undocumented, the choice made here is written beside the code
 //! and marked `[I]`, as in the fact sheet.
 
+pub mod generate;
 pub mod middleware;
 pub mod state;
 pub mod v1;

@@ -742,6 +742,83 @@ impl State {
         self.merged.get(&(entity_type, id)).copied()
     }
 
+    /// Merges person or organization `old` into `new`, as Affinity's in-app merge does: the
+    /// old one's list entries and values move to the survivor (the survivor's own global
+    /// values win where both have one), references to it are repointed, and reads of the old
+    /// id answer with the merge (§8.4). For tests and rehearsals; the API's merge endpoints
+    /// are not emulated.
+    pub fn merge(&mut self, entity_type: i64, old: i64, new: i64) -> Result<(), Invalid> {
+        for id in [old, new] {
+            if entity_type == entity_type::OPPORTUNITY || !self.entity_exists(entity_type, id) {
+                return Err(Invalid::new(
+                    "id",
+                    format!("no person or organization {id} of type {entity_type}"),
+                ));
+            }
+        }
+        for e in self.list_entries.values_mut() {
+            let kind = self.lists.get(&e.list_id).map(|l| l.kind);
+            if e.entity_id == old && kind == Some(entity_type) {
+                e.entity_id = new;
+            }
+        }
+        let survivor_fields: BTreeSet<i64> = self
+            .field_values
+            .of_entity(new)
+            .filter(|fv| fv.entity_type == entity_type && fv.list_entry_id.is_none())
+            .map(|fv| fv.field_id)
+            .collect();
+        let moved: Vec<i64> = self
+            .field_values
+            .of_entity(old)
+            .filter(|fv| fv.entity_type == entity_type)
+            .map(|fv| fv.id)
+            .collect();
+        for id in moved {
+            let Some(mut fv) = self.field_values.remove(&id) else {
+                continue;
+            };
+            if fv.list_entry_id.is_none() && survivor_fields.contains(&fv.field_id) {
+                continue;
+            }
+            fv.entity_id = new;
+            self.field_values.insert(id, fv);
+        }
+        let referencing: Vec<i64> = self
+            .field_values
+            .values()
+            .filter(|fv| match fv.value {
+                Value::Person(p) => entity_type == entity_type::PERSON && p == old,
+                Value::Organization(o) => entity_type == entity_type::ORGANIZATION && o == old,
+                _ => false,
+            })
+            .map(|fv| fv.id)
+            .collect();
+        for id in referencing {
+            if let Some(fv) = self.field_values.get_mut(&id) {
+                fv.value = match fv.value {
+                    Value::Person(_) => Value::Person(new),
+                    _ => Value::Organization(new),
+                };
+            }
+        }
+        if entity_type == entity_type::PERSON {
+            if let Some(p) = self.persons.remove(&old) {
+                if let Some(s) = self.persons.get_mut(&new) {
+                    for e in p.emails {
+                        if !s.emails.contains(&e) {
+                            s.emails.push(e);
+                        }
+                    }
+                }
+            }
+        } else {
+            self.organizations.remove(&old);
+        }
+        self.merged.insert((entity_type, old), new);
+        Ok(())
+    }
+
     /// Checks where a value may be written; gives the entity type it is written on.
     pub fn check_value_target(
         &self,

@@ -26,7 +26,13 @@ async fn demo_runs_against_the_demo_tenant() {
     assert_eq!(code, 0, "stderr: {err}");
     assert!(out.contains("Northwind Ventures"), "{out}");
     assert!(out.contains("per minute"), "{out}");
-    assert!(out.contains("2 API calls"), "{out}");
+    assert!(out.contains("== pull"), "{out}");
+    assert!(out.contains("Deal Flow"), "{out}");
+    // The second pull finds nothing new: its total row reads 0 new, 0 changed, 0 removed.
+    let totals: Vec<&str> = out.lines().filter(|l| l.starts_with("total")).collect();
+    assert_eq!(totals.len(), 2, "{out}");
+    let cells: Vec<&str> = totals[1].split_whitespace().collect();
+    assert_eq!(&cells[2..5], &["0", "0", "0"], "{out}");
 }
 
 #[tokio::test]

@@ -1,0 +1,75 @@
+//! `affsync export list NAME_OR_ID --out FILE`: a list of the mirror as CSV, Parquet or JSONL.
+
+use std::path::PathBuf;
+
+use super::db::DbArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub what: What,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum What {
+    /// One row per live entry of a list, one column per field.
+    List(ListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// The list, by name or id.
+    pub list: String,
+    /// The file to write: `.csv`, `.parquet` or `.jsonl`.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.what {
+            What::List(a) => a.run().await,
+        }
+    }
+}
+
+impl ListArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        // The format is checked before anything is read.
+        crate::export::Format::from_path(&self.out).map_err(|e| super::BadInput(e.to_string()))?;
+        let store = self.db.open().await?;
+        let Some(list) = store.find_list(&self.list).await? else {
+            let lists = store.lists().await?;
+            let msg = if lists.is_empty() {
+                format!(
+                    "no list named `{}`: the mirror holds no lists yet\nhint: run `affsync pull --all-lists` first",
+                    self.list
+                )
+            } else {
+                format!(
+                    "no list named `{}` in the mirror\navailable lists: {}\nhint: name a list as Affinity spells it, or give its id",
+                    self.list,
+                    lists
+                        .iter()
+                        .map(|l| format!("{} ({})", l.name, l.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            return Err(super::BadInput(msg).into());
+        };
+        let view = store.list_view(&list).await?;
+        let rows = crate::export::write_list(&view, &self.out)?;
+        eprintln!(
+            "wrote {} rows and {} field columns of `{}` to {}",
+            rows,
+            view.fields.len(),
+            list.name,
+            self.out.display()
+        );
+        store.close().await;
+        Ok(())
+    }
+}

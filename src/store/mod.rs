@@ -1,0 +1,256 @@
+//! The mirror of Affinity and the run journal, over sqlx: SQLite by default, Postgres when several
+//! machines share one mirror. One [`Store`] type serves both through sqlx's `Any` driver; the
+//! queries are written once, with `$N` placeholders, which both backends take.
+//!
+//! The schema is in `migrations/sqlite/` and `migrations/postgres/` (kept column for column in
+//! step; a test checks it), applied when the store is opened.
+
+pub mod journal;
+pub mod mirror;
+pub mod read;
+
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::AnyPool;
+
+pub use journal::{Event, RunId, RunStatus};
+pub use mirror::{
+    EntityKind, EntityRow, EntryRow, FieldRow, ListRow, OpportunityRow, OptionRow, OrganizationRow,
+    OwnedValue, Owner, PageData, PageOutcome, PageRecord, PersonRow, ValueItem,
+};
+
+/// The default mirror: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://affsync.db";
+
+/// Which database a store is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL `{0}`\nhint: use `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`")]
+    UnsupportedUrl(String),
+    #[error("cannot open the database at `{url}`: {source}")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot bring the database schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error while {doing}: {source}")]
+    Query {
+        doing: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("the mirror holds a value it cannot read ({0})")]
+    Corrupt(String),
+}
+
+/// `.ctx("reading list entries")` on a sqlx result.
+pub(crate) trait Ctx<T> {
+    fn ctx(self, doing: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> Ctx<T> for Result<T, sqlx::Error> {
+    fn ctx(self, doing: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Query { doing, source })
+    }
+}
+
+/// The mirror and the journal.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if missing) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            // `mode=rwc` creates the file; a URL that sets its own mode keeps it.
+            let url = if rest.contains("mode=") {
+                url.to_string()
+            } else if rest.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(60));
+        let pool = match backend {
+            // SQLite has one writer at a time: one connection serializes the pull's page
+            // transactions instead of failing them with `database is locked`.
+            Backend::Sqlite => options
+                .max_connections(1)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Executor;
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => options.max_connections(8),
+        }
+        .connect(&url)
+        .await
+        .map_err(|source| StoreError::Open {
+            url: redact_url(&url),
+            source,
+        })?;
+        if backend == Backend::Sqlite {
+            // Readers (the review page, an export) then never block the writer; the mode is
+            // kept in the file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .ctx("switching SQLite to WAL")?;
+        }
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A URL with its password replaced by `***`, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// How the store writes a time: RFC 3339, UTC, milliseconds (sorts as text).
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `($1,$2,$3),($4,$5,$6)` for `rows` rows of `cols` values.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            n += 1;
+            s.push('$');
+            s.push_str(&n.to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$k,$k+1,…` for an `IN (…)` list of `n` values, numbering from `first`.
+pub(crate) fn in_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads a column, naming it in the error.
+pub(crate) fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    use sqlx::Row;
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("column `{name}`: {e}")))
+}
+
+/// 0/1 flags (the schema keeps one integer type on both backends).
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(placeholders(1, 1), "($1)");
+        assert_eq!(in_list(3, 3), "$3,$4,$5");
+    }
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact_url("postgres://u:secret@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+
+    #[test]
+    fn both_schemas_are_kept_in_step() {
+        // The store binds one set of queries to both backends; the migrations may differ only
+        // in how an identity column is declared and in their header line.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let names = |b: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir.join(b))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names("sqlite"), names("postgres"));
+        for name in names("sqlite") {
+            let norm = |b: &str| {
+                std::fs::read_to_string(dir.join(b).join(&name))
+                    .unwrap()
+                    .replace(
+                        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+                        "INTEGER PRIMARY KEY AUTOINCREMENT",
+                    )
+                    .lines()
+                    .skip(2)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(norm("sqlite"), norm("postgres"), "{name} differs");
+        }
+    }
+}
