@@ -240,7 +240,8 @@ async fn changes_removals_and_merges_reach_the_mirror() {
 #[tokio::test]
 async fn a_pull_through_faults_ends_with_the_same_mirror_as_a_clean_one() {
     let clean_db = sqlite().await;
-    let clean = TestEmu::with(EmulatorConfig::default(), demo_seed()).await;
+    let seed = big_list_seed(2_000, 9);
+    let clean = TestEmu::with(EmulatorConfig::default(), seed.clone()).await;
     pull_all(&clean, &clean_db.store).await;
 
     let faulty_db = sqlite().await;
@@ -250,7 +251,7 @@ async fn a_pull_through_faults_ends_with_the_same_mirror_as_a_clean_one() {
             fault_seed: 11,
             ..Default::default()
         },
-        demo_seed(),
+        seed,
     )
     .await;
     let c = client(&faulty);
@@ -266,7 +267,7 @@ async fn a_pull_through_faults_ends_with_the_same_mirror_as_a_clean_one() {
 
 #[tokio::test]
 async fn a_big_list_costs_one_call_per_100_entries() {
-    const N: usize = 2_500;
+    const N: usize = 10_000;
     let t = TestEmu::with(EmulatorConfig::default(), big_list_seed(N, 3)).await;
     let db = sqlite().await;
     let opts = PullOptions {
