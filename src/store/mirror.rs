@@ -503,7 +503,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PageOutcome, StoreError> {
         let now_s = time_text(now);
-        let mut tx = self.pool.begin().await.ctx("starting a page")?;
+        let mut tx = self.write_tx("starting a page").await?;
         let conn: &mut AnyConnection = &mut tx;
 
         // What the mirror holds for this page.
@@ -689,7 +689,7 @@ impl Store {
     ) -> Result<SyncOutcome, StoreError> {
         let now_s = time_text(now);
         let stored = self.lists_with_gone().await?;
-        let mut tx = self.pool.begin().await.ctx("starting a list sync")?;
+        let mut tx = self.write_tx("starting a list sync").await?;
         let conn: &mut AnyConnection = &mut tx;
         let mut out = SyncOutcome::default();
         let mut events = Vec::new();
@@ -802,7 +802,7 @@ impl Store {
             .map(|(f, g)| (f.id.clone(), (f, g)))
             .collect();
         let stored_order = self.list_field_ids(list_id).await?;
-        let mut tx = self.pool.begin().await.ctx("starting a field sync")?;
+        let mut tx = self.write_tx("starting a field sync").await?;
         let conn: &mut AnyConnection = &mut tx;
         let mut out = SyncOutcome::default();
         let mut events = Vec::new();
@@ -999,7 +999,7 @@ impl Store {
         if gone.is_empty() {
             return Ok(gone);
         }
-        let mut tx = self.pool.begin().await.ctx("flagging entries gone")?;
+        let mut tx = self.write_tx("flagging entries gone").await?;
         let conn: &mut AnyConnection = &mut tx;
         for chunk in gone.chunks(500) {
             let sql = format!(
@@ -1068,7 +1068,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let now_s = time_text(now);
-        let mut tx = self.pool.begin().await.ctx("flagging an entity gone")?;
+        let mut tx = self.write_tx("flagging an entity gone").await?;
         let conn: &mut AnyConnection = &mut tx;
         let q = match kind {
             EntityKind::Opportunity => {

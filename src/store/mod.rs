@@ -24,6 +24,9 @@ pub use mirror::{
 /// The default mirror: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://affsync.db";
 
+/// The Postgres advisory lock key that mirror writers take turns on ("affsync" in ASCII).
+const MIRROR_WRITE_LOCK: i64 = 0x61_6666_7379_6e63;
+
 /// Which database a store is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -127,6 +130,27 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
         Ok(Store { pool, backend })
+    }
+
+    /// A transaction that writes the mirror. On Postgres it first takes a transaction-scoped
+    /// advisory lock, so that mirror writers (the lists of one pull, or pulls on several
+    /// machines sharing the mirror) take turns: two of them never insert the same entity's
+    /// values at once. SQLite has one writer at a time by design.
+    pub(crate) async fn write_tx(
+        &self,
+        doing: &'static str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let mut tx = self.pool.begin().await.ctx(doing)?;
+        if self.backend == Backend::Postgres {
+            // The lock function returns `void`, which the Any driver cannot read: select a
+            // constant through it instead.
+            sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                .bind(MIRROR_WRITE_LOCK)
+                .execute(&mut *tx)
+                .await
+                .ctx(doing)?;
+        }
+        Ok(tx)
     }
 
     pub fn backend(&self) -> Backend {
