@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use sqlx::AnyConnection;
 
-use super::{col, placeholders, time_text, Ctx, Store, StoreError};
+use super::{col, placeholders, time_text, Backend, Ctx, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RunId(pub i64);
@@ -131,7 +131,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await.ctx("adding journal events")?;
-        insert_events(&mut conn, run, events, now).await
+        insert_events(&mut conn, self.backend, run, events, now).await
     }
 
     /// The runs, newest first.
@@ -205,6 +205,7 @@ impl Store {
 /// Inserts events on a connection (inside the caller's transaction, when it has one).
 pub(crate) async fn insert_events(
     conn: &mut AnyConnection,
+    backend: Backend,
     run: RunId,
     events: &[Event],
     now: DateTime<Utc>,
@@ -213,7 +214,7 @@ pub(crate) async fn insert_events(
     for chunk in events.chunks(500) {
         let sql = format!(
             "INSERT INTO events (run_id, at, record, step, detail) VALUES {}",
-            placeholders(chunk.len(), 5)
+            placeholders(backend, chunk.len(), 5)
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {

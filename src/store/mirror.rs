@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 use super::journal::{insert_events, Event, RunId};
-use super::{col, flag, in_list, placeholders, time_text, Ctx, Store, StoreError};
+use super::{col, flag, in_list, param, placeholders, time_text, Backend, Ctx, Store, StoreError};
 
 /// What a list holds, and what an entity is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -346,13 +346,14 @@ fn entity_sql(kind: EntityKind) -> (&'static str, usize) {
 /// Writes entity rows of one kind (new, changed or back from gone).
 async fn upsert_entities(
     conn: &mut AnyConnection,
+    backend: Backend,
     kind: EntityKind,
     rows: &[&EntityRow],
     now: &str,
 ) -> Result<(), StoreError> {
     let (template, cols) = entity_sql(kind);
     for chunk in rows.chunks(400) {
-        let sql = template.replace("{}", &placeholders(chunk.len(), cols));
+        let sql = template.replace("{}", &placeholders(backend, chunk.len(), cols));
         let mut q = sqlx::query(&sql);
         for row in chunk {
             q = match row {
@@ -380,6 +381,7 @@ async fn upsert_entities(
 
 async fn upsert_entries(
     conn: &mut AnyConnection,
+    backend: Backend,
     rows: &[&EntryRow],
     now: &str,
 ) -> Result<(), StoreError> {
@@ -389,7 +391,7 @@ async fn upsert_entries(
              ON CONFLICT (id) DO UPDATE SET list_id = excluded.list_id, entity_kind = excluded.entity_kind, \
              entity_id = excluded.entity_id, created_at = excluded.created_at, creator_id = excluded.creator_id, \
              changed_at = excluded.changed_at, last_seen_at = NULL, gone_at = NULL",
-            placeholders(chunk.len(), 8)
+            placeholders(backend, chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {
@@ -412,6 +414,7 @@ async fn upsert_entries(
 /// delete first (a new owner has none, and skipping its delete keeps a first pull fast).
 async fn replace_values(
     conn: &mut AnyConnection,
+    backend: Backend,
     values: &[&OwnedValue],
     had_rows: &BTreeSet<(Owner, String)>,
     now: &str,
@@ -436,7 +439,7 @@ async fn replace_values(
     for chunk in items.chunks(450) {
         let sql = format!(
             "INSERT INTO field_values ({VALUE_COLS}, changed_at) VALUES {}",
-            placeholders(chunk.len(), 11)
+            placeholders(backend, chunk.len(), 11)
         );
         let mut q = sqlx::query(&sql);
         for (v, pos, it) in chunk {
@@ -461,6 +464,7 @@ async fn replace_values(
 /// The stored values of these owners, by (owner, field), in position order.
 async fn stored_values(
     conn: &mut AnyConnection,
+    backend: Backend,
     owners: &[Owner],
 ) -> Result<HashMap<(Owner, String), Vec<ValueItem>>, StoreError> {
     let mut by_kind: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
@@ -471,9 +475,10 @@ async fn stored_values(
     for (kind, ids) in by_kind {
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT {VALUE_COLS} FROM field_values WHERE owner = $1 AND owner_id IN ({}) \
+                "SELECT {VALUE_COLS} FROM field_values WHERE owner = {} AND owner_id IN ({}) \
                  ORDER BY owner_id, field_id, position",
-                in_list(2, chunk.len())
+                param(backend, 1),
+                in_list(backend, 2, chunk.len())
             );
             let mut q = sqlx::query(&sql).bind(kind);
             for id in chunk {
@@ -512,7 +517,7 @@ impl Store {
         for chunk in entry_ids.chunks(500) {
             let sql = format!(
                 "SELECT {ENTRY_COLS}, gone_at FROM list_entries WHERE id IN ({})",
-                in_list(1, chunk.len())
+                in_list(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for id in chunk {
@@ -546,7 +551,7 @@ impl Store {
                 let sql = format!(
                     "SELECT * FROM {} WHERE id IN ({})",
                     kind.table(),
-                    in_list(1, chunk.len())
+                    in_list(self.backend, 1, chunk.len())
                 );
                 let mut q = sqlx::query(&sql);
                 for id in chunk {
@@ -569,7 +574,7 @@ impl Store {
             .flat_map(|r| r.values.iter().map(|v| v.owner))
             .collect();
         let owners: Vec<Owner> = owners.into_iter().collect();
-        let stored_vals = stored_values(conn, &owners).await?;
+        let stored_vals = stored_values(conn, self.backend, &owners).await?;
 
         // The differences.
         let changed_entities: BTreeSet<(EntityKind, i64)> = entities
@@ -667,13 +672,14 @@ impl Store {
                 .map(|key| entities[key])
                 .collect();
             out.entities_written += rows.len();
-            upsert_entities(conn, kind, &rows, &now_s).await?;
+            upsert_entities(conn, self.backend, kind, &rows, &now_s).await?;
         }
-        upsert_entries(conn, &entry_writes, &now_s).await?;
+        upsert_entries(conn, self.backend, &entry_writes, &now_s).await?;
         let to_write: Vec<&OwnedValue> = changed_values.iter().map(|k| values[k]).collect();
-        out.values_written = replace_values(conn, &to_write, &had_rows, &now_s).await?;
+        out.values_written =
+            replace_values(conn, self.backend, &to_write, &had_rows, &now_s).await?;
         if !events.is_empty() {
-            insert_events(conn, run, &events, now).await?;
+            insert_events(conn, self.backend, run, &events, now).await?;
         }
         tx.commit().await.ctx("committing a page")?;
         Ok(out)
@@ -739,7 +745,7 @@ impl Store {
             }
         }
         if !events.is_empty() {
-            insert_events(conn, run, &events, now).await?;
+            insert_events(conn, self.backend, run, &events, now).await?;
         }
         tx.commit().await.ctx("committing lists")?;
         Ok(out)
@@ -846,7 +852,7 @@ impl Store {
             for chunk in f.options.chunks(500) {
                 let sql = format!(
                     "INSERT INTO dropdown_options (field_id, option_id, text, rank, color) VALUES {}",
-                    placeholders(chunk.len(), 5)
+                    placeholders(self.backend, chunk.len(), 5)
                 );
                 let mut q = sqlx::query(&sql);
                 for o in chunk {
@@ -890,7 +896,7 @@ impl Store {
             for (chunk_no, chunk) in order.chunks(500).enumerate() {
                 let sql = format!(
                     "INSERT INTO list_fields (list_id, field_id, position) VALUES {}",
-                    placeholders(chunk.len(), 3)
+                    placeholders(self.backend, chunk.len(), 3)
                 );
                 let mut q = sqlx::query(&sql);
                 for (i, id) in chunk.iter().enumerate() {
@@ -903,7 +909,7 @@ impl Store {
             }
         }
         if !events.is_empty() {
-            insert_events(conn, run, &events, now).await?;
+            insert_events(conn, self.backend, run, &events, now).await?;
         }
         tx.commit().await.ctx("committing fields")?;
         Ok(out)
@@ -1003,8 +1009,10 @@ impl Store {
         let conn: &mut AnyConnection = &mut tx;
         for chunk in gone.chunks(500) {
             let sql = format!(
-                "UPDATE list_entries SET gone_at = $1, last_seen_at = $2 WHERE id IN ({})",
-                in_list(3, chunk.len())
+                "UPDATE list_entries SET gone_at = {}, last_seen_at = {} WHERE id IN ({})",
+                param(self.backend, 1),
+                param(self.backend, 2),
+                in_list(self.backend, 3, chunk.len())
             );
             let mut q = sqlx::query(&sql).bind(now_s.clone()).bind(
                 last_seen
@@ -1026,7 +1034,7 @@ impl Store {
                 )
             })
             .collect();
-        insert_events(conn, run, &events, now).await?;
+        insert_events(conn, self.backend, run, &events, now).await?;
         tx.commit().await.ctx("flagging entries gone")?;
         Ok(gone)
     }
@@ -1096,6 +1104,7 @@ impl Store {
         };
         insert_events(
             conn,
+            self.backend,
             run,
             &[Event::new(format!("{kind}:{id}"), step, detail)],
             now,

@@ -1,6 +1,7 @@
 //! The mirror of Affinity and the run journal, over sqlx: SQLite by default, Postgres when several
 //! machines share one mirror. One [`Store`] type serves both through sqlx's `Any` driver; the
-//! queries are written once, with `$N` placeholders, which both backends take.
+//! queries are written once, with `$N` placeholders, which both backends take (bulk statements
+//! number theirs per backend: see [`param`]).
 //!
 //! The schema is in `migrations/sqlite/` and `migrations/postgres/` (kept column for column in
 //! step; a test checks it), applied when the store is opened.
@@ -182,8 +183,19 @@ pub fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// `($1,$2,$3),($4,$5,$6)` for `rows` rows of `cols` values.
-pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+/// The placeholder of the `n`th parameter (from 1). Bulk statements on SQLite use anonymous
+/// `?`s: sqlx looks a named parameter (`$7`) up by scanning SQLite's parameter list, so a
+/// statement with thousands of them bound in quadratic time (62 µs a row at 450 rows). A
+/// statement must not mix both kinds: an anonymous `?` takes the next index after the last.
+pub(crate) fn param(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// `($1,$2,$3),($4,$5,$6)` (Postgres) or `(?,?,?),(?,?,?)` (SQLite) for `rows` rows of `cols`.
+pub(crate) fn placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = 0;
     for r in 0..rows {
@@ -196,18 +208,17 @@ pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
                 s.push(',');
             }
             n += 1;
-            s.push('$');
-            s.push_str(&n.to_string());
+            s.push_str(&param(backend, n));
         }
         s.push(')');
     }
     s
 }
 
-/// `$k,$k+1,…` for an `IN (…)` list of `n` values, numbering from `first`.
-pub(crate) fn in_list(first: usize, n: usize) -> String {
+/// The placeholders of an `IN (…)` list of `n` values, numbering from `first`.
+pub(crate) fn in_list(backend: Backend, first: usize, n: usize) -> String {
     (first..first + n)
-        .map(|i| format!("${i}"))
+        .map(|i| param(backend, i))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -233,9 +244,13 @@ mod tests {
 
     #[test]
     fn placeholders_number_rows_in_order() {
-        assert_eq!(placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
-        assert_eq!(placeholders(1, 1), "($1)");
-        assert_eq!(in_list(3, 3), "$3,$4,$5");
+        assert_eq!(
+            placeholders(Backend::Postgres, 2, 3),
+            "($1,$2,$3),($4,$5,$6)"
+        );
+        assert_eq!(placeholders(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
+        assert_eq!(in_list(Backend::Postgres, 3, 3), "$3,$4,$5");
+        assert_eq!(in_list(Backend::Sqlite, 3, 2), "?,?");
     }
 
     #[test]
