@@ -252,21 +252,23 @@ const ENTRY_COLS: &str = "id, list_id, entity_kind, entity_id, created_at, creat
 const VALUE_COLS: &str =
     "owner, owner_id, field_id, position, value_type, text, number, at, ref_id, json";
 
-fn entry_from(r: &AnyRow) -> Result<(EntryRow, bool), StoreError> {
+/// A list entry from a row that has the `list_entries` columns.
+pub(crate) fn entry_row(r: &AnyRow) -> Result<EntryRow, StoreError> {
     let kind: String = col(r, "entity_kind")?;
+    Ok(EntryRow {
+        id: col(r, "id")?,
+        list_id: col(r, "list_id")?,
+        entity_kind: EntityKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("entity kind `{kind}`")))?,
+        entity_id: col(r, "entity_id")?,
+        created_at: col(r, "created_at")?,
+        creator_id: col(r, "creator_id")?,
+    })
+}
+
+fn entry_from(r: &AnyRow) -> Result<(EntryRow, bool), StoreError> {
     let gone: Option<String> = col(r, "gone_at")?;
-    Ok((
-        EntryRow {
-            id: col(r, "id")?,
-            list_id: col(r, "list_id")?,
-            entity_kind: EntityKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("entity kind `{kind}`")))?,
-            entity_id: col(r, "entity_id")?,
-            created_at: col(r, "created_at")?,
-            creator_id: col(r, "creator_id")?,
-        },
-        gone.is_some(),
-    ))
+    Ok((entry_row(r)?, gone.is_some()))
 }
 
 fn json_strings(s: &str) -> Result<Vec<String>, StoreError> {

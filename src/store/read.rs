@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::mirror::{value_from, EntityKind, EntryRow, FieldRow, ListRow, ValueItem};
+use super::mirror::{entry_row, value_from, EntityKind, EntryRow, FieldRow, ListRow, ValueItem};
 use super::{col, Ctx, Store, StoreError};
 
 /// A list entry with what an export shows of its entity, and its values by field id.
@@ -75,7 +75,6 @@ impl Store {
             .ctx("reading a list's entries")?;
         let mut entries: Vec<EntryView> = Vec::with_capacity(rows.len());
         for r in &rows {
-            let kind: String = col(r, "entity_kind")?;
             // A name-less text column reads as NULL of no type on some backends; read leniently.
             let text = |name: &str| -> Result<Option<String>, StoreError> {
                 col::<Option<String>>(r, name).or(Ok(None))
@@ -93,15 +92,7 @@ impl Store {
                 _ => text("name")?,
             };
             entries.push(EntryView {
-                entry: EntryRow {
-                    id: col(r, "id")?,
-                    list_id: col(r, "list_id")?,
-                    entity_kind: EntityKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("entity kind `{kind}`")))?,
-                    entity_id: col(r, "entity_id")?,
-                    created_at: col(r, "created_at")?,
-                    creator_id: col(r, "creator_id")?,
-                },
+                entry: entry_row(r)?,
                 entity_name: name,
                 domain: text("domain")?,
                 email: text("email")?,
