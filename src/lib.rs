@@ -9,4 +9,5 @@ pub mod emulator;
 pub mod export;
 pub mod matcher;
 pub mod pull;
+pub mod source;
 pub mod store;

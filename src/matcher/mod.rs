@@ -7,7 +7,8 @@
 //!    (an organization's domains, a person's emails, an opportunity's name).
 //! 2. **Fuzzy** (stage 2, only with `[[match.compare]]`): a candidate index
 //!    ([`index::GramIndex`], never all pairs) proposes up to [`BLOCK_K`] candidates, each is
-//!    scored on the compared attributes ([`score`]), and the scores are combined (their mean).
+//!    scored on the compared attributes ([`score`]), and the scores are combined (their mean,
+//!    [calibrated](score::calibrate) so that the thresholds read as confidence).
 //! 3. **Decide** ([`decide`]): one to one, mutual best; `matched` at `accept` or above,
 //!    `review` between the thresholds or when a runner-up is within [`config::TIE_MARGIN`],
 //!    `unmatched` below. Reviewers' decisions win over computed ones.
@@ -534,7 +535,7 @@ impl<'a> Matcher<'a> {
                 n += 1;
             }
         }
-        (n > 0).then(|| sum / n as f64)
+        (n > 0).then(|| score::calibrate(sum / n as f64))
     }
 
     /// Each compared attribute's score, in words: `` `company_name` ~ name 0.97 ``.
@@ -601,6 +602,9 @@ impl<'a> Matcher<'a> {
     }
 
     fn find(&self, s: &SourceRecord, scratch: &mut Option<Scratch>) -> Found {
+        if let Some(problem) = &s.problem {
+            return Found::Error(format!("row {}: {problem}", s.row));
+        }
         match &s.id {
             None => {
                 return Found::Error(format!("row {} has no id", s.row));
@@ -609,9 +613,6 @@ impl<'a> Matcher<'a> {
                 return Found::Error(format!("row {} has an empty id", s.row));
             }
             _ => {}
-        }
-        if let Some(problem) = &s.problem {
-            return Found::Error(format!("row {}: {problem}", s.row));
         }
         let p = self.prepare(s);
         for k in &p.keys {

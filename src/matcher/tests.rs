@@ -104,14 +104,24 @@ fn a_near_tie_goes_to_review() {
 #[test]
 fn two_sources_for_one_candidate_do_not_both_match() {
     let cands = [org("1", "Acme Robotics", &[])];
+    // The second row is a weaker likeness: the first wins, the second goes to a person.
+    let sources = [
+        src(1, "s1", &[("name", "Acme Robotics")]),
+        src(2, "s2", &[("name", "Acme Robots AG")]),
+    ];
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
+    assert_ne!(d[1].status, Status::Matched, "{:?}", d[1]);
+    assert!(d[1].reason.contains("row 1"), "{}", d[1].reason);
+    // Two rows alike: neither is matched silently.
     let sources = [
         src(1, "s1", &[("name", "Acme Robotics")]),
         src(2, "s2", &[("name", "Acme Robotic")]),
     ];
     let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
-    assert_eq!(d[0].status, Status::Matched);
-    assert_eq!(d[1].status, Status::Review);
-    assert!(d[1].reason.contains("row 1"), "{}", d[1].reason);
+    assert_eq!(d[0].status, Status::Review, "{:?}", d[0]);
+    assert!(d[0].reason.contains("row 2"), "{}", d[0].reason);
+    assert_eq!(d[1].status, Status::Review, "{:?}", d[1]);
 }
 
 #[test]
