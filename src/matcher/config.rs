@@ -106,7 +106,7 @@ impl MatchConfig {
             #[serde(rename = "match")]
             section: Option<MatchConfig>,
         }
-        let doc: Doc = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+        let doc: Doc = toml::from_str(text).map_err(|e| toml_error(file, text, &e, MATCH_KEYS))?;
         let Some(cfg) = doc.section else {
             return Err(ConfigError::Invalid {
                 file: file.to_string(),
@@ -184,8 +184,11 @@ impl MatchConfig {
     }
 }
 
-/// A TOML error with the file and the line it points at.
-fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
+/// The keys of `[match]`, for hints.
+pub const MATCH_KEYS: &str = "the keys of `[match]` are `search_term`, `within_list`, `accept`, `review` and `[[match.compare]]` (`source`, `affinity`)";
+
+/// A TOML error with the file, the line it points at, and a hint.
+pub fn toml_error(file: &str, text: &str, e: &toml::de::Error, hint: &str) -> ConfigError {
     let line = e
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
@@ -195,7 +198,7 @@ fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
             Some(l) => format!("line {l}: {}", e.message()),
             None => e.message().to_string(),
         },
-        hint: "the keys of `[match]` are `search_term`, `within_list`, `accept`, `review` and `[[match.compare]]` (`source`, `affinity`)".into(),
+        hint: hint.to_string(),
     }
 }
 
