@@ -343,8 +343,19 @@ pub(crate) fn decide(
                 format!("best candidate {best}, below review {}", fmt_score(review)),
             )
         };
+        let taken = |why: String| {
+            fuzzy(
+                Status::Unmatched,
+                format!(
+                    "best candidate {best}, below accept {}, and {why}",
+                    fmt_score(accept)
+                ),
+            )
+        };
+        // A candidate that is someone else's is worth a person's time only when the source
+        // would otherwise have been matched to it.
         let d = if let Some(claim) = claims[c as usize] {
-            if s1 >= review {
+            if s1 >= accept {
                 fuzzy(
                     Status::Review,
                     format!(
@@ -353,12 +364,18 @@ pub(crate) fn decide(
                         claim.method.as_str()
                     ),
                 )
+            } else if s1 >= review {
+                taken(format!(
+                    "it is matched to row {} by {}",
+                    sources[claim.source].row,
+                    claim.method.as_str()
+                ))
             } else {
                 below()
             }
         } else if winner[&c].0 != i {
             let (j, sj, _) = winner[&c];
-            if s1 >= review {
+            if s1 >= accept {
                 fuzzy(
                     Status::Review,
                     format!(
@@ -367,6 +384,12 @@ pub(crate) fn decide(
                         fmt_score(sj)
                     ),
                 )
+            } else if s1 >= review {
+                taken(format!(
+                    "row {} scores it higher ({})",
+                    sources[j].row,
+                    fmt_score(sj)
+                ))
             } else {
                 below()
             }

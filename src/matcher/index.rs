@@ -1,23 +1,29 @@
-//! The candidate index (blocking): character-3-gram TF-IDF over the compared text of every
-//! candidate, queried for the top k by cosine similarity. Never all pairs: a query walks the
-//! posting lists of its rarest grams only, within a budget, then re-scores the best partial
-//! hits exactly.
+//! The candidate index (blocking): TF-IDF over the character 3-grams and 4-grams of the
+//! compared text of every candidate, queried for the top k by cosine similarity. Never all
+//! pairs: a query walks the posting lists of its rarest grams only, within a budget, then
+//! re-scores the best partial hits exactly.
 //!
-//! Texts are [`fold`](super::normalize::fold)ed, so a gram is three symbols of a 38-letter
-//! alphabet (space, `a`-`z`, `0`-`9`, other) and fits a `u16`.
+//! Why both sizes: 3-grams survive typos best and carry small data sets; at a million names
+//! most 3-grams are common, and the rarest grams of a query, walked first, are then 4-grams,
+//! which keep the walk short (measured in BENCHMARKS.md, "Matching").
+//!
+//! Texts are [`fold`](super::normalize::fold)ed, so a gram is three or four symbols of a
+//! 38-letter alphabet (space, `a`-`z`, `0`-`9`, other).
 
 /// Symbols of the gram alphabet.
 const ALPHABET: usize = 38;
-/// Number of distinct grams.
-pub const GRAMS: usize = ALPHABET * ALPHABET * ALPHABET;
+/// Number of distinct 3-grams.
+const GRAMS3: usize = ALPHABET * ALPHABET * ALPHABET;
+/// Number of distinct grams: 3-grams, then 4-grams.
+pub const GRAMS: usize = GRAMS3 + GRAMS3 * ALPHABET;
 
 /// How many postings a query may visit before it stops taking rarer grams. At a million
 /// candidates a common gram has tens of thousands of postings; the rare ones decide the top k.
-pub const POSTING_BUDGET: usize = 40_000;
+pub const POSTING_BUDGET: usize = 3_000;
 /// The rarest grams a query always walks, budget or not.
 pub const MIN_GRAMS: usize = 4;
 /// How many partial hits are re-scored exactly.
-pub const RESCORE: usize = 64;
+pub const RESCORE: usize = 16;
 
 fn symbol(b: u8) -> usize {
     match b {
@@ -28,20 +34,24 @@ fn symbol(b: u8) -> usize {
     }
 }
 
-/// The grams of ` text ` (padded with one space each side), sorted, with their counts.
-pub fn grams(text: &str, out: &mut Vec<(u16, u16)>) {
+/// The 3-grams and 4-grams of ` text ` (padded with one space each side), sorted, with their
+/// counts.
+pub fn grams(text: &str, out: &mut Vec<(u32, u16)>) {
     out.clear();
     let t = text.trim();
     if t.is_empty() {
         return;
     }
-    let mut ids: Vec<u16> = Vec::with_capacity(t.len());
+    let mut ids: Vec<u32> = Vec::with_capacity(2 * t.len() + 2);
     let bytes: Vec<usize> = std::iter::once(0)
         .chain(t.bytes().map(symbol))
         .chain(std::iter::once(0))
         .collect();
     for w in bytes.windows(3) {
-        ids.push((w[0] * ALPHABET * ALPHABET + w[1] * ALPHABET + w[2]) as u16);
+        ids.push((w[0] * ALPHABET * ALPHABET + w[1] * ALPHABET + w[2]) as u32);
+    }
+    for w in bytes.windows(4) {
+        ids.push((GRAMS3 + ((w[0] * ALPHABET + w[1]) * ALPHABET + w[2]) * ALPHABET + w[3]) as u32);
     }
     ids.sort_unstable();
     for id in ids {
@@ -63,7 +73,7 @@ pub struct GramIndex {
     post_w: Vec<f32>,
     /// Each document's vector, sorted by gram: `doc_off[d]..doc_off[d + 1]`.
     doc_off: Vec<u32>,
-    doc_gram: Vec<u16>,
+    doc_gram: Vec<u32>,
     doc_w: Vec<f32>,
 }
 
@@ -71,14 +81,14 @@ pub struct GramIndex {
 pub struct Scratch {
     acc: Vec<f32>,
     touched: Vec<u32>,
-    grams: Vec<(u16, u16)>,
+    grams: Vec<(u32, u16)>,
 }
 
 impl GramIndex {
     /// Builds the index; `texts[i]` is candidate `i`'s text (empty: never found).
     pub fn build<S: AsRef<str> + Sync>(texts: &[S]) -> GramIndex {
         use rayon::prelude::*;
-        let per_doc: Vec<Vec<(u16, u16)>> = texts
+        let per_doc: Vec<Vec<(u32, u16)>> = texts
             .par_iter()
             .map(|t| {
                 let mut g = Vec::new();
@@ -169,7 +179,7 @@ impl GramIndex {
         }
     }
 
-    fn df(&self, g: u16) -> usize {
+    fn df(&self, g: u32) -> usize {
         (self.post_off[g as usize + 1] - self.post_off[g as usize]) as usize
     }
 
@@ -187,7 +197,7 @@ impl GramIndex {
             return Vec::new();
         }
         // The query's own vector, normalized; grams unknown to the index count in the norm.
-        let mut q: Vec<(u16, f32)> = scratch
+        let mut q: Vec<(u32, f32)> = scratch
             .grams
             .iter()
             .map(|&(g, tf)| {
@@ -204,7 +214,7 @@ impl GramIndex {
             *w /= norm;
         }
         // Rarest grams first; stop when the budget is spent.
-        let mut order: Vec<(usize, u16, f32)> = q
+        let mut order: Vec<(usize, u32, f32)> = q
             .iter()
             .filter(|&&(g, _)| self.df(g) > 0)
             .map(|&(g, w)| (self.df(g), g, w))
@@ -254,7 +264,7 @@ impl GramIndex {
     }
 
     /// Cosine of a normalized query vector (sorted by gram) with document `d`.
-    fn cosine(&self, q: &[(u16, f32)], d: u32) -> f32 {
+    fn cosine(&self, q: &[(u32, f32)], d: u32) -> f32 {
         let (s, e) = (
             self.doc_off[d as usize] as usize,
             self.doc_off[d as usize + 1] as usize,
@@ -284,9 +294,9 @@ mod tests {
     fn grams_are_padded_and_counted() {
         let mut g = Vec::new();
         grams("aaaa", &mut g);
-        // ` aa`, `aaa` twice, `aa `.
-        assert_eq!(g.len(), 3);
-        assert_eq!(g.iter().map(|x| x.1 as usize).sum::<usize>(), 4);
+        // ` aa`, `aaa` twice, `aa `; ` aaa`, `aaaa`, `aaa `.
+        assert_eq!(g.len(), 6);
+        assert_eq!(g.iter().map(|x| x.1 as usize).sum::<usize>(), 7);
         grams("", &mut g);
         assert!(g.is_empty());
     }

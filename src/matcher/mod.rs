@@ -29,6 +29,9 @@ use normalize::{OrgName, PersonName};
 
 /// At most this many candidates from the index are scored for one source record.
 pub const BLOCK_K: usize = 10;
+/// Candidates whose cosine is below this share of the best one's are not scored: they differ
+/// too much from the source where the best one resembles it.
+pub const BLOCK_KEEP: f32 = 0.4;
 
 /// The kinds of Affinity record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -562,9 +565,11 @@ impl<'a> Matcher<'a> {
         let Some(index) = &self.index else {
             return Vec::new();
         };
-        index
-            .query(&p.block, BLOCK_K, scratch, |d| self.eligible[d as usize])
-            .into_iter()
+        let hits = index.query(&p.block, BLOCK_K, scratch, |d| self.eligible[d as usize]);
+        let best = hits.first().map_or(0.0, |h| h.1);
+        let keep = BLOCK_KEEP * best;
+        hits.into_iter()
+            .filter(|&(_, cos)| cos >= keep)
             .map(|(d, _)| d)
             .collect()
     }
