@@ -839,7 +839,6 @@ impl Gen {
     }
 
     fn brand(&mut self) -> String {
-        use rand::Rng;
         let n = if self.chance(0.7) { 2 } else { 3 };
         let mut w = String::new();
         for _ in 0..n {
@@ -850,7 +849,6 @@ impl Gen {
         if w.len() < 4 {
             w.push_str(self.pick(&["ex", "on", "ia", "ix", "ara"]));
         }
-        let _ = self.rng.random::<u8>();
         let mut c = w.chars();
         let first = c.next().unwrap().to_ascii_uppercase();
         std::iter::once(first).chain(c).collect()
@@ -946,17 +944,15 @@ fn generate(n: usize, seed: u64) -> Generated {
     };
     let mut used_domains: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut make = |g: &mut Gen| -> (String, Option<&'static str>, String) {
-        loop {
-            let (name, legal, stem) = g.company();
-            let mut domain = format!("{stem}.{}", g.pick(TLDS));
-            let mut k = 2;
-            while used_domains.contains(&domain) {
-                domain = format!("{stem}{k}.{}", g.pick(TLDS));
-                k += 1;
-            }
-            used_domains.insert(domain.clone());
-            return (name, legal, domain);
+        let (name, legal, stem) = g.company();
+        let mut domain = format!("{stem}.{}", g.pick(TLDS));
+        let mut k = 2;
+        while used_domains.contains(&domain) {
+            domain = format!("{stem}{k}.{}", g.pick(TLDS));
+            k += 1;
         }
+        used_domains.insert(domain.clone());
+        (name, legal, domain)
     };
     let mut companies = Vec::with_capacity(n);
     let mut cands = Vec::with_capacity(n);
