@@ -1098,7 +1098,22 @@ affinity = "name"
                 }
             }
         }
-        eprintln!("{kinds:?}");
+        eprintln!("reviews: {kinds:?}");
+        let mut missed: BTreeMap<&str, usize> = BTreeMap::new();
+        for (d, t) in decisions.iter().zip(&g.truth) {
+            let Some(t) = t else { continue };
+            if d.status == Status::Matched && d.affinity_id.as_ref() == Some(t) {
+                continue;
+            }
+            let k = match d.status {
+                Status::Matched => "matched to another",
+                Status::Review => "review",
+                _ if d.top.iter().any(|s| &s.affinity_id == t) => "unmatched, true one scored",
+                _ => "unmatched, true one not found",
+            };
+            *missed.entry(k).or_default() += 1;
+        }
+        eprintln!("true matches missed: {missed:?}");
     }
     let truths = g.truth.iter().filter(|t| t.is_some()).count();
     let precision = tp as f64 / matched.max(1) as f64;
