@@ -367,3 +367,25 @@ fn fields_are_compared_by_name() {
         d[0]
     );
 }
+
+#[test]
+fn first_and_last_names_crossed_between_columns_still_match() {
+    let mut jane = Candidate::new(Kind::Person, "p1", "");
+    jane.first_name = Some("Jane".into());
+    jane.last_name = Some("Doe".into());
+    let mut other = Candidate::new(Kind::Person, "p2", "");
+    other.first_name = Some("Doris".into());
+    other.last_name = Some("Jansen".into());
+    let cands = [jane, other];
+    let sources = [src(1, "s1", &[("first", "Doe"), ("last", "Jane")])];
+    let c = cfg(None, &[("first", "first_name"), ("last", "last_name")]);
+    let d = match_records(&c, Kind::Person, &cands, &sources, &Reviewed::new());
+    assert_eq!(
+        (d[0].status, d[0].affinity_id.as_deref()),
+        (Status::Matched, Some("p1")),
+        "{:?}",
+        d[0]
+    );
+    assert!(d[0].reason.contains("crossed"), "{}", d[0].reason);
+    assert!(d[0].score.unwrap() < 1.0);
+}
