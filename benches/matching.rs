@@ -8,7 +8,9 @@
 //!   changes the sizes, e.g. `10000,100000`): wall time of each stage and peak memory.
 //!
 //! Run with `cargo bench --bench matching [-- quality|speed]`; each prints Markdown table rows
-//! for BENCHMARKS.md.
+//! for BENCHMARKS.md. `AFFSYNC_BENCH_ONLY=dnb` runs the data sets whose folder or name holds the
+//! text; `AFFSYNC_BENCH_VERBOSE=1` prints each miss with its reason (quality) or counts the
+//! reasons for reviews and misses (speed).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -83,8 +85,6 @@ fn data_sets() -> Vec<DataSet> {
         last_name: Some("surname"),
         email,
     };
-    const R1: &str = "http://www.okkam.org/ontology_restaurant1.owl#";
-    let _ = R1;
     vec![
         DataSet {
             name: "DNB company names (noised ↔ clean)",
@@ -533,8 +533,6 @@ fn quality() {
         );
     }
 }
-
-// ---- speed ----
 
 /// Peak resident memory of this process so far (VmHWM), in bytes.
 fn peak_rss() -> Option<u64> {
