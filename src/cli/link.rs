@@ -129,7 +129,12 @@ fn load(path: &Path) -> Result<Link, BadInput> {
         })?;
     let has_column = |attr: &Attr| -> bool {
         match attr {
-            Attr::Name => lf.right.name.is_some(),
+            // A person's name can be made of the first and last names.
+            Attr::Name => {
+                lf.right.name.is_some()
+                    || (kind == Kind::Person
+                        && (lf.right.first_name.is_some() || lf.right.last_name.is_some()))
+            }
             Attr::FirstName => lf.right.first_name.is_some(),
             Attr::LastName => lf.right.last_name.is_some(),
             Attr::Domain => lf.right.domain.is_some(),

@@ -281,3 +281,57 @@ fn link_config_errors_name_the_file_line_and_a_hint() {
         );
     }
 }
+
+#[test]
+fn link_matches_people_by_email_then_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = write(
+        dir.path(),
+        "left.jsonl",
+        "{\"id\": \"l1\", \"email\": \"J.Doe+news@gmail.com\", \"name\": \"Jane Doe\"}\n\
+         {\"id\": \"l2\", \"email\": \"\", \"name\": \"Smith, John\"}\n",
+    );
+    let right = write(
+        dir.path(),
+        "right.csv",
+        "pid,first,last,mail\np1,Jane,Doe,jdoe@gmail.com\np2,John,Smith,john@acme.com\n",
+    );
+    let config = write(
+        dir.path(),
+        "link.toml",
+        r#"[left]
+id = "id"
+
+[right]
+id = "pid"
+kind = "person"
+first_name = "first"
+last_name = "last"
+email = "mail"
+
+[match]
+search_term = "email"
+[[match.compare]]
+source = "name"
+affinity = "name"
+"#,
+    );
+    let out = dir.path().join("pairs.csv");
+    let (code, stdout, stderr) = affsync(&[
+        "link",
+        &left,
+        &right,
+        "--config",
+        &config,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("matched        2"), "{stdout}");
+    let pairs = std::fs::read_to_string(&out).unwrap();
+    assert!(pairs.contains("\nl1,p1,matched,1.0000,key,"), "{pairs}");
+    assert!(
+        pairs.contains("\nl2,p2,matched,") && pairs.contains(",fuzzy,"),
+        "{pairs}"
+    );
+}
