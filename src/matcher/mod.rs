@@ -536,11 +536,21 @@ impl<'a> Matcher<'a> {
     /// The combined score of a candidate and which attributes made it; `None` when no
     /// attribute is present on both sides.
     fn score(&self, p: &PreparedSource, c: u32) -> Option<f64> {
-        let (sims, _) = self.rule_sims(p, c);
         let (mut sum, mut n) = (0.0, 0usize);
-        for s in sims.into_iter().flatten() {
-            sum += s;
-            n += 1;
+        if self.name_rules.is_some() {
+            let (sims, _) = self.rule_sims(p, c);
+            for s in sims.into_iter().flatten() {
+                sum += s;
+                n += 1;
+            }
+        } else {
+            // Without names to cross, no need to keep the similarities.
+            for (r, sv) in p.values.iter().enumerate() {
+                if let (Some(a), Some(b)) = (sv, self.value(c, r)) {
+                    sum += a.sim(b);
+                    n += 1;
+                }
+            }
         }
         (n > 0).then(|| score::calibrate(sum / n as f64))
     }
