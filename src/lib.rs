@@ -7,5 +7,7 @@ pub mod affinity;
 pub mod cli;
 pub mod emulator;
 pub mod export;
+pub mod matcher;
 pub mod pull;
+pub mod source;
 pub mod store;

@@ -5,6 +5,7 @@ pub mod db;
 pub mod demo;
 pub mod emulator;
 pub mod export;
+pub mod link;
 pub mod pull;
 pub mod rate_limit;
 pub mod whoami;
@@ -40,6 +41,8 @@ pub enum Command {
     Pull(pull::Args),
     /// Write what the mirror holds to a file.
     Export(export::Args),
+    /// Match one file against another with a `[match]` section, offline: one pair per record.
+    Link(link::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -52,6 +55,7 @@ impl Cli {
             Command::RateLimit(a) => a.run().await,
             Command::Pull(a) => a.run().await,
             Command::Export(a) => a.run().await,
+            Command::Link(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }

@@ -1,0 +1,264 @@
+//! The `[match]` section of a mapping file (and of `affsync link`'s config):
+//!
+//! ```toml
+//! [match]
+//! search_term = "website"     # optional: compared with an organization's domains, a person's
+//!                             # emails, an opportunity's name
+//! within_list = "Deal Flow"   # optional: only records on this list are candidates
+//! accept = 0.92               # optional thresholds
+//! review = 0.80
+//! [[match.compare]]           # the fuzzy fallback; without any, there is none
+//! source = "company_name"
+//! affinity = "name"           # name | first_name | last_name | domain | email | a field
+//! ```
+
+use serde::Deserialize;
+
+/// Default threshold for `matched`.
+pub const DEFAULT_ACCEPT: f64 = 0.92;
+/// Default threshold for `review`.
+pub const DEFAULT_REVIEW: f64 = 0.80;
+/// A runner-up this close to the best candidate sends a decision to review: the matcher cannot
+/// tell the two apart with confidence.
+pub const TIE_MARGIN: f64 = 0.02;
+
+/// The `[match]` section. Thresholds are optional in the file; [`MatchConfig::accept`] and
+/// [`MatchConfig::review`] give the values in force.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchConfig {
+    /// The source column compared exactly (after normalization) with an organization's domains,
+    /// a person's emails or an opportunity's name.
+    pub search_term: Option<String>,
+    /// Only records on this list (by name or id) are candidates.
+    pub within_list: Option<String>,
+    #[serde(rename = "accept")]
+    pub accept_threshold: Option<f64>,
+    #[serde(rename = "review")]
+    pub review_threshold: Option<f64>,
+    /// The attributes the fuzzy fallback compares; none means no fuzzy fallback.
+    #[serde(default)]
+    pub compare: Vec<Compare>,
+}
+
+/// One `[[match.compare]]` entry: a source column against an attribute of the Affinity record.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compare {
+    /// The source column.
+    pub source: String,
+    /// `name`, `first_name`, `last_name`, `domain`, `email`, or a field's name or id.
+    pub affinity: String,
+}
+
+/// What a compare entry's `affinity` names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Attr {
+    Name,
+    FirstName,
+    LastName,
+    Domain,
+    Email,
+    /// A field, by name or id.
+    Field(String),
+}
+
+impl Attr {
+    pub fn parse(s: &str) -> Attr {
+        match s {
+            "name" => Attr::Name,
+            "first_name" => Attr::FirstName,
+            "last_name" => Attr::LastName,
+            "domain" | "domains" => Attr::Domain,
+            "email" | "emails" => Attr::Email,
+            other => Attr::Field(other.to_string()),
+        }
+    }
+}
+
+/// A `[match]` section that cannot be used: which key, and what to do about it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("`{file}`: {message}\nhint: {hint}")]
+    Invalid {
+        file: String,
+        message: String,
+        hint: String,
+    },
+}
+
+impl MatchConfig {
+    /// The threshold for `matched`.
+    pub fn accept(&self) -> f64 {
+        self.accept_threshold.unwrap_or(DEFAULT_ACCEPT)
+    }
+
+    /// The threshold for `review`.
+    pub fn review(&self) -> f64 {
+        self.review_threshold.unwrap_or(DEFAULT_REVIEW)
+    }
+
+    /// Parses a TOML document holding a `[match]` table (other tables are the caller's to check).
+    pub fn from_toml(text: &str, file: &str) -> Result<MatchConfig, ConfigError> {
+        // Other tables (`[source]`, `[push]`, ...) belong to the caller; `[match]` is strict.
+        #[derive(Deserialize)]
+        struct Doc {
+            #[serde(rename = "match")]
+            section: Option<MatchConfig>,
+        }
+        let doc: Doc = toml::from_str(text).map_err(|e| toml_error(file, text, &e, MATCH_KEYS))?;
+        let Some(cfg) = doc.section else {
+            return Err(ConfigError::Invalid {
+                file: file.to_string(),
+                message: "no `[match]` section".into(),
+                hint: "add `[match]` with a `search_term` or a `[[match.compare]]` entry".into(),
+            });
+        };
+        cfg.validate(file)?;
+        Ok(cfg)
+    }
+
+    /// Checks thresholds and entries; `file` names the file in the error.
+    pub fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let bad = |message: String, hint: &str| ConfigError::Invalid {
+            file: file.to_string(),
+            message,
+            hint: hint.to_string(),
+        };
+        for (key, v) in [
+            ("accept", self.accept_threshold),
+            ("review", self.review_threshold),
+        ] {
+            if let Some(v) = v {
+                if !(0.0..=1.0).contains(&v) || v.is_nan() {
+                    return Err(bad(
+                        format!("`match.{key}` is {v}, outside 0 to 1"),
+                        "thresholds are scores between 0 and 1, such as `accept = 0.92`",
+                    ));
+                }
+            }
+        }
+        if self.review() > self.accept() {
+            return Err(bad(
+                format!(
+                    "`match.review` ({}) is above `match.accept` ({})",
+                    self.review(),
+                    self.accept()
+                ),
+                "`review` is the lower threshold: scores between the two go to review",
+            ));
+        }
+        if let Some(t) = &self.search_term {
+            if t.trim().is_empty() {
+                return Err(bad(
+                    "`match.search_term` is empty".into(),
+                    "name the source column to compare exactly, or remove the key",
+                ));
+            }
+        }
+        if let Some(t) = &self.within_list {
+            if t.trim().is_empty() {
+                return Err(bad(
+                    "`match.within_list` is empty".into(),
+                    "name a list as Affinity spells it, or give its id, or remove the key",
+                ));
+            }
+        }
+        for (i, c) in self.compare.iter().enumerate() {
+            for (key, v) in [("source", &c.source), ("affinity", &c.affinity)] {
+                if v.trim().is_empty() {
+                    return Err(bad(
+                        format!("`match.compare[{i}].{key}` is empty"),
+                        "each `[[match.compare]]` names a source column and an Affinity attribute",
+                    ));
+                }
+            }
+        }
+        if self.search_term.is_none() && self.compare.is_empty() {
+            return Err(bad(
+                "`[match]` has neither `search_term` nor `[[match.compare]]`: nothing to match on".into(),
+                "set `search_term = \"website\"` (a source column), or add a `[[match.compare]]` entry",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The keys of `[match]`, for hints.
+pub const MATCH_KEYS: &str = "the keys of `[match]` are `search_term`, `within_list`, `accept`, `review` and `[[match.compare]]` (`source`, `affinity`)";
+
+/// A TOML error with the file, the line it points at, and a hint.
+pub fn toml_error(file: &str, text: &str, e: &toml::de::Error, hint: &str) -> ConfigError {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    ConfigError::Invalid {
+        file: file.to_string(),
+        message: match line {
+            Some(l) => format!("line {l}: {}", e.message()),
+            None => e.message().to_string(),
+        },
+        hint: hint.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let text = r#"
+[match]
+search_term = "website"
+within_list = "Deal Flow"
+accept = 0.95
+review = 0.75
+[[match.compare]]
+source = "company_name"
+affinity = "name"
+"#;
+        let c = MatchConfig::from_toml(text, "m.toml").unwrap();
+        assert_eq!(c.search_term.as_deref(), Some("website"));
+        assert_eq!(c.within_list.as_deref(), Some("Deal Flow"));
+        assert_eq!((c.accept(), c.review()), (0.95, 0.75));
+        assert_eq!(c.compare.len(), 1);
+        assert_eq!(Attr::parse(&c.compare[0].affinity), Attr::Name);
+    }
+
+    #[test]
+    fn thresholds_default() {
+        let c = MatchConfig::from_toml("[match]\nsearch_term = \"website\"\n", "m.toml").unwrap();
+        assert_eq!((c.accept(), c.review()), (DEFAULT_ACCEPT, DEFAULT_REVIEW));
+    }
+
+    #[test]
+    fn errors_name_file_key_line_and_hint() {
+        let cases = [
+            (
+                "[match]\nsearch_term = \"website\"\nacept = 0.9\n",
+                &["`m.toml`", "line 3", "acept", "hint:"][..],
+            ),
+            (
+                "[match]\nsearch_term = \"w\"\n[[match.compare]]\nsource = \"a\"\naffinity = \"name\"\nweight = 2\n",
+                &["`m.toml`", "weight", "hint:"],
+            ),
+            ("[match]\n", &["nothing to match on", "hint:"]),
+            ("[match]\nsearch_term = \"w\"\naccept = 1.5\n", &["`match.accept`", "hint:"]),
+            (
+                "[match]\nsearch_term = \"w\"\naccept = 0.7\nreview = 0.8\n",
+                &["`match.review`", "above", "hint:"],
+            ),
+            ("[other]\nx = 1\n", &["no `[match]` section", "hint:"]),
+            ("[match\n", &["line 1", "hint:"]),
+        ];
+        for (text, needles) in cases {
+            let e = MatchConfig::from_toml(text, "m.toml")
+                .unwrap_err()
+                .to_string();
+            for n in needles {
+                assert!(e.contains(n), "{text:?}: {e:?} lacks {n:?}");
+            }
+        }
+    }
+}

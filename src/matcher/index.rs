@@ -1,0 +1,327 @@
+//! The candidate index (blocking): TF-IDF over the character 3-grams and 4-grams of the
+//! compared text of every candidate, queried for the top k by cosine similarity. Never all
+//! pairs: a query walks the posting lists of its rarest grams only, within a budget, then
+//! re-scores the best partial hits exactly.
+//!
+//! Why both sizes: 3-grams survive typos best and carry small data sets; at a million names
+//! most 3-grams are common, and the rarest grams of a query, walked first, are then 4-grams,
+//! which keep the walk short (measured in BENCHMARKS.md, "Matching").
+//!
+//! Texts are [`fold`](super::normalize::fold)ed, so a gram is three or four symbols of a
+//! 38-letter alphabet (space, `a`-`z`, `0`-`9`, other).
+
+/// Symbols of the gram alphabet.
+const ALPHABET: usize = 38;
+/// Number of distinct 3-grams.
+const GRAMS3: usize = ALPHABET * ALPHABET * ALPHABET;
+/// Number of distinct grams: 3-grams, then 4-grams.
+pub const GRAMS: usize = GRAMS3 + GRAMS3 * ALPHABET;
+
+/// How many postings a query may visit before it stops taking rarer grams. At a million
+/// candidates a common gram has tens of thousands of postings; the rare ones decide the top k.
+pub const POSTING_BUDGET: usize = 3_000;
+/// The rarest grams a query always walks, budget or not.
+pub const MIN_GRAMS: usize = 4;
+/// How many partial hits are re-scored exactly.
+pub const RESCORE: usize = 16;
+
+fn symbol(b: u8) -> usize {
+    match b {
+        b' ' => 0,
+        b'a'..=b'z' => 1 + (b - b'a') as usize,
+        b'0'..=b'9' => 27 + (b - b'0') as usize,
+        _ => 37,
+    }
+}
+
+/// The 3-grams and 4-grams of ` text ` (padded with one space each side), sorted, with their
+/// counts.
+pub fn grams(text: &str, out: &mut Vec<(u32, u16)>) {
+    out.clear();
+    let t = text.trim();
+    if t.is_empty() {
+        return;
+    }
+    let mut ids: Vec<u32> = Vec::with_capacity(2 * t.len() + 2);
+    let bytes: Vec<usize> = std::iter::once(0)
+        .chain(t.bytes().map(symbol))
+        .chain(std::iter::once(0))
+        .collect();
+    for w in bytes.windows(3) {
+        ids.push((w[0] * ALPHABET * ALPHABET + w[1] * ALPHABET + w[2]) as u32);
+    }
+    for w in bytes.windows(4) {
+        ids.push((GRAMS3 + ((w[0] * ALPHABET + w[1]) * ALPHABET + w[2]) * ALPHABET + w[3]) as u32);
+    }
+    ids.sort_unstable();
+    for id in ids {
+        match out.last_mut() {
+            Some((g, n)) if *g == id => *n += 1,
+            _ => out.push((id, 1)),
+        }
+    }
+}
+
+/// A TF-IDF index over candidate texts. Candidates are numbered by their position in the slice
+/// given to [`GramIndex::build`].
+pub struct GramIndex {
+    docs: usize,
+    idf: Vec<f32>,
+    /// Postings by gram: `post_off[g]..post_off[g + 1]` in `post_doc`/`post_w`.
+    post_off: Vec<u32>,
+    post_doc: Vec<u32>,
+    post_w: Vec<f32>,
+    /// Each document's vector, sorted by gram: `doc_off[d]..doc_off[d + 1]`.
+    doc_off: Vec<u32>,
+    doc_gram: Vec<u32>,
+    doc_w: Vec<f32>,
+}
+
+/// Reusable memory of one querying thread.
+pub struct Scratch {
+    acc: Vec<f32>,
+    touched: Vec<u32>,
+    grams: Vec<(u32, u16)>,
+}
+
+impl GramIndex {
+    /// Builds the index; `texts[i]` is candidate `i`'s text (empty: never found).
+    pub fn build<S: AsRef<str> + Sync>(texts: &[S]) -> GramIndex {
+        use rayon::prelude::*;
+        let per_doc: Vec<Vec<(u32, u16)>> = texts
+            .par_iter()
+            .map(|t| {
+                let mut g = Vec::new();
+                grams(t.as_ref(), &mut g);
+                g
+            })
+            .collect();
+        let mut df = vec![0u32; GRAMS];
+        for g in &per_doc {
+            for &(id, _) in g {
+                df[id as usize] += 1;
+            }
+        }
+        let n = texts.len();
+        let idf: Vec<f32> = df
+            .iter()
+            .map(|&d| (((n as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0) as f32)
+            .collect();
+        let total: usize = per_doc.iter().map(Vec::len).sum();
+        assert!(
+            total < u32::MAX as usize,
+            "the candidate index holds at most 4 billion grams"
+        );
+        let mut doc_off = Vec::with_capacity(n + 1);
+        let mut doc_gram = Vec::with_capacity(total);
+        let mut doc_w = Vec::with_capacity(total);
+        doc_off.push(0u32);
+        for g in &per_doc {
+            let start = doc_gram.len();
+            let mut norm = 0f32;
+            for &(id, tf) in g {
+                let w = (1.0 + (tf as f32).ln()) * idf[id as usize];
+                doc_gram.push(id);
+                doc_w.push(w);
+                norm += w * w;
+            }
+            let norm = norm.sqrt();
+            if norm > 0.0 {
+                for w in &mut doc_w[start..] {
+                    *w /= norm;
+                }
+            }
+            doc_off.push(doc_gram.len() as u32);
+        }
+        drop(per_doc);
+        let mut post_off = vec![0u32; GRAMS + 1];
+        for (g, &d) in df.iter().enumerate() {
+            post_off[g + 1] = post_off[g] + d;
+        }
+        let mut fill = post_off.clone();
+        let mut post_doc = vec![0u32; total];
+        let mut post_w = vec![0f32; total];
+        for d in 0..n {
+            let (s, e) = (doc_off[d] as usize, doc_off[d + 1] as usize);
+            for i in s..e {
+                let g = doc_gram[i] as usize;
+                let at = fill[g] as usize;
+                post_doc[at] = d as u32;
+                post_w[at] = doc_w[i];
+                fill[g] += 1;
+            }
+        }
+        GramIndex {
+            docs: n,
+            idf,
+            post_off,
+            post_doc,
+            post_w,
+            doc_off,
+            doc_gram,
+            doc_w,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs == 0
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            acc: vec![0.0; self.docs],
+            touched: Vec::new(),
+            grams: Vec::new(),
+        }
+    }
+
+    fn df(&self, g: u32) -> usize {
+        (self.post_off[g as usize + 1] - self.post_off[g as usize]) as usize
+    }
+
+    /// The `k` candidates most similar to `text` by cosine, best first (ties by position),
+    /// each with its cosine; only those allowed by `keep`.
+    pub fn query(
+        &self,
+        text: &str,
+        k: usize,
+        scratch: &mut Scratch,
+        keep: impl Fn(u32) -> bool,
+    ) -> Vec<(u32, f32)> {
+        grams(text, &mut scratch.grams);
+        if scratch.grams.is_empty() || self.docs == 0 || k == 0 {
+            return Vec::new();
+        }
+        // The query's own vector, normalized; grams unknown to the index count in the norm.
+        let mut q: Vec<(u32, f32)> = scratch
+            .grams
+            .iter()
+            .map(|&(g, tf)| {
+                let idf = if self.df(g) == 0 {
+                    ((self.docs as f64 + 1.0).ln() + 1.0) as f32
+                } else {
+                    self.idf[g as usize]
+                };
+                (g, (1.0 + (tf as f32).ln()) * idf)
+            })
+            .collect();
+        let norm = q.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        for (_, w) in &mut q {
+            *w /= norm;
+        }
+        // Rarest grams first; stop when the budget is spent.
+        let mut order: Vec<(usize, u32, f32)> = q
+            .iter()
+            .filter(|&&(g, _)| self.df(g) > 0)
+            .map(|&(g, w)| (self.df(g), g, w))
+            .collect();
+        order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut visited = 0usize;
+        for (used, &(df, g, w)) in order.iter().enumerate() {
+            if used >= MIN_GRAMS && visited + df > POSTING_BUDGET {
+                break;
+            }
+            visited += df;
+            let (s, e) = (
+                self.post_off[g as usize] as usize,
+                self.post_off[g as usize + 1] as usize,
+            );
+            for i in s..e {
+                let d = self.post_doc[i];
+                let a = &mut scratch.acc[d as usize];
+                if *a == 0.0 {
+                    scratch.touched.push(d);
+                }
+                *a += w * self.post_w[i];
+            }
+        }
+        // The best partial hits, re-scored exactly.
+        let mut hits: Vec<(u32, f32)> = scratch
+            .touched
+            .drain(..)
+            .map(|d| {
+                let s = scratch.acc[d as usize];
+                scratch.acc[d as usize] = 0.0;
+                (d, s)
+            })
+            .filter(|&(d, _)| keep(d))
+            .collect();
+        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if hits.len() > RESCORE {
+            hits.select_nth_unstable_by(RESCORE - 1, by_score);
+            hits.truncate(RESCORE);
+        }
+        for h in &mut hits {
+            h.1 = self.cosine(&q, h.0);
+        }
+        hits.sort_unstable_by(by_score);
+        hits.truncate(k);
+        hits
+    }
+
+    /// Cosine of a normalized query vector (sorted by gram) with document `d`.
+    fn cosine(&self, q: &[(u32, f32)], d: u32) -> f32 {
+        let (s, e) = (
+            self.doc_off[d as usize] as usize,
+            self.doc_off[d as usize + 1] as usize,
+        );
+        let (dg, dw) = (&self.doc_gram[s..e], &self.doc_w[s..e]);
+        let (mut i, mut j, mut dot) = (0, 0, 0f32);
+        while i < q.len() && j < dg.len() {
+            match q[i].0.cmp(&dg[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += q[i].1 * dw[j];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grams_are_padded_and_counted() {
+        let mut g = Vec::new();
+        grams("aaaa", &mut g);
+        // ` aa`, `aaa` twice, `aa `; ` aaa`, `aaaa`, `aaa `.
+        assert_eq!(g.len(), 6);
+        assert_eq!(g.iter().map(|x| x.1 as usize).sum::<usize>(), 7);
+        grams("", &mut g);
+        assert!(g.is_empty());
+    }
+
+    #[test]
+    fn finds_the_most_similar_first() {
+        let texts = [
+            "acme robotics",
+            "zenith foods",
+            "acme robotic",
+            "northwind traders",
+            "",
+        ];
+        let idx = GramIndex::build(&texts);
+        let mut s = idx.scratch();
+        let top = idx.query("acme robotics", 3, &mut s, |_| true);
+        assert_eq!(top[0].0, 0);
+        assert!((top[0].1 - 1.0).abs() < 1e-5);
+        assert_eq!(top[1].0, 2);
+        assert!(top.iter().all(|&(d, _)| d != 4));
+        // The filter is applied, and the scratch is clean for the next query.
+        let top = idx.query("acme robotics", 3, &mut s, |d| d != 0);
+        assert_eq!(top[0].0, 2);
+        let top = idx.query("northwind", 1, &mut s, |_| true);
+        assert_eq!(top[0].0, 3);
+        assert!(idx.query("", 3, &mut s, |_| true).is_empty());
+    }
+}

@@ -1,0 +1,391 @@
+//! The matcher's behaviour on small, hand-made inputs.
+
+use super::*;
+
+fn org(id: &str, name: &str, domains: &[&str]) -> Candidate {
+    let mut c = Candidate::new(Kind::Organization, id, name);
+    c.domains = domains.iter().map(|d| d.to_string()).collect();
+    c
+}
+
+fn src(row: usize, id: &str, cols: &[(&str, &str)]) -> SourceRecord {
+    SourceRecord {
+        row,
+        id: Some(id.to_string()),
+        values: cols
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        problem: None,
+    }
+}
+
+fn cfg(search_term: Option<&str>, compare: &[(&str, &str)]) -> MatchConfig {
+    MatchConfig {
+        search_term: search_term.map(str::to_string),
+        compare: compare
+            .iter()
+            .map(|(s, a)| Compare {
+                source: s.to_string(),
+                affinity: a.to_string(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn run(cfg: &MatchConfig, cands: &[Candidate], sources: &[SourceRecord]) -> Vec<Decision> {
+    match_records(cfg, Kind::Organization, cands, sources, &Reviewed::new())
+}
+
+#[test]
+fn an_exact_key_beats_a_fuzzy_score() {
+    // Row 1's name is exactly candidate 2's, but its website is candidate 1's domain.
+    let cands = [
+        org("1", "Zenith Robotics", &["acme.com"]),
+        org("2", "Acme Corporation", &["acme-corp.net"]),
+    ];
+    let sources = [src(
+        1,
+        "s1",
+        &[
+            ("website", "https://www.acme.com/about"),
+            ("name", "Acme Corporation"),
+        ],
+    )];
+    let d = run(&cfg(Some("website"), &[("name", "name")]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Matched);
+    assert_eq!(d[0].method, Some(Method::Key));
+    assert_eq!(d[0].affinity_id.as_deref(), Some("1"));
+    assert!(d[0].reason.contains("acme.com"), "{}", d[0].reason);
+}
+
+#[test]
+fn a_fuzzy_name_matches_when_there_is_no_key() {
+    let cands = [
+        org("1", "Acme Robotics Inc.", &["acme.com"]),
+        org("2", "Zenith Foods GmbH", &[]),
+        org("3", "Northwind Traders", &[]),
+    ];
+    let sources = [
+        src(1, "s1", &[("name", "ACME Robotics")]),
+        src(2, "s2", &[("website", ""), ("name", "Zenith Foods")]),
+        src(3, "s3", &[("name", "Globex")]),
+    ];
+    let d = run(&cfg(Some("website"), &[("name", "name")]), &cands, &sources);
+    assert_eq!(
+        (d[0].status, d[0].method),
+        (Status::Matched, Some(Method::Fuzzy))
+    );
+    assert_eq!(d[0].affinity_id.as_deref(), Some("1"));
+    assert_eq!(d[1].affinity_id.as_deref(), Some("2"));
+    assert!(
+        d[1].reason.contains("no `website` value"),
+        "{}",
+        d[1].reason
+    );
+    assert_eq!(d[2].status, Status::Unmatched);
+    assert_eq!(d[2].affinity_id, None);
+    assert!(!d[2].reason.is_empty());
+}
+
+#[test]
+fn a_near_tie_goes_to_review() {
+    // Both candidates are `acme` once their legal forms go; the source names neither form.
+    let cands = [org("1", "Acme GmbH", &[]), org("2", "Acme Ltd", &[])];
+    let sources = [src(1, "s1", &[("name", "Acme")])];
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Review, "{:?}", d[0]);
+    assert!(d[0].reason.contains("runner-up"), "{}", d[0].reason);
+    assert_eq!(d[0].top.len(), 2);
+    assert!(d[0].top[0].score >= d[0].top[1].score);
+}
+
+#[test]
+fn two_sources_for_one_candidate_do_not_both_match() {
+    let cands = [org("1", "Acme Robotics", &[])];
+    // The second row is a weaker likeness: the first wins, the second goes to a person.
+    let sources = [
+        src(1, "s1", &[("name", "Acme Robotics")]),
+        src(2, "s2", &[("name", "Acme Robots AG")]),
+    ];
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
+    assert_ne!(d[1].status, Status::Matched, "{:?}", d[1]);
+    assert!(d[1].reason.contains("row 1"), "{}", d[1].reason);
+    // Two rows alike: neither is matched silently.
+    let sources = [
+        src(1, "s1", &[("name", "Acme Robotics")]),
+        src(2, "s2", &[("name", "Acme Robotic")]),
+    ];
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Review, "{:?}", d[0]);
+    assert!(d[0].reason.contains("row 2"), "{}", d[0].reason);
+    assert_eq!(d[1].status, Status::Review, "{:?}", d[1]);
+}
+
+#[test]
+fn a_shared_key_goes_to_review() {
+    let cands = [
+        org("1", "Acme", &["acme.com"]),
+        org("2", "Acme (old)", &["acme.com"]),
+    ];
+    let sources = [src(1, "s1", &[("website", "acme.com")])];
+    let d = run(&cfg(Some("website"), &[]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Review);
+    assert!(d[0].reason.contains("1, 2"), "{}", d[0].reason);
+    // Two rows with one key: neither is matched silently.
+    let cands = [org("1", "Acme", &["acme.com"])];
+    let sources = [
+        src(1, "s1", &[("website", "acme.com")]),
+        src(2, "s2", &[("website", "www.acme.com")]),
+    ];
+    let d = run(&cfg(Some("website"), &[]), &cands, &sources);
+    assert!(d.iter().all(|d| d.status == Status::Review), "{d:?}");
+}
+
+#[test]
+fn within_list_is_respected() {
+    let on_list = |mut c: Candidate, list: &str| {
+        c.lists.push(ListRef {
+            id: "77".into(),
+            name: list.into(),
+        });
+        c
+    };
+    let cands = [
+        org("1", "Acme Robotics", &["acme.com"]),
+        on_list(org("2", "Acme Robotics", &["acme.io"]), "Deal Flow"),
+    ];
+    let sources = [
+        src(
+            1,
+            "s1",
+            &[("website", "acme.com"), ("name", "Acme Robotics")],
+        ),
+        src(2, "s2", &[("website", "acme.io")]),
+    ];
+    for list in ["Deal Flow", "deal flow", "77"] {
+        let mut c = cfg(Some("website"), &[("name", "name")]);
+        c.within_list = Some(list.into());
+        let d = run(&c, &cands, &sources);
+        // Row 1's key is the domain of a record that is not on the list: the fuzzy fallback
+        // finds the one that is, whose domain differs, so a person decides.
+        assert_eq!(d[0].affinity_id.as_deref(), Some("2"), "{list}: {:?}", d[0]);
+        assert_eq!(d[0].status, Status::Review, "{list}: {:?}", d[0]);
+        assert_eq!(d[1].affinity_id.as_deref(), Some("2"));
+        assert_eq!(d[1].method, Some(Method::Key));
+    }
+    let mut c = cfg(Some("website"), &[]);
+    c.within_list = Some("Other".into());
+    let d = run(&c, &cands, &sources);
+    assert!(d.iter().all(|d| d.status == Status::Unmatched), "{d:?}");
+}
+
+#[test]
+fn a_global_organization_can_be_matched() {
+    let mut google = org("9", "Google", &["google.com"]);
+    google.global = true;
+    let cands = [google, org("1", "Acme", &["acme.com"])];
+    let sources = [
+        src(1, "s1", &[("website", "https://www.google.com/")]),
+        src(2, "s2", &[("name", "Google LLC")]),
+    ];
+    let d = run(&cfg(Some("website"), &[]), &cands, &sources[..1]);
+    assert_eq!(
+        (d[0].status, d[0].affinity_id.as_deref()),
+        (Status::Matched, Some("9"))
+    );
+    assert!(
+        d[0].reason.contains("global organization 9"),
+        "{}",
+        d[0].reason
+    );
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources[1..]);
+    assert_eq!(
+        (d[0].status, d[0].affinity_id.as_deref()),
+        (Status::Matched, Some("9"))
+    );
+}
+
+#[test]
+fn the_same_input_gives_the_same_output() {
+    let names = [
+        "Acme Robotics",
+        "Acme Robotic Systems",
+        "Zenith Foods",
+        "Zenith Food Co",
+        "Northwind",
+        "Northwind Traders",
+        "Globex",
+        "Globex Corp",
+        "Initech",
+        "Initech LLC",
+        "Umbrella",
+        "Hooli",
+        "Hooli XYZ",
+        "Vandelay Industries",
+        "Vandelay Imports",
+    ];
+    let cands: Vec<Candidate> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| org(&i.to_string(), n, if i % 3 == 0 { &["x.com"] } else { &[] }))
+        .collect();
+    let sources: Vec<SourceRecord> = names
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, n)| {
+            src(
+                i + 1,
+                &format!("s{i}"),
+                &[("name", &n.to_lowercase()), ("website", "x.com")],
+            )
+        })
+        .collect();
+    let c = cfg(Some("website"), &[("name", "name")]);
+    let first = run(&c, &cands, &sources);
+    for _ in 0..5 {
+        assert_eq!(run(&c, &cands, &sources), first);
+    }
+    assert_eq!(first.len(), sources.len());
+    assert!(first.iter().zip(&sources).all(|(d, s)| d.row == s.row));
+}
+
+#[test]
+fn bad_source_rows_are_errors_with_their_row_numbers() {
+    let cands = [org("1", "Acme", &["acme.com"])];
+    let mut no_id = src(2, "", &[("website", "acme.com")]);
+    no_id.id = None;
+    let mut broken = src(3, "s3", &[]);
+    broken.problem = Some("column `website` is not valid UTF-8".into());
+    let sources = [
+        src(1, "s1", &[("website", "acme.com")]),
+        no_id,
+        broken,
+        src(4, " ", &[]),
+        src(5, "s1", &[]),
+    ];
+    let d = run(&cfg(Some("website"), &[]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Matched);
+    for (i, needle) in [(1, "row 2"), (2, "row 3"), (3, "row 4"), (4, "row 1")] {
+        assert_eq!(d[i].status, Status::Error, "{:?}", d[i]);
+        assert!(d[i].reason.contains(needle), "{}", d[i].reason);
+    }
+}
+
+#[test]
+fn reviewer_decisions_win() {
+    let cands = [org("1", "Acme", &["acme.com"]), org("2", "Zenith", &[])];
+    let sources = [
+        src(1, "s1", &[("website", "acme.com")]),
+        src(2, "s2", &[("website", "zenith.com")]),
+        src(3, "s3", &[("website", "acme.com")]),
+    ];
+    let reviewed: Reviewed = [
+        ("s1".to_string(), ReviewerDecision::NoMatch),
+        ("s2".to_string(), ReviewerDecision::Match("2".into())),
+    ]
+    .into_iter()
+    .collect();
+    let d = match_records(
+        &cfg(Some("website"), &[]),
+        Kind::Organization,
+        &cands,
+        &sources,
+        &reviewed,
+    );
+    assert_eq!(
+        (d[0].status, d[0].method),
+        (Status::Unmatched, Some(Method::Reviewer))
+    );
+    assert_eq!(
+        (d[1].status, d[1].method),
+        (Status::Matched, Some(Method::Reviewer))
+    );
+    assert_eq!(d[1].affinity_id.as_deref(), Some("2"));
+    // Row 1 no longer claims acme.com, so row 3 has it alone.
+    assert_eq!(
+        (d[2].status, d[2].method),
+        (Status::Matched, Some(Method::Key))
+    );
+}
+
+#[test]
+fn people_match_by_email_then_by_name() {
+    let mut jane = Candidate::new(Kind::Person, "p1", "");
+    jane.first_name = Some("Jane".into());
+    jane.last_name = Some("Doe".into());
+    jane.emails = vec!["Jane.Doe@gmail.com".into()];
+    let mut john = Candidate::new(Kind::Person, "p2", "John Smith");
+    john.emails = vec!["john@acme.com".into()];
+    let cands = [jane, john];
+    let sources = [
+        src(1, "s1", &[("email", "janedoe+crm@googlemail.com")]),
+        src(
+            2,
+            "s2",
+            &[("email", "js@other.org"), ("full", "Smith, John")],
+        ),
+    ];
+    let c = cfg(Some("email"), &[("full", "name")]);
+    let d = match_records(&c, Kind::Person, &cands, &sources, &Reviewed::new());
+    assert_eq!(
+        (d[0].status, d[0].affinity_id.as_deref()),
+        (Status::Matched, Some("p1"))
+    );
+    assert_eq!(d[0].method, Some(Method::Key));
+    assert_eq!(
+        (d[1].status, d[1].affinity_id.as_deref()),
+        (Status::Matched, Some("p2"))
+    );
+    assert_eq!(d[1].method, Some(Method::Fuzzy));
+}
+
+#[test]
+fn fields_are_compared_by_name() {
+    let mut a = org("1", "Cafe Roma", &[]);
+    a.fields.insert("Phone".into(), vec!["310/246-1501".into()]);
+    let mut b = org("2", "Cafe Roma", &[]);
+    b.fields.insert("Phone".into(), vec!["212-555-0100".into()]);
+    let cands = [a, b];
+    let sources = [src(
+        1,
+        "s1",
+        &[("name", "Café Roma"), ("phone", "310-246-1501")],
+    )];
+    let d = run(
+        &cfg(None, &[("name", "name"), ("phone", "Phone")]),
+        &cands,
+        &sources,
+    );
+    assert_eq!(
+        (d[0].status, d[0].affinity_id.as_deref()),
+        (Status::Matched, Some("1")),
+        "{:?}",
+        d[0]
+    );
+}
+
+#[test]
+fn first_and_last_names_crossed_between_columns_still_match() {
+    let mut jane = Candidate::new(Kind::Person, "p1", "");
+    jane.first_name = Some("Jane".into());
+    jane.last_name = Some("Doe".into());
+    let mut other = Candidate::new(Kind::Person, "p2", "");
+    other.first_name = Some("Doris".into());
+    other.last_name = Some("Jansen".into());
+    let cands = [jane, other];
+    let sources = [src(1, "s1", &[("first", "Doe"), ("last", "Jane")])];
+    let c = cfg(None, &[("first", "first_name"), ("last", "last_name")]);
+    let d = match_records(&c, Kind::Person, &cands, &sources, &Reviewed::new());
+    assert_eq!(
+        (d[0].status, d[0].affinity_id.as_deref()),
+        (Status::Matched, Some("p1")),
+        "{:?}",
+        d[0]
+    );
+    assert!(d[0].reason.contains("crossed"), "{}", d[0].reason);
+    assert!(d[0].score.unwrap() < 1.0);
+}

@@ -1,0 +1,250 @@
+//! Enrichment files → source records, through polars: CSV (any one-byte separator), Parquet, or
+//! JSON Lines. Only the id column and the columns asked for are kept, every value as text.
+//!
+//! A bad row does not stop the run: a row without an id gets `id: None`, a row that cannot be
+//! decoded (a CSV cell that is not UTF-8, a JSON line that is not a JSON object, a value that
+//! has no text form) gets a `problem`; the matcher turns both into `error` decisions that name
+//! the row. Rows are numbered from 1, the header not counted.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::matcher::SourceRecord;
+
+/// A file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+impl SourceFormat {
+    /// The format a file name's extension says: `.csv`, `.tsv`, `.txt`, `.parquet`, `.jsonl`,
+    /// `.ndjson`.
+    pub fn from_path(path: &Path) -> Option<SourceFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "tsv" | "txt" => Some(SourceFormat::Csv),
+            "parquet" | "pq" => Some(SourceFormat::Parquet),
+            "jsonl" | "ndjson" => Some(SourceFormat::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// What to read from a file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    /// The id column.
+    pub id: String,
+    /// Other columns to keep (the search term and the compared ones).
+    pub columns: Vec<String>,
+    /// The CSV separator; `,` by default, a tab for `.tsv`.
+    pub separator: Option<u8>,
+    /// The format; from the extension by default.
+    pub format: Option<SourceFormat>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot tell the format of `{0}`\nhint: end the file name with `.csv`, `.parquet` or `.jsonl`, or set `format`")]
+    UnknownFormat(String),
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` has no column `{column}`\nhint: its columns are {available}")]
+    MissingColumn {
+        path: String,
+        column: String,
+        available: String,
+    },
+    #[error("cannot read `{path}` as {format}: {message}\nhint: {hint}")]
+    Unreadable {
+        path: String,
+        format: &'static str,
+        message: String,
+        hint: &'static str,
+    },
+}
+
+/// Reads the records of one file. The whole file fails only when it cannot be read at all
+/// (missing, unknown format, a column not there); bad rows are records with a problem.
+pub fn read_records(path: &Path, opts: &ReadOptions) -> Result<Vec<SourceRecord>, SourceError> {
+    let shown = path.display().to_string();
+    let format = opts
+        .format
+        .or_else(|| SourceFormat::from_path(path))
+        .ok_or_else(|| SourceError::UnknownFormat(shown.clone()))?;
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut wanted: Vec<String> = vec![opts.id.clone()];
+    for c in &opts.columns {
+        if !wanted.contains(c) {
+            wanted.push(c.clone());
+        }
+    }
+    let unreadable =
+        |format: &'static str, e: PolarsError, hint: &'static str| SourceError::Unreadable {
+            path: shown.clone(),
+            format,
+            message: e.to_string(),
+            hint,
+        };
+    // Rows that never reach polars (JSON lines that do not parse): row number → problem.
+    let mut broken: BTreeMap<usize, String> = BTreeMap::new();
+    // Row number of each data-frame row.
+    let mut rows: Option<Vec<usize>> = None;
+    let df = match format {
+        SourceFormat::Csv => {
+            let sep = opts.separator.unwrap_or_else(|| {
+                let tsv = path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+                if tsv {
+                    b'\t'
+                } else {
+                    b','
+                }
+            });
+            CsvReadOptions::default()
+                .with_has_header(true)
+                // Every column as text: ids like `007` keep their zeros.
+                .with_infer_schema_length(Some(0))
+                .map_parse_options(|p| {
+                    p.with_separator(sep)
+                        .with_encoding(CsvEncoding::LossyUtf8)
+                        .with_truncate_ragged_lines(true)
+                })
+                .into_reader_with_file_handle(Cursor::new(bytes))
+                .finish()
+                .map_err(|e| {
+                    unreadable(
+                        "CSV",
+                        e,
+                        "check the separator (`separator = \"|\"`) and the quoting of the file",
+                    )
+                })?
+        }
+        SourceFormat::Parquet => ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| {
+                unreadable(
+                    "Parquet",
+                    e,
+                    "check that the file is a complete Parquet file",
+                )
+            })?,
+        SourceFormat::Jsonl => {
+            let mut good = Vec::with_capacity(bytes.len());
+            let mut numbers = Vec::new();
+            let mut row = 0usize;
+            for line in bytes.split(|&b| b == b'\n') {
+                let trimmed = line.trim_ascii();
+                if trimmed.is_empty() {
+                    continue;
+                }
+                row += 1;
+                match serde_json::from_slice::<serde_json::Value>(trimmed) {
+                    Ok(serde_json::Value::Object(_)) => {
+                        good.extend_from_slice(trimmed);
+                        good.push(b'\n');
+                        numbers.push(row);
+                    }
+                    Ok(_) => {
+                        broken.insert(row, "the line is JSON but not an object".into());
+                    }
+                    Err(e) => {
+                        broken.insert(row, format!("the line is not JSON ({e})"));
+                    }
+                }
+            }
+            rows = Some(numbers);
+            if good.is_empty() {
+                DataFrame::empty()
+            } else {
+                JsonReader::new(Cursor::new(good))
+                    .with_json_format(JsonFormat::JsonLines)
+                    .infer_schema_len(None)
+                    .finish()
+                    .map_err(|e| unreadable("JSON Lines", e, "each line must be one JSON object"))?
+            }
+        }
+    };
+    let height = df.height();
+    let present: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    if height > 0 || format != SourceFormat::Jsonl {
+        for c in &wanted {
+            if !present.contains(c) {
+                return Err(SourceError::MissingColumn {
+                    path: shown.clone(),
+                    column: c.clone(),
+                    available: present
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+    }
+    let row_of = |i: usize| rows.as_ref().map_or(i + 1, |r| r[i]);
+    let mut records: Vec<SourceRecord> = (0..height)
+        .map(|i| SourceRecord {
+            row: row_of(i),
+            ..Default::default()
+        })
+        .collect();
+    for c in wanted.iter().filter(|c| present.contains(c)) {
+        let col = df.column(c).expect("checked above");
+        let text = match col.cast(&DataType::String) {
+            Ok(t) => t,
+            Err(_) => {
+                for r in records.iter_mut() {
+                    r.problem.get_or_insert_with(|| {
+                        format!("column `{c}` holds values that have no text form")
+                    });
+                }
+                continue;
+            }
+        };
+        let ca = text.str().expect("cast to text");
+        for (r, v) in records.iter_mut().zip(ca.iter()) {
+            let Some(v) = v else { continue };
+            if v.contains('\u{FFFD}') {
+                r.problem
+                    .get_or_insert_with(|| format!("column `{c}` is not valid UTF-8"));
+                continue;
+            }
+            if *c == opts.id {
+                let id = v.trim();
+                if !id.is_empty() {
+                    r.id = Some(id.to_string());
+                }
+            }
+            r.values.insert(c.clone(), v.to_string());
+        }
+    }
+    for (row, problem) in broken {
+        records.push(SourceRecord {
+            row,
+            problem: Some(problem),
+            ..Default::default()
+        });
+    }
+    records.sort_by_key(|r| r.row);
+    Ok(records)
+}
