@@ -7,6 +7,7 @@ pub mod affinity;
 pub mod cli;
 pub mod emulator;
 pub mod export;
+pub mod mapping;
 pub mod matcher;
 pub mod pull;
 pub mod source;
