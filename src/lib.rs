@@ -9,6 +9,7 @@ pub mod emulator;
 pub mod export;
 pub mod mapping;
 pub mod matcher;
+pub mod matching;
 pub mod pull;
 pub mod source;
 pub mod store;

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod emulator;
 pub mod export;
 pub mod link;
+pub mod match_cmd;
 pub mod pull;
 pub mod rate_limit;
 pub mod whoami;
@@ -43,6 +44,8 @@ pub enum Command {
     Export(export::Args),
     /// Match one file against another with a `[match]` section, offline: one pair per record.
     Link(link::Args),
+    /// Match a mapping file's records against the mirror: decisions stored, journaled, counted.
+    Match(match_cmd::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -56,6 +59,7 @@ impl Cli {
             Command::Pull(a) => a.run().await,
             Command::Export(a) => a.run().await,
             Command::Link(a) => a.run().await,
+            Command::Match(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }

@@ -6,6 +6,7 @@
 //! The schema is in `migrations/sqlite/` and `migrations/postgres/` (kept column for column in
 //! step; a test checks it), applied when the store is opened.
 
+pub mod decisions;
 pub mod journal;
 pub mod mirror;
 pub mod read;

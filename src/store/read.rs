@@ -135,3 +135,188 @@ impl Store {
         })
     }
 }
+
+/// The mirror's name for a record kind (`company`, `person`, `opportunity`).
+pub fn kind_text(kind: crate::matcher::Kind) -> &'static str {
+    match kind {
+        crate::matcher::Kind::Organization => "company",
+        crate::matcher::Kind::Person => "person",
+        crate::matcher::Kind::Opportunity => "opportunity",
+    }
+}
+
+/// A value's text for comparing: its text, else its number, else its date.
+fn item_text(item: &ValueItem) -> Option<String> {
+    item.text
+        .clone()
+        .or_else(|| item.number.map(|n| n.to_string()))
+        .or_else(|| item.at.clone())
+        .filter(|t| !t.trim().is_empty())
+}
+
+impl Store {
+    /// Every live record of `kind` as a match candidate: names, domains or emails, the lists it
+    /// is on, and the values of the fields named in `field_keys` (each a field's id or name, the
+    /// values entered under the key as written). Merged and gone records are left out.
+    pub async fn candidates(
+        &self,
+        kind: crate::matcher::Kind,
+        field_keys: &[String],
+    ) -> Result<Vec<crate::matcher::Candidate>, StoreError> {
+        use crate::matcher::{Candidate, Kind, ListRef};
+        let json_list = |t: Option<String>| -> Vec<String> {
+            t.and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+                .unwrap_or_default()
+        };
+        let mut cands: Vec<Candidate> = Vec::new();
+        match kind {
+            Kind::Organization => {
+                let rows = sqlx::query(
+                    "SELECT id, name, domain, domains, is_global FROM organizations \
+                     WHERE gone_at IS NULL AND merged_into IS NULL ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading organizations")?;
+                for r in &rows {
+                    let id: i64 = col(r, "id")?;
+                    let mut c = Candidate::new(kind, id.to_string(), col::<String>(r, "name")?);
+                    let mut domains = json_list(col(r, "domains")?);
+                    if let Some(d) = col::<Option<String>>(r, "domain")? {
+                        if !domains.contains(&d) {
+                            domains.insert(0, d);
+                        }
+                    }
+                    c.domains = domains;
+                    c.global = col::<i64>(r, "is_global")? != 0;
+                    cands.push(c);
+                }
+            }
+            Kind::Person => {
+                let rows = sqlx::query(
+                    "SELECT id, first_name, last_name, primary_email, emails FROM persons \
+                     WHERE gone_at IS NULL AND merged_into IS NULL ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading persons")?;
+                for r in &rows {
+                    let id: i64 = col(r, "id")?;
+                    let first: Option<String> = col(r, "first_name")?;
+                    let last: Option<String> = col(r, "last_name")?;
+                    let name = [first.clone(), last.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let mut c = Candidate::new(kind, id.to_string(), name);
+                    c.first_name = first;
+                    c.last_name = last;
+                    let mut emails = json_list(col(r, "emails")?);
+                    if let Some(e) = col::<Option<String>>(r, "primary_email")? {
+                        if !emails.contains(&e) {
+                            emails.insert(0, e);
+                        }
+                    }
+                    c.emails = emails;
+                    cands.push(c);
+                }
+            }
+            Kind::Opportunity => {
+                let rows = sqlx::query(
+                    "SELECT id, name FROM opportunities WHERE gone_at IS NULL ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading opportunities")?;
+                for r in &rows {
+                    let id: i64 = col(r, "id")?;
+                    cands.push(Candidate::new(
+                        kind,
+                        id.to_string(),
+                        col::<String>(r, "name")?,
+                    ));
+                }
+            }
+        }
+        let at: BTreeMap<String, usize> = cands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        let kt = kind_text(kind);
+
+        let rows = sqlx::query(
+            "SELECT e.entity_id, l.id AS list_id, l.name AS list_name FROM list_entries e \
+             JOIN lists l ON l.id = e.list_id WHERE e.entity_kind = $1 AND e.gone_at IS NULL \
+             ORDER BY e.entity_id, l.id",
+        )
+        .bind(kt)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading list memberships")?;
+        for r in &rows {
+            let id: i64 = col(r, "entity_id")?;
+            if let Some(&i) = at.get(&id.to_string()) {
+                let list = ListRef {
+                    id: col::<i64>(r, "list_id")?.to_string(),
+                    name: col(r, "list_name")?,
+                };
+                if !cands[i].lists.contains(&list) {
+                    cands[i].lists.push(list);
+                }
+            }
+        }
+
+        if !field_keys.is_empty() {
+            let catalog: Vec<FieldRow> = self
+                .fields_with_gone()
+                .await?
+                .into_iter()
+                .filter(|(_, gone)| !gone)
+                .map(|(f, _)| f)
+                .collect();
+            for key in field_keys {
+                let ids: Vec<String> = catalog
+                    .iter()
+                    .filter(|f| {
+                        f.entity_kind.as_ref().is_none_or(|k| k.as_str() == kt)
+                            && (f.id == *key || f.name.eq_ignore_ascii_case(key.trim()))
+                    })
+                    .map(|f| f.id.clone())
+                    .collect();
+                for id in ids {
+                    for sql in [
+                        "SELECT v.owner_id AS entity_id, v.owner_id, v.field_id, v.position, v.value_type, v.text, \
+                         v.number, v.at, v.ref_id, v.json, v.owner FROM field_values v \
+                         WHERE v.owner = $1 AND v.field_id = $2 ORDER BY v.owner_id, v.position",
+                        "SELECT e.entity_id, v.field_id, v.position, v.value_type, v.text, v.number, \
+                         v.at, v.ref_id, v.json, v.owner, v.owner_id FROM field_values v \
+                         JOIN list_entries e ON v.owner = 'entry' AND v.owner_id = e.id \
+                         WHERE e.entity_kind = $1 AND v.field_id = $2 AND e.gone_at IS NULL \
+                         ORDER BY e.entity_id, v.position",
+                    ] {
+                        let rows = sqlx::query(sql)
+                            .bind(kt)
+                            .bind(id.clone())
+                            .fetch_all(&self.pool)
+                            .await
+                            .ctx("reading compared field values")?;
+                        for r in &rows {
+                            let entity: i64 = col(r, "entity_id")?;
+                            let (_, _, item) = value_from(r)?;
+                            if let (Some(&i), Some(t)) = (at.get(&entity.to_string()), item_text(&item))
+                            {
+                                let vals = cands[i].fields.entry(key.clone()).or_default();
+                                if !vals.contains(&t) {
+                                    vals.push(t);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(cands)
+    }
+}

@@ -112,7 +112,16 @@ async fn bad_input_exits_2_with_a_hint() {
 async fn help_lists_the_commands_that_work() {
     let (code, out, _) = affsync(&["--help"], &[]).await;
     assert_eq!(code, 0);
-    for cmd in ["demo", "whoami", "rate-limit", "emulator"] {
+    for cmd in [
+        "demo",
+        "whoami",
+        "rate-limit",
+        "pull",
+        "export",
+        "link",
+        "match",
+        "emulator",
+    ] {
         assert!(out.contains(cmd), "{cmd} missing from --help:\n{out}");
     }
 }

@@ -1,0 +1,69 @@
+//! `affsync match MAPPING [--json] [--out decisions.csv]`: a mapping file's source records
+//! against the mirror; the decisions are stored and journaled, and the counts printed.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::db::DbArgs;
+use super::BadInput;
+use crate::mapping::Mapping;
+use crate::matching::{run_match, write_decisions};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The mapping file (its `[source]` and `[match]` sections are used).
+    pub mapping: PathBuf,
+    /// Print the counts as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write every decision to this CSV file:
+    /// `source_id,status,affinity_id,score,method,reason`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let mapping = Mapping::load(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        let store = self.db.open().await?;
+        let outcome = match run_match(&store, &mapping, None).await {
+            Ok(o) => o,
+            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(out) = &self.out {
+            write_decisions(out, &outcome.decisions)
+                .with_context(|| format!("cannot write `{}`", out.display()))?;
+        }
+        let c = &outcome.counts;
+        if self.json {
+            let mut v = serde_json::to_value(c)?;
+            v["run"] = outcome.run.0.into();
+            v["mapping"] = outcome.mapping.clone().into();
+            println!("{v}");
+        } else {
+            println!("mapping        {}", outcome.mapping);
+            println!("records        {}", c.records);
+            println!("candidates     {}", c.candidates);
+            println!(
+                "matched        {} (key {}, fuzzy {}, reviewer {})",
+                c.matched, c.matched_by_key, c.matched_by_fuzzy, c.matched_by_reviewer
+            );
+            println!("review         {}", c.review);
+            println!("unmatched      {}", c.unmatched);
+            println!("error          {}", c.error);
+            println!("run            {}", outcome.run);
+        }
+        if let Some(out) = &self.out {
+            eprintln!(
+                "wrote {} decisions to {}",
+                outcome.decisions.len(),
+                out.display()
+            );
+        }
+        Ok(())
+    }
+}
