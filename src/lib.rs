@@ -11,5 +11,6 @@ pub mod mapping;
 pub mod matcher;
 pub mod matching;
 pub mod pull;
+pub mod push;
 pub mod source;
 pub mod store;

@@ -82,6 +82,16 @@ pub async fn run_match(
     mapping: &Mapping,
     job: Option<&str>,
 ) -> Result<MatchOutcome, MatchError> {
+    run_match_in(store, mapping, job, None).await
+}
+
+/// As [`run_match`], journaling into `run` (a push's) when given, else into a run of its own.
+pub async fn run_match_in(
+    store: &Store,
+    mapping: &Mapping,
+    job: Option<&str>,
+    into: Option<RunId>,
+) -> Result<MatchOutcome, MatchError> {
     let cfg = mapping
         .match_config()
         .ok_or_else(|| MatchError::NoMatchSection(mapping.file()))?;
@@ -113,7 +123,10 @@ pub async fn run_match(
         verdicts.insert(r.source_id, r.verdict);
     }
 
-    let run = store.start_run("match", job, Utc::now()).await?;
+    let run = match into {
+        Some(r) => r,
+        None => store.start_run("match", job, Utc::now()).await?,
+    };
     let decisions = Matcher::new(cfg, kind, &cands).run(&records, &reviewed);
 
     let mut counts = MatchCounts {
@@ -186,14 +199,16 @@ pub async fn run_match(
     }
     store.save_decisions(&rows).await?;
     store.add_events(run, &events, now).await?;
-    let status = if counts.error > 0 {
-        RunStatus::Partial
-    } else {
-        RunStatus::Ok
-    };
-    store
-        .finish_run(run, status, &json!(counts), 0, None, Utc::now())
-        .await?;
+    if into.is_none() {
+        let status = if counts.error > 0 {
+            RunStatus::Partial
+        } else {
+            RunStatus::Ok
+        };
+        store
+            .finish_run(run, status, &json!(counts), 0, None, Utc::now())
+            .await?;
+    }
     Ok(MatchOutcome {
         run,
         mapping: key,

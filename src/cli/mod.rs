@@ -8,6 +8,7 @@ pub mod export;
 pub mod link;
 pub mod match_cmd;
 pub mod pull;
+pub mod push;
 pub mod rate_limit;
 pub mod whoami;
 
@@ -40,6 +41,8 @@ pub enum Command {
     RateLimit(rate_limit::Args),
     /// Pull Affinity lists (entries, entities, field values) into the mirror.
     Pull(pull::Args),
+    /// Push a mapping file's records into Affinity: create or update, add to lists, only what changed.
+    Push(push::Args),
     /// Write what the mirror holds to a file.
     Export(export::Args),
     /// Match one file against another with a `[match]` section, offline: one pair per record.
@@ -57,6 +60,7 @@ impl Cli {
             Command::Whoami(a) => a.run().await,
             Command::RateLimit(a) => a.run().await,
             Command::Pull(a) => a.run().await,
+            Command::Push(a) => a.run().await,
             Command::Export(a) => a.run().await,
             Command::Link(a) => a.run().await,
             Command::Match(a) => a.run().await,
@@ -70,10 +74,17 @@ impl Cli {
 #[error("{0}")]
 pub struct BadInput(pub String);
 
-/// The documented exit codes: 2 for bad input, 1 for any other failure.
+/// A run that did part of its work: some records failed, or it stopped early (exit code 4).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Partial(pub String);
+
+/// The documented exit codes: 2 for bad input, 4 for a partial run, 1 for any other failure.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     if e.chain().any(|c| c.is::<BadInput>()) {
         2
+    } else if e.chain().any(|c| c.is::<Partial>()) {
+        4
     } else {
         1
     }

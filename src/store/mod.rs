@@ -9,6 +9,7 @@
 pub mod decisions;
 pub mod journal;
 pub mod mirror;
+pub mod pushed;
 pub mod read;
 
 use std::time::Duration;

@@ -15,3 +15,4 @@ mod matcher;
 mod openapi;
 mod pull;
 mod pull_cli;
+mod push_cli;

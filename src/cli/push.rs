@@ -1,0 +1,204 @@
+//! `affsync push MAPPING [--dry-run] [--max-calls N] [--json]`: a mapping file's records into
+//! Affinity, writing only what changed.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use super::api::ApiArgs;
+use super::db::DbArgs;
+use super::{BadInput, Partial};
+use crate::mapping::Mapping;
+use crate::push::values::words;
+use crate::push::{push, Action, PushOptions, PushReport};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The mapping file (`[source]`, `[match]`, `[push]`, `[[fields]]`).
+    pub mapping: PathBuf,
+    /// Plan and print each record's action and its fields old → new, with the estimated
+    /// calls; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not start a push that would need more API calls than this.
+    #[arg(long)]
+    pub max_calls: Option<u64>,
+    /// Print the summary (and, dry, the plan) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Records written at once (calls are paced to the rate limit either way).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl crate::push::apply::Progress for Bar {
+    fn start(&self, records: usize) {
+        if let Some(b) = &self.0 {
+            b.set_length(records as u64);
+        }
+    }
+    fn record_done(&self) {
+        if let Some(b) = &self.0 {
+            b.inc(1);
+        }
+    }
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let mapping = Mapping::load(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        let store = self.db.open().await?;
+        let client = self.api.client()?;
+        let show = !self.quiet && !self.json && std::io::stderr().is_terminal() && !self.dry_run;
+        let bar = Bar(show.then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} push {pos}/{len} records {elapsed}",
+                )
+                .expect("a valid template"),
+            );
+            b
+        }));
+        let opts = PushOptions {
+            dry_run: self.dry_run,
+            max_calls: self.max_calls,
+            concurrency: self.concurrency,
+            job: None,
+        };
+        let report = match push(&store, &client, &mapping, &opts, &bar).await {
+            Ok(r) => r,
+            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(b) = &bar.0 {
+            b.finish_and_clear();
+        }
+        if self.json {
+            println!("{}", summary_json(&report));
+        } else {
+            print_report(&report);
+        }
+        if report.partial() && !report.dry_run {
+            return Err(Partial(format!(
+                "the push was partial: {} failed, {} not attempted{}",
+                report.counts.failed,
+                report.counts.not_attempted,
+                report
+                    .stopped
+                    .as_ref()
+                    .map(|s| format!("; {s}"))
+                    .unwrap_or_default()
+            ))
+            .into());
+        }
+        Ok(())
+    }
+}
+
+fn summary_json(r: &PushReport) -> serde_json::Value {
+    let mut v = serde_json::to_value(&r.counts).expect("counts serialize");
+    v["run"] = r.run.0.into();
+    v["mapping"] = r.mapping.clone().into();
+    v["dry_run"] = r.dry_run.into();
+    v["stopped"] = r.stopped.clone().into();
+    v["records_detail"] = r
+        .plans
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "source_id": p.source_id,
+                "row": p.row,
+                "action": p.action.as_str(),
+                "affinity_id": p.affinity_id.map(|i| i.to_string()),
+                "method": p.method,
+                "score": p.score,
+                "add_to_list": p.add_to_list,
+                "fields": p.entity_writes.iter().chain(&p.entry_writes).map(|w| serde_json::json!({
+                    "field": w.field_name, "old": words(&w.old), "new": words(&w.new)
+                })).collect::<Vec<_>>(),
+                "reason": p.reason,
+            })
+        })
+        .collect::<Vec<_>>()
+        .into();
+    v
+}
+
+fn print_report(r: &PushReport) {
+    if r.dry_run {
+        println!("dry run of {} (nothing is written)", r.mapping);
+        for p in &r.plans {
+            let id = p
+                .source_id
+                .clone()
+                .unwrap_or_else(|| format!("row {}", p.row));
+            let target = p.affinity_id.map(|i| format!(" → {i}")).unwrap_or_default();
+            let action = match p.action {
+                Action::Create => "create",
+                Action::Update => "update",
+                other => other.as_str(),
+            };
+            println!(
+                "{id}{target}: {action}{}",
+                if p.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", p.reason)
+                }
+            );
+            if p.add_to_list {
+                println!("    add to list");
+            }
+            for w in p.entity_writes.iter().chain(&p.entry_writes) {
+                println!(
+                    "    {}: {} → {}",
+                    w.field_name,
+                    words(&w.old),
+                    words(&w.new)
+                );
+            }
+        }
+        println!("estimated calls {}", r.counts.estimated_calls);
+    }
+    let c = &r.counts;
+    for (k, v) in [
+        ("records", c.records),
+        ("matched", c.matched),
+        ("created", c.created),
+        ("updated", c.updated),
+        ("unchanged", c.unchanged),
+        ("skipped_no_match", c.skipped_no_match),
+        ("awaiting_review", c.awaiting_review),
+        ("rejected", c.rejected),
+        ("failed", c.failed),
+        ("not_attempted", c.not_attempted),
+        ("added_to_list", c.added_to_list),
+        ("fields_written", c.fields_written),
+    ] {
+        println!("{k:<17} {v}");
+    }
+    println!(
+        "{:<17} {} ({} writes)",
+        "api_calls", c.api_calls, c.write_calls
+    );
+    println!("{:<17} {}", "run", r.run);
+    for p in r.plans.iter().filter(|p| p.action == Action::Failed) {
+        let id = p
+            .source_id
+            .clone()
+            .unwrap_or_else(|| format!("row {}", p.row));
+        eprintln!("failed {id}: {}", p.reason);
+    }
+    if let Some(s) = &r.stopped {
+        eprintln!("{s}\nhint: run the same push again when the quota allows: it continues where this one stopped");
+    }
+}

@@ -1,0 +1,252 @@
+//! What push tells the mirror: the records it created or found, the list entries it added, the
+//! values it wrote. After a push the mirror holds what a pull would bring back, so that the
+//! next push finds nothing to write.
+
+use chrono::{DateTime, Utc};
+
+use super::journal::EventRow;
+use super::mirror::{EntityKind, Owner, ValueItem};
+use super::{col, time_text, Ctx, Store, StoreError};
+use crate::store::journal::Event;
+use crate::store::RunId;
+
+/// An organization, person or opportunity as push learned it (created, or found in Affinity).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LearnedEntity {
+    Organization {
+        id: i64,
+        name: String,
+        domain: Option<String>,
+        domains: Vec<String>,
+        global: bool,
+    },
+    Person {
+        id: i64,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        emails: Vec<String>,
+    },
+    Opportunity {
+        id: i64,
+        name: String,
+        list_id: i64,
+    },
+}
+
+impl Store {
+    /// Adds (or refreshes) an entity push created or found.
+    pub async fn learn_entity(
+        &self,
+        e: &LearnedEntity,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let t = time_text(now);
+        let mut tx = self.write_tx("recording a pushed record").await?;
+        match e {
+            LearnedEntity::Organization {
+                id,
+                name,
+                domain,
+                domains,
+                global,
+            } => {
+                sqlx::query(
+                    "INSERT INTO organizations (id, name, domain, domains, is_global, first_seen_at, changed_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+                     domain = excluded.domain, domains = excluded.domains, is_global = excluded.is_global, \
+                     gone_at = NULL, merged_into = NULL",
+                )
+                .bind(*id)
+                .bind(name.clone())
+                .bind(domain.clone())
+                .bind(serde_json::to_string(domains).unwrap_or_else(|_| "[]".into()))
+                .bind(i64::from(*global))
+                .bind(t)
+                .execute(&mut *tx)
+                .await
+                .ctx("recording a pushed organization")?;
+            }
+            LearnedEntity::Person {
+                id,
+                first_name,
+                last_name,
+                emails,
+            } => {
+                sqlx::query(
+                    "INSERT INTO persons (id, first_name, last_name, primary_email, emails, first_seen_at, changed_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $6) ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, \
+                     last_name = excluded.last_name, primary_email = excluded.primary_email, emails = excluded.emails, \
+                     gone_at = NULL, merged_into = NULL",
+                )
+                .bind(*id)
+                .bind(first_name.clone())
+                .bind(last_name.clone())
+                .bind(emails.first().cloned())
+                .bind(serde_json::to_string(emails).unwrap_or_else(|_| "[]".into()))
+                .bind(t)
+                .execute(&mut *tx)
+                .await
+                .ctx("recording a pushed person")?;
+            }
+            LearnedEntity::Opportunity { id, name, list_id } => {
+                sqlx::query(
+                    "INSERT INTO opportunities (id, name, list_id, first_seen_at, changed_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $4, $4, $4) ON CONFLICT (id) DO UPDATE SET name = excluded.name, gone_at = NULL",
+                )
+                .bind(*id)
+                .bind(name.clone())
+                .bind(*list_id)
+                .bind(t)
+                .execute(&mut *tx)
+                .await
+                .ctx("recording a pushed opportunity")?;
+            }
+        }
+        tx.commit().await.ctx("recording a pushed record")?;
+        Ok(())
+    }
+
+    /// Adds a list entry push created (or found).
+    pub async fn learn_entry(
+        &self,
+        id: i64,
+        list_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+        created_at: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let t = time_text(now);
+        let mut tx = self.write_tx("recording a pushed list entry").await?;
+        sqlx::query(
+            "INSERT INTO list_entries (id, list_id, entity_kind, entity_id, created_at, first_seen_at, changed_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $6) ON CONFLICT (id) DO UPDATE SET gone_at = NULL",
+        )
+        .bind(id)
+        .bind(list_id)
+        .bind(kind.as_str())
+        .bind(entity_id)
+        .bind(created_at)
+        .bind(t)
+        .execute(&mut *tx)
+        .await
+        .ctx("recording a pushed list entry")?;
+        tx.commit().await.ctx("recording a pushed list entry")?;
+        Ok(())
+    }
+
+    /// Replaces one field's values on one owner with what push wrote.
+    pub async fn learn_values(
+        &self,
+        owner: Owner,
+        field_id: &str,
+        items: &[ValueItem],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let t = time_text(now);
+        let (kind, owner_id) = (owner.kind_str(), owner.id());
+        let mut tx = self.write_tx("recording pushed values").await?;
+        sqlx::query(
+            "DELETE FROM field_values WHERE owner = $1 AND owner_id = $2 AND field_id = $3",
+        )
+        .bind(kind)
+        .bind(owner_id)
+        .bind(field_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .ctx("recording pushed values")?;
+        for (pos, v) in items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO field_values (owner, owner_id, field_id, position, value_type, text, number, at, ref_id, json, changed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(kind)
+            .bind(owner_id)
+            .bind(field_id.to_string())
+            .bind(pos as i64)
+            .bind(v.value_type.clone())
+            .bind(v.text.clone())
+            .bind(v.number)
+            .bind(v.at.clone())
+            .bind(v.ref_id)
+            .bind(v.json.clone())
+            .bind(t.clone())
+            .execute(&mut *tx)
+            .await
+            .ctx("recording pushed values")?;
+        }
+        tx.commit().await.ctx("recording pushed values")?;
+        Ok(())
+    }
+
+    /// The values the mirror holds for `owner`, by field id.
+    pub async fn owner_values(
+        &self,
+        owner: Owner,
+    ) -> Result<std::collections::BTreeMap<String, Vec<ValueItem>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT owner, owner_id, field_id, position, value_type, text, number, at, ref_id, json \
+             FROM field_values WHERE owner = $1 AND owner_id = $2 ORDER BY field_id, position",
+        )
+        .bind(owner.kind_str())
+        .bind(owner.id())
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading a record's values")?;
+        let mut out: std::collections::BTreeMap<String, Vec<ValueItem>> = Default::default();
+        for r in &rows {
+            let (_, field, item) = super::mirror::value_from(r)?;
+            out.entry(field).or_default().push(item);
+        }
+        Ok(out)
+    }
+
+    /// The live entry of an entity on a list, if the mirror has one.
+    pub async fn entry_of(
+        &self,
+        list_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id FROM list_entries WHERE list_id = $1 AND entity_kind = $2 AND entity_id = $3 \
+             AND gone_at IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(list_id)
+        .bind(kind.as_str())
+        .bind(entity_id)
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("reading a list entry")?;
+        row.map(|r| col::<i64>(&r, "id")).transpose()
+    }
+
+    /// Journal events with one of `steps`, oldest first.
+    pub async fn events_with_steps(&self, steps: &[&str]) -> Result<Vec<EventRow>, StoreError> {
+        let list = steps
+            .iter()
+            .map(|s| format!("'{}'", s.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT run_id, at, record, step, detail FROM events WHERE step IN ({list}) ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading journal events")?;
+        rows.iter()
+            .map(|r| {
+                let detail: Option<String> = col(r, "detail")?;
+                Ok(EventRow {
+                    run_id: RunId(col(r, "run_id")?),
+                    at: col(r, "at")?,
+                    event: Event {
+                        record: col(r, "record")?,
+                        step: col(r, "step")?,
+                        detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
+                    },
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,261 @@
+//! `affsync push`: create + update and update only against the emulator, values in Affinity's
+//! types, list entries added once, a rerun that writes nothing, a dry run that writes nothing.
+
+use std::path::Path;
+
+use affsync::store::Store;
+
+use crate::common::{TestEmu, KEY};
+
+async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(args)
+        .arg("--database-url")
+        .arg(db)
+        .current_dir(dir)
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", t.emu.base_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("affsync runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Write calls the emulator has served so far.
+async fn writes(t: &TestEmu) -> u64 {
+    let stats: serde_json::Value = t
+        .http
+        .get(t.url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["routes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.starts_with("GET "))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum()
+}
+
+const SOURCE: &str = "source_id,company_name,website,headcount,funded,status,industry
+A1,Analytical Engines,https://www.analytical.io/about,120,2024-03-05,Diligence,software
+N1,Brand New Robotics,brandnewrobotics.io,15,2023-01-10,New,Hardware
+B1,Bad Date Co,baddate.io,10,31/31/2024,New,
+E1,Acme Outside,acme-outside.com,,,,
+";
+
+fn mapping(mode: &str) -> String {
+    format!(
+        r#"version = 1
+entity = "organization"
+
+[source]
+path = "companies.csv"
+id = "source_id"
+
+[match]
+search_term = "website"
+[[match.compare]]
+source = "company_name"
+affinity = "name"
+
+[push]
+mode = "{mode}"
+add_to_list = "Deal Flow"
+
+[[fields]]
+source = "headcount"
+affinity = "Headcount"
+type = "number"
+
+[[fields]]
+source = "funded"
+affinity = "Last Funding Date"
+type = "date"
+
+[[fields]]
+source = "status"
+affinity = "Status"
+type = "ranked_dropdown"
+
+[[fields]]
+source = "industry"
+affinity = "Industry"
+type = "dropdown"
+"#
+    )
+}
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[tokio::test]
+async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothing() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(dir.path().join("companies.csv"), SOURCE).unwrap();
+    std::fs::write(dir.path().join("m.toml"), mapping("create_update")).unwrap();
+    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    assert_eq!(code, 0, "{err}");
+
+    // A dry run plans, and writes nothing.
+    let before = writes(&t).await;
+    let (code, out, err) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["push", "m.toml", "--dry-run", "--json"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(writes(&t).await, before, "a dry run writes nothing");
+    assert_eq!(v["created"], 1, "{v}");
+    assert_eq!(v["failed"], 1, "{v}");
+    assert_eq!(
+        v["found_in_affinity"], 1,
+        "the global organization, by term search: {v}"
+    );
+    assert!(v["estimated_calls"].as_u64().unwrap() >= 4, "{v}");
+    let a1 = &v["records_detail"][0];
+    assert_eq!(a1["action"], "updated", "{a1}");
+    assert!(
+        a1["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "Headcount" && f["new"] == "120"),
+        "{a1}"
+    );
+
+    // The push: one bad date fails its record alone; the exit code says partial.
+    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    assert_eq!(code, 4, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["created"], 1, "{v}");
+    assert_eq!(
+        v["updated"], 2,
+        "A1 and the global organization found by term search: {v}"
+    );
+    assert_eq!(v["failed"], 1, "{v}");
+    let b1 = v["records_detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source_id"] == "B1")
+        .unwrap();
+    assert!(
+        b1["reason"].as_str().unwrap().contains("Last Funding Date"),
+        "{b1}"
+    );
+    assert!(
+        b1["reason"].as_str().unwrap().contains("31/31/2024"),
+        "{b1}"
+    );
+
+    // What Affinity holds now, read back by a fresh pull into another mirror.
+    let db2 = format!("sqlite://{}", dir.path().join("check.db").display());
+    let (code, _, err) = run(&t, dir.path(), &db2, &["pull", "--list", "Deal Flow"]).await;
+    assert_eq!(code, 0, "{err}");
+    let store = Store::open(&db2).await.unwrap();
+    let list = store.find_list("Deal Flow").await.unwrap().unwrap();
+    let view = store.list_view(&list).await.unwrap();
+    let by_name = |n: &str| {
+        view.entries
+            .iter()
+            .filter(|e| e.entity_name.as_deref() == Some(n))
+            .collect::<Vec<_>>()
+    };
+    let new = by_name("Brand New Robotics");
+    assert_eq!(new.len(), 1, "created once, on the list once");
+    assert_eq!(new[0].domain.as_deref(), Some("brandnewrobotics.io"));
+    let field = |name: &str| {
+        view.fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let vals = &new[0].values;
+    assert_eq!(vals[&field("Headcount")][0].number, Some(15.0));
+    // Sent at noon UTC; the emulator keeps a date as Affinity does since 2026 (midnight US
+    // Pacific), the same UTC day.
+    let at = vals[&field("Last Funding Date")][0].at.clone().unwrap();
+    assert!(at.starts_with("2023-01-10T"), "{at}");
+    assert_eq!(
+        vals[&field("Status")][0].ref_id,
+        Some(1),
+        "ranked dropdown by option id"
+    );
+    assert_eq!(vals[&field("Industry")][0].ref_id, Some(22));
+    let a1 = by_name("Analytical Engines");
+    assert!(a1.iter().any(|e| e
+        .values
+        .get(&field("Headcount"))
+        .is_some_and(|v| v[0].number == Some(120.0))));
+    assert_eq!(
+        by_name("Acme Outside").len(),
+        1,
+        "the global organization was added once"
+    );
+    assert!(
+        by_name("Bad Date Co").is_empty(),
+        "the failed record was not created"
+    );
+
+    // Right after, a rerun makes no write call (the failed record still fails, writing nothing).
+    let before = writes(&t).await;
+    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    assert_eq!(code, 4, "{err}");
+    let v = json(&out);
+    assert_eq!(writes(&t).await, before, "a rerun writes nothing: {v}");
+    assert_eq!(v["unchanged"], 3, "{v}");
+    assert_eq!(v["write_calls"], 0, "{v}");
+}
+
+#[tokio::test]
+async fn update_only_creates_nothing_and_counts_skipped_no_match() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        SOURCE.replace("31/31/2024", "2024-01-31"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("m.toml"), mapping("update_only")).unwrap();
+    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["created"], 0, "{v}");
+    assert_eq!(v["skipped_no_match"], 2, "{v}");
+    assert_eq!(v["updated"], 2, "{v}");
+
+    // --max-calls below the estimate: the push does not start.
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        SOURCE
+            .replace("120", "121")
+            .replace("31/31/2024", "2024-01-31"),
+    )
+    .unwrap();
+    let before = writes(&t).await;
+    let (code, _, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--max-calls", "0"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--max-calls"), "{err}");
+    assert_eq!(writes(&t).await, before);
+}
