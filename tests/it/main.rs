@@ -16,3 +16,4 @@ mod openapi;
 mod pull;
 mod pull_cli;
 mod push_cli;
+mod push_faults;
