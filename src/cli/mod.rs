@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and its `run()`.
 
 pub mod api;
+pub mod check;
 pub mod db;
 pub mod demo;
 pub mod emulator;
@@ -41,6 +42,8 @@ pub enum Command {
     Pull(pull::Args),
     /// Write what the mirror holds to a file.
     Export(export::Args),
+    /// Check mapping files against the field catalog in the mirror, offline.
+    Check(check::Args),
     /// Match one file against another with a `[match]` section, offline: one pair per record.
     Link(link::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
@@ -55,6 +58,7 @@ impl Cli {
             Command::RateLimit(a) => a.run().await,
             Command::Pull(a) => a.run().await,
             Command::Export(a) => a.run().await,
+            Command::Check(a) => a.run().await,
             Command::Link(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
