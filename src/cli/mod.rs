@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and its `run()`.
 
 pub mod api;
+pub mod check;
 pub mod db;
 pub mod demo;
 pub mod emulator;
@@ -45,6 +46,8 @@ pub enum Command {
     Push(push::Args),
     /// Write what the mirror holds to a file.
     Export(export::Args),
+    /// Check mapping files against the field catalog in the mirror, offline.
+    Check(check::Args),
     /// Match one file against another with a `[match]` section, offline: one pair per record.
     Link(link::Args),
     /// Match a mapping file's records against the mirror: decisions stored, journaled, counted.
@@ -62,6 +65,7 @@ impl Cli {
             Command::Pull(a) => a.run().await,
             Command::Push(a) => a.run().await,
             Command::Export(a) => a.run().await,
+            Command::Check(a) => a.run().await,
             Command::Link(a) => a.run().await,
             Command::Match(a) => a.run().await,
             Command::Emulator(a) => a.run().await,

@@ -34,6 +34,8 @@ use toml::Spanned;
 use crate::matcher::{ConfigError, Kind, MatchConfig};
 use crate::source::{ReadOptions, SourceFormat};
 
+pub mod catalog;
+pub mod check;
 pub mod convert;
 
 /// The only version of the format so far.

@@ -1,0 +1,85 @@
+//! `affsync check MAPPING...`: checks mapping files offline against the field catalog in the
+//! mirror and a sample of their source files. Every problem of every file is printed (file,
+//! line, key, hint); exit code 2 when any file has an error, 0 when all are clean.
+
+use std::path::PathBuf;
+
+use super::db::DbArgs;
+use super::BadInput;
+use crate::mapping::catalog::{Catalog, MirrorRefs};
+use crate::mapping::check::{check, parse_failure, sample_source, FileReport};
+use crate::mapping::Mapping;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The mapping files (TOML).
+    #[arg(required = true)]
+    pub mappings: Vec<PathBuf>,
+    /// Print the reports as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let store = self.db.open().await?;
+        let catalog = Catalog::load(&store).await?;
+        if catalog.is_empty() {
+            return Err(BadInput(
+                "the mirror holds no field catalog, so the mapping files cannot be checked\nhint: run `affsync pull` first (`affsync pull --all-lists`)"
+                    .into(),
+            )
+            .into());
+        }
+        let refs = MirrorRefs::load(&store).await?;
+        store.close().await;
+
+        let reports: Vec<FileReport> = self
+            .mappings
+            .iter()
+            .map(|path| {
+                let file = path.display().to_string();
+                match Mapping::load(path) {
+                    Ok(m) => {
+                        let sample = sample_source(&m);
+                        FileReport::new(file, check(&m, &catalog, &refs, &sample))
+                    }
+                    Err(e) => FileReport::new(file, vec![parse_failure(path, &e)]),
+                }
+            })
+            .collect();
+
+        if self.json {
+            let all_ok = reports.iter().all(|r| r.ok);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"ok": all_ok, "files": reports}))?
+            );
+        } else {
+            for r in &reports {
+                for d in &r.errors {
+                    println!("{d}");
+                }
+                for d in &r.warnings {
+                    println!("{d}");
+                }
+                if r.ok {
+                    println!("{}: ok", r.file);
+                } else {
+                    println!("{}: {} errors", r.file, r.errors.len());
+                }
+            }
+        }
+        let bad = reports.iter().filter(|r| !r.ok).count();
+        if bad > 0 {
+            return Err(BadInput(format!(
+                "{bad} of {} mapping files have errors",
+                reports.len()
+            ))
+            .into());
+        }
+        Ok(())
+    }
+}
