@@ -64,11 +64,21 @@ impl PaceState {
         if r.user_limit.is_some() {
             self.limit = r.user_limit;
         }
-        if r.user_remaining.is_some() {
-            self.remaining = r.user_remaining;
+        let new_reset = r.user_reset.map(|s| now + Duration::from_secs(s));
+        // Within one window, a reading does not count the requests sent after the answer was
+        // made (other requests of this client in flight): keep the lower count, or several
+        // concurrent requests spend the same last slots and meet 429s.
+        let same_window = match (self.reset_at, new_reset) {
+            (Some(a), Some(b)) => a.max(b) - a.min(b) <= Duration::from_secs(2),
+            _ => false,
+        };
+        match (self.remaining, r.user_remaining) {
+            (Some(local), Some(read)) if same_window => self.remaining = Some(local.min(read)),
+            (_, Some(read)) => self.remaining = Some(read),
+            _ => {}
         }
-        if let Some(s) = r.user_reset {
-            self.reset_at = Some(now + Duration::from_secs(s));
+        if new_reset.is_some() {
+            self.reset_at = new_reset;
         }
         self.org_remaining = r.org_remaining;
     }
@@ -244,6 +254,33 @@ mod tests {
             );
             assert_eq!(st.pace(now, 0.1), want, "{limit:?} {remaining:?} {reset:?}");
         }
+    }
+
+    #[test]
+    fn a_late_reading_does_not_give_back_slots_spent_by_requests_in_flight() {
+        let now = Instant::now();
+        let reading = |remaining, reset| RateReading {
+            user_limit: Some(900),
+            user_remaining: Some(remaining),
+            user_reset: Some(reset),
+            ..Default::default()
+        };
+        let mut st = PaceState::default();
+        st.update(&reading(10, 30), now);
+        for _ in 0..4 {
+            st.pace(now, 0.1); // four requests go out at once
+        }
+        assert_eq!(st.remaining, Some(6));
+        // The first answer was made before the other three arrived: it says 9.
+        st.update(&reading(9, 30), now + Duration::from_millis(50));
+        assert_eq!(
+            st.remaining,
+            Some(6),
+            "the lower count stands in one window"
+        );
+        // A reading of the next window replaces the count.
+        st.update(&reading(899, 60), now + Duration::from_secs(31));
+        assert_eq!(st.remaining, Some(899));
     }
 
     #[test]

@@ -15,6 +15,48 @@ pub struct Args {
 
 const DEMO_KEY: &str = "demo-key";
 
+/// The demo's mapping file and enrichment sample, written to a scratch folder at run time.
+const DEMO_FILES: &[(&str, &str)] = &[
+    (
+        "mappings/companies.toml",
+        include_str!("../../mappings/companies.toml"),
+    ),
+    (
+        "fixtures/enrichment/companies.csv",
+        include_str!("../../fixtures/enrichment/companies.csv"),
+    ),
+];
+
+/// A push's activity summary.
+fn print_push(r: &crate::push::PushReport) {
+    let c = &r.counts;
+    println!(
+        "{} records: {} created, {} updated, {} unchanged, {} awaiting review, {} skipped, {} failed; {} added to the list, {} fields written; {} API calls ({} writes)",
+        c.records,
+        c.created,
+        c.updated,
+        c.unchanged,
+        c.awaiting_review,
+        c.skipped_no_match + c.rejected,
+        c.failed,
+        c.added_to_list,
+        c.fields_written,
+        c.api_calls,
+        c.write_calls
+    );
+    for p in r
+        .plans
+        .iter()
+        .filter(|p| p.action == crate::push::Action::Failed)
+    {
+        println!(
+            "  failed {}: {}",
+            p.source_id.as_deref().unwrap_or("(no id)"),
+            p.reason
+        );
+    }
+}
+
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
@@ -52,6 +94,48 @@ impl Args {
         println!("\n== pull again: nothing changed in Affinity, so nothing is written");
         let again = super::pull::run_pull(&client, &store, &opts, false).await?;
         print!("{}", super::pull::render(&again));
+
+        // The enrichment samples and their mapping files, as a data team keeps them in git.
+        let work = tmp.path().join("work");
+        std::fs::create_dir_all(work.join("mappings"))?;
+        std::fs::create_dir_all(work.join("fixtures/enrichment"))?;
+        for (path, text) in DEMO_FILES {
+            std::fs::write(work.join(path), text)?;
+        }
+        let mapping = crate::mapping::Mapping::load(&work.join("mappings/companies.toml"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+        println!("\n== match: fixtures/enrichment/companies.csv against the mirror");
+        let m = crate::matching::run_match(&store, &mapping, None).await?;
+        let c = &m.counts;
+        println!(
+            "{} records: {} matched (key {}, fuzzy {}), {} to review, {} unmatched, {} errors",
+            c.records,
+            c.matched,
+            c.matched_by_key,
+            c.matched_by_fuzzy,
+            c.review,
+            c.unmatched,
+            c.error
+        );
+
+        println!("\n== push, dry run: what would be written");
+        let mut popts = crate::push::PushOptions {
+            dry_run: true,
+            ..Default::default()
+        };
+        let quiet = crate::push::apply::Quiet;
+        let dry = crate::push::push(&store, &client, &mapping, &popts, &quiet).await?;
+        println!("estimated write calls: {}", dry.counts.estimated_calls);
+
+        println!("\n== push: create + update, onto the Deal Flow list");
+        popts.dry_run = false;
+        let pushed = crate::push::push(&store, &client, &mapping, &popts, &quiet).await?;
+        print_push(&pushed);
+
+        println!("\n== push again: nothing changed, so nothing is written");
+        let again = crate::push::push(&store, &client, &mapping, &popts, &quiet).await?;
+        print_push(&again);
         store.close().await;
 
         let stats = client.stats();

@@ -337,7 +337,9 @@ async fn run_push(
         crate::matching::run_match_in(store, mapping, opts.job.as_deref(), Some(run)).await?;
     let found = apply::look_up_unmatched(store, client, mapping, &mut outcome, run).await?;
     let state = plan::load_state(store, mapping, &outcome, bound, list).await?;
-    let resolver = values::MirrorResolve::load(store, mapping, bound).await?;
+    let resolver =
+        values::MirrorResolve::load_with_lookups(store, client, mapping, bound, &outcome.records)
+            .await?;
     let mut plans = plan::plan(mapping, mode, &outcome, bound, list, &state, &resolver);
     let estimated: u64 = plans.iter().map(|p| p.estimated_calls()).sum();
     let mut counts = PushCounts {

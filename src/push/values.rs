@@ -30,6 +30,133 @@ impl MirrorResolve {
         mapping: &Mapping,
         bound: &[Bound],
     ) -> Result<MirrorResolve, StoreError> {
+        MirrorResolve::load_mirror(store, mapping, bound).await
+    }
+
+    /// As [`MirrorResolve::load`], then asks Affinity (term search, exact comparison) for the
+    /// emails and domains the records name that the mirror does not know; the mirror learns
+    /// what is found. One call per unknown email or domain.
+    pub async fn load_with_lookups(
+        store: &Store,
+        client: &crate::affinity::Client,
+        mapping: &Mapping,
+        bound: &[Bound],
+        records: &[crate::matcher::SourceRecord],
+    ) -> Result<MirrorResolve, super::PushError> {
+        use futures::{StreamExt, TryStreamExt};
+        let mut r = MirrorResolve::load_mirror(store, mapping, bound).await?;
+        for b in bound {
+            let ty = *mapping.fields[b.spec].ty.get_ref();
+            if ty != ValueKind::Person && ty != ValueKind::Organization {
+                continue;
+            }
+            let mut asked = std::collections::BTreeSet::new();
+            for rec in records {
+                let Some(cell) = rec.values.get(&b.source) else {
+                    continue;
+                };
+                for part in cell.split(crate::mapping::convert::MULTI_SEPARATOR) {
+                    let part = part.trim();
+                    if ty == ValueKind::Person {
+                        let Some(e) = normalize::email_key(part).filter(|_| part.contains('@'))
+                        else {
+                            continue;
+                        };
+                        let Ok(norm) = crate::mapping::convert::normalize_email(part) else {
+                            continue;
+                        };
+                        let key = RefKey::Email(norm);
+                        if r.persons.contains_key(&key) || !asked.insert(e.clone()) {
+                            continue;
+                        }
+                        let found: Vec<_> = client
+                            .persons_v1(Some(part), &[])
+                            .take(100)
+                            .try_collect()
+                            .await?;
+                        if let Some(p) = found.into_iter().find(|p| {
+                            p.emails
+                                .iter()
+                                .any(|x| normalize::email_key(x).as_deref() == Some(e.as_str()))
+                        }) {
+                            let name = [p.first_name.clone(), p.last_name.clone()]
+                                .into_iter()
+                                .flatten()
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            store
+                                .learn_entity(
+                                    &crate::store::pushed::LearnedEntity::Person {
+                                        id: p.id.0,
+                                        first_name: p.first_name.clone(),
+                                        last_name: p.last_name.clone(),
+                                        emails: p.emails.clone(),
+                                    },
+                                    Utc::now(),
+                                )
+                                .await?;
+                            r.persons.insert(
+                                key,
+                                Resolved {
+                                    id: p.id.0,
+                                    name: Some(name).filter(|n| !n.is_empty()),
+                                },
+                            );
+                        }
+                    } else {
+                        let Some(d) = normalize::domain_key(part) else {
+                            continue;
+                        };
+                        let key = RefKey::Domain(d.clone());
+                        if part.parse::<i64>().is_ok()
+                            || r.organizations.contains_key(&key)
+                            || !asked.insert(d.clone())
+                        {
+                            continue;
+                        }
+                        let found: Vec<_> = client
+                            .organizations_v1(Some(&d), &[])
+                            .take(100)
+                            .try_collect()
+                            .await?;
+                        if let Some(o) = found.into_iter().find(|o| {
+                            o.domain
+                                .iter()
+                                .chain(&o.domains)
+                                .any(|x| normalize::domain_key(x).as_deref() == Some(d.as_str()))
+                        }) {
+                            store
+                                .learn_entity(
+                                    &crate::store::pushed::LearnedEntity::Organization {
+                                        id: o.id.0,
+                                        name: o.name.clone(),
+                                        domain: o.domain.clone(),
+                                        domains: o.domains.clone(),
+                                        global: o.global,
+                                    },
+                                    Utc::now(),
+                                )
+                                .await?;
+                            r.organizations.insert(
+                                key,
+                                Resolved {
+                                    id: o.id.0,
+                                    name: Some(o.name),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    async fn load_mirror(
+        store: &Store,
+        mapping: &Mapping,
+        bound: &[Bound],
+    ) -> Result<MirrorResolve, StoreError> {
         let wants = |k: ValueKind| {
             bound
                 .iter()
@@ -45,8 +172,9 @@ impl MirrorResolve {
                 let res = Resolved { id, name };
                 r.persons.insert(RefKey::Id(id), res.clone());
                 for e in &c.emails {
-                    r.persons
-                        .insert(RefKey::Email(e.trim().to_lowercase()), res.clone());
+                    if let Ok(n) = crate::mapping::convert::normalize_email(e) {
+                        r.persons.insert(RefKey::Email(n), res.clone());
+                    }
                 }
             }
         }
