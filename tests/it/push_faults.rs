@@ -275,3 +275,132 @@ async fn a_push_against_faults_ends_as_a_clean_push() {
     let got = deal_flow(&faulty, dir.path()).await;
     assert_eq!(got, clean_state(n).await, "after {} runs", codes.len());
 }
+
+async fn served(t: &TestEmu) -> u64 {
+    let stats: serde_json::Value = t
+        .http
+        .get(t.url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_push_beyond_the_monthly_quota_does_not_start_and_one_that_runs_out_stops_cleanly() {
+    let n = 40;
+    // How many calls a pull takes, to size the quota.
+    let probe = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    let (code, _, err) = run(&probe, dir.path(), &db, &["pull", "--all-lists", "--quiet"]).await;
+    assert_eq!(code, 0, "{err}");
+    let pull_calls = served(&probe).await;
+
+    // Quota for the pull, the 40 term searches, the quota reading and 10 writes: the push
+    // (about 120 writes) does not start.
+    let tight = TestEmu::with(
+        EmulatorConfig {
+            monthly_quota: Some(pull_calls + n as u64 + 1 + 10),
+            ..Default::default()
+        },
+        test_seed(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("new.csv"), source(n)).unwrap();
+    std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    let (code, _, err) = run(&tight, dir.path(), &db, &["pull", "--all-lists", "--quiet"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&tight, dir.path(), &db, &["push", "m.toml", "--quiet"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("monthly quota"), "{err}");
+    assert_eq!(posts(&tight, "POST /organizations").await, 0);
+
+    // Enough quota at the start, spent by someone else midway: the push stops cleanly.
+    let shared = TestEmu::with(
+        EmulatorConfig {
+            monthly_quota: Some(pull_calls + n as u64 + 1 + 3 * n as u64 + 20),
+            latency: Duration::from_millis(20),
+            ..Default::default()
+        },
+        test_seed(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("new.csv"), source(n)).unwrap();
+    std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    let (code, _, err) = run(
+        &shared,
+        dir.path(),
+        &db,
+        &["pull", "--all-lists", "--quiet"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let child = affsync(
+        &shared,
+        dir.path(),
+        &db,
+        &["push", "m.toml", "--json", "--quiet"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while posts(&shared, "POST /organizations").await < 5 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(started.elapsed() < Duration::from_secs(60), "no create");
+    }
+    // Another program on the same account spends what is left of the month.
+    let burners: Vec<_> = (0..16)
+        .map(|_| {
+            let http = shared.http.clone();
+            let url = shared.url("/lists");
+            tokio::spawn(async move {
+                loop {
+                    let r = http.get(&url).bearer_auth(KEY).send().await.unwrap();
+                    if r.status() == 429 {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    for b in burners {
+        b.await.unwrap();
+    }
+    let out = child.wait_with_output().await.unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(v["stopped"].as_str().unwrap().contains("429"), "{v}");
+    assert!(v["not_attempted"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["created"].as_u64().unwrap() >= 5, "{v}");
+    // Each record the push touched is whole or untouched: every created one is on the list.
+    let store = Store::open(&db).await.unwrap();
+    let list = store.find_list("Deal Flow").await.unwrap().unwrap();
+    let view = store.list_view(&list).await.unwrap();
+    let on_list = view
+        .entries
+        .iter()
+        .filter(|e| {
+            e.entity_name
+                .as_deref()
+                .is_some_and(|n| n.contains("Robotics"))
+        })
+        .count();
+    assert!(
+        on_list as u64 >= v["added_to_list"].as_u64().unwrap(),
+        "{v}"
+    );
+}
