@@ -696,7 +696,7 @@ fn sample_values(
                 line,
                 &key,
                 format!("row {row}: {e}"),
-                format!("{}; the value is skipped at push", e.hint()),
+                format!("{} (push skips the value)", e.hint()),
             );
         }
     }
