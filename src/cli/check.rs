@@ -68,15 +68,17 @@ impl Args {
                 if r.ok {
                     println!("{}: ok", r.file);
                 } else {
-                    println!("{}: {} errors", r.file, r.errors.len());
+                    let n = r.errors.len();
+                    println!("{}: {n} error{}", r.file, if n == 1 { "" } else { "s" });
                 }
             }
         }
         let bad = reports.iter().filter(|r| !r.ok).count();
         if bad > 0 {
             return Err(BadInput(format!(
-                "{bad} of {} mapping files have errors",
-                reports.len()
+                "{bad} of {} mapping files {} errors",
+                reports.len(),
+                if bad == 1 { "has" } else { "have" }
             ))
             .into());
         }

@@ -689,7 +689,7 @@ fn find_option<'f>(f: &'f FieldRow, text: &str) -> Result<&'f crate::store::Opti
 }
 
 /// The candidates closest to `word` (case-insensitive Jaro-Winkler at least 0.8, or a
-/// normalized Levenshtein at least 0.5), best first, at most `n`.
+/// normalized Levenshtein at least 0.6), best first, at most `n`.
 pub fn closest(word: &str, candidates: &[String], n: usize) -> Vec<String> {
     let w = word.to_lowercase();
     let mut scored: Vec<(f64, &String)> = candidates
@@ -699,7 +699,7 @@ pub fn closest(word: &str, candidates: &[String], n: usize) -> Vec<String> {
             let s = strsim::jaro_winkler(&w, &l).max(strsim::normalized_levenshtein(&w, &l));
             (s, c)
         })
-        .filter(|(s, c)| *s >= 0.8 || strsim::normalized_levenshtein(&w, &c.to_lowercase()) >= 0.5)
+        .filter(|(s, c)| *s >= 0.8 || strsim::normalized_levenshtein(&w, &c.to_lowercase()) >= 0.6)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
