@@ -593,7 +593,11 @@ pub fn check(
             r.error(ty_line, &format!("fields[{i}].type"), p.message, p.hint);
             continue;
         }
-        if let Some(df) = f.date_format.as_ref().filter(|_| declared != ValueKind::Date) {
+        if let Some(df) = f
+            .date_format
+            .as_ref()
+            .filter(|_| declared != ValueKind::Date)
+        {
             r.error(
                 m.line(df.span()),
                 &format!("fields[{i}].date_format"),

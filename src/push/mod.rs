@@ -65,6 +65,8 @@ pub enum PushError {
         message: String,
         hint: String,
     },
+    #[error("`affsync check` finds {} problem(s) in the mapping file; nothing was pushed:\n{}", .0.len(), .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
+    Check(Vec<crate::mapping::check::Diagnostic>),
     #[error("the push needs about {needed} API calls, more than `--max-calls {max}`\nhint: raise `--max-calls`, or push part of the file")]
     OverMaxCalls { needed: u64, max: u64 },
     #[error("the push needs about {needed} API calls and the monthly quota has {left} left\nhint: wait for the quota to reset, or push part of the file")]
@@ -82,6 +84,7 @@ impl PushError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             PushError::NoPushSection(_)
+            | PushError::Check(_)
             | PushError::Mapping { .. }
             | PushError::OverMaxCalls { .. }
             | PushError::OverQuota { .. } => true,
@@ -238,6 +241,20 @@ pub async fn push(
         .as_ref()
         .ok_or_else(|| PushError::NoPushSection(mapping.file()))?;
     let mode = *spec.mode.get_ref();
+    // The checker first: a mapping Affinity would reject costs no call.
+    {
+        use crate::mapping::catalog::{Catalog, MirrorRefs};
+        use crate::mapping::check::{check, sample_source, Severity};
+        let catalog = Catalog::load(store).await?;
+        let refs = MirrorRefs::load(store).await?;
+        let errors: Vec<_> = check(mapping, &catalog, &refs, &sample_source(mapping))
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            return Err(PushError::Check(errors));
+        }
+    }
     let list = match &spec.add_to_list {
         None => None,
         Some(l) => match store.find_list(l.get_ref()).await? {

@@ -26,6 +26,20 @@ async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, 
     )
 }
 
+/// Requests the emulator has served so far.
+async fn served(t: &TestEmu) -> u64 {
+    let stats: serde_json::Value = t
+        .http
+        .get(t.url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["total"].as_u64().unwrap()
+}
+
 /// Write calls the emulator has served so far.
 async fn writes(t: &TestEmu) -> u64 {
     let stats: serde_json::Value = t
@@ -244,6 +258,18 @@ async fn update_only_creates_nothing_and_counts_skipped_no_match() {
     assert_eq!(v["created"], 0, "{v}");
     assert_eq!(v["skipped_no_match"], 2, "{v}");
     assert_eq!(v["updated"], 2, "{v}");
+
+    // A mapping the checker rejects costs no call.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        mapping("update_only").replace("\"Headcount\"", "\"Headcont\""),
+    )
+    .unwrap();
+    let before_all = served(&t).await;
+    let (code, _, err) = run(&t, dir.path(), &db, &["push", "bad.toml"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Headcont") && err.contains("hint"), "{err}");
+    assert_eq!(served(&t).await, before_all, "not a single call");
 
     // --max-calls below the estimate: the push does not start.
     std::fs::write(
