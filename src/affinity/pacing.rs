@@ -112,12 +112,10 @@ impl PaceState {
         } else {
             Duration::ZERO
         };
+        // At 0 the state is kept: other requests of this client asking now must wait for the
+        // reset too (forgetting it let them through into 429s); once the reset time has
+        // passed, the next call forgets the old window (above).
         self.remaining = Some(remaining.saturating_sub(1));
-        if remaining == 0 {
-            // After waiting out the window, the next request starts a fresh one.
-            self.remaining = None;
-            self.reset_at = None;
-        }
         wait
     }
 }
@@ -300,8 +298,11 @@ mod tests {
         assert_eq!(st.pace(now, 0.1), Duration::ZERO);
         assert_eq!(st.remaining, Some(0));
         assert_eq!(st.pace(now, 0.1), Duration::from_secs(30));
-        // After waiting out the window, nothing is known until the next answer.
-        assert_eq!(st.pace(now, 0.1), Duration::ZERO);
+        // Another request asking at the same moment waits for the reset too.
+        assert_eq!(st.pace(now, 0.1), Duration::from_secs(30));
+        // Once the window has reset, nothing is known until the next answer.
+        assert_eq!(st.pace(now + Duration::from_secs(30), 0.1), Duration::ZERO);
+        assert_eq!(st.remaining, None);
     }
 
     #[test]
