@@ -593,9 +593,13 @@ pub fn check(
             r.error(ty_line, &format!("fields[{i}].type"), p.message, p.hint);
             continue;
         }
-        if f.date_format.is_some() && declared != ValueKind::Date {
+        if let Some(df) = f
+            .date_format
+            .as_ref()
+            .filter(|_| declared != ValueKind::Date)
+        {
             r.error(
-                m.line(f.date_format.as_ref().expect("checked").span()),
+                m.line(df.span()),
                 &format!("fields[{i}].date_format"),
                 format!("`date_format` is set on a `{}` value", declared.as_str()),
                 "`date_format` reads dates: remove it, or declare `type = \"date\"`",
