@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and its `run()`.
 
+pub mod activity;
 pub mod api;
 pub mod db;
 pub mod demo;
@@ -8,6 +9,10 @@ pub mod export;
 pub mod link;
 pub mod pull;
 pub mod rate_limit;
+pub mod report;
+pub mod run;
+pub mod schedule;
+pub mod status;
 pub mod whoami;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -43,6 +48,16 @@ pub enum Command {
     Export(export::Args),
     /// Match one file against another with a `[match]` section, offline: one pair per record.
     Link(link::Args),
+    /// Run one job of `affsync.toml` now (exit code 3 when it is already running).
+    Run(run::Args),
+    /// Run every job of `affsync.toml` on its schedule until SIGINT or SIGTERM.
+    Schedule(schedule::Args),
+    /// Show each job's last run, next run and failures in a row.
+    Status(status::Args),
+    /// Show the journal: the runs, one run's records, or one record's timeline.
+    Activity(activity::Args),
+    /// Write a self-contained HTML report of a run.
+    Report(report::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -56,6 +71,11 @@ impl Cli {
             Command::Pull(a) => a.run().await,
             Command::Export(a) => a.run().await,
             Command::Link(a) => a.run().await,
+            Command::Run(a) => a.run().await,
+            Command::Schedule(a) => a.run().await,
+            Command::Status(a) => a.run().await,
+            Command::Activity(a) => a.run().await,
+            Command::Report(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }
@@ -66,10 +86,18 @@ impl Cli {
 #[error("{0}")]
 pub struct BadInput(pub String);
 
-/// The documented exit codes: 2 for bad input, 1 for any other failure.
+/// A job that is already running somewhere (its lock is held and alive): exit code 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AlreadyRunning(pub String);
+
+/// The documented exit codes: 2 for bad input, 3 for a job already running, 1 for any other
+/// failure.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     if e.chain().any(|c| c.is::<BadInput>()) {
         2
+    } else if e.chain().any(|c| c.is::<AlreadyRunning>()) {
+        3
     } else {
         1
     }
