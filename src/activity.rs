@@ -390,9 +390,10 @@ pub fn describe(step: &str, d: Option<&Json>) -> String {
     let or = |k: &str, dflt: &str| v(k).unwrap_or_else(|| dflt.to_string());
     match step {
         "new" | "changed" | "removed" | "merged" | "gone" if d.is_none() => step.to_string(),
-        "new" => match (v("name"), v("list")) {
-            (Some(n), _) => format!("new: {n}"),
-            (_, Some(l)) => format!("new on list {l}"),
+        "new" => match (v("name"), v("list"), v("entity")) {
+            (Some(n), _, _) => format!("new: {n}"),
+            (_, Some(l), Some(e)) => format!("new on list {l}: {e}"),
+            (_, Some(l), None) => format!("new on list {l}"),
             _ => "new".into(),
         },
         "changed" => match d.and_then(|d| d.get("changed")) {

@@ -1,8 +1,8 @@
 //! `affsync schedule`: every job on its cron schedule until asked to stop.
 //!
-//! Each job has its own loop: wait for its next slot, run it, then wait for the first slot
-//! after the run ended. A run that lasts longer than the period is never overlapped: the slots
-//! that passed while it ran are skipped, not queued. A slot whose job is running elsewhere (the
+//! Each job has its own loop: wait for its next slot and run it. A run that lasts longer than
+//! the period is never overlapped: the slots that passed while it ran are coalesced into one
+//! run that starts as soon as it ends (not one per slot). A slot whose job is running elsewhere (the
 //! lock is taken) is skipped with a note. At start, a job whose slots passed while affsync was
 //! not running is run once (not once per missed slot), and the miss is reported.
 
@@ -70,8 +70,24 @@ async fn job_loop(runner: &Runner, job: &Job, mut stop: watch::Receiver<bool>) {
             return;
         }
         once(runner, job, Trigger::Schedule, &span).await;
-        // The next slot is the first after both this one and the run's end.
-        after = next.max(Utc::now());
+        // Slots that passed while the run went on are coalesced into one run, right away (a
+        // job slower than its period runs back to back, never on top of itself).
+        let mut slot = next;
+        while !*stop.borrow() {
+            let now = Utc::now();
+            let (passed, _) = job.slots_between(slot, now, 1000);
+            if passed == 0 {
+                break;
+            }
+            tracing::info!(
+                parent: &span,
+                passed,
+                "the run outlasted its period; running once for the slots that passed"
+            );
+            slot = now;
+            once(runner, job, Trigger::Schedule, &span).await;
+        }
+        after = slot.max(next);
     }
 }
 

@@ -10,6 +10,7 @@ mod demo_tenant;
 mod emulator_basics;
 mod emulator_v1;
 mod emulator_v2;
+mod jobs;
 mod matcher;
 mod openapi;
 mod pull;
