@@ -204,9 +204,9 @@ pub fn render(d: &ReportData) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}</title><style>{CSS}</style></head><body>\n<h1>{t}</h1>\n",
         t = escape(&title)
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<dl class=\"meta\"><dt>kind</dt><dd id=\"kind\">{}</dd><dt>status</dt><dd id=\"status\" class=\"status-{s}\">{s}</dd><dt>started</dt><dd>{}</dd><dt>ended</dt><dd>{}</dd><dt>duration</dt><dd>{}</dd><dt>API calls</dt><dd id=\"api-calls\">{}</dd></dl>\n",
+        "<dl class=\"meta\"><dt>kind</dt><dd id=\"kind\">{}</dd><dt>status</dt><dd id=\"status\" class=\"status-{s}\">{s}</dd><dt>started</dt><dd>{}</dd><dt>ended</dt><dd>{}</dd><dt>duration</dt><dd>{}</dd><dt>API calls</dt><dd id=\"api-calls\">{}</dd></dl>",
         escape(&r.kind),
         escape(&r.started_at),
         escape(r.ended_at.as_deref().unwrap_or("—")),
@@ -215,9 +215,9 @@ pub fn render(d: &ReportData) -> String {
         s = escape(&r.status),
     );
     if let Some(e) = &r.error {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<div class=\"error\" id=\"run-error\">{}</div>\n",
+            "<div class=\"error\" id=\"run-error\">{}</div>",
             escape(e)
         );
     }
