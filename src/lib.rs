@@ -3,14 +3,17 @@
 //! The crate is a library plus the `affsync` binary; a module per stage of a run
 //! (see `DESIGN.md` in the shared folder for the flow).
 
+pub mod activity;
 pub mod affinity;
 pub mod cli;
 pub mod emulator;
 pub mod export;
+pub mod jobs;
 pub mod mapping;
 pub mod matcher;
 pub mod matching;
 pub mod pull;
 pub mod push;
+pub mod report;
 pub mod source;
 pub mod store;

@@ -150,9 +150,20 @@ pub async fn pull(
     opts: &PullOptions,
     progress: &dyn Progress,
 ) -> Result<PullSummary, PullError> {
+    pull_for_job(client, store, opts, progress, None).await
+}
+
+/// [`pull`] as a step of a job: its run row carries the job's name.
+pub async fn pull_for_job(
+    client: &Client,
+    store: &Store,
+    opts: &PullOptions,
+    progress: &dyn Progress,
+    job: Option<&str>,
+) -> Result<PullSummary, PullError> {
     let started = Instant::now();
     let calls_before = client.stats().attempts;
-    let run = store.start_run("pull", None, Utc::now()).await?;
+    let run = store.start_run("pull", job, Utc::now()).await?;
     let result = pull_run(client, store, opts, progress, run).await;
     let api_calls = client.stats().attempts - calls_before;
     let seconds = started.elapsed().as_secs_f64();

@@ -106,8 +106,10 @@ impl fmt::Display for ApiKey {
 pub enum KeySource {
     /// An environment variable (normally `AFFINITY_API_KEY`).
     Env(String),
-    /// A file given with `--api-key-file`.
+    /// A file given with `--api-key-file` (or `key_file` in `affsync.toml`).
     File(PathBuf),
+    /// The output of a command (`key_command` in `affsync.toml`).
+    Command(String),
     /// Given in code (tests, library users).
     Code,
 }
@@ -117,6 +119,7 @@ impl fmt::Display for KeySource {
         match self {
             KeySource::Env(var) => write!(f, "the key from `{var}`"),
             KeySource::File(p) => write!(f, "the key from the file `{}`", p.display()),
+            KeySource::Command(c) => write!(f, "the key from the command `{c}`"),
             KeySource::Code => f.write_str("the key given in code"),
         }
     }

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and its `run()`.
 
+pub mod activity;
 pub mod api;
 pub mod check;
 pub mod db;
@@ -11,6 +12,10 @@ pub mod match_cmd;
 pub mod pull;
 pub mod push;
 pub mod rate_limit;
+pub mod report;
+pub mod run;
+pub mod schedule;
+pub mod status;
 pub mod whoami;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -52,6 +57,16 @@ pub enum Command {
     Link(link::Args),
     /// Match a mapping file's records against the mirror: decisions stored, journaled, counted.
     Match(match_cmd::Args),
+    /// Run one job of `affsync.toml` now (exit code 3 when it is already running).
+    Run(run::Args),
+    /// Run every job of `affsync.toml` on its schedule until SIGINT or SIGTERM.
+    Schedule(schedule::Args),
+    /// Show each job's last run, next run and failures in a row.
+    Status(status::Args),
+    /// Show the journal: the runs, one run's records, or one record's timeline.
+    Activity(activity::Args),
+    /// Write a self-contained HTML report of a run.
+    Report(report::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -68,6 +83,11 @@ impl Cli {
             Command::Check(a) => a.run().await,
             Command::Link(a) => a.run().await,
             Command::Match(a) => a.run().await,
+            Command::Run(a) => a.run().await,
+            Command::Schedule(a) => a.run().await,
+            Command::Status(a) => a.run().await,
+            Command::Activity(a) => a.run().await,
+            Command::Report(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }
@@ -83,10 +103,18 @@ pub struct BadInput(pub String);
 #[error("{0}")]
 pub struct Partial(pub String);
 
-/// The documented exit codes: 2 for bad input, 4 for a partial run, 1 for any other failure.
+/// A job that is already running somewhere (its lock is held and alive): exit code 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AlreadyRunning(pub String);
+
+/// The documented exit codes: 2 for bad input, 3 for a job already running, 4 for a partial
+/// run, 1 for any other failure.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     if e.chain().any(|c| c.is::<BadInput>()) {
         2
+    } else if e.chain().any(|c| c.is::<AlreadyRunning>()) {
+        3
     } else if e.chain().any(|c| c.is::<Partial>()) {
         4
     } else {

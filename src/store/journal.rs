@@ -143,22 +143,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .ctx("reading runs")?;
-        rows.iter()
-            .map(|r| {
-                let counts: Option<String> = col(r, "counts")?;
-                Ok(RunRow {
-                    id: RunId(col(r, "id")?),
-                    kind: col(r, "kind")?,
-                    job: col(r, "job")?,
-                    started_at: col(r, "started_at")?,
-                    ended_at: col(r, "ended_at")?,
-                    status: col(r, "status")?,
-                    counts: counts.and_then(|c| serde_json::from_str(&c).ok()),
-                    api_calls: col(r, "api_calls")?,
-                    error: col(r, "error")?,
-                })
-            })
-            .collect()
+        rows.iter().map(run_from_row).collect()
     }
 
     /// The events of one run, in order.
@@ -200,6 +185,26 @@ impl Store {
             .ctx("reading the journal")?;
         col(&row, "at")
     }
+}
+
+/// The columns a [`RunRow`] is read from.
+pub(crate) const RUN_COLUMNS: &str =
+    "id, kind, job, started_at, ended_at, status, counts, api_calls, error";
+
+/// A `runs` row read with [`RUN_COLUMNS`].
+pub(crate) fn run_from_row(r: &sqlx::any::AnyRow) -> Result<RunRow, StoreError> {
+    let counts: Option<String> = col(r, "counts")?;
+    Ok(RunRow {
+        id: RunId(col(r, "id")?),
+        kind: col(r, "kind")?,
+        job: col(r, "job")?,
+        started_at: col(r, "started_at")?,
+        ended_at: col(r, "ended_at")?,
+        status: col(r, "status")?,
+        counts: counts.and_then(|c| serde_json::from_str(&c).ok()),
+        api_calls: col(r, "api_calls")?,
+        error: col(r, "error")?,
+    })
 }
 
 /// Inserts events on a connection (inside the caller's transaction, when it has one).

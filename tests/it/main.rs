@@ -11,6 +11,7 @@ mod demo_tenant;
 mod emulator_basics;
 mod emulator_v1;
 mod emulator_v2;
+mod jobs;
 mod match_cli;
 mod matcher;
 mod openapi;

@@ -1,0 +1,69 @@
+//! `affsync activity`: the journal as a table, JSON, CSV or Parquet.
+
+use std::path::PathBuf;
+
+use super::run::ConfigArgs;
+use crate::activity::{self, Format};
+use crate::store::RunId;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A run: each record's steps in it (without, the runs with their counts).
+    pub run: Option<i64>,
+    /// One record's timeline across runs: `entry:601`, `601`, or an Affinity id a step names.
+    #[arg(long, value_name = "ID", conflicts_with = "run")]
+    pub record: Option<String>,
+    /// Keep one step (`new`, `matched`, `failed`, ...); over the list of runs, one outcome
+    /// (`ok`, `failed`, `running`).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Output format (default: from `--out`'s extension, else `table`).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Runs listed, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let format = self
+            .format
+            .or_else(|| self.out.as_deref().and_then(Format::from_path))
+            .unwrap_or(Format::Table);
+        if format == Format::Parquet && self.out.is_none() {
+            return Err(super::BadInput(
+                "Parquet is not written to a terminal\nhint: add `--out FILE.parquet`".into(),
+            )
+            .into());
+        }
+        let config = self.config.load_if_present()?;
+        let store = self.config.open(config.as_ref()).await?;
+        let status = self.status.as_deref();
+        let table = match (&self.record, self.run) {
+            (Some(id), _) => activity::record_table(&store, id, status).await,
+            (None, Some(run)) => activity::run_table(&store, RunId(run), status).await,
+            (None, None) => activity::runs_table(&store, status, self.limit).await,
+        };
+        store.close().await;
+        let table = table.map_err(|e| match e {
+            e @ activity::ActivityError::NoRun(_) => super::BadInput(e.to_string()).into(),
+            e => anyhow::Error::from(e),
+        })?;
+        let bytes = activity::render(&table, format)?;
+        match &self.out {
+            Some(path) => std::fs::write(path, bytes)
+                .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
+            None => {
+                use std::io::Write;
+                std::io::stdout().write_all(&bytes)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,34 @@
+//! `affsync report RUN --out report.html`: one self-contained HTML page about a run.
+
+use std::path::PathBuf;
+
+use super::run::ConfigArgs;
+use crate::store::RunId;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The run (`affsync activity` lists them).
+    pub run: i64,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let config = self.config.load_if_present()?;
+        let store = self.config.open(config.as_ref()).await?;
+        let data = crate::report::gather(&store, RunId(self.run)).await;
+        store.close().await;
+        let data = data.map_err(|e| match e {
+            e @ crate::activity::ActivityError::NoRun(_) => super::BadInput(e.to_string()).into(),
+            e => anyhow::Error::from(e),
+        })?;
+        std::fs::write(&self.out, crate::report::render(&data))
+            .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", self.out.display()))?;
+        eprintln!("wrote {}", self.out.display());
+        Ok(())
+    }
+}

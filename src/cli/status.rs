@@ -1,0 +1,103 @@
+//! `affsync status`: each job's last run, next time, failures in a row; the ones that need
+//! attention stand out.
+
+use chrono::Utc;
+
+use super::run::ConfigArgs;
+use crate::jobs::status::{self, JobStatus};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the jobs' state as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let config = self.config.load()?;
+        let store = self.config.open(Some(&config)).await?;
+        let jobs = status::status(&store, &config, Utc::now()).await?;
+        store.close().await;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&jobs)?);
+        } else {
+            print!("{}", render(&jobs));
+        }
+        Ok(())
+    }
+}
+
+fn counts_text(c: Option<&serde_json::Value>) -> String {
+    let Some(o) = c.and_then(|c| c.as_object()) else {
+        return String::new();
+    };
+    ["entries", "new", "changed", "removed", "missed"]
+        .iter()
+        .filter_map(|k| o.get(*k).map(|v| format!("{k} {v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The table; a job that needs attention is marked `!` and explained below it.
+pub fn render(jobs: &[JobStatus]) -> String {
+    if jobs.is_empty() {
+        return "no jobs in the config file\n".into();
+    }
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            let last = j.last_run.as_ref();
+            vec![
+                if j.attention.is_empty() { " " } else { "!" }.to_string(),
+                j.job.clone(),
+                last.map(|l| l.run.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                last.map(|l| l.started_at.clone())
+                    .unwrap_or_else(|| "never run".into()),
+                last.and_then(|l| l.seconds)
+                    .map(|s| format!("{s:.1} s"))
+                    .unwrap_or_default(),
+                match (&j.running, last) {
+                    (Some(r), _) if !r.stale => "running".into(),
+                    (_, Some(l)) => l.status.clone(),
+                    _ => "-".into(),
+                },
+                counts_text(last.and_then(|l| l.counts.as_ref())),
+                j.next_at.clone().unwrap_or_else(|| "never".into()),
+                j.failures_in_a_row.to_string(),
+            ]
+        })
+        .collect();
+    let mut out = super::api::table(
+        &[
+            "",
+            "job",
+            "run",
+            "last started",
+            "took",
+            "outcome",
+            "counts",
+            "next",
+            "failures",
+        ],
+        &rows,
+    );
+    for j in jobs {
+        for a in &j.attention {
+            out.push_str(&format!("! {}: {a}\n", j.job));
+        }
+        if let Some(e) = j.last_run.as_ref().and_then(|l| l.error.as_ref()) {
+            if j.failures_in_a_row > 0 {
+                out.push_str(&format!(
+                    "  {}: {}\n",
+                    j.job,
+                    e.lines().next().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    out
+}

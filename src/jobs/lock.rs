@@ -1,0 +1,272 @@
+//! One run at a time per job, across processes and machines: a row in `job_locks`.
+//!
+//! Taking the lock inserts the job's row (`ON CONFLICT DO NOTHING`: the primary key lets one
+//! taker win, on SQLite and Postgres alike). The holder refreshes `heartbeat_at` a few times per
+//! stale period; a row whose heartbeat is older than that belongs to a process that died (a
+//! SIGKILL, a lost machine) and the next taker replaces it with an `UPDATE` that matches only a
+//! stale row, so two takers cannot both win. Times are the machines' clocks: machines that share
+//! a mirror need clocks closer to each other than the stale period.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{col, time_text, Ctx, RunId, Store, StoreError};
+
+/// The lock of one job, held by this process until [`JobLock::release`] (or its drop, which
+/// stops the heartbeat and leaves the row to go stale).
+#[derive(Debug)]
+pub struct JobLock {
+    store: Store,
+    job: String,
+    holder: String,
+    heartbeat: tokio::task::JoinHandle<()>,
+    lost: Arc<AtomicBool>,
+    /// The previous holder, when this lock was taken over from a dead one.
+    pub took_over: Option<Holder>,
+}
+
+/// Who holds a lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub holder: String,
+    pub run_id: Option<RunId>,
+    pub acquired_at: String,
+    pub heartbeat_at: String,
+}
+
+/// What trying to take a lock gave.
+#[derive(Debug)]
+pub enum Acquired {
+    Taken(JobLock),
+    /// Someone else is running the job and is alive.
+    Busy(Holder),
+}
+
+/// This process, as a holder: host, pid and a random tag (two processes with one pid on two
+/// hosts, or a pid reused, never look alike).
+pub fn holder_id() -> String {
+    format!(
+        "{}:{}:{:08x}",
+        host_name(),
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// This machine's name.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The current holder of a job's lock, if any.
+pub async fn holder(store: &Store, job: &str) -> Result<Option<Holder>, StoreError> {
+    let row = sqlx::query(
+        "SELECT holder, run_id, acquired_at, heartbeat_at FROM job_locks WHERE job = $1",
+    )
+    .bind(job)
+    .fetch_optional(store.pool())
+    .await
+    .ctx("reading a job lock")?;
+    row.map(|r| {
+        Ok(Holder {
+            holder: col(&r, "holder")?,
+            run_id: col::<Option<i64>>(&r, "run_id")?.map(RunId),
+            acquired_at: col(&r, "acquired_at")?,
+            heartbeat_at: col(&r, "heartbeat_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Whether a holder's heartbeat is older than `stale_after` at `now`.
+pub fn is_stale(h: &Holder, stale_after: Duration, now: DateTime<Utc>) -> bool {
+    h.heartbeat_at < time_text(now - stale_cutoff(stale_after))
+}
+
+fn stale_cutoff(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Tries to take a job's lock; a holder whose heartbeat is older than `stale_after` is taken
+/// over (and its run, left `running`, is closed as failed).
+pub async fn try_acquire(
+    store: &Store,
+    job: &str,
+    stale_after: Duration,
+) -> Result<Acquired, StoreError> {
+    let me = holder_id();
+    let now = Utc::now();
+    let now_s = time_text(now);
+    let inserted = sqlx::query(
+        "INSERT INTO job_locks (job, holder, acquired_at, heartbeat_at) VALUES ($1, $2, $3, $3) ON CONFLICT (job) DO NOTHING",
+    )
+    .bind(job)
+    .bind(&me)
+    .bind(&now_s)
+    .execute(store.pool())
+    .await
+    .ctx("taking a job lock")?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Acquired::Taken(JobLock::start(
+            store,
+            job,
+            me,
+            stale_after,
+            None,
+        )));
+    }
+    let Some(current) = holder(store, job).await? else {
+        // Released between the two statements: try once more from the start.
+        return Box::pin(try_acquire(store, job, stale_after)).await;
+    };
+    if !is_stale(&current, stale_after, now) {
+        return Ok(Acquired::Busy(current));
+    }
+    let cutoff = time_text(now - stale_cutoff(stale_after));
+    let taken = sqlx::query(
+        "UPDATE job_locks SET holder = $1, run_id = NULL, acquired_at = $2, heartbeat_at = $2 WHERE job = $3 AND holder = $4 AND heartbeat_at < $5",
+    )
+    .bind(&me)
+    .bind(&now_s)
+    .bind(job)
+    .bind(&current.holder)
+    .bind(&cutoff)
+    .execute(store.pool())
+    .await
+    .ctx("taking over a stale job lock")?
+    .rows_affected();
+    if taken != 1 {
+        // Another process took it over first (or its holder came back to life).
+        return match holder(store, job).await? {
+            Some(h) => Ok(Acquired::Busy(h)),
+            None => Box::pin(try_acquire(store, job, stale_after)).await,
+        };
+    }
+    tracing::warn!(
+        job,
+        previous_holder = %current.holder,
+        last_heartbeat = %current.heartbeat_at,
+        "took over the lock of a job whose process stopped without releasing it"
+    );
+    if let Some(run) = current.run_id {
+        let msg = format!(
+            "abandoned: the process running it (`{}`) stopped; its last heartbeat was at {}",
+            current.holder, current.heartbeat_at
+        );
+        sqlx::query(
+            "UPDATE runs SET status = 'failed', ended_at = $1, error = $2 WHERE id = $3 AND status = 'running'",
+        )
+        .bind(&current.heartbeat_at)
+        .bind(msg)
+        .bind(run.0)
+        .execute(store.pool())
+        .await
+        .ctx("closing an abandoned run")?;
+    }
+    Ok(Acquired::Taken(JobLock::start(
+        store,
+        job,
+        me,
+        stale_after,
+        Some(current),
+    )))
+}
+
+impl JobLock {
+    fn start(
+        store: &Store,
+        job: &str,
+        holder: String,
+        stale_after: Duration,
+        took_over: Option<Holder>,
+    ) -> JobLock {
+        let lost = Arc::new(AtomicBool::new(false));
+        // A few heartbeats per stale period, so that one late beat does not lose the lock.
+        let every = (stale_after / 4).max(Duration::from_millis(100));
+        let heartbeat = tokio::spawn({
+            let (store, job, holder, lost) =
+                (store.clone(), job.to_string(), holder.clone(), lost.clone());
+            async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let r = sqlx::query(
+                        "UPDATE job_locks SET heartbeat_at = $1 WHERE job = $2 AND holder = $3",
+                    )
+                    .bind(time_text(Utc::now()))
+                    .bind(&job)
+                    .bind(&holder)
+                    .execute(store.pool())
+                    .await;
+                    match r {
+                        Ok(r) if r.rows_affected() == 1 => {}
+                        Ok(_) => {
+                            if !lost.swap(true, Ordering::SeqCst) {
+                                tracing::error!(
+                                    job,
+                                    "lost the job lock: another process took it over (this one was too late with its heartbeat)"
+                                );
+                            }
+                        }
+                        Err(e) => tracing::warn!(job, error = %e, "cannot refresh the job lock"),
+                    }
+                }
+            }
+        });
+        JobLock {
+            store: store.clone(),
+            job: job.to_string(),
+            holder,
+            heartbeat,
+            lost,
+            took_over,
+        }
+    }
+
+    /// Writes the run this lock covers, so that a taker after a crash can close it.
+    pub async fn set_run(&self, run: RunId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE job_locks SET run_id = $1 WHERE job = $2 AND holder = $3")
+            .bind(run.0)
+            .bind(&self.job)
+            .bind(&self.holder)
+            .execute(self.store.pool())
+            .await
+            .ctx("writing a job lock's run")?;
+        Ok(())
+    }
+
+    /// Whether another process took the lock over while this one held it.
+    pub fn lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Stops the heartbeat and deletes the row (if it is still ours).
+    pub async fn release(self) -> Result<(), StoreError> {
+        self.heartbeat.abort();
+        sqlx::query("DELETE FROM job_locks WHERE job = $1 AND holder = $2")
+            .bind(&self.job)
+            .bind(&self.holder)
+            .execute(self.store.pool())
+            .await
+            .ctx("releasing a job lock")?;
+        Ok(())
+    }
+}
+
+impl Drop for JobLock {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}

@@ -1,0 +1,322 @@
+//! One run of a job: take its lock, open a `job` run in the journal, run the steps in order
+//! (stopping at the first that fails, or between steps when asked to stop), close the run with
+//! the steps' counts, alert on failure, release the lock.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use super::alert::{self, Alert};
+use super::config::{Job, JobsConfig, Step};
+use super::lock::{self, Acquired, Holder};
+use crate::affinity::Client;
+use crate::pull::{self, PullError, PullOptions, Quiet};
+use crate::store::{time_text, Event, RunId, RunStatus, Store, StoreError};
+
+/// Why a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("the {step} step is not available yet (`{target}`)\nhint: this affsync runs `pull` steps; remove the `{step}` step from the job until a release that runs it")]
+    NotAvailable { step: &'static str, target: String },
+    #[error(transparent)]
+    Pull(#[from] PullError),
+}
+
+/// Why a job could not be run at all (its steps' failures are outcomes, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What made a run start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// `affsync run`.
+    Manual,
+    /// Its schedule fired.
+    Schedule,
+    /// At the scheduler's start, for the slots missed while it was down.
+    Missed { slots: usize },
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepOutcome {
+    pub step: &'static str,
+    pub target: String,
+    /// The step's own run in the journal (a pull's), when it has one.
+    pub run: Option<i64>,
+    pub status: String,
+    pub counts: Json,
+    pub api_calls: u64,
+    pub seconds: f64,
+    pub error: Option<String>,
+}
+
+/// What one run of a job did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobRun {
+    pub job: String,
+    pub run: i64,
+    pub status: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub steps: Vec<StepOutcome>,
+    pub error: Option<String>,
+}
+
+/// A run, or the lock's holder when the job is already running elsewhere.
+#[derive(Debug)]
+pub enum Outcome {
+    Ran(JobRun),
+    Busy(Holder),
+}
+
+/// Runs jobs: the store, the client, the config, and the signal to stop between steps.
+#[derive(Clone)]
+pub struct Runner {
+    pub store: Store,
+    pub client: Client,
+    pub config: Arc<JobsConfig>,
+    http: reqwest::Client,
+    stop: watch::Receiver<bool>,
+}
+
+impl Runner {
+    pub fn new(
+        store: Store,
+        client: Client,
+        config: Arc<JobsConfig>,
+        stop: watch::Receiver<bool>,
+    ) -> Runner {
+        Runner {
+            store,
+            client,
+            config,
+            http: reqwest::Client::new(),
+            stop,
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Runs a job once, unless it is already running somewhere (then [`Outcome::Busy`]).
+    pub async fn run(&self, job: &Job, trigger: Trigger) -> Result<Outcome, JobError> {
+        let lock =
+            match lock::try_acquire(&self.store, &job.name, self.config.lock_stale_after).await? {
+                Acquired::Taken(l) => l,
+                Acquired::Busy(h) => return Ok(Outcome::Busy(h)),
+            };
+        let started = Utc::now();
+        let run = match self.store.start_run("job", Some(&job.name), started).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = lock.release().await;
+                return Err(e.into());
+            }
+        };
+        let span = tracing::info_span!("job_run", job = %job.name, run = run.0);
+        let result = async {
+            lock.set_run(run).await?;
+            match trigger {
+                Trigger::Missed { slots } => tracing::warn!(
+                    missed = slots,
+                    "running once for the runs missed while affsync was not running"
+                ),
+                _ => tracing::info!(trigger = ?trigger, "job started"),
+            }
+            self.run_steps(job, run, trigger, started).await
+        }
+        .instrument(span.clone())
+        .await;
+        let lost = lock.lost();
+        if let Err(e) = lock.release().await {
+            tracing::warn!(parent: &span, error = %e, "cannot release the job lock");
+        }
+        let mut out = result?;
+        if lost && out.error.is_none() {
+            out.error = Some("the lock was taken over by another process during the run".into());
+        }
+        Ok(Outcome::Ran(out))
+    }
+
+    async fn run_steps(
+        &self,
+        job: &Job,
+        run: RunId,
+        trigger: Trigger,
+        started: chrono::DateTime<Utc>,
+    ) -> Result<JobRun, JobError> {
+        let mut steps: Vec<StepOutcome> = Vec::new();
+        let mut error: Option<(String, Option<&'static str>)> = None;
+        for (i, step) in job.steps.iter().enumerate() {
+            if self.stopping() {
+                error = Some((
+                    format!(
+                        "interrupted: affsync was asked to stop before step {} of {} (`{}`)",
+                        i + 1,
+                        job.steps.len(),
+                        step.kind()
+                    ),
+                    None,
+                ));
+                break;
+            }
+            let t = std::time::Instant::now();
+            match run_step(&self.client, &self.store, job, step).await {
+                Ok(mut o) => {
+                    o.seconds = t.elapsed().as_secs_f64();
+                    tracing::info!(step = o.step, target = %o.target, "step done");
+                    steps.push(o);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    tracing::error!(step = step.kind(), error = %msg, "step failed");
+                    steps.push(StepOutcome {
+                        step: step.kind(),
+                        target: step.target(),
+                        run: None,
+                        status: RunStatus::Failed.as_str().into(),
+                        counts: json!({}),
+                        api_calls: 0,
+                        seconds: t.elapsed().as_secs_f64(),
+                        error: Some(msg.clone()),
+                    });
+                    error = Some((msg, Some(step.kind())));
+                    break;
+                }
+            }
+        }
+        let status = if error.is_some() {
+            RunStatus::Failed
+        } else {
+            RunStatus::Ok
+        };
+        let api_calls: u64 = steps.iter().map(|s| s.api_calls).sum();
+        let mut counts = json!({ "steps": steps, "trigger": trigger_text(trigger) });
+        if let Trigger::Missed { slots } = trigger {
+            counts["missed"] = json!(slots);
+        }
+        for key in ["new", "changed", "removed", "entries"] {
+            let n: u64 = steps
+                .iter()
+                .filter_map(|s| s.counts.get(key).and_then(Json::as_u64))
+                .sum();
+            counts[key] = json!(n);
+        }
+        if let Some((msg, step)) = &error {
+            self.store
+                .add_events(
+                    run,
+                    &[Event::new(
+                        format!("job:{}", job.name),
+                        "error",
+                        Some(json!({ "reason": "step_failed", "step": step, "message": msg })),
+                    )],
+                    Utc::now(),
+                )
+                .await?;
+        }
+        let ended = Utc::now();
+        self.store
+            .finish_run(
+                run,
+                status,
+                &counts,
+                api_calls,
+                error.as_ref().map(|(m, _)| m.as_str()),
+                ended,
+            )
+            .await?;
+        let out = JobRun {
+            job: job.name.clone(),
+            run: run.0,
+            status: status.as_str().into(),
+            started_at: time_text(started),
+            ended_at: time_text(ended),
+            steps,
+            error: error.as_ref().map(|(m, _)| m.clone()),
+        };
+        match &error {
+            None => tracing::info!(status = %out.status, "job done"),
+            Some((msg, step)) => {
+                tracing::error!(error = %msg, "job failed");
+                let failures = super::status::failures_in_a_row(&self.store, &job.name).await?;
+                if let Some(hook) = &job.webhook {
+                    let a = Alert {
+                        event: "job_failed",
+                        job: job.name.clone(),
+                        run: run.0,
+                        status: out.status.clone(),
+                        error: msg.clone(),
+                        step: step.map(str::to_string),
+                        started_at: out.started_at.clone(),
+                        ended_at: out.ended_at.clone(),
+                        failures_in_a_row: failures,
+                        host: lock::host_name(),
+                    };
+                    alert::post(&self.http, hook, &a).await;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn trigger_text(t: Trigger) -> &'static str {
+    match t {
+        Trigger::Manual => "manual",
+        Trigger::Schedule => "schedule",
+        Trigger::Missed { .. } => "missed",
+    }
+}
+
+/// Runs one step of a job. Every kind of step is one arm here.
+pub async fn run_step(
+    client: &Client,
+    store: &Store,
+    job: &Job,
+    step: &Step,
+) -> Result<StepOutcome, StepError> {
+    match step {
+        Step::Pull { lists } => {
+            let opts = PullOptions {
+                lists: lists.clone(),
+                all_lists: false,
+                ..PullOptions::default()
+            };
+            let s = pull::pull_for_job(client, store, &opts, &Quiet, Some(&job.name)).await?;
+            let sum = |f: fn(&pull::ListSummary) -> usize| s.lists.iter().map(f).sum::<usize>();
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: Some(s.run),
+                status: RunStatus::Ok.as_str().into(),
+                counts: json!({
+                    "entries": sum(|l| l.entries_seen),
+                    "new": sum(|l| l.new),
+                    "changed": sum(|l| l.changed),
+                    "removed": sum(|l| l.removed),
+                    "entities_removed": s.entities_removed,
+                    "entities_merged": s.entities_merged,
+                }),
+                api_calls: s.api_calls,
+                seconds: s.seconds,
+                error: None,
+            })
+        }
+        // Wired when matching and pushing from a job land: until then a job that asks for them
+        // fails, visibly, rather than succeeding without doing them.
+        Step::Match { .. } | Step::Push { .. } => Err(StepError::NotAvailable {
+            step: step.kind(),
+            target: step.target(),
+        }),
+    }
+}
