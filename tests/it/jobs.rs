@@ -785,3 +785,76 @@ async fn the_html_report_shows_the_counts_in_headless_chromium() {
     assert_eq!(failures("unknown_option"), Some(1));
     assert!(dom.contains("id=\"outcomes\""));
 }
+
+#[tokio::test]
+async fn runs_missed_while_affsync_was_down_are_reported_and_run_once() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    write_config(
+        dir.path(),
+        &t,
+        &db,
+        "",
+        "[[jobs]]\nname = \"daily\"\nschedule = \"0 30 1 * * *\"\nsteps = [ { pull = [\"LPs\"] } ]\n",
+    );
+    // The last run began four days ago: three or four slots have passed since.
+    let store = Store::open(&db).await.unwrap();
+    let long_ago = Utc::now() - chrono::Duration::days(4);
+    let old = store
+        .start_run("job", Some("daily"), long_ago)
+        .await
+        .unwrap();
+    store
+        .finish_run(old, RunStatus::Ok, &json!({}), 0, None, long_ago)
+        .await
+        .unwrap();
+    let (code, out, _) = run(dir.path(), &["status"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("! daily: missed "), "{out}");
+
+    let child = affsync(dir.path(), &["schedule"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let runs = store.runs(10).await.unwrap();
+        if runs
+            .iter()
+            .any(|r| r.kind == "job" && r.id != old && r.status != "running")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no catch-up run"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sigterm(child.id().unwrap());
+    let out = child.wait_with_output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("missed runs while affsync was not running"),
+        "{err}"
+    );
+    let runs: Vec<_> = store
+        .runs(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "job")
+        .collect();
+    assert_eq!(runs.len(), 2, "one run for all the missed slots: {runs:?}");
+    let counts = runs[0].counts.clone().unwrap();
+    assert_eq!(counts["trigger"], "missed");
+    let missed = counts["missed"].as_u64().unwrap();
+    assert!((3..=4).contains(&missed), "{counts}");
+    let (_, out, _) = run(dir.path(), &["status", "--json"]).await;
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s[0]["missed_slots"], 0, "{s}");
+    assert_eq!(s[0]["attention"], json!([]), "{s}");
+}
