@@ -13,6 +13,7 @@ pub mod pull;
 pub mod push;
 pub mod rate_limit;
 pub mod report;
+pub mod retry;
 pub mod run;
 pub mod schedule;
 pub mod status;
@@ -49,6 +50,8 @@ pub enum Command {
     Pull(pull::Args),
     /// Push a mapping file's records into Affinity: create or update, add to lists, only what changed.
     Push(push::Args),
+    /// Push again only the records that failed in a push run.
+    Retry(retry::Args),
     /// Write what the mirror holds to a file.
     Export(export::Args),
     /// Check mapping files against the field catalog in the mirror, offline.
@@ -79,6 +82,7 @@ impl Cli {
             Command::RateLimit(a) => a.run().await,
             Command::Pull(a) => a.run().await,
             Command::Push(a) => a.run().await,
+            Command::Retry(a) => a.run().await,
             Command::Export(a) => a.run().await,
             Command::Check(a) => a.run().await,
             Command::Link(a) => a.run().await,

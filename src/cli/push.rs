@@ -73,6 +73,7 @@ impl Args {
             max_calls: self.max_calls,
             concurrency: self.concurrency,
             job: None,
+            only: None,
         };
         let report = match push(&store, &client, &mapping, &opts, &bar).await {
             Ok(r) => r,

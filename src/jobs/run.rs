@@ -20,10 +20,14 @@ use crate::store::{time_text, Event, RunId, RunStatus, Store, StoreError};
 /// Why a step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
-    #[error("the {step} step is not available yet (`{target}`)\nhint: this affsync runs `pull` steps; remove the `{step}` step from the job until a release that runs it")]
-    NotAvailable { step: &'static str, target: String },
     #[error(transparent)]
     Pull(#[from] PullError),
+    #[error("`{0}`: {1}")]
+    Mapping(String, String),
+    #[error(transparent)]
+    Match(#[from] crate::matching::MatchError),
+    #[error(transparent)]
+    Push(#[from] crate::push::PushError),
 }
 
 /// Why a job could not be run at all (its steps' failures are outcomes, not errors).
@@ -156,6 +160,9 @@ impl Runner {
     ) -> Result<JobRun, JobError> {
         let mut steps: Vec<StepOutcome> = Vec::new();
         let mut error: Option<(String, Option<&'static str>)> = None;
+        // A step that did part of its work (a push with failed records): the job goes on, and
+        // ends `partial`, alerted like a failure.
+        let mut partial: Option<(String, Option<&'static str>)> = None;
         for (i, step) in job.steps.iter().enumerate() {
             if self.stopping() {
                 error = Some((
@@ -174,6 +181,9 @@ impl Runner {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
+                    if o.status == RunStatus::Partial.as_str() && partial.is_none() {
+                        partial = Some((o.error.clone().unwrap_or_default(), Some(o.step)));
+                    }
                     steps.push(o);
                 }
                 Err(e) => {
@@ -196,9 +206,14 @@ impl Runner {
         }
         let status = if error.is_some() {
             RunStatus::Failed
+        } else if partial.is_some() {
+            RunStatus::Partial
         } else {
             RunStatus::Ok
         };
+        if error.is_none() {
+            error = partial.take().map(|(m, s)| (format!("partial: {m}"), s));
+        }
         let api_calls: u64 = steps.iter().map(|s| s.api_calls).sum();
         let mut counts = json!({ "steps": steps, "trigger": trigger_text(trigger) });
         if let Trigger::Missed { slots } = trigger {
@@ -312,11 +327,63 @@ pub async fn run_step(
                 error: None,
             })
         }
-        // Wired when matching and pushing from a job land: until then a job that asks for them
-        // fails, visibly, rather than succeeding without doing them.
-        Step::Match { .. } | Step::Push { .. } => Err(StepError::NotAvailable {
-            step: step.kind(),
-            target: step.target(),
-        }),
+        Step::Match { mapping } => {
+            let m = crate::mapping::Mapping::load(mapping)
+                .map_err(|e| StepError::Mapping(mapping.display().to_string(), e.to_string()))?;
+            let o = crate::matching::run_match(store, &m, Some(&job.name)).await?;
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: Some(o.run.0),
+                status: if o.counts.error > 0 {
+                    RunStatus::Partial
+                } else {
+                    RunStatus::Ok
+                }
+                .as_str()
+                .into(),
+                counts: serde_json::to_value(&o.counts).unwrap_or_default(),
+                api_calls: 0,
+                seconds: 0.0,
+                error: (o.counts.error > 0)
+                    .then(|| format!("{} source rows could not be read", o.counts.error)),
+            })
+        }
+        Step::Push { mapping } => {
+            let m = crate::mapping::Mapping::load(mapping)
+                .map_err(|e| StepError::Mapping(mapping.display().to_string(), e.to_string()))?;
+            let opts = crate::push::PushOptions {
+                job: Some(job.name.clone()),
+                ..Default::default()
+            };
+            let r = crate::push::push(store, client, &m, &opts, &crate::push::apply::Quiet).await?;
+            let partial = r.partial();
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: Some(r.run.0),
+                status: if partial {
+                    RunStatus::Partial
+                } else {
+                    RunStatus::Ok
+                }
+                .as_str()
+                .into(),
+                counts: serde_json::to_value(&r.counts).unwrap_or_default(),
+                api_calls: r.counts.api_calls,
+                seconds: 0.0,
+                error: partial.then(|| {
+                    format!(
+                        "the push was partial: {} failed, {} not attempted{}",
+                        r.counts.failed,
+                        r.counts.not_attempted,
+                        r.stopped
+                            .as_ref()
+                            .map(|s| format!("; {s}"))
+                            .unwrap_or_default()
+                    )
+                }),
+            })
+        }
     }
 }

@@ -41,6 +41,8 @@ pub struct PushOptions {
     pub concurrency: usize,
     /// The job the run belongs to.
     pub job: Option<String>,
+    /// Push only these source records (by id): `affsync retry`.
+    pub only: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for PushOptions {
@@ -50,6 +52,7 @@ impl Default for PushOptions {
             max_calls: None,
             concurrency: 4,
             job: None,
+            only: None,
         }
     }
 }
@@ -352,6 +355,21 @@ async fn run_push(
 ) -> Result<PushReport, PushError> {
     let mut outcome =
         crate::matching::run_match_in(store, mapping, opts.job.as_deref(), Some(run)).await?;
+    if let Some(only) = &opts.only {
+        let keep: Vec<bool> = outcome
+            .decisions
+            .iter()
+            .map(|d| d.source_id.as_ref().is_some_and(|s| only.contains(s)))
+            .collect();
+        let mut k = keep.iter();
+        outcome
+            .decisions
+            .retain(|_| *k.next().expect("one flag per decision"));
+        let mut k = keep.iter();
+        outcome
+            .records
+            .retain(|_| *k.next().expect("one flag per record"));
+    }
     let found = apply::look_up_unmatched(store, client, mapping, &mut outcome, run).await?;
     let state = plan::load_state(store, mapping, &outcome, bound, list).await?;
     let resolver =

@@ -365,7 +365,7 @@ async fn a_failing_job_posts_its_alert_and_status_shows_the_failures() {
 
     let (code, _, err) = run(dir.path(), &["run", "pushy"]).await;
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("the push step is not available yet"), "{err}");
+    assert!(err.contains("cannot read mapping file"), "{err}");
     let alerts = got.lock().unwrap().clone();
     assert_eq!(alerts.len(), 3);
     assert_eq!(alerts[2]["job"], "pushy");
@@ -406,7 +406,7 @@ async fn a_failing_job_posts_its_alert_and_status_shows_the_failures() {
     assert!(line("broken").starts_with('!'), "{out}");
     assert!(line("fine").starts_with(' '), "{out}");
     assert!(out.contains("! broken: failed 2 times in a row"), "{out}");
-    assert!(out.contains("the push step is not available yet"), "{out}");
+    assert!(out.contains("mappings/companies.toml"), "{out}");
 
     // The failure is journaled: the job's run and an `error` event on `job:broken`.
     let (code, out, err) = run(

@@ -285,3 +285,73 @@ async fn update_only_creates_nothing_and_counts_skipped_no_match() {
     assert!(err.contains("--max-calls"), "{err}");
     assert_eq!(writes(&t).await, before);
 }
+
+#[tokio::test]
+async fn retry_pushes_only_the_records_that_failed_and_a_job_pushes() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(dir.path().join("companies.csv"), SOURCE).unwrap();
+    std::fs::write(dir.path().join("m.toml"), mapping("create_update")).unwrap();
+    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    assert_eq!(code, 4, "{err}");
+    let push_run = json(&out)["run"].as_i64().unwrap();
+
+    // The bad date is corrected, and another record changes too: retry pushes only the one
+    // that failed.
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        SOURCE.replace("31/31/2024", "2024-12-31").replace(
+            "A1,Analytical Engines,https://www.analytical.io/about,120",
+            "A1,Analytical Engines,https://www.analytical.io/about,999",
+        ),
+    )
+    .unwrap();
+    let before = writes(&t).await;
+    let (code, out, err) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["retry", &push_run.to_string(), "--json"],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["retried"], 1, "{v}");
+    assert_eq!(v["created"], 1, "{v}");
+    assert_eq!(v["records"], 1, "{v}");
+    // Bad Date Co: created, added to the list, its list fields in one call.
+    assert_eq!(writes(&t).await - before, 3, "{v}");
+
+    // A job of a pull and a push: the push step runs and is counted in the job's run.
+    std::fs::write(
+        dir.path().join("affsync.toml"),
+        format!(
+            "database_url = \"{db}\"\n[affinity]\nbase_url = \"{}\"\nkey_env = \"AFFINITY_API_KEY\"\n\n\
+             [[jobs]]\nname = \"nightly\"\nschedule = \"0 0 2 * * *\"\nsteps = [ {{ pull = [\"Deal Flow\"] }}, {{ match = \"m.toml\" }}, {{ push = \"m.toml\" }} ]\n",
+            t.emu.base_url()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["run", "nightly", "--json"])
+        .current_dir(dir.path())
+        .env("AFFINITY_API_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let j = json(&stdout);
+    assert_eq!(j["status"], "ok", "{j}");
+    let steps = j["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3, "{j}");
+    assert_eq!(steps[2]["step"], "push");
+    assert_eq!(steps[2]["counts"]["updated"], 1, "A1's new headcount: {j}");
+}
