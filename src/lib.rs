@@ -3,6 +3,7 @@
 //! The crate is a library plus the `affsync` binary; a module per stage of a run
 //! (see `DESIGN.md` in the shared folder for the flow).
 
+pub mod activity_log;
 pub mod affinity;
 pub mod cli;
 pub mod emulator;

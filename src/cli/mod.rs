@@ -7,6 +7,7 @@ pub mod demo;
 pub mod emulator;
 pub mod export;
 pub mod link;
+pub mod log_activity;
 pub mod match_cmd;
 pub mod pull;
 pub mod push;
@@ -52,6 +53,8 @@ pub enum Command {
     Link(link::Args),
     /// Match a mapping file's records against the mirror: decisions stored, journaled, counted.
     Match(match_cmd::Args),
+    /// Log a communication feed (calls, voicemail, SMS, notes) into Affinity as interactions and notes.
+    LogActivity(log_activity::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -68,6 +71,7 @@ impl Cli {
             Command::Check(a) => a.run().await,
             Command::Link(a) => a.run().await,
             Command::Match(a) => a.run().await,
+            Command::LogActivity(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }
