@@ -13,10 +13,11 @@ mod store;
 use std::path::Path;
 
 use chrono::Utc;
+use futures::TryStreamExt;
 use serde_json::json;
 
 use crate::affinity::v1::{NewFieldValue, NewInteraction, NewNote, NewPerson};
-use crate::affinity::{Client, FieldId, InteractionId, NoteId, PersonId};
+use crate::affinity::{Client, FieldId, FieldValuesOf, InteractionId, NoteId, PersonId};
 use crate::source::SourceError;
 use crate::store::mirror::{EntityKind, Owner, ValueItem};
 use crate::store::pushed::LearnedEntity;
@@ -305,6 +306,20 @@ pub async fn log_activity(
         created.push(outcome);
     }
 
+    // Creates an earlier run started and never saw completed (killed between the request
+    // and the store learning it): Affinity is asked before they are written again.
+    let unconfirmed: std::collections::BTreeSet<String> = store
+        .events_with_steps(&["write_started"])
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.event
+                .detail
+                .as_ref()
+                .is_some_and(|d| d["action"] == "note_created" || d["action"] == "call_logged")
+        })
+        .filter_map(|e| e.event.record.strip_prefix("activity:").map(str::to_string))
+        .collect();
     let ops = report.plan.ops.clone();
     for op in &ops {
         let rk = record_of(Some(&op.feed_id), op.row);
@@ -339,7 +354,7 @@ pub async fn log_activity(
                 Utc::now(),
             )
             .await?;
-        match apply(store, client, op, person).await {
+        match apply(store, client, op, person, unconfirmed.contains(&op.feed_id)).await {
             Ok(detail) => {
                 match &op.action {
                     Action::CreateNote { .. } => report.counts.notes_created += 1,
@@ -416,6 +431,7 @@ async fn apply(
     client: &Client,
     op: &Op,
     person: i64,
+    unconfirmed: bool,
 ) -> Result<serde_json::Value, ApplyError> {
     let now = Utc::now;
     match &op.action {
@@ -423,6 +439,27 @@ async fn apply(
             content,
             created_at,
         } => {
+            if unconfirmed {
+                let notes: Vec<_> = client
+                    .notes_v1(Some(FieldValuesOf::Person(PersonId(person))))
+                    .try_collect()
+                    .await
+                    .map_err(api)?;
+                if let Some(n) = notes.iter().find(|n| n.text().as_deref() == Some(content)) {
+                    store
+                        .record_activity(
+                            &op.feed_id,
+                            plan::Object::Note,
+                            n.id.0,
+                            None,
+                            person,
+                            &op.hash,
+                            now(),
+                        )
+                        .await?;
+                    return Ok(json!({"note_id": n.id.0, "person_id": person, "found": true}));
+                }
+            }
             let body = NewNote {
                 content: content.clone(),
                 person_ids: vec![PersonId(person)],
@@ -476,6 +513,39 @@ async fn apply(
             direction,
             content,
         } => {
+            if unconfirmed {
+                let calls: Vec<_> = client
+                    .person_interactions_v1(
+                        plan::CALL,
+                        PersonId(person),
+                        *date - chrono::Duration::minutes(1),
+                        *date + chrono::Duration::minutes(1),
+                    )
+                    .try_collect()
+                    .await
+                    .map_err(api)?;
+                let same = calls.iter().find(|i| {
+                    i.date == Some(*date)
+                        && i.direction == Some(*direction)
+                        && i.content.as_deref() == Some(content)
+                });
+                if let Some(i) = same {
+                    store
+                        .record_activity(
+                            &op.feed_id,
+                            plan::Object::Interaction,
+                            i.id.0,
+                            Some(plan::CALL),
+                            person,
+                            &op.hash,
+                            now(),
+                        )
+                        .await?;
+                    return Ok(
+                        json!({"interaction_id": i.id.0, "person_id": person, "found": true}),
+                    );
+                }
+            }
             let body = NewInteraction {
                 interaction_type: plan::CALL,
                 person_ids: vec![PersonId(person)],

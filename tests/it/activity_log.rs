@@ -465,3 +465,67 @@ async fn log_activity_settings_mistakes_exit_2_with_line_and_hint() {
         );
     }
 }
+
+#[tokio::test]
+async fn log_activity_killed_after_a_create_does_not_create_it_twice() {
+    let (t, dir, db) = start().await;
+    // What a run killed between its requests and the store learning them leaves behind: the
+    // note and the call in Affinity, `write_started` in the journal, no map row.
+    let note = t
+        .send_json(
+            reqwest::Method::POST,
+            "/notes",
+            json!({"content": "Draft terms", "person_ids": [102]}),
+            201,
+        )
+        .await;
+    let call = t
+        .send_json(
+            reqwest::Method::POST,
+            "/interactions",
+            json!({"type": 1, "person_ids": [102], "content": "Outgoing call, answered, 1 min",
+                   "date": "2026-11-20T10:00:00Z", "direction": 0}),
+            201,
+        )
+        .await;
+    let store = Store::open(&db).await.unwrap();
+    let now = chrono::Utc::now();
+    let killed = store.start_run("log-activity", None, now).await.unwrap();
+    let started = |id: &str, action: &str| {
+        affsync::store::Event::new(
+            format!("activity:{id}"),
+            "write_started",
+            Some(json!({"action": action, "person_id": 102})),
+        )
+    };
+    store
+        .add_events(
+            killed,
+            &[started("n1", "note_created"), started("c1", "call_logged")],
+            now,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    let feed = |note: &str| {
+        format!(
+            r#"{{"id":"n1","kind":"note","line":"{LINE}","contact":"Grace Hopper","text":"{note}"}}
+{{"id":"c1","kind":"call","direction":"outbound","answered":true,"duration_s":60,"at":"2026-11-20T10:00:00Z","line":"{LINE}","contact":"Grace Hopper"}}
+"#
+        )
+    };
+    let before = writes(&t).await;
+    log(&t, dir.path(), &db, &feed("Draft terms"), SETTINGS).await;
+    assert_eq!(
+        writes(&t).await,
+        before,
+        "both were found in Affinity, not written again"
+    );
+    assert_eq!(calls_of(&t, 102).await.len(), 1);
+    // The found note is the one the feed's edit updates.
+    log(&t, dir.path(), &db, &feed("Final terms"), SETTINGS).await;
+    let got = t.get(&format!("/notes/{}", note["id"]), 200).await;
+    assert_eq!(got["content"], "Final terms");
+    assert_eq!(calls_of(&t, 102).await[0]["id"], call["id"]);
+}
