@@ -4,6 +4,7 @@
 //! (see `DESIGN.md` in the shared folder for the flow).
 
 pub mod activity;
+pub mod activity_log;
 pub mod affinity;
 pub mod cli;
 pub mod emulator;

@@ -550,10 +550,27 @@ pub struct Interaction {
     pub subject: Option<String>,
     #[serde(default)]
     pub direction: Option<i64>,
+    #[serde(default)]
+    pub content: Option<String>,
     #[serde(default, deserialize_with = "null_default")]
     pub person_ids: Vec<PersonId>,
     #[serde(default, deserialize_with = "null_default")]
     pub persons: Vec<Json>,
+}
+
+/// `POST /interactions` (and the body of `PUT /interactions/{id}`): a meeting (0), call (1)
+/// or chat message (2) logged by hand; emails cannot be (§2.3 "Other endpoints").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewInteraction {
+    #[serde(rename = "type")]
+    pub interaction_type: i64,
+    pub person_ids: Vec<PersonId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    pub date: DateTime<Utc>,
+    /// 0 sent, 1 received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<i64>,
 }
 
 /// `GET /auth/whoami`: camelCase keys even in v1 (§1).

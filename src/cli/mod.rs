@@ -8,6 +8,7 @@ pub mod demo;
 pub mod emulator;
 pub mod export;
 pub mod link;
+pub mod log_activity;
 pub mod match_cmd;
 pub mod pull;
 pub mod push;
@@ -70,6 +71,8 @@ pub enum Command {
     Activity(activity::Args),
     /// Write a self-contained HTML report of a run.
     Report(report::Args),
+    /// Log a communication feed (calls, voicemail, SMS, notes) into Affinity as interactions and notes.
+    LogActivity(log_activity::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -92,6 +95,7 @@ impl Cli {
             Command::Status(a) => a.run().await,
             Command::Activity(a) => a.run().await,
             Command::Report(a) => a.run().await,
+            Command::LogActivity(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }

@@ -1,5 +1,6 @@
 //! Integration tests, one binary: the real client and CLI against the emulator.
 
+mod activity_log;
 mod check;
 mod cli;
 mod client;
