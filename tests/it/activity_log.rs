@@ -9,7 +9,7 @@ use affsync::emulator::{EmulatorConfig, Seed};
 use affsync::store::Store;
 use serde_json::{json, Value};
 
-use crate::common::{TestEmu, KEY};
+use crate::common::TestEmu;
 
 /// The test tenant plus a global person field `Phone` holding Grace's and Katherine's numbers
 /// (both are on the `LPs` person list, which the tests pull).
@@ -30,47 +30,28 @@ async fn start() -> (TestEmu, tempfile::TempDir, String) {
     let t = TestEmu::with(EmulatorConfig::default(), seed()).await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--list", "LPs"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["pull", "--list", "LPs"]).await;
     assert_eq!(code, 0, "{err}");
     (t, dir, db)
-}
-
-async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .current_dir(dir)
-        .env("AFFINITY_API_KEY", KEY)
-        .env("AFFINITY_BASE_URL", t.emu.base_url())
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("affsync runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// `log-activity feed --settings s.toml --json` after writing both files; the summary.
 async fn log(t: &TestEmu, dir: &Path, db: &str, feed: &str, settings: &str) -> Value {
     std::fs::write(dir.join("feed.jsonl"), feed).unwrap();
     std::fs::write(dir.join("s.toml"), settings).unwrap();
-    let (code, out, err) = run(
-        t,
-        dir,
-        db,
-        &[
-            "log-activity",
-            "feed.jsonl",
-            "--settings",
-            "s.toml",
-            "--json",
-        ],
-    )
-    .await;
+    let (code, out, err) = t
+        .run(
+            dir,
+            db,
+            &[
+                "log-activity",
+                "feed.jsonl",
+                "--settings",
+                "s.toml",
+                "--json",
+            ],
+        )
+        .await;
     assert_eq!(code, 0, "{err}\n{out}");
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -410,7 +391,7 @@ async fn log_activity_creates_unknown_contacts_when_allowed_from_a_csv_feed() {
     )
     .unwrap();
     let args = ["log-activity", "feed.csv", "--settings", "s.toml", "--json"];
-    let (code, out, err) = run(&t, dir.path(), &db, &args).await;
+    let (code, out, err) = t.run(dir.path(), &db, &args).await;
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(
@@ -430,7 +411,7 @@ async fn log_activity_creates_unknown_contacts_when_allowed_from_a_csv_feed() {
     );
     // The next run finds the new person through the mirror: nothing is written.
     let n = write_count(&t).await;
-    let (code, out, err) = run(&t, dir.path(), &db, &args).await;
+    let (code, out, err) = t.run(dir.path(), &db, &args).await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(write_count(&t).await, n, "{out}");
     let vm = t.get("/persons?term=555", 200).await;
@@ -451,13 +432,13 @@ async fn log_activity_settings_mistakes_exit_2_with_line_and_hint() {
         ("phone_field = \"Mobile\"\n", "`phone_field` names `Mobile`"),
     ] {
         std::fs::write(dir.path().join("s.toml"), settings).unwrap();
-        let (code, _, err) = run(
-            &t,
-            dir.path(),
-            &db,
-            &["log-activity", "feed.jsonl", "--settings", "s.toml"],
-        )
-        .await;
+        let (code, _, err) = t
+            .run(
+                dir.path(),
+                &db,
+                &["log-activity", "feed.jsonl", "--settings", "s.toml"],
+            )
+            .await;
         assert_eq!(code, 2, "{err}");
         assert!(
             err.contains("s.toml") && err.contains(want) && err.contains("hint:"),

@@ -93,3 +93,76 @@ impl Drop for TestEmu {
         );
     }
 }
+
+impl TestEmu {
+    /// `affsync ARGS --database-url DB`, in `dir`, against this emulator: not yet run.
+    pub fn affsync(
+        &self,
+        dir: &std::path::Path,
+        db: &str,
+        args: &[&str],
+    ) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"));
+        cmd.args(args)
+            .arg("--database-url")
+            .arg(db)
+            .current_dir(dir)
+            .env("AFFINITY_API_KEY", KEY)
+            .env("AFFINITY_BASE_URL", self.emu.base_url())
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs `affsync ARGS --database-url DB` in `dir`: exit code, stdout, stderr.
+    pub async fn run(
+        &self,
+        dir: &std::path::Path,
+        db: &str,
+        args: &[&str],
+    ) -> (i32, String, String) {
+        let out = self
+            .affsync(dir, db, args)
+            .output()
+            .await
+            .expect("affsync runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The emulator's request counts so far: `{"total": N, "routes": {"GET /lists": n, ...}}`.
+    pub async fn stats(&self) -> Value {
+        self.http
+            .get(self.url("/_emulator/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Requests served so far.
+    pub async fn served(&self) -> u64 {
+        self.stats().await["total"].as_u64().unwrap()
+    }
+
+    /// Write requests (anything but GET) served so far.
+    pub async fn writes(&self) -> u64 {
+        self.stats().await["routes"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| !k.starts_with("GET "))
+            .map(|(_, v)| v.as_u64().unwrap())
+            .sum()
+    }
+
+    /// Requests received on one route (`POST /organizations`), cut off ones included.
+    pub async fn route_count(&self, route: &str) -> u64 {
+        self.stats().await["routes"][route].as_u64().unwrap_or(0)
+    }
+}

@@ -1,31 +1,10 @@
 //! `affsync match MAPPING`: decisions against the mirror, stored, journaled, written to CSV;
 //! reviewers' decisions kept and winning over computed ones.
 
-use std::path::Path;
-
 use affsync::store::decisions::{ReviewRow, ReviewVerdict};
 use affsync::store::{RunId, Store};
 
-use crate::common::{TestEmu, KEY};
-
-async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .current_dir(dir)
-        .env("AFFINITY_API_KEY", KEY)
-        .env("AFFINITY_BASE_URL", t.emu.base_url())
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("affsync runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::TestEmu;
 
 const SOURCE: &str = "source_id,company_name,website
 A1,Analytical Engines Ltd,https://www.Analytical-Engines.com/about
@@ -63,19 +42,19 @@ async fn match_stores_journals_and_writes_decisions_and_reviewers_win() {
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
 
     // Before a pull, the mirror is empty: bad input, with the way out.
-    let (code, _, err) = run(&t, dir.path(), &db, &["match", "m.toml"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["match", "m.toml"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("affsync pull"), "{err}");
 
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["pull", "--all-lists"]).await;
     assert_eq!(code, 0, "{err}");
-    let (code, out, err) = run(
-        &t,
-        dir.path(),
-        &db,
-        &["match", "m.toml", "--json", "--out", "decisions.csv"],
-    )
-    .await;
+    let (code, out, err) = t
+        .run(
+            dir.path(),
+            &db,
+            &["match", "m.toml", "--json", "--out", "decisions.csv"],
+        )
+        .await;
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(v["records"], 5, "{v}");
@@ -141,7 +120,7 @@ async fn match_stores_journals_and_writes_decisions_and_reviewers_win() {
             .await
             .unwrap();
     }
-    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    let (code, out, err) = t.run(dir.path(), &db, &["match", "m.toml", "--json"]).await;
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(v["matched_by_reviewer"], 1, "{v}");
@@ -155,7 +134,7 @@ async fn match_stores_journals_and_writes_decisions_and_reviewers_win() {
 
     // Undone, the computed decision is back.
     assert!(store.undo_review("m.toml", "A2").await.unwrap());
-    let (code, _, err) = run(&t, dir.path(), &db, &["match", "m.toml"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["match", "m.toml"]).await;
     assert_eq!(code, 0, "{err}");
     let stored = store.decisions(Some("m.toml")).await.unwrap();
     let a2 = stored.iter().find(|d| d.source_id == "A2").unwrap();
@@ -172,7 +151,7 @@ async fn match_errors_are_bad_input_with_a_hint() {
         MAPPING.replace("search_term", "serch_term"),
     )
     .unwrap();
-    let (code, _, err) = run(&t, dir.path(), &db, &["match", "m.toml"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["match", "m.toml"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("m.toml") && err.contains("serch_term") && err.contains("hint:"),
@@ -180,10 +159,10 @@ async fn match_errors_are_bad_input_with_a_hint() {
     );
 
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["pull", "--all-lists"]).await;
     assert_eq!(code, 0, "{err}");
     // The source file is missing.
-    let (code, _, err) = run(&t, dir.path(), &db, &["match", "m.toml"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["match", "m.toml"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("companies.csv"), "{err}");
 }

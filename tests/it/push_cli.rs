@@ -1,64 +1,9 @@
 //! `affsync push`: create + update and update only against the emulator, values in Affinity's
 //! types, list entries added once, a rerun that writes nothing, a dry run that writes nothing.
 
-use std::path::Path;
-
 use affsync::store::Store;
 
 use crate::common::{TestEmu, KEY};
-
-async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .args(args)
-        .arg("--database-url")
-        .arg(db)
-        .current_dir(dir)
-        .env("AFFINITY_API_KEY", KEY)
-        .env("AFFINITY_BASE_URL", t.emu.base_url())
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("affsync runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Requests the emulator has served so far.
-async fn served(t: &TestEmu) -> u64 {
-    let stats: serde_json::Value = t
-        .http
-        .get(t.url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats["total"].as_u64().unwrap()
-}
-
-/// Write calls the emulator has served so far.
-async fn writes(t: &TestEmu) -> u64 {
-    let stats: serde_json::Value = t
-        .http
-        .get(t.url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats["routes"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| !k.starts_with("GET "))
-        .map(|(_, v)| v.as_u64().unwrap())
-        .sum()
-}
 
 const SOURCE: &str = "source_id,company_name,website,headcount,funded,status,industry
 A1,Analytical Engines,https://www.analytical.io/about,120,2024-03-05,Diligence,software
@@ -120,21 +65,17 @@ async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothin
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
     std::fs::write(dir.path().join("companies.csv"), SOURCE).unwrap();
     std::fs::write(dir.path().join("m.toml"), mapping("create_update")).unwrap();
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["pull", "--all-lists"]).await;
     assert_eq!(code, 0, "{err}");
 
     // A dry run plans, and writes nothing.
-    let before = writes(&t).await;
-    let (code, out, err) = run(
-        &t,
-        dir.path(),
-        &db,
-        &["push", "m.toml", "--dry-run", "--json"],
-    )
-    .await;
+    let before = t.writes().await;
+    let (code, out, err) = t
+        .run(dir.path(), &db, &["push", "m.toml", "--dry-run", "--json"])
+        .await;
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
-    assert_eq!(writes(&t).await, before, "a dry run writes nothing");
+    assert_eq!(t.writes().await, before, "a dry run writes nothing");
     assert_eq!(v["created"], 1, "{v}");
     assert_eq!(v["failed"], 1, "{v}");
     assert_eq!(
@@ -154,7 +95,7 @@ async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothin
     );
 
     // The push: one bad date fails its record alone; the exit code says partial.
-    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;
     assert_eq!(code, 4, "{out}\n{err}");
     let v = json(&out);
     assert_eq!(v["created"], 1, "{v}");
@@ -180,7 +121,9 @@ async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothin
 
     // What Affinity holds now, read back by a fresh pull into another mirror.
     let db2 = format!("sqlite://{}", dir.path().join("check.db").display());
-    let (code, _, err) = run(&t, dir.path(), &db2, &["pull", "--list", "Deal Flow"]).await;
+    let (code, _, err) = t
+        .run(dir.path(), &db2, &["pull", "--list", "Deal Flow"])
+        .await;
     assert_eq!(code, 0, "{err}");
     let store = Store::open(&db2).await.unwrap();
     let list = store.find_list("Deal Flow").await.unwrap().unwrap();
@@ -230,11 +173,11 @@ async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothin
     );
 
     // Right after, a rerun makes no write call (the failed record still fails, writing nothing).
-    let before = writes(&t).await;
-    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    let before = t.writes().await;
+    let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;
     assert_eq!(code, 4, "{err}");
     let v = json(&out);
-    assert_eq!(writes(&t).await, before, "a rerun writes nothing: {v}");
+    assert_eq!(t.writes().await, before, "a rerun writes nothing: {v}");
     assert_eq!(v["unchanged"], 3, "{v}");
     assert_eq!(v["write_calls"], 0, "{v}");
 }
@@ -250,9 +193,9 @@ async fn update_only_creates_nothing_and_counts_skipped_no_match() {
     )
     .unwrap();
     std::fs::write(dir.path().join("m.toml"), mapping("update_only")).unwrap();
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["pull", "--all-lists"]).await;
     assert_eq!(code, 0, "{err}");
-    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;
     assert_eq!(code, 0, "{out}\n{err}");
     let v = json(&out);
     assert_eq!(v["created"], 0, "{v}");
@@ -265,11 +208,11 @@ async fn update_only_creates_nothing_and_counts_skipped_no_match() {
         mapping("update_only").replace("\"Headcount\"", "\"Headcont\""),
     )
     .unwrap();
-    let before_all = served(&t).await;
-    let (code, _, err) = run(&t, dir.path(), &db, &["push", "bad.toml"]).await;
+    let before_all = t.served().await;
+    let (code, _, err) = t.run(dir.path(), &db, &["push", "bad.toml"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("Headcont") && err.contains("hint"), "{err}");
-    assert_eq!(served(&t).await, before_all, "not a single call");
+    assert_eq!(t.served().await, before_all, "not a single call");
 
     // --max-calls below the estimate: the push does not start.
     std::fs::write(
@@ -279,11 +222,13 @@ async fn update_only_creates_nothing_and_counts_skipped_no_match() {
             .replace("31/31/2024", "2024-01-31"),
     )
     .unwrap();
-    let before = writes(&t).await;
-    let (code, _, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--max-calls", "0"]).await;
+    let before = t.writes().await;
+    let (code, _, err) = t
+        .run(dir.path(), &db, &["push", "m.toml", "--max-calls", "0"])
+        .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--max-calls"), "{err}");
-    assert_eq!(writes(&t).await, before);
+    assert_eq!(t.writes().await, before);
 }
 
 #[tokio::test]
@@ -293,9 +238,9 @@ async fn retry_pushes_only_the_records_that_failed_and_a_job_pushes() {
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
     std::fs::write(dir.path().join("companies.csv"), SOURCE).unwrap();
     std::fs::write(dir.path().join("m.toml"), mapping("create_update")).unwrap();
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["pull", "--all-lists"]).await;
     assert_eq!(code, 0, "{err}");
-    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;
     assert_eq!(code, 4, "{err}");
     let push_run = json(&out)["run"].as_i64().unwrap();
 
@@ -309,21 +254,17 @@ async fn retry_pushes_only_the_records_that_failed_and_a_job_pushes() {
         ),
     )
     .unwrap();
-    let before = writes(&t).await;
-    let (code, out, err) = run(
-        &t,
-        dir.path(),
-        &db,
-        &["retry", &push_run.to_string(), "--json"],
-    )
-    .await;
+    let before = t.writes().await;
+    let (code, out, err) = t
+        .run(dir.path(), &db, &["retry", &push_run.to_string(), "--json"])
+        .await;
     assert_eq!(code, 0, "{out}\n{err}");
     let v = json(&out);
     assert_eq!(v["retried"], 1, "{v}");
     assert_eq!(v["created"], 1, "{v}");
     assert_eq!(v["records"], 1, "{v}");
     // Bad Date Co: created, added to the list, its list fields in one call.
-    assert_eq!(writes(&t).await - before, 3, "{v}");
+    assert_eq!(t.writes().await - before, 3, "{v}");
 
     // A job of a pull and a push: the push step runs and is counted in the job's run.
     std::fs::write(

@@ -11,31 +11,6 @@ use affsync::store::Store;
 
 use crate::common::{test_seed, TestEmu, KEY};
 
-fn affsync(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"));
-    cmd.args(args)
-        .arg("--database-url")
-        .arg(db)
-        .current_dir(dir)
-        .env("AFFINITY_API_KEY", KEY)
-        .env("AFFINITY_BASE_URL", t.emu.base_url())
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, String) {
-    let out = affsync(t, dir, db, args)
-        .output()
-        .await
-        .expect("affsync runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 const MAPPING: &str = r#"version = 1
 entity = "organization"
 
@@ -92,7 +67,9 @@ async fn deal_flow(t: &TestEmu, dir: &Path) -> BTreeMap<String, (usize, String, 
         "sqlite://{}",
         dir.join(format!("read-{}.db", rand_suffix())).display()
     );
-    let (code, _, err) = run(t, dir, &db, &["pull", "--list", "Deal Flow", "--quiet"]).await;
+    let (code, _, err) = t
+        .run(dir, &db, &["pull", "--list", "Deal Flow", "--quiet"])
+        .await;
     assert_eq!(code, 0, "{err}");
     let store = Store::open(&db).await.unwrap();
     let list = store.find_list("Deal Flow").await.unwrap().unwrap();
@@ -135,20 +112,6 @@ fn rand_suffix() -> u128 {
         .as_nanos()
 }
 
-/// Requests the emulator received on a route (counted even when cut off).
-async fn posts(t: &TestEmu, route: &str) -> u64 {
-    let stats: serde_json::Value = t
-        .http
-        .get(t.url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats["routes"][route].as_u64().unwrap_or(0)
-}
-
 /// One clean push of `n` new companies: the state every other way must reach.
 async fn clean_state(n: usize) -> BTreeMap<String, (usize, String, String, String)> {
     let t = TestEmu::start().await;
@@ -156,9 +119,11 @@ async fn clean_state(n: usize) -> BTreeMap<String, (usize, String, String, Strin
     std::fs::write(dir.path().join("new.csv"), source(n)).unwrap();
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists", "--quiet"]).await;
+    let (code, _, err) = t
+        .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+        .await;
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--quiet"]).await;
+    let (code, _, err) = t.run(dir.path(), &db, &["push", "m.toml", "--quiet"]).await;
     assert_eq!(code, 0, "{err}");
     deal_flow(&t, dir.path()).await
 }
@@ -179,16 +144,19 @@ async fn a_push_killed_midway_and_run_again_creates_nothing_twice() {
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
     let path = dir.path().join("m.db");
     let db = format!("sqlite://{}", path.display());
-    let (code, _, err) = run(&slow, dir.path(), &db, &["pull", "--all-lists", "--quiet"]).await;
+    let (code, _, err) = slow
+        .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+        .await;
     assert_eq!(code, 0, "{err}");
 
-    let mut child = affsync(&slow, dir.path(), &db, &["push", "m.toml", "--quiet"])
+    let mut child = slow
+        .affsync(dir.path(), &db, &["push", "m.toml", "--quiet"])
         .spawn()
         .unwrap();
     let started = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(30)).await;
-        let created = posts(&slow, "POST /organizations").await;
+        let created = slow.route_count("POST /organizations").await;
         if created >= 20 {
             assert!(
                 created < n as u64,
@@ -204,7 +172,9 @@ async fn a_push_killed_midway_and_run_again_creates_nothing_twice() {
     child.start_kill().unwrap();
     assert!(!child.wait().await.unwrap().success());
 
-    let (code, out, err) = run(&slow, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    let (code, out, err) = slow
+        .run(dir.path(), &db, &["push", "m.toml", "--json"])
+        .await;
     assert_eq!(code, 0, "{out}\n{err}");
     // Every company exists once in the tenant (a request cut off by the kill may be counted
     // by the emulator without having created anything, so the tenant itself is counted).
@@ -252,19 +222,17 @@ async fn a_push_against_faults_ends_as_a_clean_push() {
     std::fs::write(dir.path().join("new.csv"), source(n)).unwrap();
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    let (code, _, err) = run(
-        &faulty,
-        dir.path(),
-        &db,
-        &["pull", "--all-lists", "--quiet"],
-    )
-    .await;
+    let (code, _, err) = faulty
+        .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+        .await;
     assert_eq!(code, 0, "{err}");
     // A write Affinity may not have done is not repeated blindly: the record fails (exit 4),
     // and the next run checks Affinity before doing it again.
     let mut codes = Vec::new();
     for _ in 0..8 {
-        let (code, out, err) = run(&faulty, dir.path(), &db, &["push", "m.toml", "--quiet"]).await;
+        let (code, out, err) = faulty
+            .run(dir.path(), &db, &["push", "m.toml", "--quiet"])
+            .await;
         assert!(code == 0 || code == 4, "{out}\n{err}");
         codes.push(code);
         if code == 0 {
@@ -276,19 +244,6 @@ async fn a_push_against_faults_ends_as_a_clean_push() {
     assert_eq!(got, clean_state(n).await, "after {} runs", codes.len());
 }
 
-async fn served(t: &TestEmu) -> u64 {
-    let stats: serde_json::Value = t
-        .http
-        .get(t.url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats["total"].as_u64().unwrap()
-}
-
 #[tokio::test]
 async fn a_push_beyond_the_monthly_quota_does_not_start_and_one_that_runs_out_stops_cleanly() {
     let n = 40;
@@ -296,9 +251,11 @@ async fn a_push_beyond_the_monthly_quota_does_not_start_and_one_that_runs_out_st
     let probe = TestEmu::start().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("p.db").display());
-    let (code, _, err) = run(&probe, dir.path(), &db, &["pull", "--all-lists", "--quiet"]).await;
+    let (code, _, err) = probe
+        .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+        .await;
     assert_eq!(code, 0, "{err}");
-    let pull_calls = served(&probe).await;
+    let pull_calls = probe.served().await;
 
     // Quota for the pull, the 40 term searches, the quota reading and 10 writes: the push
     // (about 120 writes) does not start.
@@ -314,12 +271,16 @@ async fn a_push_beyond_the_monthly_quota_does_not_start_and_one_that_runs_out_st
     std::fs::write(dir.path().join("new.csv"), source(n)).unwrap();
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    let (code, _, err) = run(&tight, dir.path(), &db, &["pull", "--all-lists", "--quiet"]).await;
+    let (code, _, err) = tight
+        .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+        .await;
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run(&tight, dir.path(), &db, &["push", "m.toml", "--quiet"]).await;
+    let (code, _, err) = tight
+        .run(dir.path(), &db, &["push", "m.toml", "--quiet"])
+        .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("monthly quota"), "{err}");
-    assert_eq!(posts(&tight, "POST /organizations").await, 0);
+    assert_eq!(tight.route_count("POST /organizations").await, 0);
 
     // Enough quota at the start, spent by someone else midway: the push stops cleanly.
     let shared = TestEmu::with(
@@ -335,26 +296,18 @@ async fn a_push_beyond_the_monthly_quota_does_not_start_and_one_that_runs_out_st
     std::fs::write(dir.path().join("new.csv"), source(n)).unwrap();
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    let (code, _, err) = run(
-        &shared,
-        dir.path(),
-        &db,
-        &["pull", "--all-lists", "--quiet"],
-    )
-    .await;
+    let (code, _, err) = shared
+        .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+        .await;
     assert_eq!(code, 0, "{err}");
-    let child = affsync(
-        &shared,
-        dir.path(),
-        &db,
-        &["push", "m.toml", "--json", "--quiet"],
-    )
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = shared
+        .affsync(dir.path(), &db, &["push", "m.toml", "--json", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
-    while posts(&shared, "POST /organizations").await < 5 {
+    while shared.route_count("POST /organizations").await < 5 {
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert!(started.elapsed() < Duration::from_secs(60), "no create");
     }
