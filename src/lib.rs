@@ -12,5 +12,6 @@ pub mod matcher;
 pub mod matching;
 pub mod pull;
 pub mod push;
+pub mod review;
 pub mod source;
 pub mod store;

@@ -11,6 +11,7 @@ pub mod match_cmd;
 pub mod pull;
 pub mod push;
 pub mod rate_limit;
+pub mod review;
 pub mod whoami;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -52,6 +53,8 @@ pub enum Command {
     Link(link::Args),
     /// Match a mapping file's records against the mirror: decisions stored, journaled, counted.
     Match(match_cmd::Args),
+    /// Review the records matching could not settle: a web page, or `list` and `decide` here.
+    Review(review::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -68,6 +71,7 @@ impl Cli {
             Command::Check(a) => a.run().await,
             Command::Link(a) => a.run().await,
             Command::Match(a) => a.run().await,
+            Command::Review(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }
