@@ -17,3 +17,4 @@ mod pull;
 mod pull_cli;
 mod push_cli;
 mod push_faults;
+mod review;
