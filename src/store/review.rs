@@ -567,3 +567,144 @@ fn card_from(r: &sqlx::any::AnyRow, kind: Kind) -> Result<EntityCard, StoreError
     }
     Ok(card)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(mapping: &str, id: &str, status: &str, score: f64, run: i64) -> DecisionRow {
+        DecisionRow {
+            mapping: mapping.into(),
+            source_id: id.into(),
+            status: status.into(),
+            affinity_id: (status != "unmatched").then(|| "201".into()),
+            score: Some(score),
+            method: Some(if status == "matched" { "key" } else { "fuzzy" }.into()),
+            reason: String::new(),
+            candidates: Some(serde_json::json!([{"affinity_id": "201", "score": score}])),
+            record: Some(serde_json::json!({"name": id})),
+            run_id: Some(RunId(run)),
+            decided_at: "2026-11-21T10:00:00.000Z".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn review_queue_filters_pages_and_counts_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("q.db").display()))
+            .await
+            .unwrap();
+        store
+            .save_decisions(&[
+                row("a.toml", "A1", "review", 0.85, 1),
+                row("a.toml", "A2", "unmatched", 0.30, 1),
+                row("a.toml", "A3", "matched", 1.0, 1),
+                row("a.toml", "A4", "review", 0.70, 2),
+                row("b.toml", "B1", "review", 0.90, 3),
+            ])
+            .await
+            .unwrap();
+        store
+            .save_review(&ReviewRow {
+                mapping: "a.toml".into(),
+                source_id: "A1".into(),
+                verdict: ReviewVerdict::Reject,
+                affinity_id: None,
+                decided_by: Some("ada".into()),
+                decided_at: "2026-11-21T11:00:00.000Z".into(),
+            })
+            .await
+            .unwrap();
+        let ids = |items: &[QueueItem]| {
+            items
+                .iter()
+                .map(|i| i.decision.source_id.clone())
+                .collect::<Vec<_>>()
+        };
+        for (filter, want, total) in [
+            (QueueFilter::default(), vec!["B1", "A4", "A2"], 3),
+            (
+                QueueFilter {
+                    mapping: Some("a.toml".into()),
+                    ..QueueFilter::default()
+                },
+                vec!["A4", "A2"],
+                2,
+            ),
+            (
+                QueueFilter {
+                    status: QueueStatus::Review,
+                    min_score: Some(0.75),
+                    ..QueueFilter::default()
+                },
+                vec!["B1"],
+                1,
+            ),
+            (
+                QueueFilter {
+                    status: QueueStatus::Decided,
+                    ..QueueFilter::default()
+                },
+                vec!["A1"],
+                1,
+            ),
+            (
+                QueueFilter {
+                    status: QueueStatus::All,
+                    max_score: Some(0.8),
+                    ..QueueFilter::default()
+                },
+                vec!["A4", "A2"],
+                2,
+            ),
+        ] {
+            let (items, n) = store.review_queue(&filter, 0, 10).await.unwrap();
+            assert_eq!(ids(&items), want, "{filter:?}");
+            assert_eq!(n, total, "{filter:?}");
+        }
+        // Paged: the second record alone, the total unchanged.
+        let (items, n) = store
+            .review_queue(&QueueFilter::default(), 1, 1)
+            .await
+            .unwrap();
+        assert_eq!((ids(&items), n), (vec!["A4".to_string()], 3));
+        let decided = store
+            .review_queue(
+                &QueueFilter {
+                    status: QueueStatus::Decided,
+                    ..QueueFilter::default()
+                },
+                0,
+                1,
+            )
+            .await
+            .unwrap()
+            .0;
+        let r = decided[0].review.as_ref().unwrap();
+        assert_eq!(
+            (r.verdict, r.decided_by.as_deref()),
+            (ReviewVerdict::Reject, Some("ada"))
+        );
+
+        assert_eq!(
+            store.review_progress(Some("a.toml")).await.unwrap(),
+            Progress {
+                reviewed: 1,
+                remaining: 2
+            }
+        );
+        assert_eq!(
+            store.review_progress(None).await.unwrap(),
+            Progress {
+                reviewed: 1,
+                remaining: 3
+            }
+        );
+        assert_eq!(
+            store.decision_mappings().await.unwrap(),
+            ["a.toml", "b.toml"]
+        );
+        assert!(store.queue_item("a.toml", "A3").await.unwrap().is_some());
+        assert!(store.queue_item("a.toml", "ZZ").await.unwrap().is_none());
+    }
+}
