@@ -62,6 +62,7 @@ affinity = "name"
 
 [push]
 mode = "create_update"
+add_to_list = "Deal Flow"
 
 [[fields]]
 source = "headcount"
