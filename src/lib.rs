@@ -16,5 +16,6 @@ pub mod matching;
 pub mod pull;
 pub mod push;
 pub mod report;
+pub mod review;
 pub mod source;
 pub mod store;

@@ -15,6 +15,7 @@ pub mod push;
 pub mod rate_limit;
 pub mod report;
 pub mod retry;
+pub mod review;
 pub mod run;
 pub mod schedule;
 pub mod status;
@@ -73,6 +74,8 @@ pub enum Command {
     Report(report::Args),
     /// Log a communication feed (calls, voicemail, SMS, notes) into Affinity as interactions and notes.
     LogActivity(log_activity::Args),
+    /// Review the records matching could not settle: a web page, or `list` and `decide` here.
+    Review(review::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
 }
@@ -96,6 +99,7 @@ impl Cli {
             Command::Activity(a) => a.run().await,
             Command::Report(a) => a.run().await,
             Command::LogActivity(a) => a.run().await,
+            Command::Review(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }
     }

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod mirror;
 pub mod pushed;
 pub mod read;
+pub mod review;
 
 use std::time::Duration;
 

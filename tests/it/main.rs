@@ -20,3 +20,4 @@ mod pull;
 mod pull_cli;
 mod push_cli;
 mod push_faults;
+mod review;

@@ -1,0 +1,272 @@
+//! `affsync review serve | list | decide`: the reviewers' page, and the same queue and verdicts
+//! from the terminal.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use chrono::Utc;
+
+use super::db::DbArgs;
+use super::BadInput;
+use crate::matching::mapping_key;
+use crate::review::queue::candidate_ids;
+use crate::review::server::{check_bind, serve, ServeOptions};
+use crate::review::{decide, Decide, Verdict};
+use crate::store::review::{QueueFilter, QueueStatus};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: ReviewCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ReviewCommand {
+    /// Serve the review page: records in review or unmatched, their candidates, and the
+    /// buttons to decide them.
+    Serve(ServeArgs),
+    /// List the review queue.
+    List(ListArgs),
+    /// Record a verdict on one source record (or undo one).
+    Decide(DecideArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The port (0 picks a free one; the address is printed).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// The address to listen on; any but a loopback address needs `--token`.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// A secret every request must carry (open the page with `?token=SECRET` once).
+    #[arg(long, env = "AFFSYNC_REVIEW_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The name decisions are signed with when the page has not been given one.
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only this mapping file's records.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// `open` (not decided yet), `review`, `unmatched`, `decided` or `all`.
+    #[arg(long, default_value = "open")]
+    pub status: String,
+    /// Print JSON: one object per record.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("verdict").required(true).args(["accept", "create", "reject", "undo"])))]
+pub struct DecideArgs {
+    /// The source record's id (its `[source] id` column).
+    pub source_id: String,
+    /// The mapping file the record belongs to.
+    #[arg(long)]
+    pub mapping: PathBuf,
+    /// It is this Affinity record (an id the mirror holds).
+    #[arg(long, value_name = "AFFINITY_ID")]
+    pub accept: Option<String>,
+    /// It is new: the next push creates it (in `create_update` mode).
+    #[arg(long)]
+    pub create: bool,
+    /// None of the candidates, and not to be created.
+    #[arg(long)]
+    pub reject: bool,
+    /// Forget the earlier verdict.
+    #[arg(long)]
+    pub undo: bool,
+    /// Who decides (default: `$USER`).
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            ReviewCommand::Serve(a) => a.run().await,
+            ReviewCommand::List(a) => a.run().await,
+            ReviewCommand::Decide(a) => a.run().await,
+        }
+    }
+}
+
+impl ServeArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        check_bind(self.bind, self.token.as_deref()).map_err(|e| BadInput(e.to_string()))?;
+        let store = self.db.open().await?;
+        let opts = ServeOptions {
+            bind: self.bind,
+            port: self.port,
+            token: self.token.clone(),
+            reviewer: self.reviewer.clone(),
+        };
+        let with_token = self.token.is_some();
+        serve(store, opts, |addr| {
+            let host = match addr.ip() {
+                IpAddr::V6(ip) => format!("[{ip}]"),
+                IpAddr::V4(ip) => ip.to_string(),
+            };
+            let mut out = std::io::stdout();
+            let _ = writeln!(
+                out,
+                "review page on http://{host}:{}/{}",
+                addr.port(),
+                if with_token { "?token=…" } else { "" }
+            );
+            let _ = out.flush();
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+impl ListArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let status = QueueStatus::parse(&self.status).ok_or_else(|| {
+            BadInput(format!(
+                "`{}` is not a queue status\nhint: use `open`, `review`, `unmatched`, `decided` or `all`",
+                self.status
+            ))
+        })?;
+        let store = self.db.open().await?;
+        let filter = QueueFilter {
+            mapping: self.mapping.as_deref().map(mapping_key),
+            status,
+            ..QueueFilter::default()
+        };
+        let (items, total) = store.review_queue(&filter, 0, i64::MAX / 2).await?;
+        let progress = store.review_progress(filter.mapping.as_deref()).await?;
+        if self.json {
+            let rows: Vec<serde_json::Value> = items
+                .iter()
+                .map(|it| {
+                    let d = &it.decision;
+                    serde_json::json!({
+                        "mapping": d.mapping,
+                        "source_id": d.source_id,
+                        "status": d.status,
+                        "score": d.score,
+                        "affinity_id": d.affinity_id,
+                        "reason": d.reason,
+                        "candidates": d.candidates,
+                        "record": d.record,
+                        "run": d.run_id.map(|r| r.0),
+                        "verdict": it.review.as_ref().map(|r| r.verdict.as_str()),
+                        "verdict_affinity_id": it.review.as_ref().and_then(|r| r.affinity_id.clone()),
+                        "decided_by": it.review.as_ref().and_then(|r| r.decided_by.clone()),
+                        "decided_at": it.review.as_ref().map(|r| r.decided_at.clone()),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "total": total,
+                    "reviewed": progress.reviewed,
+                    "remaining": progress.remaining,
+                    "records": rows,
+                })
+            );
+            return Ok(());
+        }
+        println!(
+            "{:<24} {:<12} {:<10} {:>6}  {:<14} {:<18} reason",
+            "mapping", "source_id", "status", "score", "candidates", "verdict"
+        );
+        for it in &items {
+            let d = &it.decision;
+            let cands = candidate_ids(it)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect::<Vec<_>>()
+                .join(",");
+            let verdict = it
+                .review
+                .as_ref()
+                .map(|r| match &r.affinity_id {
+                    Some(id) => format!("{} {id}", r.verdict.as_str()),
+                    None => r.verdict.as_str().to_string(),
+                })
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{:<24} {:<12} {:<10} {:>6}  {:<14} {:<18} {}",
+                d.mapping,
+                d.source_id,
+                d.status,
+                d.score
+                    .map(|s| format!("{s:.3}"))
+                    .unwrap_or_else(|| "-".into()),
+                if cands.is_empty() { "-".into() } else { cands },
+                verdict,
+                d.reason
+            );
+        }
+        println!(
+            "{total} listed; {} reviewed, {} remaining",
+            progress.reviewed, progress.remaining
+        );
+        Ok(())
+    }
+}
+
+impl DecideArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let verdict = if let Some(id) = &self.accept {
+            Verdict::Accept(id.clone())
+        } else if self.create {
+            Verdict::Create
+        } else if self.reject {
+            Verdict::Reject
+        } else {
+            Verdict::Undo
+        };
+        let store = self.db.open().await?;
+        let who = self
+            .reviewer
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|n| !n.trim().is_empty());
+        let item = Decide {
+            mapping: mapping_key(&self.mapping),
+            source_id: self.source_id.clone(),
+            verdict: verdict.clone(),
+        };
+        match decide(
+            &store,
+            std::slice::from_ref(&item),
+            who.as_deref(),
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(_) => {
+                println!(
+                    "{} {}: {}",
+                    item.mapping,
+                    item.source_id,
+                    match &verdict {
+                        Verdict::Accept(id) => format!("accepted {id}"),
+                        Verdict::Create => "to be created by the next push".into(),
+                        Verdict::Reject => "not a match".into(),
+                        Verdict::Undo => "decision undone".into(),
+                    }
+                );
+                Ok(())
+            }
+            Err(e) if e.is_bad_input() => Err(BadInput(e.to_string()).into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

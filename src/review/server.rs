@@ -1,0 +1,605 @@
+//! The review page's server (axum). Safety first: it listens on 127.0.0.1 unless told
+//! otherwise, and any other address needs a token; with a token, every request carries it (a
+//! `?token=` link sets a cookie, or an `Authorization: Bearer` / `X-Affsync-Token` header).
+//! Every request that changes state is a POST whose form carries the server run's CSRF token.
+//! Pages are sent with a content security policy that allows no script but the page's own file.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{Form, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use rand::Rng;
+use serde::Deserialize;
+
+use super::pages::{self, PageCtx};
+use super::queue::{self, candidate_ids, ItemView, MappingInfo, PER_PAGE};
+use super::{decide, Decide, ReviewError, Verdict};
+use crate::store::review::{QueueFilter, QueueStatus};
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("refusing to listen on `{0}` without `--token`: anyone who can reach it could decide matches\nhint: add `--token SECRET` (then open the page with `?token=SECRET`), or keep the default `--bind 127.0.0.1`")]
+    OpenWithoutToken(IpAddr),
+    #[error("cannot listen on `{addr}`: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the review server stopped: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Required on any address but a loopback one.
+    pub token: Option<String>,
+    /// The name decisions are stored with when the page has not been given one.
+    pub reviewer: Option<String>,
+}
+
+/// Refuses an address other than loopback without a token.
+pub fn check_bind(bind: IpAddr, token: Option<&str>) -> Result<(), ServeError> {
+    if bind.is_loopback() || token.is_some_and(|t| !t.is_empty()) {
+        Ok(())
+    } else {
+        Err(ServeError::OpenWithoutToken(bind))
+    }
+}
+
+struct AppState {
+    store: Store,
+    csrf: String,
+    token: Option<String>,
+    reviewer: Option<String>,
+}
+
+type Shared = Arc<AppState>;
+
+/// A random token of 32 hex digits.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The page's routes over a store: `GET /`, `GET /search`, `GET /app.js`, `POST /decide`,
+/// `POST /accept-above`, `POST /reviewer`.
+pub fn router(store: Store, opts: &ServeOptions, csrf: String) -> Router {
+    let state = Arc::new(AppState {
+        store,
+        csrf,
+        token: opts.token.clone().filter(|t| !t.is_empty()),
+        reviewer: opts.reviewer.clone(),
+    });
+    Router::new()
+        .route("/", get(queue_page))
+        .route("/search", get(search_page))
+        .route("/app.js", get(app_js))
+        .route("/decide", post(decide_form))
+        .route("/accept-above", post(accept_above))
+        .route("/reviewer", post(set_reviewer))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// Listens and serves until Ctrl-C; `ready` is told the address once it listens.
+pub async fn serve(
+    store: Store,
+    opts: ServeOptions,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    check_bind(opts.bind, opts.token.as_deref())?;
+    let addr = SocketAddr::new(opts.bind, opts.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let app = router(store, &opts, random_token());
+    ready(local);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(ServeError::Serve)
+}
+
+/// Equal strings, compared in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| {
+            url::form_urlencoded::parse(format!("v={v}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+}
+
+const TOKEN_COOKIE: &str = "affsync_token";
+const REVIEWER_COOKIE: &str = "affsync_reviewer";
+
+/// The token check (when the server has one) and the headers every answer carries.
+async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    let mut set_cookie = None;
+    if let Some(token) = &st.token {
+        let headers = req.headers();
+        let from_header = headers
+            .get("x-affsync-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| {
+                headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .map(str::to_string)
+            });
+        let from_query = req.uri().query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "token")
+                .map(|(_, v)| v.into_owned())
+        });
+        let ok = |t: &Option<String>| t.as_deref().is_some_and(|t| same_secret(t, token));
+        if ok(&from_query) {
+            set_cookie = Some(format!(
+                "{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+            ));
+        } else if !ok(&from_header) && !ok(&cookie(headers, TOKEN_COOKIE)) {
+            return with_headers(
+                (
+                    StatusCode::UNAUTHORIZED,
+                    Html(pages::render_message(
+                        "Token required",
+                        "this review page needs its token: open it with `?token=…` as given to whoever started it",
+                    )),
+                )
+                    .into_response(),
+            );
+        }
+    }
+    let mut resp = next.run(req).await;
+    if let Some(c) = set_cookie {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    with_headers(resp)
+}
+
+fn with_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+/// The page's only script: asks before a bulk accept.
+async fn app_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        "document.querySelectorAll('form[data-confirm]').forEach(function(f){\
+         f.addEventListener('submit',function(e){if(!confirm(f.dataset.confirm))e.preventDefault();});});\n",
+    )
+}
+
+fn failure(status: StatusCode, title: &str, message: &str) -> Response {
+    (status, Html(pages::render_message(title, message))).into_response()
+}
+
+fn store_failure(e: impl std::fmt::Display) -> Response {
+    tracing::error!("review page: {e}");
+    failure(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something failed",
+        &e.to_string(),
+    )
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct QueueParams {
+    mapping: Option<String>,
+    status: Option<String>,
+    min_score: Option<String>,
+    max_score: Option<String>,
+    page: Option<String>,
+    notice: Option<String>,
+}
+
+fn score(s: &Option<String>) -> Option<f64> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|x| x.is_finite())
+}
+
+fn filter_of(p: &QueueParams) -> QueueFilter {
+    QueueFilter {
+        mapping: p.mapping.clone().filter(|m| !m.is_empty()),
+        status: p
+            .status
+            .as_deref()
+            .and_then(QueueStatus::parse)
+            .unwrap_or_default(),
+        min_score: score(&p.min_score),
+        max_score: score(&p.max_score),
+    }
+}
+
+fn reviewer_of(st: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookie(headers, REVIEWER_COOKIE)
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .or_else(|| st.reviewer.clone())
+}
+
+fn ctx(st: &AppState, headers: &HeaderMap, notice: Option<String>) -> PageCtx {
+    PageCtx {
+        csrf: st.csrf.clone(),
+        reviewer: reviewer_of(st, headers),
+        notice,
+    }
+}
+
+async fn queue_page(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Query(p): Query<QueueParams>,
+) -> Response {
+    let filter = filter_of(&p);
+    let page = p
+        .page
+        .as_deref()
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(1);
+    match queue::load_page(&st.store, &filter, page, PER_PAGE).await {
+        Ok(q) => Html(pages::render_queue(&q, &ctx(&st, &headers, p.notice))).into_response(),
+        Err(e) => store_failure(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    mapping: String,
+    source_id: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn search_page(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    let item = match st.store.queue_item(&p.mapping, &p.source_id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return failure(
+                StatusCode::NOT_FOUND,
+                "No such record",
+                &format!("no decision for `{}` of `{}`", p.source_id, p.mapping),
+            )
+        }
+        Err(e) => return store_failure(e),
+    };
+    let info = MappingInfo::load(&p.mapping);
+    let results = if p.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        let kinds = match info.kind {
+            Some(k) => vec![k],
+            None => vec![
+                crate::matcher::Kind::Organization,
+                crate::matcher::Kind::Person,
+                crate::matcher::Kind::Opportunity,
+            ],
+        };
+        let mut all = Vec::new();
+        for k in kinds {
+            match st.store.search_mirror(k, &p.q, 25).await {
+                Ok(r) => all.extend(r),
+                Err(e) => return store_failure(e),
+            }
+        }
+        all
+    };
+    let view = ItemView {
+        candidates: Vec::new(),
+        accepted: None,
+        info,
+        item,
+    };
+    let back = clean_back(&p.back);
+    Html(pages::render_search(
+        &ctx(&st, &headers, None),
+        &view,
+        &p.q,
+        &results,
+        &back,
+    ))
+    .into_response()
+}
+
+/// A `back` query string, rebuilt from its pairs (so that it can only ever be a query).
+fn clean_back(back: &str) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(back.as_bytes()) {
+        if matches!(
+            k.as_ref(),
+            "mapping" | "status" | "min_score" | "max_score" | "page"
+        ) {
+            q.append_pair(&k, &v);
+        }
+    }
+    q.finish()
+}
+
+fn back_to(back: &str, notice: &str) -> Response {
+    let mut q = clean_back(back);
+    if !q.is_empty() {
+        q.push('&');
+    }
+    q.push_str(
+        &url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("notice", notice)
+            .finish(),
+    );
+    Redirect::to(&format!("./?{q}")).into_response()
+}
+
+fn csrf_ok(st: &AppState, given: &str) -> bool {
+    same_secret(given, &st.csrf)
+}
+
+fn csrf_refused() -> Response {
+    failure(
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        "the form's token does not match this server run (it was restarted, or the request did not come from its page): reload the page and try again",
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    mapping: String,
+    source_id: String,
+    verdict: String,
+    #[serde(default)]
+    affinity_id: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn decide_form(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    if !csrf_ok(&st, &f.csrf) {
+        return csrf_refused();
+    }
+    let verdict = match f.verdict.as_str() {
+        "accept" if !f.affinity_id.trim().is_empty() => Verdict::Accept(f.affinity_id.clone()),
+        "create" => Verdict::Create,
+        "reject" => Verdict::Reject,
+        "undo" => Verdict::Undo,
+        other => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                "Unknown decision",
+                &format!("`{other}` is not a decision (accept with an id, create, reject, undo)"),
+            )
+        }
+    };
+    let who = reviewer_of(&st, &headers);
+    let item = Decide {
+        mapping: f.mapping.clone(),
+        source_id: f.source_id.clone(),
+        verdict: verdict.clone(),
+    };
+    match decide(&st.store, &[item], who.as_deref(), Utc::now()).await {
+        Ok(_) => {
+            let what = match &verdict {
+                Verdict::Accept(id) => format!("{}: accepted {id}", f.source_id),
+                Verdict::Create => format!("{}: to be created", f.source_id),
+                Verdict::Reject => format!("{}: not a match", f.source_id),
+                Verdict::Undo => format!("{}: decision undone", f.source_id),
+            };
+            back_to(&f.back, &what)
+        }
+        Err(e @ ReviewError::Store(_)) => store_failure(e),
+        Err(e) => failure(
+            StatusCode::BAD_REQUEST,
+            "Cannot record that",
+            &e.to_string(),
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct BulkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    mapping: String,
+    min_score: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Accepts the best candidate of every undecided record in review scoring at least
+/// `min_score` (of the filtered mapping file, or all).
+async fn accept_above(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<BulkForm>,
+) -> Response {
+    if !csrf_ok(&st, &f.csrf) {
+        return csrf_refused();
+    }
+    let Some(min) = score(&Some(f.min_score.clone())) else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "Not a score",
+            &format!("`{}` is not a score between 0 and 1", f.min_score),
+        );
+    };
+    let filter = QueueFilter {
+        mapping: Some(f.mapping.clone()).filter(|m| !m.is_empty()),
+        status: QueueStatus::Review,
+        min_score: Some(min),
+        max_score: None,
+    };
+    let items = match st.store.review_queue(&filter, 0, i64::MAX / 2).await {
+        Ok((items, _)) => items,
+        Err(e) => return store_failure(e),
+    };
+    let todo: Vec<Decide> = items
+        .iter()
+        .filter_map(|it| {
+            let best = it
+                .decision
+                .affinity_id
+                .clone()
+                .or_else(|| candidate_ids(it).into_iter().next().map(|(id, _)| id))?;
+            Some(Decide {
+                mapping: it.decision.mapping.clone(),
+                source_id: it.decision.source_id.clone(),
+                verdict: Verdict::Accept(best),
+            })
+        })
+        .collect();
+    let who = reviewer_of(&st, &headers);
+    match decide(&st.store, &todo, who.as_deref(), Utc::now()).await {
+        Ok(n) => back_to(
+            &f.back,
+            &format!("accepted {n} suggestions scoring at least {min}"),
+        ),
+        Err(e @ ReviewError::Store(_)) => store_failure(e),
+        Err(e) => failure(
+            StatusCode::BAD_REQUEST,
+            "Cannot record that",
+            &e.to_string(),
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewerForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn set_reviewer(State(st): State<Shared>, Form(f): Form<ReviewerForm>) -> Response {
+    if !csrf_ok(&st, &f.csrf) {
+        return csrf_refused();
+    }
+    let name = f.name.trim();
+    let value: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let mut resp = back_to(&f.back, &format!("decisions are now signed {name}"));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{REVIEWER_COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Strict"
+    )) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_goes_without_a_token() {
+        for (addr, token, ok) in [
+            ("127.0.0.1", None, true),
+            ("::1", None, true),
+            ("0.0.0.0", None, false),
+            ("192.168.1.10", None, false),
+            ("0.0.0.0", Some(""), false),
+            ("0.0.0.0", Some("s3cret"), true),
+        ] {
+            let ip: IpAddr = addr.parse().unwrap();
+            assert_eq!(check_bind(ip, token).is_ok(), ok, "{addr} {token:?}");
+        }
+    }
+
+    #[test]
+    fn back_keeps_only_the_filter() {
+        for (input, want) in [
+            ("mapping=m.toml&page=2", "mapping=m.toml&page=2"),
+            ("x=1&status=review&notice=hi", "status=review"),
+            ("//evil.example/", ""),
+        ] {
+            assert_eq!(clean_back(input), want);
+        }
+    }
+
+    #[test]
+    fn cookies_are_read_by_name_and_decoded() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; affsync_reviewer=Ada+L%C3%B6f; b=2"),
+        );
+        assert_eq!(cookie(&h, REVIEWER_COOKIE).as_deref(), Some("Ada Löf"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+        assert_eq!(random_token().len(), 32);
+        assert_ne!(random_token(), random_token());
+    }
+}

@@ -1,0 +1,571 @@
+//! `affsync review`: the page (driven in headless Chromium when it is installed), its safety
+//! (loopback or a token, CSRF on POSTs, record content escaped), and `review list | decide`;
+//! the verdicts reach the next push.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use affsync::store::Store;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::common::{TestEmu, KEY};
+
+async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(args)
+        .arg("--database-url")
+        .arg(db)
+        .current_dir(dir)
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", t.emu.base_url())
+        .env("RUST_LOG", "warn")
+        .env_remove("AFFSYNC_REVIEW_TOKEN")
+        .output()
+        .await
+        .expect("affsync runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const XSS: &str = "<script>alert(1)</script>";
+
+/// R1, R2 and R3 are close to tenant organizations (201, 202, 203) without being sure
+/// matches under these thresholds; X1 is like nothing.
+fn source() -> String {
+    format!(
+        "source_id,company_name,website,headcount
+R1,Analytical Engines Ltd,,120
+R2,Cobol Systems Inc,,40
+R3,Acme Global Holdings,,7
+X1,{XSS},,3
+"
+    )
+}
+
+const MAPPING: &str = r#"version = 1
+entity = "organization"
+
+[source]
+path = "companies.csv"
+id = "source_id"
+
+[match]
+search_term = "website"
+accept = 0.99
+review = 0.5
+[[match.compare]]
+source = "company_name"
+affinity = "name"
+
+[push]
+mode = "create_update"
+add_to_list = "Deal Flow"
+
+[[fields]]
+source = "headcount"
+affinity = "Headcount"
+type = "number"
+"#;
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// An emulator, a folder with the mapping and its source, a pulled and matched mirror.
+async fn setup() -> (TestEmu, tempfile::TempDir, String) {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(dir.path().join("companies.csv"), source()).unwrap();
+    std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
+    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["review"], 3, "R1, R2, R3 in review: {v}");
+    assert_eq!(v["unmatched"], 1, "X1 unmatched: {v}");
+    (t, dir, db)
+}
+
+/// A running `affsync review serve`, killed when dropped.
+struct Server {
+    _child: tokio::process::Child,
+    url: String,
+}
+
+async fn serve(dir: &Path, db: &str, extra: &[&str]) -> Server {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["review", "serve", "--port", "0", "--database-url", db])
+        .args(extra)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("AFFSYNC_REVIEW_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("affsync review serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the server says where it listens")
+        .unwrap()
+        .expect("a line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches("?token=…")
+        .to_string();
+    Server { _child: child, url }
+}
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// Chromium's flags for a throwaway headless run (root in a container needs no sandbox).
+fn chromium_cmd(bin: &Path, profile: &Path) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(bin);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-extensions",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .stderr(Stdio::null());
+    c
+}
+
+async fn dump_dom(bin: &Path, profile: &Path, url: &str) -> String {
+    let out = chromium_cmd(bin, profile)
+        .arg("--dump-dom")
+        .arg(url)
+        .output()
+        .await
+        .expect("chromium runs");
+    assert!(out.status.success(), "chromium failed on {url}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The value of the first `name="NAME" value="..."` input.
+fn input_value(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = html.find(&key).unwrap_or_else(|| panic!("no input {name}")) + key.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// The HTML of the section of source record `id`.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("data-source-id=\"{id}\""))
+        .unwrap_or_else(|| panic!("{id} is not on the page"));
+    let end = start + html[start..].find("</section>").unwrap();
+    &html[start..end]
+}
+
+fn first_candidate(section: &str) -> String {
+    let key = "data-affinity-id=\"";
+    let at = section.find(key).expect("a candidate") + key.len();
+    section[at..at + section[at..].find('"').unwrap()].to_string()
+}
+
+fn progress(html: &str) -> (i64, i64) {
+    let attr = |name: &str| -> i64 {
+        let key = format!("{name}=\"");
+        let at = html.find(&key).unwrap() + key.len();
+        html[at..at + html[at..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    (attr("data-reviewed"), attr("data-remaining"))
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// POSTs a form as the page's button would; gives the status.
+async fn post(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> u16 {
+    let resp = http
+        .post(url)
+        .header("cookie", "affsync_reviewer=Ada%20Lovelace")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    resp.status().as_u16()
+}
+
+/// The push's plan of each source record.
+async fn dry_push(t: &TestEmu, dir: &Path, db: &str) -> serde_json::Value {
+    let (code, out, err) = run(t, dir, db, &["push", "m.toml", "--dry-run", "--json"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    json(&out)
+}
+
+fn action_of(push: &serde_json::Value, id: &str) -> String {
+    push["records_detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source_id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {push}"))["action"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn review_page_in_chromium_accept_create_reject_then_push_follows() {
+    let Some(bin) = chromium() else {
+        eprintln!("skipped: neither `chromium` nor `chromium-browser` is on PATH");
+        return;
+    };
+    let (t, dir, db) = setup().await;
+    let server = serve(dir.path(), &db, &["--reviewer", "fallback"]).await;
+    let profile = tempfile::tempdir().unwrap();
+    let queue_url = format!("{}?mapping=m.toml", server.url);
+
+    // The queue as the browser shows it.
+    let html = dump_dom(&bin, profile.path(), &queue_url).await;
+    assert!(html.contains("4 remaining"), "{html}");
+    assert_eq!(progress(&html), (0, 4));
+    let r1 = section(&html, "R1");
+    assert!(r1.contains("Analytical Engines Ltd"), "{r1}");
+    let accept = first_candidate(r1);
+    assert_eq!(accept, "201", "{r1}");
+    assert!(
+        r1.contains("Analytical Engines") && r1.contains("analytical.io"),
+        "the candidate's record from the mirror: {r1}"
+    );
+    for id in ["R2", "R3", "X1"] {
+        section(&html, id);
+    }
+    let csrf = input_value(&html, "csrf");
+    assert_eq!(csrf.len(), 32);
+
+    // The page's forms, as the buttons post them.
+    let http = no_redirects();
+    let decide_url = format!("{}decide", server.url);
+    for (id, verdict, aid) in [
+        ("R1", "accept", accept.as_str()),
+        ("R2", "create", ""),
+        ("R3", "reject", ""),
+    ] {
+        let status = post(
+            &http,
+            &decide_url,
+            &[
+                ("csrf", &csrf),
+                ("mapping", "m.toml"),
+                ("source_id", id),
+                ("verdict", verdict),
+                ("affinity_id", aid),
+                ("back", "mapping=m.toml"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "{id} {verdict}");
+    }
+    // A form without the server's token changes nothing.
+    let status = post(
+        &http,
+        &decide_url,
+        &[
+            ("csrf", "0000"),
+            ("mapping", "m.toml"),
+            ("source_id", "X1"),
+            ("verdict", "reject"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let html = dump_dom(&bin, profile.path(), &queue_url).await;
+    assert_eq!(progress(&html), (3, 1));
+    assert!(html.contains("data-source-id=\"X1\""));
+    assert!(
+        !html.contains("data-source-id=\"R1\""),
+        "decided records leave the open queue"
+    );
+    let decided = dump_dom(
+        &bin,
+        profile.path(),
+        &format!("{}?mapping=m.toml&status=decided", server.url),
+    )
+    .await;
+    let r1 = section(&decided, "R1");
+    assert!(
+        r1.contains("accepted 201") && r1.contains("Ada Lovelace"),
+        "{r1}"
+    );
+    assert!(section(&decided, "R2").contains("create new"));
+    assert!(section(&decided, "R3").contains("not a match"));
+    assert!(r1.contains("Undo"), "a decision can be undone: {r1}");
+
+    // A picture of the page, kept as an artifact.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("review.png");
+    let shot = chromium_cmd(&bin, profile.path())
+        .arg("--window-size=1280,1600")
+        .arg(format!("--screenshot={}", target.display()))
+        .arg(format!("{}?mapping=m.toml&status=all", server.url))
+        .output()
+        .await
+        .unwrap();
+    assert!(shot.status.success());
+    assert!(target.is_file(), "{}", target.display());
+    eprintln!("screenshot: {}", target.display());
+
+    // The journal says who decided what.
+    let store = Store::open(&db).await.unwrap();
+    let runs = store.runs(20).await.unwrap();
+    let mut decided_events = Vec::new();
+    for r in runs.iter().filter(|r| r.kind == "review") {
+        decided_events.extend(store.events(r.id).await.unwrap());
+    }
+    assert_eq!(decided_events.len(), 3);
+    let r1_event = decided_events
+        .iter()
+        .find(|e| e.event.record == "src:R1")
+        .unwrap();
+    assert_eq!(r1_event.event.step, "review_decided");
+    let detail = r1_event.event.detail.as_ref().unwrap();
+    assert_eq!(detail["verdict"], "accept");
+    assert_eq!(detail["affinity_id"], "201");
+    assert_eq!(detail["decided_by"], "Ada Lovelace");
+    assert_eq!(detail["mapping"], "m.toml");
+
+    // The next push follows the reviewers.
+    let v = dry_push(&t, dir.path(), &db).await;
+    let r1 = action_of(&v, "R1");
+    assert!(r1 == "updated" || r1 == "unchanged", "{r1}: {v}");
+    assert_eq!(action_of(&v, "R2"), "created", "{v}");
+    assert_eq!(action_of(&v, "R3"), "rejected", "{v}");
+    assert_eq!(v["rejected"], 1, "{v}");
+}
+
+#[tokio::test]
+async fn review_page_shows_a_script_tag_in_a_record_as_text() {
+    let (_t, dir, db) = setup().await;
+    let server = serve(dir.path(), &db, &[]).await;
+    let resp = reqwest::get(format!("{}?status=unmatched", server.url))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = resp.text().await.unwrap();
+    let x1 = section(&html, "X1");
+    assert!(x1.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{x1}");
+    assert!(
+        !html.contains(XSS),
+        "the record reached the page as markup: {html}"
+    );
+}
+
+#[tokio::test]
+async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_token() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    for bind in ["0.0.0.0", "::"] {
+        let (code, _, err) = run(
+            &t,
+            dir.path(),
+            &db,
+            &["review", "serve", "--bind", bind, "--port", "0"],
+        )
+        .await;
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--token") && err.contains("hint:"), "{err}");
+    }
+
+    // With a token, every request needs it: a `?token=` link sets the cookie.
+    let server = serve(dir.path(), &db, &["--token", "s3cret"]).await;
+    let http = no_redirects();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(http.get(&server.url).send().await.unwrap()), 401);
+    assert_eq!(
+        status(
+            http.get(format!("{}?token=wrong", server.url))
+                .send()
+                .await
+                .unwrap()
+        ),
+        401
+    );
+    let r = http
+        .get(format!("{}?token=s3cret", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("affsync_token=s3cret;") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let with_cookie = http
+        .get(&server.url)
+        .header("cookie", "affsync_token=s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(with_cookie), 200);
+    let with_header = http
+        .get(&server.url)
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(with_header), 200);
+    let post = http
+        .post(format!("{}decide", server.url))
+        .form(&[
+            ("csrf", "x"),
+            ("mapping", "m"),
+            ("source_id", "s"),
+            ("verdict", "reject"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status(post),
+        401,
+        "no token: refused before the form is read"
+    );
+}
+
+#[tokio::test]
+async fn review_list_and_decide_from_the_terminal_and_match_uses_the_verdicts() {
+    let (t, dir, db) = setup().await;
+    let (code, out, err) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["review", "list", "--mapping", "m.toml", "--json"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["total"], 4, "{v}");
+    assert_eq!(
+        (v["reviewed"].as_i64(), v["remaining"].as_i64()),
+        (Some(0), Some(4))
+    );
+    let r2 = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source_id"] == "R2")
+        .unwrap();
+    assert_eq!(r2["status"], "review");
+    assert_eq!(r2["candidates"][0]["affinity_id"], "202", "{r2}");
+    assert_eq!(r2["record"]["company_name"], "Cobol Systems Inc");
+
+    let decide = |args: &[&str]| {
+        let mut a = vec!["review", "decide"];
+        a.extend_from_slice(args);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    for (args, want) in [
+        (
+            decide(&[
+                "R2",
+                "--mapping",
+                "m.toml",
+                "--accept",
+                "202",
+                "--reviewer",
+                "cli",
+            ]),
+            0,
+        ),
+        (decide(&["R3", "--mapping", "m.toml", "--reject"]), 0),
+        (decide(&["X1", "--mapping", "m.toml", "--create"]), 0),
+        // Unknown record, unknown Affinity id, nothing to undo, no verdict: bad input.
+        (decide(&["NOPE", "--mapping", "m.toml", "--reject"]), 2),
+        (
+            decide(&["R1", "--mapping", "m.toml", "--accept", "999999"]),
+            2,
+        ),
+        (decide(&["R1", "--mapping", "m.toml", "--undo"]), 2),
+        (decide(&["R1", "--mapping", "m.toml"]), 2),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&t, dir.path(), &db, &args).await;
+        assert_eq!(code, want, "{args:?}: {out}{err}");
+        if want == 2 && args.len() > 4 {
+            assert!(err.contains("error:"), "{err}");
+        }
+    }
+    let (code, out, _) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["review", "list", "--status", "decided"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("accept 202") && out.contains("3 reviewed, 1 remaining"),
+        "{out}"
+    );
+
+    // The next match uses the verdicts without asking again.
+    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["matched_by_reviewer"], 1, "{v}");
+    assert_eq!(v["review"], 1, "only R1 is left: {v}");
+    let store = Store::open(&db).await.unwrap();
+    let d = store.decisions(Some("m.toml")).await.unwrap();
+    let r2 = d.iter().find(|d| d.source_id == "R2").unwrap();
+    assert_eq!(
+        (r2.status.as_str(), r2.affinity_id.as_deref()),
+        ("matched", Some("202"))
+    );
+    // Still listed as decided after the rematch, and undone from the terminal.
+    let (code, _, err) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["review", "decide", "R2", "--mapping", "m.toml", "--undo"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let reviews = store.reviews(Some("m.toml")).await.unwrap();
+    assert_eq!(reviews.len(), 2);
+    let v = dry_push(&t, dir.path(), &db).await;
+    assert_eq!(action_of(&v, "R3"), "rejected", "{v}");
+    assert_eq!(action_of(&v, "X1"), "created", "{v}");
+    assert_eq!(
+        action_of(&v, "R2"),
+        "awaiting_review",
+        "undone: back in review: {v}"
+    );
+}
