@@ -429,9 +429,9 @@ pub fn render_queue(page: &QueuePage, ctx: &PageCtx) -> String {
     );
 
     let first = (page.page - 1) * page.per_page;
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<p class=\"muted\" id=\"count\" data-total=\"{}\">{} records; page {} of {}{}</p>\n",
+        "<p class=\"muted\" id=\"count\" data-total=\"{}\">{} records; page {} of {}{}</p>",
         page.total,
         page.total,
         page.page,
@@ -533,9 +533,9 @@ pub fn render_search(
 /// A page that says what went wrong.
 pub fn render_message(title: &str, message: &str) -> String {
     let mut s = head(title);
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<h1>{}</h1><p>{}</p><p><a href=\"./\">back to the queue</a></p></body></html>\n",
+        "<h1>{}</h1><p>{}</p><p><a href=\"./\">back to the queue</a></p></body></html>",
         esc(title),
         esc(message)
     );
