@@ -7,6 +7,7 @@ pub mod activity;
 pub mod activity_log;
 pub mod affinity;
 pub mod cli;
+pub mod contacts;
 pub mod emulator;
 pub mod export;
 pub mod jobs;

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod api;
 pub mod check;
+pub mod contacts;
 pub mod db;
 pub mod demo;
 pub mod emulator;
@@ -74,6 +75,8 @@ pub enum Command {
     Report(report::Args),
     /// Log a communication feed (calls, voicemail, SMS, notes) into Affinity as interactions and notes.
     LogActivity(log_activity::Args),
+    /// Sync a contacts file with Affinity's persons, both ways.
+    Contacts(contacts::Args),
     /// Review the records matching could not settle: a web page, or `list` and `decide` here.
     Review(review::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
@@ -99,6 +102,7 @@ impl Cli {
             Command::Activity(a) => a.run().await,
             Command::Report(a) => a.run().await,
             Command::LogActivity(a) => a.run().await,
+            Command::Contacts(a) => a.run().await,
             Command::Review(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
         }

@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod client_quirks;
 mod common;
+mod contacts;
 mod db;
 mod decode;
 mod demo_tenant;

@@ -1,0 +1,105 @@
+//! `affsync contacts sync`: the first sync goes both ways, later ones carry only what changed.
+
+use affsync::emulator::state::Person;
+use affsync::emulator::EmulatorConfig;
+
+use crate::common::{test_seed, TestEmu};
+
+const MAPPING: &str = r#"[file]
+email = "Email"
+first_name = "First Name"
+last_name = "Last Name"
+
+[sync]
+create_in_affinity = true
+out = "from_affinity.csv"
+"#;
+
+fn file(changed: usize) -> String {
+    let mut s = String::from("Email,First Name,Last Name\n");
+    // 300 contacts Affinity has too (emails written differently), 700 it does not.
+    for i in 0..300 {
+        let first = if i < changed {
+            format!("Renamed{i}")
+        } else {
+            format!("First{i}")
+        };
+        s.push_str(&format!("Person{i}@Corp.example,{first},Last{i}\n"));
+    }
+    for j in 0..700 {
+        s.push_str(&format!("new{j}@file.example,New{j},Contact{j}\n"));
+    }
+    s
+}
+
+#[tokio::test]
+async fn first_sync_creates_the_missing_on_each_side_and_a_second_carries_five_changes() {
+    let mut seed = test_seed();
+    // 1,000 persons in Affinity; the first 300 are in the file too.
+    for i in 0..1000 {
+        seed.persons.push(Person {
+            id: 50_000 + i,
+            kind: 0,
+            first_name: format!("First{i}"),
+            last_name: Some(format!("Last{i}")),
+            emails: vec![format!("person{i}@corp.example")],
+            organization_ids: vec![],
+        });
+    }
+    let t = TestEmu::with(EmulatorConfig::default(), seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(dir.path().join("contacts.csv"), file(0)).unwrap();
+    std::fs::write(dir.path().join("contacts.toml"), MAPPING).unwrap();
+    let args = [
+        "contacts",
+        "sync",
+        "--file",
+        "contacts.csv",
+        "--mapping",
+        "contacts.toml",
+        "--json",
+    ];
+
+    let (code, out, err) = t.run(dir.path(), &db, &args).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["file_contacts"], 1000, "{v}");
+    assert_eq!(v["linked"], 300, "{v}");
+    assert_eq!(v["created_in_affinity"], 700, "{v}");
+    assert_eq!(t.route_count("POST /persons").await, 700);
+    // Every Affinity person the file lacks: the 700 generated and the test tenant's own.
+    let affinity = v["affinity_persons"].as_u64().unwrap();
+    assert!(affinity >= 1000, "{v}");
+    assert_eq!(v["written_to_file"].as_u64().unwrap(), affinity - 300, "{v}");
+    let from_affinity = std::fs::read_to_string(dir.path().join("from_affinity.csv")).unwrap();
+    let lines: Vec<&str> = from_affinity.lines().collect();
+    assert_eq!(lines[0], "Email,First Name,Last Name");
+    assert_eq!(lines.len() as u64, affinity - 300 + 1);
+    assert!(lines.contains(&"person999@corp.example,First999,Last999"));
+    assert!(
+        !from_affinity.contains("person0@corp.example"),
+        "shared ones stay out"
+    );
+
+    // Five contacts renamed in the file: the next sync writes five, and nothing else.
+    std::fs::write(dir.path().join("contacts.csv"), file(5)).unwrap();
+    let writes_before = t.writes().await;
+    let (code, out, err) = t.run(dir.path(), &db, &args).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["updated_in_affinity"], 5, "{v}");
+    assert_eq!(v["created_in_affinity"], 0, "{v}");
+    assert_eq!(v["written_to_file"], 0, "{v}");
+    assert_eq!(t.writes().await - writes_before, 5);
+    let p: serde_json::Value = t.get("/persons/50003", 200).await;
+    assert_eq!(p["first_name"], "Renamed3");
+
+    // A third run with nothing changed writes nothing.
+    let writes_before = t.writes().await;
+    let (code, out, _) = t.run(dir.path(), &db, &args).await;
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["writes"], 0, "{v}");
+    assert_eq!(t.writes().await, writes_before);
+}
