@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! [file]
+//! path = "contacts.csv"               # for job steps; `--file` otherwise
 //! email = "email"                     # the key column: matched with a person's emails
 //! first_name = "first_name"
 //! last_name = "last_name"
@@ -48,6 +49,8 @@ pub struct ContactsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileColumns {
+    /// The contacts file a job step syncs, relative to the mapping file.
+    pub path: Option<String>,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -79,7 +82,7 @@ impl Default for SyncSettings {
 pub enum ContactsError {
     #[error("cannot read `{file}`: {message}")]
     Read { file: String, message: String },
-    #[error("`{file}`, line {line}: {message}\nhint: the keys are `[file]` (`email`, `first_name`, `last_name`) and `[sync]` (`create_in_affinity`, `out`)")]
+    #[error("`{file}`, line {line}: {message}\nhint: the keys are `[file]` (`path`, `email`, `first_name`, `last_name`) and `[sync]` (`create_in_affinity`, `out`)")]
     Config {
         file: String,
         line: usize,
@@ -103,6 +106,16 @@ impl ContactsError {
 }
 
 impl ContactsConfig {
+    /// The contacts file a mapping names (`[file] path`), resolved against its folder.
+    pub fn file_path(&self, mapping_path: &Path) -> Option<PathBuf> {
+        self.file.path.as_ref().map(|p| {
+            mapping_path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join(p)
+        })
+    }
+
     pub fn load(path: &Path) -> Result<ContactsConfig, ContactsError> {
         let text = std::fs::read_to_string(path).map_err(|e| ContactsError::Read {
             file: path.display().to_string(),

@@ -11,7 +11,7 @@ use super::ActivityError;
 use crate::mapping::line_of;
 
 /// What every key of a settings file is, for hints.
-pub const SETTINGS_KEYS: &str = "a settings file has `connected_numbers`, `create_contacts`, `phone_field` and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
+pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `create_contacts`, `phone_field` and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
 
 /// What a call or a voicemail becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -49,6 +49,8 @@ pub struct Workflow {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    /// The feed a job step logs, relative to the settings file.
+    feed: Option<String>,
     #[serde(default)]
     connected_numbers: Vec<Spanned<String>>,
     #[serde(default)]
@@ -71,6 +73,8 @@ pub struct Settings {
     pub workflow: Workflow,
     /// The file, for messages.
     pub file: String,
+    /// The feed a job step logs (`feed = "..."`, resolved against the settings file's folder).
+    pub feed: Option<std::path::PathBuf>,
 }
 
 /// The default `phone_field`.
@@ -132,6 +136,9 @@ impl Settings {
             phone_field,
             phone_field_line,
             workflow: raw.workflow,
+            feed: raw
+                .feed
+                .map(|f| path.parent().unwrap_or_else(|| Path::new(".")).join(f)),
             file,
         })
     }

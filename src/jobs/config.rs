@@ -41,7 +41,7 @@ pub const DEFAULT_LOCK_STALE_AFTER: Duration = Duration::from_secs(60);
 pub const CONFIG_KEYS: &str = "`affsync.toml` has `database_url`, `lock_stale_after_s`, `[affinity]` (`base_url`, `key_env`, `key_file`, `key_command`) and `[[jobs]]` (`name`, `schedule`, `timezone`, `steps`, `on_failure`)";
 
 const STEP_HINT: &str =
-    "a step is `{ pull = [\"List\", ...] }`, `{ match = \"mapping.toml\" }` or `{ push = \"mapping.toml\" }`";
+    "a step is `{ pull = [\"List\", ...] }`, `{ match = \"mapping.toml\" }`, `{ push = \"mapping.toml\" }`, `{ log_activity = \"activity.toml\" }` or `{ contacts = \"contacts.toml\" }`";
 
 /// A parsed `affsync.toml`.
 #[derive(Debug, Clone)]
@@ -91,6 +91,14 @@ pub enum Step {
     Push {
         mapping: PathBuf,
     },
+    /// An activity settings file naming its `feed`.
+    LogActivity {
+        settings: PathBuf,
+    },
+    /// A contacts mapping file naming its `[file] path`.
+    Contacts {
+        mapping: PathBuf,
+    },
 }
 
 impl Step {
@@ -99,6 +107,8 @@ impl Step {
             Step::Pull { .. } => "pull",
             Step::Match { .. } => "match",
             Step::Push { .. } => "push",
+            Step::LogActivity { .. } => "log_activity",
+            Step::Contacts { .. } => "contacts",
         }
     }
 
@@ -106,7 +116,10 @@ impl Step {
     pub fn target(&self) -> String {
         match self {
             Step::Pull { lists } => lists.join(", "),
-            Step::Match { mapping } | Step::Push { mapping } => mapping.display().to_string(),
+            Step::Match { mapping } | Step::Push { mapping } | Step::Contacts { mapping } => {
+                mapping.display().to_string()
+            }
+            Step::LogActivity { settings } => settings.display().to_string(),
         }
     }
 }
@@ -275,6 +288,8 @@ enum RawStep {
     Pull(Vec<String>),
     Match(String),
     Push(String),
+    LogActivity(String),
+    Contacts(String),
 }
 
 #[derive(Deserialize)]
@@ -455,6 +470,12 @@ impl JobsConfig {
                     RawStep::Push(m) => Step::Push {
                         mapping: dir.join(m),
                     },
+                    RawStep::LogActivity(f) => Step::LogActivity {
+                        settings: dir.join(f),
+                    },
+                    RawStep::Contacts(m) => Step::Contacts {
+                        mapping: dir.join(m),
+                    },
                 });
             }
             let webhook = match &rj.on_failure {
@@ -560,7 +581,7 @@ key_command = "echo k"
 name = "nightly-dealflow"
 schedule = "0 0 2 * * *"
 timezone = "Europe/Paris"
-steps = [ { pull = ["Deal Flow", "Portfolio"] }, { match = "m.toml" }, { push = "mappings/companies.toml" } ]
+steps = [ { pull = ["Deal Flow", "Portfolio"] }, { match = "m.toml" }, { push = "mappings/companies.toml" }, { log_activity = "activity.toml" }, { contacts = "contacts.toml" } ]
 on_failure = { webhook = "http://127.0.0.1:9000/hook" }
 
 [[jobs]]
@@ -590,6 +611,12 @@ steps = [ { pull = ["301"] } ]
                 },
                 Step::Push {
                     mapping: PathBuf::from("conf/mappings/companies.toml")
+                },
+                Step::LogActivity {
+                    settings: PathBuf::from("conf/activity.toml")
+                },
+                Step::Contacts {
+                    mapping: PathBuf::from("conf/contacts.toml")
                 },
             ]
         );

@@ -28,6 +28,10 @@ pub enum StepError {
     Match(#[from] crate::matching::MatchError),
     #[error(transparent)]
     Push(#[from] crate::push::PushError),
+    #[error(transparent)]
+    Activity(#[from] crate::activity_log::ActivityError),
+    #[error(transparent)]
+    Contacts(#[from] crate::contacts::ContactsError),
 }
 
 /// Why a job could not be run at all (its steps' failures are outcomes, not errors).
@@ -347,6 +351,57 @@ pub async fn run_step(
                 seconds: 0.0,
                 error: (o.counts.error > 0)
                     .then(|| format!("{} source rows could not be read", o.counts.error)),
+            })
+        }
+        Step::LogActivity { settings } => {
+            let set = crate::activity_log::settings::Settings::load(settings)?;
+            let Some(feed) = set.feed.clone() else {
+                return Err(StepError::Mapping(
+                    settings.display().to_string(),
+                    "names no `feed`\nhint: add `feed = \"calls.jsonl\"` (relative to the settings file) for a job step".into(),
+                ));
+            };
+            let opts = crate::activity_log::Options {
+                dry_run: false,
+                job: Some(job.name.clone()),
+            };
+            let r = crate::activity_log::log_activity(store, client, &feed, &set, &opts).await?;
+            let partial = r.partial();
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: r.run.map(|x| x.0),
+                status: if partial {
+                    RunStatus::Partial
+                } else {
+                    RunStatus::Ok
+                }
+                .as_str()
+                .into(),
+                counts: serde_json::to_value(&r.counts).unwrap_or_default(),
+                api_calls: r.counts.api_calls,
+                seconds: 0.0,
+                error: partial.then(|| format!("{} events could not be written", r.counts.failed)),
+            })
+        }
+        Step::Contacts { mapping } => {
+            let cfg = crate::contacts::ContactsConfig::load(mapping)?;
+            let Some(file) = cfg.file_path(mapping) else {
+                return Err(StepError::Mapping(
+                    mapping.display().to_string(),
+                    "names no contacts file\nhint: add `path = \"contacts.csv\"` under `[file]` for a job step".into(),
+                ));
+            };
+            let (c, _) = crate::contacts::sync(store, client, &file, mapping).await?;
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: None,
+                status: RunStatus::Ok.as_str().into(),
+                counts: serde_json::to_value(&c).unwrap_or_default(),
+                api_calls: c.api_calls,
+                seconds: 0.0,
+                error: None,
             })
         }
         Step::Push { mapping } => {

@@ -510,3 +510,51 @@ async fn log_activity_killed_after_a_create_does_not_create_it_twice() {
     assert_eq!(got["content"], "Final terms");
     assert_eq!(calls_of(&t, 102).await[0]["id"], call["id"]);
 }
+
+#[tokio::test]
+async fn log_activity_runs_as_a_job_step_with_the_feed_its_settings_name() {
+    let (t, dir, db) = start().await;
+    let feed = format!(
+        r#"{{"id":"s1","kind":"sms","direction":"inbound","at":"2026-11-20T12:00:00Z","line":"{LINE}","contact":"grace@cobol.dev","text":"Sent from a job"}}
+"#
+    );
+    std::fs::write(dir.path().join("calls.jsonl"), feed).unwrap();
+    std::fs::write(
+        dir.path().join("activity.toml"),
+        format!("feed = \"calls.jsonl\"\n{SETTINGS}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("affsync.toml"),
+        format!(
+            "database_url = \"{db}\"\n[affinity]\nbase_url = \"{}\"\nkey_env = \"AFFINITY_API_KEY\"\n\n\
+             [[jobs]]\nname = \"calls\"\nschedule = \"0 */5 * * * *\"\nsteps = [ {{ log_activity = \"activity.toml\" }} ]\n",
+            t.emu.base_url()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["run", "calls", "--json"])
+        .current_dir(dir.path())
+        .env("AFFINITY_API_KEY", crate::common::KEY)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let j: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(j["steps"][0]["step"], "log_activity", "{j}");
+    assert_eq!(j["steps"][0]["counts"]["notes_created"], 1, "{j}");
+    let notes = notes_of(&t, 102).await;
+    assert!(
+        notes.iter().any(|n| n["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Sent from a job")),
+        "{notes:?}"
+    );
+}

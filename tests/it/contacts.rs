@@ -71,7 +71,11 @@ async fn first_sync_creates_the_missing_on_each_side_and_a_second_carries_five_c
     // Every Affinity person the file lacks: the 700 generated and the test tenant's own.
     let affinity = v["affinity_persons"].as_u64().unwrap();
     assert!(affinity >= 1000, "{v}");
-    assert_eq!(v["written_to_file"].as_u64().unwrap(), affinity - 300, "{v}");
+    assert_eq!(
+        v["written_to_file"].as_u64().unwrap(),
+        affinity - 300,
+        "{v}"
+    );
     let from_affinity = std::fs::read_to_string(dir.path().join("from_affinity.csv")).unwrap();
     let lines: Vec<&str> = from_affinity.lines().collect();
     assert_eq!(lines[0], "Email,First Name,Last Name");
@@ -102,4 +106,48 @@ async fn first_sync_creates_the_missing_on_each_side_and_a_second_carries_five_c
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["writes"], 0, "{v}");
     assert_eq!(t.writes().await, writes_before);
+}
+
+#[tokio::test]
+async fn contacts_sync_runs_as_a_job_step() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("contacts.csv"),
+        "Email,First Name,Last Name\ngrace@cobol.dev,Grace,Hopper\nnew@file.example,New,Contact\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("contacts.toml"),
+        MAPPING.replace("[file]\n", "[file]\npath = \"contacts.csv\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("affsync.toml"),
+        format!(
+            "database_url = \"{db}\"\n[affinity]\nbase_url = \"{}\"\nkey_env = \"AFFINITY_API_KEY\"\n\n\
+             [[jobs]]\nname = \"contacts\"\nschedule = \"0 0 6 * * *\"\nsteps = [ {{ contacts = \"contacts.toml\" }} ]\n",
+            t.emu.base_url()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["run", "contacts", "--json"])
+        .current_dir(dir.path())
+        .env("AFFINITY_API_KEY", crate::common::KEY)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let j: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(j["status"], "ok", "{j}");
+    assert_eq!(j["steps"][0]["step"], "contacts", "{j}");
+    assert_eq!(j["steps"][0]["counts"]["created_in_affinity"], 1, "{j}");
+    assert_eq!(j["steps"][0]["counts"]["linked"], 1, "{j}");
 }
