@@ -48,6 +48,14 @@ pub fn mapping_key(path: &Path) -> String {
     rel.unwrap_or(abs).to_string_lossy().replace('\\', "/")
 }
 
+/// How the journal names a source record: `src:ID`, or `row:N` for a row without an id.
+pub fn record_key(source_id: Option<&str>, row: usize) -> String {
+    match source_id {
+        Some(s) if !s.trim().is_empty() => format!("src:{s}"),
+        _ => format!("row:{row}"),
+    }
+}
+
 /// Counts of one match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MatchCounts {
@@ -159,14 +167,8 @@ pub async fn run_match_in(
             .iter()
             .map(|c| json!({"affinity_id": c.affinity_id, "score": round(c.score)}))
             .collect::<Vec<_>>());
-        let record_id = d
-            .source_id
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| format!("src:{s}"))
-            .unwrap_or_else(|| format!("row:{}", d.row));
         events.push(Event::new(
-            record_id,
+            record_key(d.source_id.as_deref(), d.row),
             d.status.as_str(),
             Some(json!({
                 "mapping": key,

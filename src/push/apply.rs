@@ -181,11 +181,7 @@ pub async fn look_up_unmatched(
         if let Some(k) = keys.first() {
             hit = search(client, kind, k, key_of).await?;
         }
-        let record_key = d
-            .source_id
-            .as_ref()
-            .map(|s| format!("src:{s}"))
-            .unwrap_or_default();
+        let record_key = crate::matching::record_key(d.source_id.as_deref(), d.row);
         if hit.is_none() && open.contains(&(record_key.clone(), "create")) {
             // A create was begun and never confirmed: look for it by its exact name.
             let name = cfg

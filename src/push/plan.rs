@@ -101,10 +101,7 @@ pub struct RecordPlan {
 impl RecordPlan {
     /// `src:ID`, or `row:N` for a row without an id.
     pub fn record_key(&self) -> String {
-        match &self.source_id {
-            Some(s) if !s.trim().is_empty() => format!("src:{s}"),
-            _ => format!("row:{}", self.row),
-        }
+        crate::matching::record_key(self.source_id.as_deref(), self.row)
     }
 
     /// The write calls applying this plan takes (a created opportunity is on its list already).
