@@ -39,7 +39,7 @@ pub async fn monthly_left(client: &Client) -> Result<Option<u64>, PushError> {
 
 /// Source records with a write begun in an earlier run and never completed: `(record, step)`
 /// for `create_started` without `created`, `add_started` without `added_to_list`.
-async fn unfinished(
+pub async fn unfinished(
     store: &Store,
     mapping: &str,
 ) -> Result<BTreeSet<(String, &'static str)>, PushError> {
@@ -132,6 +132,7 @@ pub async fn look_up_unmatched(
     client: &Client,
     mapping: &Mapping,
     outcome: &mut MatchOutcome,
+    open: &BTreeSet<(String, &'static str)>,
     run: RunId,
 ) -> Result<usize, PushError> {
     let kind = mapping.kind();
@@ -139,7 +140,6 @@ pub async fn look_up_unmatched(
         return Ok(0);
     }
     let cfg = mapping.match_config();
-    let open = unfinished(store, &outcome.mapping).await?;
     let mut found = 0;
     let mut events = Vec::new();
     for (d, rec) in outcome.decisions.iter_mut().zip(&outcome.records) {
@@ -329,6 +329,7 @@ pub async fn apply(
     concurrency: usize,
     run: RunId,
     mapping_key: &str,
+    open: BTreeSet<(String, &'static str)>,
     progress: &dyn Progress,
 ) -> Result<Option<String>, PushError> {
     let ctx = Ctx {
@@ -338,7 +339,7 @@ pub async fn apply(
         list,
         run,
         mapping: mapping_key,
-        open: unfinished(store, mapping_key).await?,
+        open,
         stop: AtomicBool::new(false),
         stop_reason: Mutex::new(None),
     };

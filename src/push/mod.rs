@@ -245,10 +245,10 @@ pub async fn push(
         .ok_or_else(|| PushError::NoPushSection(mapping.file()))?;
     let mode = *spec.mode.get_ref();
     // The checker first: a mapping Affinity would reject costs no call.
+    let catalog = crate::mapping::catalog::Catalog::load(store).await?;
     {
-        use crate::mapping::catalog::{Catalog, MirrorRefs};
+        use crate::mapping::catalog::MirrorRefs;
         use crate::mapping::check::{check, sample_source, Severity};
-        let catalog = Catalog::load(store).await?;
         let refs = MirrorRefs::load(store).await?;
         let errors: Vec<_> = check(mapping, &catalog, &refs, &sample_source(mapping))
             .into_iter()
@@ -275,14 +275,7 @@ pub async fn push(
             }
         },
     };
-    let catalog: Vec<FieldRow> = store
-        .fields_with_gone()
-        .await?
-        .into_iter()
-        .filter(|(_, gone)| !gone)
-        .map(|(f, _)| f)
-        .collect();
-    let bound = bind_fields(mapping, &catalog, list.as_ref())?;
+    let bound = bind_fields(mapping, &catalog.fields, list.as_ref())?;
     let calls_before = client.stats().calls;
 
     let run = store
@@ -370,7 +363,9 @@ async fn run_push(
             .records
             .retain(|_| *k.next().expect("one flag per record"));
     }
-    let found = apply::look_up_unmatched(store, client, mapping, &mut outcome, run).await?;
+    // Writes begun in an earlier run and never confirmed: asked of Affinity before redoing them.
+    let open = apply::unfinished(store, &outcome.mapping).await?;
+    let found = apply::look_up_unmatched(store, client, mapping, &mut outcome, &open, run).await?;
     let state = plan::load_state(store, mapping, &outcome, bound, list).await?;
     let resolver =
         values::MirrorResolve::load_with_lookups(store, client, mapping, bound, &outcome.records)
@@ -416,6 +411,7 @@ async fn run_push(
             opts.concurrency.max(1),
             run,
             &outcome.mapping,
+            open,
             progress,
         )
         .await?;
