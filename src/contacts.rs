@@ -20,6 +20,7 @@
 //! when both sides changed a contact, Affinity's names go to `out` and nothing is written to
 //! Affinity. Everything is journaled (a `contacts` run, one event per contact that moved).
 
+use crate::export::csv_cell as cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -212,14 +213,6 @@ async fn save_state(store: &Store, mapping: &str, key: &str, s: &State) -> Resul
     .ctx("saving the contact sync state")?;
     tx.commit().await.ctx("saving the contact sync state")?;
     Ok(())
-}
-
-fn cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// Syncs the contacts file with Affinity's persons.

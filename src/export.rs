@@ -258,6 +258,15 @@ pub fn write_list(view: &ListView, path: &Path) -> Result<usize, ExportError> {
     Ok(df.height())
 }
 
+/// A CSV cell, quoted when it must be (a separator, a quote or a line break in it).
+pub fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

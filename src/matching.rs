@@ -2,6 +2,7 @@
 //! decisions winning over computed ones. Decisions are stored (one per source record, the
 //! latest) and journaled (one event per record); push reads them back.
 
+use crate::export::csv_cell as cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -223,15 +224,6 @@ pub async fn run_match_in(
 
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
-}
-
-/// A CSV cell, quoted when it must be.
-fn cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// Writes `source_id,status,affinity_id,score,method,reason`, one line per decision; a record

@@ -19,6 +19,7 @@
 //! affinity = "name"
 //! ```
 
+use crate::export::csv_cell as cell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -199,15 +200,6 @@ fn load(path: &Path) -> Result<Link, BadInput> {
         fields,
         cfg: lf.matching,
     })
-}
-
-/// A CSV cell, quoted when it must be.
-fn cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// Writes `left_id,right_id,status,score,method,reason`, one line per decision.
