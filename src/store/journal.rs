@@ -155,20 +155,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .ctx("reading events")?;
-        rows.iter()
-            .map(|r| {
-                let detail: Option<String> = col(r, "detail")?;
-                Ok(EventRow {
-                    run_id: RunId(col(r, "run_id")?),
-                    at: col(r, "at")?,
-                    event: Event {
-                        record: col(r, "record")?,
-                        step: col(r, "step")?,
-                        detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
 
     /// When a record last had this step in the journal (`list:301`, `pulled`), if ever.
@@ -233,4 +220,18 @@ pub(crate) async fn insert_events(
         q.execute(&mut *conn).await.ctx("writing journal events")?;
     }
     Ok(())
+}
+
+/// An `events` row (`run_id, at, record, step, detail`) as an [`EventRow`].
+pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<EventRow, StoreError> {
+    let detail: Option<String> = col(r, "detail")?;
+    Ok(EventRow {
+        run_id: RunId(col(r, "run_id")?),
+        at: col(r, "at")?,
+        event: Event {
+            record: col(r, "record")?,
+            step: col(r, "step")?,
+            detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
+        },
+    })
 }

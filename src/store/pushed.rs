@@ -7,8 +7,6 @@ use chrono::{DateTime, Utc};
 use super::journal::EventRow;
 use super::mirror::{EntityKind, Owner, ValueItem};
 use super::{col, time_text, Ctx, Store, StoreError};
-use crate::store::journal::Event;
-use crate::store::RunId;
 
 /// An organization, person or opportunity as push learned it (created, or found in Affinity).
 #[derive(Debug, Clone, PartialEq)]
@@ -223,30 +221,18 @@ impl Store {
 
     /// Journal events with one of `steps`, oldest first.
     pub async fn events_with_steps(&self, steps: &[&str]) -> Result<Vec<EventRow>, StoreError> {
-        let list = steps
-            .iter()
-            .map(|s| format!("'{}'", s.replace('\'', "")))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let rows = sqlx::query(&format!(
-            "SELECT run_id, at, record, step, detail FROM events WHERE step IN ({list}) ORDER BY id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .ctx("reading journal events")?;
-        rows.iter()
-            .map(|r| {
-                let detail: Option<String> = col(r, "detail")?;
-                Ok(EventRow {
-                    run_id: RunId(col(r, "run_id")?),
-                    at: col(r, "at")?,
-                    event: Event {
-                        record: col(r, "record")?,
-                        step: col(r, "step")?,
-                        detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
-                    },
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT run_id, at, record, step, detail FROM events WHERE step IN ({}) ORDER BY id",
+            super::in_list(self.backend, 1, steps.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for s in steps {
+            q = q.bind(s.to_string());
+        }
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading journal events")?;
+        rows.iter().map(super::journal::event_from_row).collect()
     }
 }
