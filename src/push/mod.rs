@@ -246,10 +246,11 @@ pub async fn push(
     let mode = *spec.mode.get_ref();
     // The checker first: a mapping Affinity would reject costs no call.
     let catalog = crate::mapping::catalog::Catalog::load(store).await?;
+    // The persons and organizations values may name: the checker's, then push's (with what
+    // Affinity's term search adds).
+    let mut refs = crate::mapping::catalog::MirrorRefs::load(store).await?;
     {
-        use crate::mapping::catalog::MirrorRefs;
         use crate::mapping::check::{check, sample_source, Severity};
-        let refs = MirrorRefs::load(store).await?;
         let errors: Vec<_> = check(mapping, &catalog, &refs, &sample_source(mapping))
             .into_iter()
             .filter(|d| d.severity == Severity::Error)
@@ -294,6 +295,7 @@ pub async fn push(
         &bound,
         opts,
         run,
+        &mut refs,
         progress,
     )
     .await;
@@ -344,6 +346,7 @@ async fn run_push(
     bound: &[Bound],
     opts: &PushOptions,
     run: RunId,
+    refs: &mut crate::mapping::catalog::MirrorRefs,
     progress: &dyn apply::Progress,
 ) -> Result<PushReport, PushError> {
     let mut outcome =
@@ -367,10 +370,8 @@ async fn run_push(
     let open = apply::unfinished(store, &outcome.mapping).await?;
     let found = apply::look_up_unmatched(store, client, mapping, &mut outcome, &open, run).await?;
     let state = plan::load_state(store, mapping, &outcome, bound, list).await?;
-    let resolver =
-        values::MirrorResolve::load_with_lookups(store, client, mapping, bound, &outcome.records)
-            .await?;
-    let mut plans = plan::plan(mapping, mode, &outcome, bound, list, &state, &resolver);
+    values::look_up_references(store, client, mapping, bound, &outcome.records, refs).await?;
+    let mut plans = plan::plan(mapping, mode, &outcome, bound, list, &state, &*refs);
     let estimated: u64 = plans.iter().map(|p| p.estimated_calls()).sum();
     let mut counts = PushCounts {
         records: plans.len(),

@@ -1,223 +1,124 @@
 //! Values between the mirror's form and Affinity's: references resolved through the mirror,
 //! and the v2 body of a field write.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use crate::affinity::v2::{CompanyRef, Dropdown, FieldValue, Location, PersonRef, RankedDropdown};
 use crate::affinity::{DropdownOptionId, OrganizationId, PersonId};
-use crate::mapping::convert::{RefKey, Resolve, Resolved};
+use crate::mapping::catalog::MirrorRefs;
+use crate::mapping::convert::{RefKey, Resolve};
 use crate::mapping::{Mapping, ValueKind};
 use crate::matcher::normalize;
-use crate::matcher::Kind;
-use crate::store::{Store, StoreError, ValueItem};
+use crate::store::{Store, ValueItem};
 
 use super::Bound;
 
-/// Persons and organizations of the mirror, by id, email and domain.
-#[derive(Debug, Default)]
-pub struct MirrorResolve {
-    persons: HashMap<RefKey, Resolved>,
-    organizations: HashMap<RefKey, Resolved>,
-}
-
-impl MirrorResolve {
-    /// Loads what the mapping's `person` and `organization` values may name (nothing when it
-    /// has none).
-    pub async fn load(
-        store: &Store,
-        mapping: &Mapping,
-        bound: &[Bound],
-    ) -> Result<MirrorResolve, StoreError> {
-        MirrorResolve::load_mirror(store, mapping, bound).await
-    }
-
-    /// As [`MirrorResolve::load`], then asks Affinity (term search, exact comparison) for the
-    /// emails and domains the records name that the mirror does not know; the mirror learns
-    /// what is found. One call per unknown email or domain.
-    pub async fn load_with_lookups(
-        store: &Store,
-        client: &crate::affinity::Client,
-        mapping: &Mapping,
-        bound: &[Bound],
-        records: &[crate::matcher::SourceRecord],
-    ) -> Result<MirrorResolve, super::PushError> {
-        use futures::{StreamExt, TryStreamExt};
-        let mut r = MirrorResolve::load_mirror(store, mapping, bound).await?;
-        for b in bound {
-            let ty = *mapping.fields[b.spec].ty.get_ref();
-            if ty != ValueKind::Person && ty != ValueKind::Organization {
+/// Asks Affinity (term search, then an exact comparison) for the emails and domains that the
+/// records' `person` and `organization` values name and `refs` (the mirror's) lacks; what is
+/// found is added to `refs` and learned by the mirror. One call per unknown email or domain.
+pub async fn look_up_references(
+    store: &Store,
+    client: &crate::affinity::Client,
+    mapping: &Mapping,
+    bound: &[Bound],
+    records: &[crate::matcher::SourceRecord],
+    refs: &mut MirrorRefs,
+) -> Result<(), super::PushError> {
+    use futures::{StreamExt, TryStreamExt};
+    for b in bound {
+        let ty = *mapping.fields[b.spec].ty.get_ref();
+        if ty != ValueKind::Person && ty != ValueKind::Organization {
+            continue;
+        }
+        let mut asked = std::collections::BTreeSet::new();
+        for rec in records {
+            let Some(cell) = rec.values.get(&b.source) else {
                 continue;
-            }
-            let mut asked = std::collections::BTreeSet::new();
-            for rec in records {
-                let Some(cell) = rec.values.get(&b.source) else {
-                    continue;
-                };
-                for part in cell.split(crate::mapping::convert::MULTI_SEPARATOR) {
-                    let part = part.trim();
-                    if ty == ValueKind::Person {
-                        let Some(e) = normalize::email_key(part).filter(|_| part.contains('@'))
-                        else {
-                            continue;
-                        };
-                        let Ok(norm) = crate::mapping::convert::normalize_email(part) else {
-                            continue;
-                        };
-                        let key = RefKey::Email(norm);
-                        if r.persons.contains_key(&key) || !asked.insert(e.clone()) {
-                            continue;
-                        }
-                        let found: Vec<_> = client
-                            .persons_v1(Some(part), &[])
-                            .take(100)
-                            .try_collect()
-                            .await?;
-                        if let Some(p) = found.into_iter().find(|p| {
-                            p.emails
-                                .iter()
-                                .any(|x| normalize::email_key(x).as_deref() == Some(e.as_str()))
-                        }) {
-                            let name = [p.first_name.clone(), p.last_name.clone()]
-                                .into_iter()
-                                .flatten()
-                                .collect::<Vec<_>>()
-                                .join(" ");
-                            store
-                                .learn_entity(
-                                    &crate::store::pushed::LearnedEntity::Person {
-                                        id: p.id.0,
-                                        first_name: p.first_name.clone(),
-                                        last_name: p.last_name.clone(),
-                                        emails: p.emails.clone(),
-                                    },
-                                    Utc::now(),
-                                )
-                                .await?;
-                            r.persons.insert(
-                                key,
-                                Resolved {
+            };
+            for part in cell.split(crate::mapping::convert::MULTI_SEPARATOR) {
+                let part = part.trim();
+                if ty == ValueKind::Person {
+                    let Some(e) = normalize::email_key(part).filter(|_| part.contains('@')) else {
+                        continue;
+                    };
+                    let Ok(norm) = crate::mapping::convert::normalize_email(part) else {
+                        continue;
+                    };
+                    if refs.person(&RefKey::Email(norm)).is_some() || !asked.insert(e.clone()) {
+                        continue;
+                    }
+                    let found: Vec<_> = client
+                        .persons_v1(Some(part), &[])
+                        .take(100)
+                        .try_collect()
+                        .await?;
+                    if let Some(p) = found.into_iter().find(|p| {
+                        p.emails
+                            .iter()
+                            .any(|x| normalize::email_key(x).as_deref() == Some(e.as_str()))
+                    }) {
+                        let name = [p.first_name.clone(), p.last_name.clone()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        store
+                            .learn_entity(
+                                &crate::store::pushed::LearnedEntity::Person {
                                     id: p.id.0,
-                                    name: Some(name).filter(|n| !n.is_empty()),
+                                    first_name: p.first_name.clone(),
+                                    last_name: p.last_name.clone(),
+                                    emails: p.emails.clone(),
                                 },
-                            );
-                        }
-                    } else {
-                        let Some(d) = normalize::domain_key(part) else {
-                            continue;
-                        };
-                        let key = RefKey::Domain(d.clone());
-                        if part.parse::<i64>().is_ok()
-                            || r.organizations.contains_key(&key)
-                            || !asked.insert(d.clone())
-                        {
-                            continue;
-                        }
-                        let found: Vec<_> = client
-                            .organizations_v1(Some(&d), &[])
-                            .take(100)
-                            .try_collect()
+                                Utc::now(),
+                            )
                             .await?;
-                        if let Some(o) = found.into_iter().find(|o| {
-                            o.domain
-                                .iter()
-                                .chain(&o.domains)
-                                .any(|x| normalize::domain_key(x).as_deref() == Some(d.as_str()))
-                        }) {
-                            store
-                                .learn_entity(
-                                    &crate::store::pushed::LearnedEntity::Organization {
-                                        id: o.id.0,
-                                        name: o.name.clone(),
-                                        domain: o.domain.clone(),
-                                        domains: o.domains.clone(),
-                                        global: o.global,
-                                    },
-                                    Utc::now(),
-                                )
-                                .await?;
-                            r.organizations.insert(
-                                key,
-                                Resolved {
+                        let mut emails = p.emails.clone();
+                        emails.push(part.to_string());
+                        refs.add_person(p.id.0, Some(name).filter(|n| !n.is_empty()), &emails);
+                    }
+                } else {
+                    let Some(d) = normalize::domain_key(part) else {
+                        continue;
+                    };
+                    if part.parse::<i64>().is_ok()
+                        || refs.organization(&RefKey::Domain(d.clone())).is_some()
+                        || !asked.insert(d.clone())
+                    {
+                        continue;
+                    }
+                    let found: Vec<_> = client
+                        .organizations_v1(Some(&d), &[])
+                        .take(100)
+                        .try_collect()
+                        .await?;
+                    if let Some(o) = found.into_iter().find(|o| {
+                        o.domain
+                            .iter()
+                            .chain(&o.domains)
+                            .any(|x| normalize::domain_key(x).as_deref() == Some(d.as_str()))
+                    }) {
+                        store
+                            .learn_entity(
+                                &crate::store::pushed::LearnedEntity::Organization {
                                     id: o.id.0,
-                                    name: Some(o.name),
+                                    name: o.name.clone(),
+                                    domain: o.domain.clone(),
+                                    domains: o.domains.clone(),
+                                    global: o.global,
                                 },
-                            );
-                        }
+                                Utc::now(),
+                            )
+                            .await?;
+                        let mut domains = o.domains.clone();
+                        domains.extend(o.domain.clone());
+                        refs.add_organization(o.id.0, Some(o.name), &domains);
                     }
                 }
             }
         }
-        Ok(r)
     }
-
-    async fn load_mirror(
-        store: &Store,
-        mapping: &Mapping,
-        bound: &[Bound],
-    ) -> Result<MirrorResolve, StoreError> {
-        let wants = |k: ValueKind| {
-            bound
-                .iter()
-                .any(|b| *mapping.fields[b.spec].ty.get_ref() == k)
-        };
-        let mut r = MirrorResolve::default();
-        if wants(ValueKind::Person) {
-            for c in store.candidates(Kind::Person, &[]).await? {
-                let Ok(id) = c.id.parse::<i64>() else {
-                    continue;
-                };
-                let name = Some(c.name.clone()).filter(|n| !n.trim().is_empty());
-                let res = Resolved { id, name };
-                r.persons.insert(RefKey::Id(id), res.clone());
-                for e in &c.emails {
-                    if let Ok(n) = crate::mapping::convert::normalize_email(e) {
-                        r.persons.insert(RefKey::Email(n), res.clone());
-                    }
-                }
-            }
-        }
-        if wants(ValueKind::Organization) {
-            for c in store.candidates(Kind::Organization, &[]).await? {
-                let Ok(id) = c.id.parse::<i64>() else {
-                    continue;
-                };
-                let res = Resolved {
-                    id,
-                    name: Some(c.name.clone()),
-                };
-                r.organizations.insert(RefKey::Id(id), res.clone());
-                for d in &c.domains {
-                    if let Some(k) = normalize::domain_key(d) {
-                        r.organizations.insert(RefKey::Domain(k), res.clone());
-                    }
-                }
-            }
-        }
-        Ok(r)
-    }
-}
-
-impl Resolve for MirrorResolve {
-    fn person(&self, key: &RefKey) -> Option<Resolved> {
-        self.persons.get(key).cloned().or(match key {
-            RefKey::Id(id) => Some(Resolved {
-                id: *id,
-                name: None,
-            }),
-            _ => None,
-        })
-    }
-    fn organization(&self, key: &RefKey) -> Option<Resolved> {
-        self.organizations.get(key).cloned().or(match key {
-            RefKey::Id(id) => Some(Resolved {
-                id: *id,
-                name: None,
-            }),
-            _ => None,
-        })
-    }
+    Ok(())
 }
 
 fn at(item: &ValueItem) -> Option<DateTime<Utc>> {
