@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use affsync::affinity::{ApiKey, Client, Config, KeySource, Request};
-use affsync::emulator::{demo_seed, Emulator, EmulatorConfig};
+use affinity_crm::{ApiKey, Client, Config, KeySource, Request};
+use affinity_crm_emulator::{demo_seed, Emulator, EmulatorConfig};
 use futures::stream::{self, StreamExt};
 
 const KEY: &str = "bench-key";

@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use affsync::affinity::{ApiKey, Client, Config, KeySource};
-use affsync::emulator::generate::{big_list_seed, BIG_LIST_ID};
-use affsync::emulator::{Emulator, EmulatorConfig};
+use affinity_crm::{ApiKey, Client, Config, KeySource};
+use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
+use affinity_crm_emulator::{Emulator, EmulatorConfig};
 use affsync::pull::{pull, PullOptions, Quiet};
 use affsync::store::{
     EntityKind, EntityRow, EntryRow, OrganizationRow, OwnedValue, Owner, PageData, PageRecord,

@@ -7,9 +7,9 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use affsync::affinity::{ApiKey, Client, Config, KeySource};
-use affsync::emulator::generate::{big_list_seed, BIG_LIST_ID};
-use affsync::emulator::{Emulator, EmulatorConfig};
+use affinity_crm::{ApiKey, Client, Config, KeySource};
+use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
+use affinity_crm_emulator::{Emulator, EmulatorConfig};
 use affsync::mapping::Mapping;
 use affsync::matcher::Kind;
 use affsync::pull::{pull, PullOptions, Quiet};

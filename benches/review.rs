@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use affsync::affinity::{ApiKey, Client, Config, KeySource};
-use affsync::emulator::generate::{big_list_seed, BIG_LIST_ID};
-use affsync::emulator::{Emulator, EmulatorConfig};
+use affinity_crm::{ApiKey, Client, Config, KeySource};
+use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
+use affinity_crm_emulator::{Emulator, EmulatorConfig};
 use affsync::matcher::Kind;
 use affsync::pull::{pull, PullOptions, Quiet};
 use affsync::review::pages::{render_queue, PageCtx};

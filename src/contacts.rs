@@ -31,11 +31,11 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::affinity::v1::{NewPerson, PersonUpdate};
-use crate::affinity::{Client, PersonId};
 use crate::matcher::normalize;
 use crate::source::{read_records, ReadOptions};
 use crate::store::{col, time_text, Ctx, Event, RunStatus, Store, StoreError};
+use affinity_crm::v1::{NewPerson, PersonUpdate};
+use affinity_crm::{Client, PersonId};
 
 /// A contacts mapping file.
 #[derive(Debug, Clone, Deserialize)]
@@ -94,7 +94,7 @@ pub enum ContactsError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Api(#[from] crate::affinity::Error),
+    Api(#[from] affinity_crm::Error),
 }
 
 impl ContactsError {

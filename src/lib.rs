@@ -5,10 +5,8 @@
 
 pub mod activity;
 pub mod activity_log;
-pub mod affinity;
 pub mod cli;
 pub mod contacts;
-pub mod emulator;
 pub mod export;
 pub mod jobs;
 pub mod mapping;

@@ -12,16 +12,16 @@ use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::affinity::v1;
-use crate::affinity::v2::{self, Entity, FieldValue, ListEntryWithEntity};
-use crate::affinity::Color;
-use crate::affinity::FieldSelection;
-use crate::affinity::{Client, Error as ApiError, OpportunityId, OrganizationId, PersonId};
 use crate::store::{
     EntityKind, EntityRow, EntryRow, Event, FieldRow, ListRow, OpportunityRow, OptionRow,
     OrganizationRow, OwnedValue, Owner, PageData, PageRecord, PersonRow, RunId, RunStatus, Store,
     StoreError, ValueItem,
 };
+use affinity_crm::v1;
+use affinity_crm::v2::{self, Entity, FieldValue, ListEntryWithEntity};
+use affinity_crm::Color;
+use affinity_crm::FieldSelection;
+use affinity_crm::{Client, Error as ApiError, OpportunityId, OrganizationId, PersonId};
 
 /// The field types a list entry is asked for: all of them, so that one call per 100 entries
 /// brings every value (affinity-api.md §3.1: without `fieldTypes` none come).

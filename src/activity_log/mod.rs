@@ -16,12 +16,12 @@ use chrono::Utc;
 use futures::TryStreamExt;
 use serde_json::json;
 
-use crate::affinity::v1::{NewFieldValue, NewInteraction, NewNote, NewPerson};
-use crate::affinity::{Client, FieldId, FieldValuesOf, InteractionId, NoteId, PersonId};
 use crate::source::SourceError;
 use crate::store::mirror::{EntityKind, Owner, ValueItem};
 use crate::store::pushed::LearnedEntity;
 use crate::store::{Event, RunId, RunStatus, Store, StoreError};
+use affinity_crm::v1::{NewFieldValue, NewInteraction, NewNote, NewPerson};
+use affinity_crm::{Client, FieldId, FieldValuesOf, InteractionId, NoteId, PersonId};
 
 pub use feed::{read_feed, FeedEvent, FeedRow};
 pub use plan::{plan, Action, Directory, Op, Plan, Skip, SkipKind, Target};
@@ -421,7 +421,7 @@ impl From<StoreError> for ApplyError {
     }
 }
 
-fn api(e: crate::affinity::Error) -> ApplyError {
+fn api(e: affinity_crm::Error) -> ApplyError {
     ApplyError::Api(e.to_string())
 }
 

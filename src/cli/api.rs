@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::affinity::{Client, Config, BASE_URL_ENV};
+use affinity_crm::{Client, Config, BASE_URL_ENV};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApiArgs {

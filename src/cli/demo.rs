@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use crate::affinity::{ApiKey, Client, Config, KeySource};
-use crate::emulator::{demo_seed, Emulator, EmulatorConfig};
+use affinity_crm::{ApiKey, Client, Config, KeySource};
+use affinity_crm_emulator::{demo_seed, Emulator, EmulatorConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::emulator::{demo_seed, load_seed, Emulator, EmulatorConfig};
+use affinity_crm_emulator::{demo_seed, load_seed, Emulator, EmulatorConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -58,7 +58,7 @@ impl Args {
 
 /// Runs a pull with progress bars when `show`; an unknown list is bad input (exit code 2).
 pub async fn run_pull(
-    client: &crate::affinity::Client,
+    client: &affinity_crm::Client,
     store: &crate::store::Store,
     opts: &PullOptions,
     show: bool,

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::api::{human_secs, table, ApiArgs};
-use crate::affinity::{v1, Limit};
+use affinity_crm::{v1, Limit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::affinity::{Client, Config};
 use crate::jobs::config::DEFAULT_CONFIG_FILE;
 use crate::jobs::{JobsConfig, Outcome, Runner, Trigger};
 use crate::store::{Store, DEFAULT_DATABASE_URL};
+use affinity_crm::{Client, Config};
 
 /// Where the jobs file, the mirror and Affinity are. A flag (or its variable) wins over
 /// `affsync.toml`, which wins over the defaults.
@@ -105,7 +105,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Affinity's address (default: `base_url` in the jobs file).
-    #[arg(long, env = crate::affinity::BASE_URL_ENV, hide_env_values = true)]
+    #[arg(long, env = affinity_crm::BASE_URL_ENV, hide_env_values = true)]
     pub base_url: Option<String>,
     #[command(flatten)]
     pub config: ConfigArgs,

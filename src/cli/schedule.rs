@@ -11,7 +11,7 @@ use crate::store::time_text;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Affinity's address (default: `base_url` in the jobs file).
-    #[arg(long, env = crate::affinity::BASE_URL_ENV, hide_env_values = true)]
+    #[arg(long, env = affinity_crm::BASE_URL_ENV, hide_env_values = true)]
     pub base_url: Option<String>,
     #[command(flatten)]
     pub config: ConfigArgs,

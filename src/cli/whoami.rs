@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::api::{table, ApiArgs};
-use crate::affinity::{v2::WhoAmI, Client};
+use affinity_crm::{v2::WhoAmI, Client};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -13,9 +13,9 @@ use tracing::Instrument;
 use super::alert::{self, Alert};
 use super::config::{Job, JobsConfig, Step};
 use super::lock::{self, Acquired, Holder};
-use crate::affinity::Client;
 use crate::pull::{self, PullError, PullOptions, Quiet};
 use crate::store::{time_text, Event, RunId, RunStatus, Store, StoreError};
+use affinity_crm::Client;
 
 /// Why a step failed.
 #[derive(Debug, thiserror::Error)]

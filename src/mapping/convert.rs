@@ -18,10 +18,10 @@
 //! - a location from `City, State, Country` into pull's shape (text and v2 JSON);
 //! - persons and organizations by id, email or domain.
 
-use crate::affinity::v2;
 use crate::mapping::{FieldSpec, ValueKind};
 use crate::matcher::normalize::{domain_key, linkedin_key};
 use crate::store::{time_text, FieldRow, ValueItem};
+use affinity_crm::v2;
 
 /// The separator of several values in one cell.
 pub const MULTI_SEPARATOR: char = ';';

@@ -22,11 +22,11 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::affinity::Client;
 use crate::mapping::convert::Special;
 use crate::mapping::{Mapping, PushMode};
 use crate::matching::MatchError;
 use crate::store::{FieldRow, ListRow, RunId, RunStatus, Store, StoreError};
+use affinity_crm::Client;
 
 pub use plan::{Action, FieldWrite, RecordPlan};
 
@@ -79,7 +79,7 @@ pub enum PushError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Api(#[from] crate::affinity::Error),
+    Api(#[from] affinity_crm::Error),
 }
 
 impl PushError {

@@ -3,13 +3,13 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::affinity::v2::{CompanyRef, Dropdown, FieldValue, Location, PersonRef, RankedDropdown};
-use crate::affinity::{DropdownOptionId, OrganizationId, PersonId};
 use crate::mapping::catalog::MirrorRefs;
 use crate::mapping::convert::{RefKey, Resolve};
 use crate::mapping::{Mapping, ValueKind};
 use crate::matcher::normalize;
 use crate::store::{Store, ValueItem};
+use affinity_crm::v2::{CompanyRef, Dropdown, FieldValue, Location, PersonRef, RankedDropdown};
+use affinity_crm::{DropdownOptionId, OrganizationId, PersonId};
 
 use super::Bound;
 
@@ -18,7 +18,7 @@ use super::Bound;
 /// found is added to `refs` and learned by the mirror. One call per unknown email or domain.
 pub async fn look_up_references(
     store: &Store,
-    client: &crate::affinity::Client,
+    client: &affinity_crm::Client,
     mapping: &Mapping,
     bound: &[Bound],
     records: &[crate::matcher::SourceRecord],

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use affsync::emulator::{EmulatorConfig, Seed};
+use affinity_crm_emulator::{EmulatorConfig, Seed};
 use affsync::store::Store;
 use serde_json::{json, Value};
 
@@ -14,8 +14,10 @@ use crate::common::TestEmu;
 /// The test tenant plus a global person field `Phone` holding Grace's and Katherine's numbers
 /// (both are on the `LPs` person list, which the tests pull).
 fn seed() -> Seed {
-    let mut v: Value =
-        serde_json::from_str(include_str!("../../fixtures/test-tenant.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../crates/affinity-crm-emulator/fixtures/test-tenant.json"
+    ))
+    .unwrap();
     v["fields"].as_array_mut().unwrap().push(json!(
         {"id": 523, "name": "Phone", "entity_type": 0, "value_type": 6, "allows_multiple": true}
     ));

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use affsync::emulator::{demo_seed, EmulatorConfig};
+use affinity_crm_emulator::{demo_seed, EmulatorConfig};
 
 use crate::common::{TestEmu, KEY};
 

@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use affsync::affinity::{
+use affinity_crm::{
     v1, v2, ApiKey, Backoff, Client, Config, EntityKind, Error, FieldSelection, KeySource,
     ListEntryId, ListId, OrganizationId, Request, V1Auth, V1Page,
 };
-use affsync::emulator::middleware::presented_key;
-use affsync::emulator::{EmulatorConfig, Version};
+use affinity_crm_emulator::middleware::presented_key;
+use affinity_crm_emulator::{EmulatorConfig, Version};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -238,10 +238,7 @@ async fn the_client_reads_both_rate_limit_routes() {
     let t = TestEmu::start().await;
     let c = client(&t.emu.base_url());
     let r1 = c.rate_limit_v1().await.unwrap();
-    assert_eq!(
-        r1.rate.org_monthly.limit,
-        affsync::affinity::Limit::Unlimited
-    );
+    assert_eq!(r1.rate.org_monthly.limit, affinity_crm::Limit::Unlimited);
 }
 
 // ---- mock servers: routes the emulator does not have yet ----

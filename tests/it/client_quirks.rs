@@ -3,7 +3,7 @@
 //! plus v2 paging and update-fields batches. Every v2 answer is checked against the
 //! OpenAPI spec when the `TestEmu` drops.
 
-use affsync::affinity::{
+use affinity_crm::{
     v1, v2, ApiKey, Client, Color, Config, DropdownOptionId, EntityKind, Error, FieldSelection,
     FieldValuesOf, KeySource, Limit, ListEntryId, ListId, OpportunityId, OrganizationId, PersonId,
     Request,
@@ -36,7 +36,7 @@ where
     T: serde::de::DeserializeOwned + Send + 'static,
     F: Fn(&T) -> i64,
 {
-    let pages: Vec<affsync::affinity::V1Page<T>> = c
+    let pages: Vec<affinity_crm::V1Page<T>> = c
         .v1_pages(Request::get(path), key, Some(size))
         .try_collect()
         .await
@@ -99,7 +99,7 @@ async fn v1_paging_walks_three_or_more_pages_to_the_empty_page_with_a_token() {
 
     // Any parameter change between pages is refused (`Invalid page_token variable`,
     // §8.1): the client keeps `term` on every page, so a term search pages to its end.
-    let pages: Vec<affsync::affinity::V1Page<v1::Person>> = c
+    let pages: Vec<affinity_crm::V1Page<v1::Person>> = c
         .v1_pages(
             Request::get("/persons").query("term", "a"),
             "persons",
@@ -124,7 +124,7 @@ async fn v1_list_entries_unpaged_bare_array_and_paged_give_the_same_entries() {
     let t = TestEmu::start().await;
     let c = client(&t);
     // Without `page_size` the answer is a bare array: one page, no token (§8.1).
-    let bare: Vec<affsync::affinity::V1Page<v1::ListEntry>> = c
+    let bare: Vec<affinity_crm::V1Page<v1::ListEntry>> = c
         .v1_pages(
             Request::get("/lists/301/list-entries"),
             "list_entries",
@@ -377,7 +377,7 @@ async fn dates_written_in_v2_read_as_the_same_instant_in_v1_and_v2() {
     let written = at("2024-04-01T15:30:00Z");
     // Midnight US Pacific of that day (§8.7).
     let stored = at("2024-04-01T07:00:00Z");
-    let f503 = v2::FieldId::from_v1(affsync::affinity::FieldId(503));
+    let f503 = v2::FieldId::from_v1(affinity_crm::FieldId(503));
     c.set_list_entry_field_v2(
         ListId(301),
         ListEntryId(602),
@@ -702,14 +702,14 @@ async fn every_read_endpoint_decodes_the_emulators_answers() {
     ] {
         c.field_values_v1(of).await.unwrap();
     }
-    c.field_value_changes_v1(affsync::affinity::FieldId(501), None)
+    c.field_value_changes_v1(affinity_crm::FieldId(501), None)
         .await
         .unwrap();
     c.person_v1(PersonId(101)).await.unwrap();
     c.organization_v1(OrganizationId(201)).await.unwrap();
     let opps: Vec<v1::Opportunity> = c.opportunities_v1(None).try_collect().await.unwrap();
     assert_eq!(opps.len(), 1);
-    c.note_v1(affsync::affinity::NoteId(802)).await.unwrap();
+    c.note_v1(affinity_crm::NoteId(802)).await.unwrap();
 
     let companies: Vec<v2::Company> = c.companies_v2(&[], &all).try_collect().await.unwrap();
     assert_eq!(companies.len(), 4);
@@ -748,7 +748,7 @@ async fn every_read_endpoint_decodes_the_emulators_answers() {
         .unwrap();
     let notes: Vec<v2::Note> = c.notes_v2().try_collect().await.unwrap();
     assert_eq!(notes.len(), 3);
-    c.note_v2(affsync::affinity::NoteId(801)).await.unwrap();
+    c.note_v2(affinity_crm::NoteId(801)).await.unwrap();
     let _: Vec<v2::Note> = c
         .person_notes_v2(PersonId(101))
         .try_collect()
@@ -798,7 +798,7 @@ async fn every_write_endpoint_round_trips_through_the_emulator() {
     let entry = c.add_list_entry_v1(ListId(301), org.id.0).await.unwrap();
     let fv = c
         .create_field_value_v1(&v1::NewFieldValue {
-            field_id: affsync::affinity::FieldId(504),
+            field_id: affinity_crm::FieldId(504),
             entity_id: org.id.0,
             value: "https://babbage.dev".into(),
             list_entry_id: Some(entry.id),

@@ -2,13 +2,16 @@
 //! (`fixtures/test-tenant.json`), raw HTTP helpers, and the check that every v2 answer the
 //! emulator gave during the test matches Affinity's OpenAPI spec.
 
-use affsync::emulator::{Emulator, EmulatorConfig, Seed};
+use affinity_crm_emulator::{Emulator, EmulatorConfig, Seed};
 use serde_json::Value;
 
 pub const KEY: &str = "test-key";
 
 pub fn test_seed() -> Seed {
-    serde_json::from_str(include_str!("../../fixtures/test-tenant.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "../../crates/affinity-crm-emulator/fixtures/test-tenant.json"
+    ))
+    .unwrap()
 }
 
 /// A running emulator; when dropped at the end of a passing test, it checks every v2 answer

@@ -1,7 +1,7 @@
 //! `affsync contacts sync`: the first sync goes both ways, later ones carry only what changed.
 
-use affsync::emulator::state::Person;
-use affsync::emulator::EmulatorConfig;
+use affinity_crm_emulator::state::Person;
+use affinity_crm_emulator::EmulatorConfig;
 
 use crate::common::{test_seed, TestEmu};
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use affsync::affinity::{v1, v2, Color, Limit, V1Page};
+use affinity_crm::{v1, v2, Color, Limit, V1Page};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 

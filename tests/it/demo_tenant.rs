@@ -1,12 +1,12 @@
-//! The demo tenant shipped with the binary (`fixtures/demo-tenant.json`, written by
-//! `fixtures/gen_demo_tenant.py`): it loads, it has the shape the product's demos and the
+//! The demo tenant shipped with the binary (`crates/affinity-crm-emulator/fixtures/demo-tenant.json`, written by
+//! `crates/affinity-crm-emulator/fixtures/gen_demo_tenant.py`): it loads, it has the shape the product's demos and the
 //! matcher's hard cases need, and the committed file is what the generator writes.
 
 use std::collections::BTreeMap;
 
 use crate::common::*;
-use affsync::emulator::state::{entity_type, value_type, List, Value};
-use affsync::emulator::{demo_seed, EmulatorConfig, State};
+use affinity_crm_emulator::state::{entity_type, value_type, List, Value};
+use affinity_crm_emulator::{demo_seed, EmulatorConfig, State};
 
 fn demo() -> State {
     State::from_seed(demo_seed()).expect("the demo seed is valid")
@@ -286,12 +286,12 @@ async fn emulator_serves_the_demo_tenant() {
     assert_eq!(v1["tenant"]["subdomain"], "northwindventures");
 }
 
-/// The committed JSON is what `fixtures/gen_demo_tenant.py` writes, so nobody edits one
+/// The committed JSON is what `crates/affinity-crm-emulator/fixtures/gen_demo_tenant.py` writes, so nobody edits one
 /// without the other.
 #[test]
 fn demo_tenant_json_is_what_the_generator_writes() {
     let out = std::process::Command::new("python3")
-        .arg("fixtures/gen_demo_tenant.py")
+        .arg("crates/affinity-crm-emulator/fixtures/gen_demo_tenant.py")
         .arg("--check")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output();

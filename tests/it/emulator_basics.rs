@@ -1,7 +1,7 @@
 //! Auth, rate-limit headers and the routes every client calls first.
 
 use crate::common::*;
-use affsync::emulator::EmulatorConfig;
+use affinity_crm_emulator::EmulatorConfig;
 use serde_json::json;
 
 #[tokio::test]
@@ -113,7 +113,7 @@ async fn monthly_quota_is_spent_across_keys_but_whoami_is_free() {
         api_key: None,
         ..Default::default()
     };
-    let emu = affsync::emulator::Emulator::start(config, test_seed())
+    let emu = affinity_crm_emulator::Emulator::start(config, test_seed())
         .await
         .unwrap();
     let http = reqwest::Client::new();
@@ -136,7 +136,7 @@ async fn faults_are_reproducible_from_their_seed() {
             api_key: None,
             ..Default::default()
         };
-        let emu = affsync::emulator::Emulator::start(config, test_seed())
+        let emu = affinity_crm_emulator::Emulator::start(config, test_seed())
             .await
             .unwrap();
         let http = reqwest::Client::new();

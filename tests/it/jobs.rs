@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use affsync::emulator::EmulatorConfig;
+use affinity_crm_emulator::EmulatorConfig;
 use affsync::store::{Event, RunStatus, Store};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

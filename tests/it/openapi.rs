@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use affsync::emulator::Recorded;
+use affinity_crm_emulator::Recorded;
 use serde_json::{json, Value};
 
 /// Operations the emulator serves that the 2024-01-01 spec does not describe: the 2026

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use affsync::affinity::{ApiKey, Client, Config, KeySource};
-use affsync::emulator::generate::{big_list_seed, BIG_LIST_ID};
-use affsync::emulator::state::entity_type;
-use affsync::emulator::{demo_seed, EmulatorConfig};
+use affinity_crm::{ApiKey, Client, Config, KeySource};
+use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
+use affinity_crm_emulator::state::entity_type;
+use affinity_crm_emulator::{demo_seed, EmulatorConfig};
 use affsync::pull::{pull, PullOptions, PullSummary, Quiet};
 use affsync::store::Store;
 
@@ -165,8 +165,8 @@ async fn changes_removals_and_merges_reach_the_mirror() {
         c.set_list_entry_field_v2(
             301.into(),
             601.into(),
-            &affsync::affinity::v2::FieldId("field-505".into()),
-            affsync::affinity::v2::FieldValue::Number(Some(43.0)),
+            &affinity_crm::v2::FieldId("field-505".into()),
+            affinity_crm::v2::FieldValue::Number(Some(43.0)),
         )
         .await
         .unwrap();

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use affsync::emulator::generate::big_list_seed;
-use affsync::emulator::EmulatorConfig;
+use affinity_crm_emulator::generate::big_list_seed;
+use affinity_crm_emulator::EmulatorConfig;
 use affsync::store::Store;
 
 use crate::common::{TestEmu, KEY};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use affsync::emulator::EmulatorConfig;
+use affinity_crm_emulator::EmulatorConfig;
 use affsync::store::Store;
 
 use crate::common::{test_seed, TestEmu, KEY};

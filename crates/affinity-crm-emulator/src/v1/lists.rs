@@ -8,8 +8,8 @@ use serde_json::{json, Value as Json_};
 
 use super::common::*;
 use super::fields::field_json;
-use crate::emulator::state::{entity_type, List, ListEntry, State as Tenant};
-use crate::emulator::{ApiError, AppState};
+use crate::state::{entity_type, List, ListEntry, State as Tenant};
+use crate::{ApiError, AppState};
 
 /// A list (§2.3). `additional_permissions` are not kept by the emulator: always `[]`.
 fn list_json(st: &Tenant, l: &List) -> Json_ {

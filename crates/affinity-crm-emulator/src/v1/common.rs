@@ -14,11 +14,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json_};
 
-use crate::emulator::state::{
+use crate::state::{
     entity_type, v1_time, value_type, Field, FieldValue, ListEntry, Note, Opportunity,
     Organization, Person, State, Value,
 };
-use crate::emulator::{ApiError, Invalid, Version};
+use crate::{ApiError, Invalid, Version};
 
 /// What a route answers: a status and a JSON body, or an error in v1's shape.
 pub type Answer = Result<(StatusCode, Json<Json_>), ApiError>;

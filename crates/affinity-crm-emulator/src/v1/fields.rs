@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 
 use super::common::*;
-use crate::emulator::state::{entity_type, value_type, Field, FieldValue, State as Tenant};
-use crate::emulator::{ApiError, AppState, Version};
+use crate::state::{entity_type, value_type, Field, FieldValue, State as Tenant};
+use crate::{ApiError, AppState, Version};
 
 /// A field (§2.3, fixture `fields_all.json`). `with_modified_names` prefixes a list field's
 /// name with its list's, as `"[Deals] Amount"` in the fixture.
@@ -420,7 +420,7 @@ pub async fn changes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Answ
                 "list_entry_id": c.list_entry_id,
                 "action_type": c.action_type,
                 "changer": st.persons.get(&c.changer_id).map(person_json),
-                "changed_at": crate::emulator::state::v1_time(c.changed_at),
+                "changed_at": crate::state::v1_time(c.changed_at),
                 "value": value_json(Some(field), &c.value),
             })
         })

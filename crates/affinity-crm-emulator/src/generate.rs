@@ -245,7 +245,7 @@ pub fn big_list_seed(entries: usize, seed: u64) -> Seed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::state::State;
+    use crate::state::State;
 
     #[test]
     fn the_generated_tenant_is_valid_and_the_same_each_time() {

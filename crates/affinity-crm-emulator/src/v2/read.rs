@@ -7,8 +7,8 @@ use serde_json::{json, Value as Json_};
 
 use super::super::state::{entity_type, v2_time, Field, ListEntry, State as Tenant};
 use super::{invalid, page, paged, path_id, render, Answer, Params, PathParams, LIMITS, V2};
-use crate::emulator::ApiError;
-use crate::emulator::AppState;
+use crate::ApiError;
+use crate::AppState;
 
 /// The word for an entity type in messages and parameter names.
 pub(super) fn noun(et: i64) -> &'static str {

@@ -1169,7 +1169,7 @@ mod tests {
     #[test]
     fn test_tenant_fixture_loads() {
         let seed: Seed =
-            serde_json::from_str(include_str!("../../fixtures/test-tenant.json")).unwrap();
+            serde_json::from_str(include_str!("../fixtures/test-tenant.json")).unwrap();
         let st = State::from_seed(seed).unwrap();
         // The date was stored at midnight Pacific, as Affinity does.
         assert_eq!(

@@ -15,7 +15,7 @@ use super::render::{self, NoteIncludes};
 use super::{
     invalid, json_body, page, paged, path_id, Answer, Params, PathParams, NOTE_LIMITS, V2,
 };
-use crate::emulator::{ApiError, AppState};
+use crate::{ApiError, AppState};
 
 fn includes(p: &Params) -> Result<NoteIncludes, ApiError> {
     let mut inc = NoteIncludes::default();

@@ -221,10 +221,14 @@ pub struct Emulator {
 
 impl Emulator {
     /// Binds 127.0.0.1 on `config.port` (0 for a free one) and serves `seed` in the background.
-    pub async fn start(config: EmulatorConfig, seed: Seed) -> anyhow::Result<Emulator> {
-        let state = State::from_seed(seed).map_err(|e| anyhow::anyhow!("invalid seed: {e}"))?;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
-        let addr = listener.local_addr()?;
+    pub async fn start(config: EmulatorConfig, seed: Seed) -> Result<Emulator, EmulatorError> {
+        let state = State::from_seed(seed).map_err(EmulatorError::InvalidSeed)?;
+        let port = config.port;
+        let bind = |source| EmulatorError::Bind { port, source };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(bind)?;
+        let addr = listener.local_addr().map_err(bind)?;
         let shared = Arc::new(Shared {
             limits: Mutex::new(middleware::Limits::new(&config)),
             stats: Mutex::new(BTreeMap::new()),
@@ -329,20 +333,64 @@ async fn stats(
 
 /// The demo tenant shipped with the binary (`fixtures/demo-tenant.json`).
 pub fn demo_seed() -> Seed {
-    serde_json::from_str(include_str!("../../fixtures/demo-tenant.json"))
+    serde_json::from_str(include_str!("../fixtures/demo-tenant.json"))
         .expect("fixtures/demo-tenant.json is a valid seed")
 }
 
+/// Why the emulator cannot start, or a seed cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The seed parsed but does not hold together (a dangling id, a duplicate email, ...).
+    #[error("invalid seed: {0}")]
+    InvalidSeed(Invalid),
+    /// The seed file cannot be read.
+    #[error("cannot read seed `{file}`: {source}")]
+    ReadSeed {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The seed file is not a seed (JSON, in the format of [`state`]).
+    #[error("invalid seed `{file}` at line {line}, column {column}: {message}")]
+    ParseSeed {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The port cannot be bound.
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EmulatorError {
+    /// What to do about it, for a person.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            EmulatorError::ParseSeed { .. } | EmulatorError::InvalidSeed(_) => {
+                Some("see the seed format in the emulator crate's `state` module")
+            }
+            EmulatorError::Bind { .. } => Some("pick another `--port`, or 0 for a free one"),
+            EmulatorError::ReadSeed { .. } => None,
+        }
+    }
+}
+
 /// Reads a seed file, with the file's name in any error.
-pub fn load_seed(path: &std::path::Path) -> anyhow::Result<Seed> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read seed `{}`: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "invalid seed `{}` at line {}, column {}: {e}\nhint: see the seed format in src/emulator/state.rs",
-            path.display(),
-            e.line(),
-            e.column()
-        )
+pub fn load_seed(path: &std::path::Path) -> Result<Seed, EmulatorError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadSeed {
+        file: file.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| EmulatorError::ParseSeed {
+        file,
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
     })
 }

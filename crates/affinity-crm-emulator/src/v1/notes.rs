@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 
 use super::common::*;
-use crate::emulator::state::{entity_type, v1_time, Interaction, Note, State as Tenant};
-use crate::emulator::{ApiError, AppState};
+use crate::state::{entity_type, v1_time, Interaction, Note, State as Tenant};
+use crate::{ApiError, AppState};
 
 // ---------------------------------------------------------------- notes
 
@@ -193,8 +193,8 @@ pub async fn update(State(s): State<AppState>, P(id): P<i64>, b: Bytes) -> Answe
 pub async fn delete(State(s): State<AppState>, P(id): P<i64>) -> Answer {
     let mut st = s.tenant();
     if note(&st, id)?.creator_id != st.user.id {
-        return Err(crate::emulator::ApiError::new(
-            crate::emulator::Version::V1,
+        return Err(crate::ApiError::new(
+            crate::Version::V1,
             axum::http::StatusCode::FORBIDDEN,
             format!("only the creator of note {id} can delete it"),
         ));

@@ -18,7 +18,7 @@ use super::read::{
 use super::{
     invalid, json_body, page, paged, path_id, Answer, Params, PathParams, FIELD_LIMITS, V2,
 };
-use crate::emulator::{ApiError, AppState};
+use crate::{ApiError, AppState};
 
 /// At most this many updates in one `update-fields` operation (SPEC: `maxItems: 100`).
 const MAX_UPDATES: usize = 100;

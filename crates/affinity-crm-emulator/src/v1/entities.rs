@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 
 use super::common::*;
-use crate::emulator::state::{
+use crate::state::{
     entity_type, v1_time, Interaction, ListEntry, Opportunity, Organization, Person,
     State as Tenant,
 };
-use crate::emulator::{ApiError, AppState};
+use crate::{ApiError, AppState};
 
 /// The person and organization links are kept on both sides; this sets a person's side and
 /// mirrors it on the organizations.

@@ -1,0 +1,1 @@
+//! affsync core
