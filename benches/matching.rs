@@ -16,8 +16,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use affsync::matcher::{Candidate, Kind, MatchConfig, Matcher, Reviewed, SourceRecord, Status};
 use affsync::source::{read_records, ReadOptions};
+use affsync_core::matcher::{
+    Candidate, Kind, MatchConfig, Matcher, Reviewed, SourceRecord, Status,
+};
 
 fn data_dir() -> PathBuf {
     match std::env::var_os("AFFSYNC_MATCHING_DATA") {
@@ -957,7 +959,7 @@ impl Gen {
             (format!("{b}{i}"), format!("{b}{i}"))
         };
         let legal = self.chance(0.6).then(|| self.pick(LEGAL));
-        let stem: String = affsync::matcher::normalize::fold(&stem).replace(' ', "");
+        let stem: String = affsync_core::matcher::normalize::fold(&stem).replace(' ', "");
         (name, legal, stem)
     }
 
@@ -1132,7 +1134,7 @@ affinity = "name"
                 if d.affinity_id.is_some() && d.affinity_id == *t {
                     tp += 1;
                 }
-                if d.method == Some(affsync::matcher::Method::Key) {
+                if d.method == Some(affsync_core::matcher::Method::Key) {
                     by_key += 1;
                 }
             }

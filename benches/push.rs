@@ -11,10 +11,10 @@ use affinity_crm::{ApiKey, Client, Config, KeySource};
 use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
 use affinity_crm_emulator::{Emulator, EmulatorConfig};
 use affsync::mapping::Mapping;
-use affsync::matcher::Kind;
 use affsync::pull::{pull, PullOptions, Quiet};
 use affsync::push::{push, PushOptions};
 use affsync::store::Store;
+use affsync_core::matcher::Kind;
 
 const KEY: &str = "bench-key";
 

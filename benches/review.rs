@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use affinity_crm::{ApiKey, Client, Config, KeySource};
 use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
 use affinity_crm_emulator::{Emulator, EmulatorConfig};
-use affsync::matcher::Kind;
 use affsync::pull::{pull, PullOptions, Quiet};
 use affsync::review::pages::{render_queue, PageCtx};
 use affsync::review::queue::{load_page, PER_PAGE};
 use affsync::store::decisions::DecisionRow;
 use affsync::store::review::{QueueFilter, QueueStatus};
 use affsync::store::{RunId, Store};
+use affsync_core::matcher::Kind;
 use serde_json::json;
 
 const KEY: &str = "bench-key";

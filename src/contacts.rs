@@ -31,11 +31,11 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::matcher::normalize;
 use crate::source::{read_records, ReadOptions};
 use crate::store::{col, time_text, Ctx, Event, RunStatus, Store, StoreError};
 use affinity_crm::v1::{NewPerson, PersonUpdate};
 use affinity_crm::{Client, PersonId};
+use affsync_core::matcher::normalize;
 
 /// A contacts mapping file.
 #[derive(Debug, Clone, Deserialize)]

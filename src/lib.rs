@@ -10,7 +10,6 @@ pub mod contacts;
 pub mod export;
 pub mod jobs;
 pub mod mapping;
-pub mod matcher;
 pub mod matching;
 pub mod pull;
 pub mod push;

@@ -10,11 +10,11 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::mapping::Mapping;
-use crate::matcher::config::Attr;
-use crate::matcher::{Decision, Matcher, Reviewed, ReviewerDecision, SourceRecord, Status};
 use crate::source::{read_records, SourceError};
 use crate::store::decisions::{DecisionRow, ReviewVerdict};
 use crate::store::{Event, RunId, RunStatus, Store, StoreError};
+use affsync_core::matcher::config::Attr;
+use affsync_core::matcher::{Decision, Matcher, Reviewed, ReviewerDecision, SourceRecord, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MatchError {
@@ -153,9 +153,11 @@ pub async fn run_match_in(
             Status::Matched => {
                 counts.matched += 1;
                 match d.method {
-                    Some(crate::matcher::Method::Key) => counts.matched_by_key += 1,
-                    Some(crate::matcher::Method::Fuzzy) => counts.matched_by_fuzzy += 1,
-                    Some(crate::matcher::Method::Reviewer) => counts.matched_by_reviewer += 1,
+                    Some(affsync_core::matcher::Method::Key) => counts.matched_by_key += 1,
+                    Some(affsync_core::matcher::Method::Fuzzy) => counts.matched_by_fuzzy += 1,
+                    Some(affsync_core::matcher::Method::Reviewer) => {
+                        counts.matched_by_reviewer += 1
+                    }
                     None => {}
                 }
             }

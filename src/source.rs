@@ -12,7 +12,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::matcher::SourceRecord;
+use affsync_core::matcher::SourceRecord;
 
 /// A file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]

@@ -166,7 +166,7 @@ pub async fn log_activity(
     let phone = phone_field(store, settings).await?;
     let keys = vec![settings.phone_field.clone()];
     let cands = store
-        .candidates(crate::matcher::Kind::Person, &keys)
+        .candidates(affsync_core::matcher::Kind::Person, &keys)
         .await?;
     let dir = Directory::from_candidates(&cands, &settings.phone_field);
     let logged = store.activity_logged().await?;

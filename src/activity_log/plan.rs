@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::feed::{Direction, FeedEvent, FeedRow, Kind};
 use super::settings::{digits, CallAs, Settings, SmsAs};
-use crate::matcher::Candidate;
+use affsync_core::matcher::Candidate;
 
 /// Affinity's interaction type for a call (affinity-api.md §2: 0 meeting, 1 call, 2 chat, 3 email).
 pub const CALL: i64 = 1;

@@ -28,9 +28,9 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use super::BadInput;
-use crate::matcher::config::{toml_error, Attr};
-use crate::matcher::{Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status};
 use crate::source::{read_records, ReadOptions, SourceFormat};
+use affsync_core::matcher::config::{toml_error, Attr};
+use affsync_core::matcher::{Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

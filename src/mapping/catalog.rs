@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::matcher::normalize::domain_key;
 use crate::store::{col, Ctx, EntityKind, FieldRow, ListRow, Store, StoreError};
+use affsync_core::matcher::normalize::domain_key;
 
 use super::convert::{RefKey, Resolve, Resolved};
 

@@ -17,10 +17,10 @@ use super::convert::{
     ValueError,
 };
 use super::{Mapping, PushMode, ValueKind};
-use crate::matcher::config::Attr;
-use crate::matcher::SourceRecord;
 use crate::source::{read_records, ReadOptions, SourceError};
 use crate::store::{EntityKind, ListRow};
+use affsync_core::matcher::config::Attr;
+use affsync_core::matcher::SourceRecord;
 
 /// At most this many rows are sampled for each column.
 pub const SAMPLE_ROWS: usize = 1000;

@@ -19,9 +19,9 @@
 //! - persons and organizations by id, email or domain.
 
 use crate::mapping::{FieldSpec, ValueKind};
-use crate::matcher::normalize::{domain_key, linkedin_key};
 use crate::store::{time_text, FieldRow, ValueItem};
 use affinity_crm::v2;
+use affsync_core::matcher::normalize::{domain_key, linkedin_key};
 
 /// The separator of several values in one cell.
 pub const MULTI_SEPARATOR: char = ';';

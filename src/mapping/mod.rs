@@ -31,8 +31,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::matcher::{ConfigError, Kind, MatchConfig};
 use crate::source::{ReadOptions, SourceFormat};
+use affsync_core::matcher::{ConfigError, Kind, MatchConfig};
 
 pub mod catalog;
 pub mod check;

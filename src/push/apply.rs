@@ -9,13 +9,13 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 
 use crate::mapping::Mapping;
-use crate::matcher::{normalize, Kind, Method, Status};
 use crate::matching::MatchOutcome;
 use crate::store::pushed::LearnedEntity;
 use crate::store::{Event, ListRow, Owner, RunId, Store};
 use affinity_crm::v1::{NewOpportunity, NewOrganization, NewPerson};
 use affinity_crm::v2::{FieldId, FieldUpdate};
 use affinity_crm::{Client, Error as ApiError, ListEntryId, ListId, OrganizationId, PersonId};
+use affsync_core::matcher::{normalize, Kind, Method, Status};
 
 use super::plan::{entity_kind, Action, FieldWrite, RecordPlan};
 use super::values::{to_v2, words};

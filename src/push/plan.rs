@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::mapping::convert::{convert, same_value, Resolve, Rule, Special};
 use crate::mapping::{Mapping, PushMode, WriteMode};
-use crate::matcher::{normalize, Kind, Status};
 use crate::matching::MatchOutcome;
 use crate::store::decisions::ReviewVerdict;
 use crate::store::{EntityKind, ListRow, Owner, Store, StoreError, ValueItem};
+use affsync_core::matcher::{normalize, Kind, Status};
 
 use super::Bound;
 

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use crate::mapping::catalog::MirrorRefs;
 use crate::mapping::convert::{RefKey, Resolve};
 use crate::mapping::{Mapping, ValueKind};
-use crate::matcher::normalize;
 use crate::store::{Store, ValueItem};
 use affinity_crm::v2::{CompanyRef, Dropdown, FieldValue, Location, PersonRef, RankedDropdown};
 use affinity_crm::{DropdownOptionId, OrganizationId, PersonId};
+use affsync_core::matcher::normalize;
 
 use super::Bound;
 
@@ -21,7 +21,7 @@ pub async fn look_up_references(
     client: &affinity_crm::Client,
     mapping: &Mapping,
     bound: &[Bound],
-    records: &[crate::matcher::SourceRecord],
+    records: &[affsync_core::matcher::SourceRecord],
     refs: &mut MirrorRefs,
 ) -> Result<(), super::PushError> {
     use futures::{StreamExt, TryStreamExt};

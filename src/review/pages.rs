@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::matcher::config::Attr;
 use crate::store::review::{EntityCard, QueueFilter, QueueStatus};
+use affsync_core::matcher::config::Attr;
 
 use super::queue::{CandidateView, ItemView, QueuePage};
 

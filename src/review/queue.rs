@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::mapping::Mapping;
-use crate::matcher::config::Attr;
-use crate::matcher::Kind;
 use crate::store::review::{EntityCard, Progress, QueueFilter, QueueItem};
 use crate::store::{Store, StoreError};
+use affsync_core::matcher::config::Attr;
+use affsync_core::matcher::Kind;
 
 /// Records on a page of the queue.
 pub const PER_PAGE: i64 = 50;

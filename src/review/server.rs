@@ -332,9 +332,9 @@ async fn search_page(
         let kinds = match info.kind {
             Some(k) => vec![k],
             None => vec![
-                crate::matcher::Kind::Organization,
-                crate::matcher::Kind::Person,
-                crate::matcher::Kind::Opportunity,
+                affsync_core::matcher::Kind::Organization,
+                affsync_core::matcher::Kind::Person,
+                affsync_core::matcher::Kind::Opportunity,
             ],
         };
         let mut all = Vec::new();

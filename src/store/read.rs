@@ -137,11 +137,11 @@ impl Store {
 }
 
 /// The mirror's name for a record kind (`company`, `person`, `opportunity`).
-pub fn kind_text(kind: crate::matcher::Kind) -> &'static str {
+pub fn kind_text(kind: affsync_core::matcher::Kind) -> &'static str {
     match kind {
-        crate::matcher::Kind::Organization => "company",
-        crate::matcher::Kind::Person => "person",
-        crate::matcher::Kind::Opportunity => "opportunity",
+        affsync_core::matcher::Kind::Organization => "company",
+        affsync_core::matcher::Kind::Person => "person",
+        affsync_core::matcher::Kind::Opportunity => "opportunity",
     }
 }
 
@@ -160,10 +160,10 @@ impl Store {
     /// values entered under the key as written). Merged and gone records are left out.
     pub async fn candidates(
         &self,
-        kind: crate::matcher::Kind,
+        kind: affsync_core::matcher::Kind,
         field_keys: &[String],
-    ) -> Result<Vec<crate::matcher::Candidate>, StoreError> {
-        use crate::matcher::{Candidate, Kind, ListRef};
+    ) -> Result<Vec<affsync_core::matcher::Candidate>, StoreError> {
+        use affsync_core::matcher::{Candidate, Kind, ListRef};
         let json_list = |t: Option<String>| -> Vec<String> {
             t.and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
                 .unwrap_or_default()

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::matcher::Kind;
+use affsync_core::matcher::Kind;
 
 use super::decisions::{DecisionRow, ReviewRow, ReviewVerdict};
 use super::read::kind_text;

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use affsync::matcher::{match_records, Candidate, Kind, MatchConfig, Reviewed, Status};
 use affsync::source::{read_records, ReadOptions, SourceFormat};
+use affsync_core::matcher::{match_records, Candidate, Kind, MatchConfig, Reviewed, Status};
 
 fn opts(id: &str, columns: &[&str]) -> ReadOptions {
     ReadOptions {

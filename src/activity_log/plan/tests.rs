@@ -2,7 +2,7 @@ use std::path::Path;
 
 use super::*;
 use crate::activity_log::feed::read_jsonl;
-use crate::matcher::Kind as MKind;
+use affsync_core::matcher::Kind as MKind;
 
 fn settings(extra: &str) -> Settings {
     Settings::parse(
