@@ -16,10 +16,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use affsync::source::{read_records, ReadOptions};
+use affsync::io::source::read_records;
 use affsync_core::matcher::{
     Candidate, Kind, MatchConfig, Matcher, Reviewed, SourceRecord, Status,
 };
+use affsync_core::source::ReadOptions;
 
 fn data_dir() -> PathBuf {
     match std::env::var_os("AFFSYNC_MATCHING_DATA") {

@@ -5,12 +5,13 @@
 //! are runs of their own carrying the job's name, started while the job ran. Looking at a job's
 //! run looks at those too.
 
+use affsync_core::model::RunId;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
 
 use crate::store::journal::{run_from_row, RunRow, RUN_COLUMNS};
-use crate::store::{col, Ctx, RunId, Store, StoreError};
+use crate::store::{col, Ctx, Store, StoreError};
 
 /// The steps in the order a person reads them; others come after, by name.
 pub const STEP_ORDER: &[&str] = &[
@@ -678,8 +679,8 @@ mod tests {
             ),
             (
                 "merged",
-                json!({"into": "company:7"}),
-                "merged into company:7",
+                json!({"into": "organization:7"}),
+                "merged into organization:7",
             ),
             ("removed", json!({"list": 301}), "removed from list 301"),
             (

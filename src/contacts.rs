@@ -20,7 +20,7 @@
 //! when both sides changed a contact, Affinity's names go to `out` and nothing is written to
 //! Affinity. Everything is journaled (a `contacts` run, one event per contact that moved).
 
-use crate::export::csv_cell as cell;
+use crate::io::export::csv_cell as cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,11 +31,12 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::source::{read_records, ReadOptions};
+use crate::io::source::read_records;
 use crate::store::{col, time_text, Ctx, Event, RunStatus, Store, StoreError};
 use affinity_crm::v1::{NewPerson, PersonUpdate};
 use affinity_crm::{Client, PersonId};
 use affsync_core::matcher::normalize;
+use affsync_core::source::ReadOptions;
 
 /// A contacts mapping file.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,7 +91,7 @@ pub enum ContactsError {
         message: String,
     },
     #[error(transparent)]
-    Source(#[from] crate::source::SourceError),
+    Source(#[from] crate::io::source::SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -126,7 +127,7 @@ impl ContactsConfig {
             file: path.display().to_string(),
             line: e
                 .span()
-                .map_or(1, |s| crate::mapping::line_of(&text, s.start)),
+                .map_or(1, |s| affsync_core::mapping::line_of(&text, s.start)),
             message: e.message().trim_end().to_string(),
         })
     }

@@ -2,17 +2,18 @@
 //! decisions winning over computed ones. Decisions are stored (one per source record, the
 //! latest) and journaled (one event per record); push reads them back.
 
-use crate::export::csv_cell as cell;
+use crate::io::export::csv_cell as cell;
+use affsync_core::model::RunId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::Utc;
 use serde_json::json;
 
-use crate::mapping::Mapping;
-use crate::source::{read_records, SourceError};
+use crate::io::source::{read_records, SourceError};
 use crate::store::decisions::{DecisionRow, ReviewVerdict};
-use crate::store::{Event, RunId, RunStatus, Store, StoreError};
+use crate::store::{Event, RunStatus, Store, StoreError};
+use affsync_core::mapping::Mapping;
 use affsync_core::matcher::config::Attr;
 use affsync_core::matcher::{Decision, Matcher, Reviewed, ReviewerDecision, SourceRecord, Status};
 

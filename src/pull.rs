@@ -4,6 +4,11 @@
 //! pass no longer sees are flagged gone; entities that no live entry holds any more are asked
 //! of Affinity by id, in batches, to learn whether they were deleted or merged.
 
+use affsync_core::model::RunId;
+use affsync_core::model::{
+    EntityRow, EntryRow, FieldRow, Kind, ListRow, OpportunityRow, OptionRow, OrganizationRow,
+    OwnedValue, Owner, PersonRow, ValueItem,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -12,11 +17,7 @@ use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::store::{
-    EntityKind, EntityRow, EntryRow, Event, FieldRow, ListRow, OpportunityRow, OptionRow,
-    OrganizationRow, OwnedValue, Owner, PageData, PageRecord, PersonRow, RunId, RunStatus, Store,
-    StoreError, ValueItem,
-};
+use crate::store::{Event, PageData, PageRecord, RunStatus, Store, StoreError};
 use affinity_crm::v1;
 use affinity_crm::v2::{self, Entity, FieldValue, ListEntryWithEntity};
 use affinity_crm::Color;
@@ -239,7 +240,7 @@ async fn pull_run(
 }
 
 fn list_row(l: &v2::List) -> Option<ListRow> {
-    let kind = EntityKind::parse(l.list_type.as_deref()?)?;
+    let kind = Kind::parse(l.list_type.as_deref()?)?;
     Some(ListRow {
         id: l.id.0,
         name: l.name.clone(),
@@ -259,9 +260,9 @@ pub fn field_row(meta: &v2::FieldMetadata, v1_fields: &BTreeMap<i64, v1::Field>)
         .and_then(|n| n.parse::<i64>().ok())
         .and_then(|n| v1_fields.get(&n));
     let entity_kind = v1.and_then(|f| match f.entity_type {
-        Some(v1::EntityType::Person) => Some(EntityKind::Person),
-        Some(v1::EntityType::Organization) => Some(EntityKind::Company),
-        Some(v1::EntityType::Opportunity) => Some(EntityKind::Opportunity),
+        Some(v1::EntityType::Person) => Some(Kind::Person),
+        Some(v1::EntityType::Organization) => Some(Kind::Organization),
+        Some(v1::EntityType::Opportunity) => Some(Kind::Opportunity),
         _ => None,
     });
     FieldRow {
@@ -385,7 +386,7 @@ async fn check_orphans(
 ) -> Result<(), PullError> {
     let orphans = store.orphan_entities().await?;
     summary.entities_checked = orphans.len();
-    for kind in EntityKind::ALL {
+    for kind in Kind::ALL {
         let ids: Vec<i64> = orphans
             .iter()
             .filter(|(k, _)| *k == kind)
@@ -393,7 +394,7 @@ async fn check_orphans(
             .collect();
         for chunk in ids.chunks(100) {
             let present: BTreeSet<i64> = match kind {
-                EntityKind::Company => {
+                Kind::Organization => {
                     let ids: Vec<OrganizationId> = chunk.iter().map(|i| (*i).into()).collect();
                     client
                         .companies_v2(&ids, &FieldSelection::none())
@@ -401,7 +402,7 @@ async fn check_orphans(
                         .try_collect()
                         .await?
                 }
-                EntityKind::Person => {
+                Kind::Person => {
                     let ids: Vec<PersonId> = chunk.iter().map(|i| (*i).into()).collect();
                     client
                         .persons_v2(&ids, &FieldSelection::none())
@@ -409,7 +410,7 @@ async fn check_orphans(
                         .try_collect()
                         .await?
                 }
-                EntityKind::Opportunity => {
+                Kind::Opportunity => {
                     let ids: Vec<OpportunityId> = chunk.iter().map(|i| (*i).into()).collect();
                     client
                         .opportunities_v2(&ids)
@@ -422,17 +423,15 @@ async fn check_orphans(
                 // One call each, only for the missing: it tells a merge (422 naming the
                 // survivor, §8.4) from a deletion (404).
                 let answer = match kind {
-                    EntityKind::Company => client
+                    Kind::Organization => client
                         .company_v2((*id).into(), &FieldSelection::none())
                         .await
                         .map(|_| ()),
-                    EntityKind::Person => client
+                    Kind::Person => client
                         .person_v2((*id).into(), &FieldSelection::none())
                         .await
                         .map(|_| ()),
-                    EntityKind::Opportunity => {
-                        client.opportunity_v2((*id).into()).await.map(|_| ())
-                    }
+                    Kind::Opportunity => client.opportunity_v2((*id).into()).await.map(|_| ()),
                 };
                 match answer {
                     Ok(()) => {}
@@ -462,7 +461,7 @@ pub fn page_data(entries: &[ListEntryWithEntity]) -> PageData {
     for e in entries {
         let (entity, fields) = match &e.entity {
             Entity::Company(c) => (
-                EntityRow::Company(OrganizationRow {
+                EntityRow::Organization(OrganizationRow {
                     id: c.id.0,
                     name: c.name.clone(),
                     domain: c.domain.clone(),
@@ -501,7 +500,7 @@ pub fn page_data(entries: &[ListEntryWithEntity]) -> PageData {
             .map(|f| OwnedValue {
                 // List fields belong to the entry; the others to the entity (and so are
                 // shared by every list it is on). Opportunities have only list fields (§2.3).
-                owner: if f.field_type == "list" || kind == EntityKind::Opportunity {
+                owner: if f.field_type == "list" || kind == Kind::Opportunity {
                     Owner::Entry(e.id.0)
                 } else {
                     Owner::Entity(kind, entity.id())
@@ -663,7 +662,7 @@ mod tests {
             ListRow {
                 id: 301,
                 name: "Deal Flow".into(),
-                kind: EntityKind::Company,
+                kind: Kind::Organization,
                 is_public: true,
                 owner_id: None,
                 creator_id: None,
@@ -671,7 +670,7 @@ mod tests {
             ListRow {
                 id: 302,
                 name: "LPs".into(),
-                kind: EntityKind::Person,
+                kind: Kind::Person,
                 is_public: true,
                 owner_id: None,
                 creator_id: None,

@@ -3,6 +3,7 @@
 //! and the failures grouped by reason with their records. Every value from the journal is
 //! HTML-escaped.
 
+use affsync_core::model::RunId;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -10,7 +11,7 @@ use serde_json::Value as Json;
 
 use crate::activity::{self, ActivityError};
 use crate::store::journal::RunRow;
-use crate::store::{RunId, Store};
+use crate::store::Store;
 
 /// Records listed per failure reason; the rest are counted.
 const RECORDS_PER_REASON: usize = 50;
@@ -308,7 +309,6 @@ pub fn render(d: &ReportData) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::RunId;
 
     fn data() -> ReportData {
         ReportData {

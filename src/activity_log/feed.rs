@@ -12,7 +12,8 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::ActivityError;
-use crate::source::{read_records, ReadOptions, SourceFormat};
+use crate::io::source::read_records;
+use affsync_core::source::{ReadOptions, SourceFormat};
 
 /// The columns a feed may have.
 pub const COLUMNS: &[&str] = &[

@@ -10,16 +10,17 @@ pub mod plan;
 pub mod settings;
 mod store;
 
+use affsync_core::model::RunId;
+use affsync_core::model::{Kind, Owner, ValueItem};
 use std::path::Path;
 
 use chrono::Utc;
 use futures::TryStreamExt;
 use serde_json::json;
 
-use crate::source::SourceError;
-use crate::store::mirror::{EntityKind, Owner, ValueItem};
+use crate::io::source::SourceError;
 use crate::store::pushed::LearnedEntity;
-use crate::store::{Event, RunId, RunStatus, Store, StoreError};
+use crate::store::{Event, RunStatus, Store, StoreError};
 use affinity_crm::v1::{NewFieldValue, NewInteraction, NewNote, NewPerson};
 use affinity_crm::{Client, FieldId, FieldValuesOf, InteractionId, NoteId, PersonId};
 
@@ -110,7 +111,7 @@ async fn phone_field(
     let person_fields: Vec<_> = fields
         .into_iter()
         .filter(|(f, gone)| {
-            !gone && f.list_id.is_none() && f.entity_kind.is_none_or(|k| k == EntityKind::Person)
+            !gone && f.list_id.is_none() && f.entity_kind.is_none_or(|k| k == Kind::Person)
         })
         .map(|(f, _)| f)
         .collect();
@@ -125,7 +126,7 @@ async fn phone_field(
         (None, Some(line)) => {
             let mut names: Vec<String> = person_fields
                 .iter()
-                .filter(|f| f.entity_kind == Some(EntityKind::Person))
+                .filter(|f| f.entity_kind == Some(Kind::Person))
                 .map(|f| format!("`{}`", f.name))
                 .collect();
             names.sort();
@@ -264,7 +265,7 @@ pub async fn log_activity(
                                     };
                                     store
                                         .learn_values(
-                                            Owner::Entity(EntityKind::Person, id),
+                                            Owner::Entity(Kind::Person, id),
                                             field,
                                             &[item],
                                             Utc::now(),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::ActivityError;
-use crate::mapping::line_of;
+use affsync_core::mapping::line_of;
 
 /// What every key of a settings file is, for hints.
 pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `create_contacts`, `phone_field` and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";

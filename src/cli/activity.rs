@@ -1,10 +1,10 @@
 //! `affsync activity`: the journal as a table, JSON, CSV or Parquet.
 
+use affsync_core::model::RunId;
 use std::path::PathBuf;
 
 use super::run::ConfigArgs;
 use crate::activity::{self, Format};
-use crate::store::RunId;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

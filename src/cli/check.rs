@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use super::db::DbArgs;
 use super::BadInput;
-use crate::mapping::catalog::{Catalog, MirrorRefs};
-use crate::mapping::check::{check, parse_failure, sample_source, FileReport};
-use crate::mapping::Mapping;
+use crate::io::source::sample_source;
+use affsync_core::mapping::check::{check, parse_failure, FileReport};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,7 +24,7 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let store = self.db.open().await?;
-        let catalog = Catalog::load(&store).await?;
+        let catalog = store.catalog().await?;
         if catalog.is_empty() {
             return Err(BadInput(
                 "the mirror holds no field catalog, so the mapping files cannot be checked\nhint: run `affsync pull` first (`affsync pull --all-lists`)"
@@ -33,7 +32,7 @@ impl Args {
             )
             .into());
         }
-        let refs = MirrorRefs::load(&store).await?;
+        let refs = store.mirror_refs().await?;
         store.close().await;
 
         let reports: Vec<FileReport> = self
@@ -41,7 +40,7 @@ impl Args {
             .iter()
             .map(|path| {
                 let file = path.display().to_string();
-                match Mapping::load(path) {
+                match crate::io::load_mapping(path) {
                     Ok(m) => {
                         let sample = sample_source(&m);
                         FileReport::new(file, check(&m, &catalog, &refs, &sample))

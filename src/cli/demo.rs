@@ -102,7 +102,7 @@ impl Args {
         for (path, text) in DEMO_FILES {
             std::fs::write(work.join(path), text)?;
         }
-        let mapping = crate::mapping::Mapping::load(&work.join("mappings/companies.toml"))
+        let mapping = crate::io::load_mapping(&work.join("mappings/companies.toml"))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
         println!("\n== match: fixtures/enrichment/companies.csv against the mirror");

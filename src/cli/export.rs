@@ -38,7 +38,8 @@ impl Args {
 impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         // The format is checked before anything is read.
-        crate::export::Format::from_path(&self.out).map_err(|e| super::BadInput(e.to_string()))?;
+        crate::io::export::Format::from_path(&self.out)
+            .map_err(|e| super::BadInput(e.to_string()))?;
         let store = self.db.open().await?;
         let Some(list) = store.find_list(&self.list).await? else {
             let lists = store.lists().await?;
@@ -61,7 +62,7 @@ impl ListArgs {
             return Err(super::BadInput(msg).into());
         };
         let view = store.list_view(&list).await?;
-        let rows = crate::export::write_list(&view, &self.out)?;
+        let rows = crate::io::export::write_list(&view, &self.out)?;
         eprintln!(
             "wrote {} rows and {} field columns of `{}` to {}",
             rows,

@@ -19,7 +19,7 @@
 //! affinity = "name"
 //! ```
 
-use crate::export::csv_cell as cell;
+use crate::io::export::csv_cell as cell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,9 +28,10 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use super::BadInput;
-use crate::source::{read_records, ReadOptions, SourceFormat};
+use crate::io::source::read_records;
 use affsync_core::matcher::config::{toml_error, Attr};
 use affsync_core::matcher::{Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status};
+use affsync_core::source::{ReadOptions, SourceFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -7,7 +7,6 @@ use anyhow::Context;
 
 use super::db::DbArgs;
 use super::BadInput;
-use crate::mapping::Mapping;
 use crate::matching::{run_match, write_decisions};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +26,8 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = Mapping::load(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        let mapping =
+            crate::io::load_mapping(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
         let store = self.db.open().await?;
         let outcome = match run_match(&store, &mapping, None).await {
             Ok(o) => o,

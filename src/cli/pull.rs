@@ -1,5 +1,6 @@
 //! `affsync pull`: Affinity lists into the mirror.
 
+use affsync_core::model::ListRow;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -10,7 +11,6 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::api::ApiArgs;
 use super::db::DbArgs;
 use crate::pull::{self, ListSummary, Progress, PullError, PullOptions, PullSummary, Quiet};
-use crate::store::ListRow;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

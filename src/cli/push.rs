@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::{BadInput, Partial};
-use crate::mapping::Mapping;
 use crate::push::values::words;
 use crate::push::{push, Action, PushOptions, PushReport};
 
@@ -54,7 +53,8 @@ impl crate::push::apply::Progress for Bar {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = Mapping::load(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        let mapping =
+            crate::io::load_mapping(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
         let store = self.db.open().await?;
         let client = self.api.client()?;
         let show = !self.quiet && !self.json && std::io::stderr().is_terminal() && !self.dry_run;

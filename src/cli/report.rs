@@ -1,9 +1,9 @@
 //! `affsync report RUN --out report.html`: one self-contained HTML page about a run.
 
+use affsync_core::model::RunId;
 use std::path::PathBuf;
 
 use super::run::ConfigArgs;
-use crate::store::RunId;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

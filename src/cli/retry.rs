@@ -1,14 +1,13 @@
 //! `affsync retry RUN`: plans and pushes again only the records that failed in a push run.
 
+use affsync_core::model::RunId;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::{BadInput, Partial};
-use crate::mapping::Mapping;
 use crate::push::{push, PushOptions};
-use crate::store::RunId;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -73,7 +72,8 @@ impl Args {
             println!("run {}: no record failed; nothing to retry", self.run);
             return Ok(());
         }
-        let mapping = Mapping::load(&mapping_path).map_err(|e| BadInput(e.to_string()))?;
+        let mapping =
+            crate::io::load_mapping(&mapping_path).map_err(|e| BadInput(e.to_string()))?;
         let client = self.api.client()?;
         let opts = PushOptions {
             only: Some(failed.clone()),

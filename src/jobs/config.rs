@@ -28,8 +28,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::mapping::line_of;
 use affinity_crm::{ApiKey, KeySource, KEY_ENV};
+use affsync_core::mapping::line_of;
 
 /// The file read when no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "affsync.toml";

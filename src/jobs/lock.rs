@@ -7,13 +7,14 @@
 //! stale row, so two takers cannot both win. Times are the machines' clocks: machines that share
 //! a mirror need clocks closer to each other than the stale period.
 
+use affsync_core::model::RunId;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{col, time_text, Ctx, RunId, Store, StoreError};
+use crate::store::{col, time_text, Ctx, Store, StoreError};
 
 /// The lock of one job, held by this process until [`JobLock::release`] (or its drop, which
 /// stops the heartbeat and leaves the row to go stale).

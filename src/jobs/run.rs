@@ -2,6 +2,7 @@
 //! (stopping at the first that fails, or between steps when asked to stop), close the run with
 //! the steps' counts, alert on failure, release the lock.
 
+use affsync_core::model::RunId;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -14,7 +15,7 @@ use super::alert::{self, Alert};
 use super::config::{Job, JobsConfig, Step};
 use super::lock::{self, Acquired, Holder};
 use crate::pull::{self, PullError, PullOptions, Quiet};
-use crate::store::{time_text, Event, RunId, RunStatus, Store, StoreError};
+use crate::store::{time_text, Event, RunStatus, Store, StoreError};
 use affinity_crm::Client;
 
 /// Why a step failed.
@@ -332,7 +333,7 @@ pub async fn run_step(
             })
         }
         Step::Match { mapping } => {
-            let m = crate::mapping::Mapping::load(mapping)
+            let m = crate::io::load_mapping(mapping)
                 .map_err(|e| StepError::Mapping(mapping.display().to_string(), e.to_string()))?;
             let o = crate::matching::run_match(store, &m, Some(&job.name)).await?;
             Ok(StepOutcome {
@@ -405,7 +406,7 @@ pub async fn run_step(
             })
         }
         Step::Push { mapping } => {
-            let m = crate::mapping::Mapping::load(mapping)
+            let m = crate::io::load_mapping(mapping)
                 .map_err(|e| StepError::Mapping(mapping.display().to_string(), e.to_string()))?;
             let opts = crate::push::PushOptions {
                 job: Some(job.name.clone()),

@@ -178,7 +178,7 @@ pub fn assess(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::RunId;
+    use affsync_core::model::RunId;
     use chrono::TimeZone;
     use std::path::Path;
 

@@ -1,5 +1,7 @@
 //! Applying a push plan: the calls, the journal around each write, and what the mirror learns.
 
+use affsync_core::model::RunId;
+use affsync_core::model::{ListRow, Owner};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -8,16 +10,16 @@ use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 
-use crate::mapping::Mapping;
 use crate::matching::MatchOutcome;
 use crate::store::pushed::LearnedEntity;
-use crate::store::{Event, ListRow, Owner, RunId, Store};
+use crate::store::{Event, Store};
 use affinity_crm::v1::{NewOpportunity, NewOrganization, NewPerson};
 use affinity_crm::v2::{FieldId, FieldUpdate};
 use affinity_crm::{Client, Error as ApiError, ListEntryId, ListId, OrganizationId, PersonId};
+use affsync_core::mapping::Mapping;
 use affsync_core::matcher::{normalize, Kind, Method, Status};
 
-use super::plan::{entity_kind, Action, FieldWrite, RecordPlan};
+use super::plan::{Action, FieldWrite, RecordPlan};
 use super::values::{to_v2, words};
 use super::PushError;
 
@@ -414,7 +416,7 @@ async fn apply_one(ctx: &Ctx<'_>, p: &mut RecordPlan) -> Result<(), PushError> {
             field.map(|f| format!("`{f}`: ")).unwrap_or_default()
         );
     };
-    let ek = entity_kind(ctx.kind);
+    let ek = ctx.kind;
 
     // 1. Create.
     if let Some(c) = p.create.clone() {

@@ -16,17 +16,19 @@ pub mod apply;
 pub mod plan;
 pub mod values;
 
+use affsync_core::model::RunId;
+use affsync_core::model::{FieldRow, ListRow};
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::mapping::convert::Special;
-use crate::mapping::{Mapping, PushMode};
 use crate::matching::MatchError;
-use crate::store::{FieldRow, ListRow, RunId, RunStatus, Store, StoreError};
+use crate::store::{RunStatus, Store, StoreError};
 use affinity_crm::Client;
+use affsync_core::mapping::convert::Special;
+use affsync_core::mapping::{Mapping, PushMode};
 
 pub use plan::{Action, FieldWrite, RecordPlan};
 
@@ -69,7 +71,7 @@ pub enum PushError {
         hint: String,
     },
     #[error("`affsync check` finds {} problem(s) in the mapping file; nothing was pushed:\n{}", .0.len(), .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
-    Check(Vec<crate::mapping::check::Diagnostic>),
+    Check(Vec<affsync_core::mapping::check::Diagnostic>),
     #[error("the push needs about {needed} API calls, more than `--max-calls {max}`\nhint: raise `--max-calls`, or push part of the file")]
     OverMaxCalls { needed: u64, max: u64 },
     #[error("the push needs about {needed} API calls and the monthly quota has {left} left\nhint: wait for the quota to reset, or push part of the file")]
@@ -110,8 +112,8 @@ pub struct Bound {
 }
 
 impl Bound {
-    pub fn target(&self) -> crate::mapping::convert::Target<'_> {
-        use crate::mapping::convert::Target;
+    pub fn target(&self) -> affsync_core::mapping::convert::Target<'_> {
+        use affsync_core::mapping::convert::Target;
         match (&self.field, self.special) {
             (Some(f), _) => Target::Field(f),
             (None, Some(s)) => Target::Special(s),
@@ -177,7 +179,7 @@ pub fn bind_fields(
     catalog: &[FieldRow],
     list: Option<&ListRow>,
 ) -> Result<Vec<Bound>, PushError> {
-    let kind = crate::store::read::kind_text(mapping.kind());
+    let kind = mapping.kind().as_str();
     let mut out = Vec::new();
     for (i, f) in mapping.fields.iter().enumerate() {
         let name = f.affinity.get_ref().trim();
@@ -245,12 +247,13 @@ pub async fn push(
         .ok_or_else(|| PushError::NoPushSection(mapping.file()))?;
     let mode = *spec.mode.get_ref();
     // The checker first: a mapping Affinity would reject costs no call.
-    let catalog = crate::mapping::catalog::Catalog::load(store).await?;
+    let catalog = store.catalog().await?;
     // The persons and organizations values may name: the checker's, then push's (with what
     // Affinity's term search adds).
-    let mut refs = crate::mapping::catalog::MirrorRefs::load(store).await?;
+    let mut refs = store.mirror_refs().await?;
     {
-        use crate::mapping::check::{check, sample_source, Severity};
+        use crate::io::source::sample_source;
+        use affsync_core::mapping::check::{check, Severity};
         let errors: Vec<_> = check(mapping, &catalog, &refs, &sample_source(mapping))
             .into_iter()
             .filter(|d| d.severity == Severity::Error)
@@ -346,7 +349,7 @@ async fn run_push(
     bound: &[Bound],
     opts: &PushOptions,
     run: RunId,
-    refs: &mut crate::mapping::catalog::MirrorRefs,
+    refs: &mut affsync_core::mapping::catalog::MirrorRefs,
     progress: &dyn apply::Progress,
 ) -> Result<PushReport, PushError> {
     let mut outcome =

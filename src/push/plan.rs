@@ -1,16 +1,17 @@
 //! The plan of a push: what to do with each record, from its match decision, its converted
 //! values and what the mirror holds. Pure once the mirror state is loaded.
 
+use affsync_core::model::{Kind, ListRow, Owner, ValueItem};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::mapping::convert::{convert, same_value, Resolve, Rule, Special};
-use crate::mapping::{Mapping, PushMode, WriteMode};
 use crate::matching::MatchOutcome;
 use crate::store::decisions::ReviewVerdict;
-use crate::store::{EntityKind, ListRow, Owner, Store, StoreError, ValueItem};
-use affsync_core::matcher::{normalize, Kind, Status};
+use crate::store::{Store, StoreError};
+use affsync_core::mapping::convert::{convert, same_value, Resolve, Rule, Special};
+use affsync_core::mapping::{Mapping, PushMode, WriteMode};
+use affsync_core::matcher::{normalize, Status};
 
 use super::Bound;
 
@@ -152,14 +153,6 @@ pub struct MirrorState {
     pub entry_values: BTreeMap<i64, BTreeMap<String, Vec<ValueItem>>>,
 }
 
-pub fn entity_kind(kind: Kind) -> EntityKind {
-    match kind {
-        Kind::Organization => EntityKind::Company,
-        Kind::Person => EntityKind::Person,
-        Kind::Opportunity => EntityKind::Opportunity,
-    }
-}
-
 /// Reads what the mirror holds of every matched record.
 pub async fn load_state(
     store: &Store,
@@ -168,7 +161,7 @@ pub async fn load_state(
     bound: &[Bound],
     list: Option<&ListRow>,
 ) -> Result<MirrorState, StoreError> {
-    let ek = entity_kind(mapping.kind());
+    let ek = mapping.kind();
     let mut state = MirrorState::default();
     let on_entity = bound.iter().any(|b| b.field.is_some() && !b.on_entry);
     let on_entry = bound.iter().any(|b| b.on_entry);

@@ -1,14 +1,15 @@
 //! Values between the mirror's form and Affinity's: references resolved through the mirror,
 //! and the v2 body of a field write.
 
+use affsync_core::model::ValueItem;
 use chrono::{DateTime, Utc};
 
-use crate::mapping::catalog::MirrorRefs;
-use crate::mapping::convert::{RefKey, Resolve};
-use crate::mapping::{Mapping, ValueKind};
-use crate::store::{Store, ValueItem};
+use crate::store::Store;
 use affinity_crm::v2::{CompanyRef, Dropdown, FieldValue, Location, PersonRef, RankedDropdown};
 use affinity_crm::{DropdownOptionId, OrganizationId, PersonId};
+use affsync_core::mapping::catalog::MirrorRefs;
+use affsync_core::mapping::convert::{RefKey, Resolve};
+use affsync_core::mapping::{Mapping, ValueKind};
 use affsync_core::matcher::normalize;
 
 use super::Bound;
@@ -35,13 +36,13 @@ pub async fn look_up_references(
             let Some(cell) = rec.values.get(&b.source) else {
                 continue;
             };
-            for part in cell.split(crate::mapping::convert::MULTI_SEPARATOR) {
+            for part in cell.split(affsync_core::mapping::convert::MULTI_SEPARATOR) {
                 let part = part.trim();
                 if ty == ValueKind::Person {
                     let Some(e) = normalize::email_key(part).filter(|_| part.contains('@')) else {
                         continue;
                     };
-                    let Ok(norm) = crate::mapping::convert::normalize_email(part) else {
+                    let Ok(norm) = affsync_core::mapping::convert::normalize_email(part) else {
                         continue;
                     };
                     if refs.person(&RefKey::Email(norm)).is_some() || !asked.insert(e.clone()) {

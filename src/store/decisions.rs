@@ -1,10 +1,11 @@
 //! Match decisions: the matcher's latest decision per mapping file and source record, and the
 //! decisions reviewers made, which win over computed ones until they are undone.
 
+use affsync_core::model::RunId;
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use super::{col, placeholders, time_text, Ctx, RunId, Store, StoreError};
+use super::{col, placeholders, time_text, Ctx, Store, StoreError};
 
 /// A decision as the store holds it.
 #[derive(Debug, Clone, PartialEq)]

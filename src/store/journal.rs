@@ -5,16 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use sqlx::AnyConnection;
 
+use affsync_core::model::RunId;
+
 use super::{col, placeholders, time_text, Backend, Ctx, Store, StoreError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RunId(pub i64);
-
-impl std::fmt::Display for RunId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
@@ -39,7 +32,7 @@ impl RunStatus {
 /// One journal line: what happened to which record at which step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    /// `entry:601`, `company:201`, `list:301`, ...
+    /// `entry:601`, `organization:201`, `list:301`, ...
     pub record: String,
     pub step: String,
     pub detail: Option<Json>,

@@ -6,6 +6,7 @@
 //! The schema is in `migrations/sqlite/` and `migrations/postgres/` (kept column for column in
 //! step; a test checks it), applied when the store is opened.
 
+pub mod catalog;
 pub mod decisions;
 pub mod journal;
 pub mod mirror;
@@ -19,11 +20,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
 
-pub use journal::{Event, RunId, RunStatus};
-pub use mirror::{
-    EntityKind, EntityRow, EntryRow, FieldRow, ListRow, OpportunityRow, OptionRow, OrganizationRow,
-    OwnedValue, Owner, PageData, PageOutcome, PageRecord, PersonRow, ValueItem,
-};
+pub use journal::{Event, RunStatus};
+pub use mirror::{PageData, PageOutcome, PageRecord};
 
 /// The default mirror: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://affsync.db";

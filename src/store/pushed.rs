@@ -2,10 +2,10 @@
 //! values it wrote. After a push the mirror holds what a pull would bring back, so that the
 //! next push finds nothing to write.
 
+use affsync_core::model::{Kind, Owner, ValueItem};
 use chrono::{DateTime, Utc};
 
 use super::journal::EventRow;
-use super::mirror::{EntityKind, Owner, ValueItem};
 use super::{col, time_text, Ctx, Store, StoreError};
 
 /// An organization, person or opportunity as push learned it (created, or found in Affinity).
@@ -109,7 +109,7 @@ impl Store {
         &self,
         id: i64,
         list_id: i64,
-        kind: EntityKind,
+        kind: Kind,
         entity_id: i64,
         created_at: Option<String>,
         now: DateTime<Utc>,
@@ -203,7 +203,7 @@ impl Store {
     pub async fn entry_of(
         &self,
         list_id: i64,
-        kind: EntityKind,
+        kind: Kind,
         entity_id: i64,
     ) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(

@@ -2,7 +2,8 @@
 //! reviewers' decisions kept and winning over computed ones.
 
 use affsync::store::decisions::{ReviewRow, ReviewVerdict};
-use affsync::store::{RunId, Store};
+use affsync::store::Store;
+use affsync_core::model::RunId;
 
 use crate::common::TestEmu;
 

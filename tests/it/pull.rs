@@ -111,11 +111,7 @@ async fn a_first_pull_mirrors_every_list_entry_and_value() {
         assert_eq!(runs[0].kind, "pull");
         assert_eq!(runs[0].status, "ok");
         assert_eq!(runs[0].api_calls as u64, s.api_calls);
-        let events = db
-            .store
-            .events(affsync::store::RunId(runs[0].id.0))
-            .await
-            .unwrap();
+        let events = db.store.events(runs[0].id).await.unwrap();
         assert!(events
             .iter()
             .any(|e| e.event.record == "entry:601" && e.event.step == "new"));
@@ -311,8 +307,8 @@ async fn sqlite_and_postgres_give_the_same_export() {
         for ext in ["csv", "jsonl"] {
             let a = dir.path().join(format!("{}-sqlite.{ext}", l.id));
             let b = dir.path().join(format!("{}-pg.{ext}", l.id));
-            affsync::export::write_list(&lite.store.list_view(&l).await.unwrap(), &a).unwrap();
-            affsync::export::write_list(&pg.store.list_view(&l).await.unwrap(), &b).unwrap();
+            affsync::io::export::write_list(&lite.store.list_view(&l).await.unwrap(), &a).unwrap();
+            affsync::io::export::write_list(&pg.store.list_view(&l).await.unwrap(), &b).unwrap();
             assert_eq!(
                 std::fs::read(&a).unwrap(),
                 std::fs::read(&b).unwrap(),

@@ -192,7 +192,7 @@ pub(crate) fn decide(
                 considered: cands.len(),
                 reason: format!(
                     "`{key}` is {} of {} {}s ({}): a person must choose",
-                    m.kind.key_words(),
+                    super::key_words(m.kind),
                     cands.len(),
                     m.kind.as_str(),
                     ids.join(", ")
@@ -212,7 +212,7 @@ pub(crate) fn decide(
                     considered: 1,
                     reason: format!(
                         "`{key}` is {} of {}, which a reviewer matched to row {}",
-                        m.kind.key_words(),
+                        super::key_words(m.kind),
                         describe(c),
                         sources[claim.source].row
                     ),
@@ -232,7 +232,7 @@ pub(crate) fn decide(
                     considered: 1,
                     reason: format!(
                         "`{key}` is {} of {}, and rows {} all have it",
-                        m.kind.key_words(),
+                        super::key_words(m.kind),
                         describe(c),
                         rows.join(", ")
                     ),
@@ -248,7 +248,7 @@ pub(crate) fn decide(
                     considered: 1,
                     reason: format!(
                         "exact key: `{key}` is {} of {}",
-                        m.kind.key_words(),
+                        super::key_words(m.kind),
                         describe(c)
                     ),
                     ..base(i)

@@ -33,44 +33,14 @@ pub const BLOCK_K: usize = 10;
 /// too much from the source where the best one resembles it.
 pub const BLOCK_KEEP: f32 = 0.4;
 
-/// The kinds of Affinity record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Organization,
-    Person,
-    Opportunity,
-}
+pub use crate::model::Kind;
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Organization => "organization",
-            Kind::Person => "person",
-            Kind::Opportunity => "opportunity",
-        }
-    }
-
-    /// What the search term is compared with, in words.
-    fn key_words(self) -> &'static str {
-        match self {
-            Kind::Organization => "a domain",
-            Kind::Person => "an email",
-            Kind::Opportunity => "the name",
-        }
-    }
-}
-
-impl std::str::FromStr for Kind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Kind, String> {
-        match s {
-            "organization" | "organizations" | "company" => Ok(Kind::Organization),
-            "person" | "persons" | "people" => Ok(Kind::Person),
-            "opportunity" | "opportunities" => Ok(Kind::Opportunity),
-            other => Err(format!(
-                "unknown record kind `{other}`; expected `organization`, `person` or `opportunity`"
-            )),
-        }
+/// What the search term is compared with, in words.
+fn key_words(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Organization => "a domain",
+        Kind::Person => "an email",
+        Kind::Opportunity => "the name",
     }
 }
 
@@ -690,7 +660,7 @@ impl<'a> Matcher<'a> {
             (Some(col), true, false) => format!(
                 "`{col}` ({}) is {} of no {}",
                 p.keys.join(", "),
-                self.kind.key_words(),
+                key_words(self.kind),
                 self.kind.as_str()
             ),
         };

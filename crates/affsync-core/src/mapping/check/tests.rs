@@ -2,9 +2,9 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::mapping::convert::NoResolve;
-use crate::store::{FieldRow, OptionRow};
+use crate::model::{FieldRow, OptionRow};
 
-fn list(id: i64, name: &str, kind: EntityKind) -> ListRow {
+fn list(id: i64, name: &str, kind: Kind) -> ListRow {
     ListRow {
         id,
         name: name.into(),
@@ -15,7 +15,7 @@ fn list(id: i64, name: &str, kind: EntityKind) -> ListRow {
     }
 }
 
-fn field(id: &str, name: &str, vt: &str, list_id: Option<i64>, kind: EntityKind) -> FieldRow {
+fn field(id: &str, name: &str, vt: &str, list_id: Option<i64>, kind: Kind) -> FieldRow {
     FieldRow {
         id: id.into(),
         name: name.into(),
@@ -31,7 +31,7 @@ fn field(id: &str, name: &str, vt: &str, list_id: Option<i64>, kind: EntityKind)
 }
 
 fn catalog() -> Catalog {
-    let c = EntityKind::Company;
+    let c = Kind::Organization;
     let mut round = field("field-3", "Round", "dropdown", Some(1), c);
     round.options = ["Seed", "Series A"]
         .iter()
@@ -44,20 +44,14 @@ fn catalog() -> Catalog {
         })
         .collect();
     Catalog {
-        lists: vec![list(1, "Deal Flow", c), list(2, "LPs", EntityKind::Person)],
+        lists: vec![list(1, "Deal Flow", c), list(2, "LPs", Kind::Person)],
         fields: vec![
             field("field-1", "LinkedIn URL", "text", Some(1), c),
             field("field-2", "Last Funding Date", "datetime", Some(1), c),
             round,
             field("field-4", "Headcount", "number", Some(1), c),
             field("field-5", "Notes", "text", Some(1), c),
-            field(
-                "field-6",
-                "Commitment",
-                "number",
-                Some(2),
-                EntityKind::Person,
-            ),
+            field("field-6", "Commitment", "number", Some(2), Kind::Person),
             FieldRow {
                 field_type: "enriched".into(),
                 entity_kind: None,

@@ -23,7 +23,8 @@
 //! write = "overwrite"                # overwrite | fill_blank
 //! ```
 //!
-//! [`Mapping::load`] reads and parses a file (syntax, keys, enumerations); whether the lists,
+//! [`Mapping::parse`] parses a file's text (syntax, keys, enumerations; the engine reads the
+//! file); whether the lists,
 //! fields and columns it names exist, and whether the types pair up, is the checker's work.
 
 use std::path::{Path, PathBuf};
@@ -31,8 +32,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::matcher::{ConfigError, Kind, MatchConfig};
 use crate::source::{ReadOptions, SourceFormat};
-use affsync_core::matcher::{ConfigError, Kind, MatchConfig};
 
 pub mod catalog;
 pub mod check;
@@ -199,15 +200,6 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 }
 
 impl Mapping {
-    /// Reads and parses a mapping file.
-    pub fn load(path: &Path) -> Result<Mapping, MappingError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
-            file: path.display().to_string(),
-            source,
-        })?;
-        Mapping::parse(path, text)
-    }
-
     /// Parses a mapping file's text; `path` names it in errors and anchors `source.path`.
     pub fn parse(path: &Path, text: String) -> Result<Mapping, MappingError> {
         let file = path.display().to_string();

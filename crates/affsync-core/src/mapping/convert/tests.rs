@@ -1,5 +1,5 @@
 use super::*;
-use crate::store::OptionRow;
+use crate::model::{Location, OptionRow};
 
 fn field(name: &str, value_type: &str, multi: bool) -> FieldRow {
     FieldRow {
@@ -260,12 +260,12 @@ fn locations_take_pulls_shape() {
     let f = field("HQ Location", "location", false);
     let v = one("Austin, Texas, United States", ValueKind::Location, &f);
     assert_eq!(v.text.as_deref(), Some("Austin, Texas, United States"));
-    let l: v2::Location = serde_json::from_str(v.json.as_deref().unwrap()).unwrap();
+    let l: Location = serde_json::from_str(v.json.as_deref().unwrap()).unwrap();
     assert_eq!(l.city.as_deref(), Some("Austin"));
     assert_eq!(l.state.as_deref(), Some("Texas"));
     assert_eq!(l.country.as_deref(), Some("United States"));
     let v = one("Berlin, Germany", ValueKind::Location, &f);
-    let l: v2::Location = serde_json::from_str(v.json.as_deref().unwrap()).unwrap();
+    let l: Location = serde_json::from_str(v.json.as_deref().unwrap()).unwrap();
     assert_eq!(
         (l.city.as_deref(), l.state, l.country.as_deref()),
         (Some("Berlin"), None, Some("Germany"))

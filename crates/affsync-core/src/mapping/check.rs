@@ -17,10 +17,9 @@ use super::convert::{
     ValueError,
 };
 use super::{Mapping, PushMode, ValueKind};
-use crate::source::{read_records, ReadOptions, SourceError};
-use crate::store::{EntityKind, ListRow};
-use affsync_core::matcher::config::Attr;
-use affsync_core::matcher::SourceRecord;
+use crate::matcher::config::Attr;
+use crate::matcher::SourceRecord;
+use crate::model::{Kind, ListRow};
 
 /// At most this many rows are sampled for each column.
 pub const SAMPLE_ROWS: usize = 1000;
@@ -29,38 +28,7 @@ pub const DATE_SHARE: f64 = 0.8;
 /// Warnings listed per mapped column before the rest are counted.
 pub const WARNINGS_PER_FIELD: usize = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One problem of a mapping file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    pub file: String,
-    pub line: usize,
-    /// The key it is about (`fields[2].affinity`).
-    pub key: String,
-    pub message: String,
-    pub hint: String,
-}
-
-impl std::fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(
-            f,
-            "{sev}: {}:{}: `{}`: {}\n  hint: {}",
-            self.file, self.line, self.key, self.message, self.hint
-        )
-    }
-}
+pub use crate::diagnostic::{Diagnostic, Severity};
 
 /// What was read of a source file: its columns and its rows (the mapped columns only), or
 /// why it could not be read.
@@ -74,59 +42,12 @@ pub enum SourceSample {
         rows: Vec<SourceRecord>,
     },
     /// The file is missing or cannot be read.
-    Unreadable(String),
-}
-
-/// Reads the mapped columns of a mapping's source file, noting the ones it lacks.
-pub fn sample_source(m: &Mapping) -> SourceSample {
-    let path = m.source_path();
-    let mut opts: ReadOptions = m.read_options();
-    let mut missing = Vec::new();
-    let mut available = Vec::new();
-    loop {
-        match read_records(&path, &opts) {
-            Ok(mut rows) => {
-                rows.truncate(SAMPLE_ROWS);
-                return SourceSample::Read {
-                    missing,
-                    available,
-                    rows,
-                };
-            }
-            Err(SourceError::MissingColumn {
-                column,
-                available: a,
-                ..
-            }) => {
-                available = a
-                    .split("`, `")
-                    .map(|s| s.trim_matches('`').to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                missing.push(column.clone());
-                if opts.id == column {
-                    // Read on with another column as id: the id's absence is reported.
-                    match available.first() {
-                        Some(c) => opts.id = c.clone(),
-                        None => {
-                            return SourceSample::Read {
-                                missing,
-                                available,
-                                rows: vec![],
-                            }
-                        }
-                    }
-                }
-                opts.columns.retain(|c| *c != column);
-            }
-            Err(e) => return SourceSample::Unreadable(e.to_string()),
-        }
-    }
-}
-
-/// The entity kind of a mapping, in the mirror's words.
-fn entity_kind(m: &Mapping) -> EntityKind {
-    EntityKind::parse(m.entity.get_ref()).expect("checked when the file was parsed")
+    Unreadable {
+        /// Whether the file exists (else the hint says where it was looked for).
+        exists: bool,
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 /// Where keys are in the file's text: per table header and occurrence, the line of each key.
@@ -204,24 +125,24 @@ fn did_you_mean(options: &[String]) -> Option<String> {
     options.first().map(|o| format!("did you mean `{o}`?"))
 }
 
-fn kind_words(k: EntityKind) -> &'static str {
+fn kind_words(k: Kind) -> &'static str {
     match k {
-        EntityKind::Company => "organization",
-        EntityKind::Person => "person",
-        EntityKind::Opportunity => "opportunity",
+        Kind::Organization => "organization",
+        Kind::Person => "person",
+        Kind::Opportunity => "opportunity",
     }
 }
 
 /// Which special targets a kind of record has.
-fn special_allowed(s: Special, kind: EntityKind) -> bool {
+fn special_allowed(s: Special, kind: Kind) -> bool {
     match s {
-        Special::Name => kind != EntityKind::Person,
-        Special::Domain => kind == EntityKind::Company,
-        Special::FirstName | Special::LastName | Special::Emails => kind == EntityKind::Person,
+        Special::Name => kind != Kind::Person,
+        Special::Domain => kind == Kind::Organization,
+        Special::FirstName | Special::LastName | Special::Emails => kind == Kind::Person,
     }
 }
 
-fn specials_for(kind: EntityKind) -> Vec<&'static str> {
+fn specials_for(kind: Kind) -> Vec<&'static str> {
     [
         Special::Name,
         Special::Domain,
@@ -239,7 +160,7 @@ fn specials_for(kind: EntityKind) -> Vec<&'static str> {
 fn check_list<'c>(
     r: &mut Report,
     catalog: &'c Catalog,
-    kind: EntityKind,
+    kind: Kind,
     name: &str,
     line: usize,
     key: &str,
@@ -293,13 +214,13 @@ fn check_list<'c>(
 fn check_field<'c>(
     r: &mut Report,
     catalog: &'c Catalog,
-    kind: EntityKind,
+    kind: Kind,
     list: Option<&ListRow>,
     name: &str,
     line: usize,
     key: &str,
     list_unknown: bool,
-) -> Option<&'c crate::store::FieldRow> {
+) -> Option<&'c crate::model::FieldRow> {
     if list_unknown {
         // The file's list is misnamed (reported once): any list of its kind may be meant.
         for l in catalog.lists.iter().filter(|l| l.kind == kind) {
@@ -408,23 +329,23 @@ pub fn check(
 ) -> Vec<Diagnostic> {
     let mut r = Report { m, out: vec![] };
     let keys = KeyLines::new(&m.text);
-    let kind = entity_kind(m);
+    let kind = m.kind();
     let source_file = m.source.path.get_ref().clone();
 
     // The source file and its id column.
     match sample {
-        SourceSample::Unreadable(why) => {
+        SourceSample::Unreadable {
+            exists,
+            message,
+            hint,
+        } => {
             let line = m.line(m.source.path.span());
-            let exists = m.source_path().exists();
             r.error(
                 line,
                 "source.path",
-                why.lines().next().unwrap_or(why).to_string(),
-                if exists {
-                    why.split("hint: ")
-                        .nth(1)
-                        .unwrap_or("check the file")
-                        .to_string()
+                message.clone(),
+                if *exists {
+                    hint.clone().unwrap_or_else(|| "check the file".to_string())
                 } else {
                     format!(
                         "the path is relative to the mapping file's folder: `{}`",
@@ -457,7 +378,7 @@ pub fn check(
         check_list(&mut r, catalog, kind, name, *line, "push.add_to_list")
     });
     let list_unknown = push_list.is_some() && list.is_none();
-    if kind == EntityKind::Opportunity {
+    if kind == Kind::Opportunity {
         if let Some(p) = &m.push {
             if *p.mode.get_ref() == PushMode::CreateUpdate && p.add_to_list.is_none() {
                 r.error(
@@ -492,9 +413,9 @@ pub fn check(
             let line = keys.line("match.compare", i, "affinity");
             let key = format!("match.compare[{i}].affinity");
             let bad_attr = match Attr::parse(&c.affinity) {
-                Attr::Name => kind == EntityKind::Person,
-                Attr::FirstName | Attr::LastName | Attr::Email => kind != EntityKind::Person,
-                Attr::Domain => kind != EntityKind::Company,
+                Attr::Name => kind == Kind::Person,
+                Attr::FirstName | Attr::LastName | Attr::Email => kind != Kind::Person,
+                Attr::Domain => kind != Kind::Organization,
                 Attr::Field(name) => {
                     check_field(
                         &mut r,
@@ -517,9 +438,9 @@ pub fn check(
                     format!(
                         "compare with {}, or a field",
                         match kind {
-                            EntityKind::Person => "`first_name`, `last_name`, `email`",
-                            EntityKind::Company => "`name`, `domain`",
-                            EntityKind::Opportunity => "`name`",
+                            Kind::Person => "`first_name`, `last_name`, `email`",
+                            Kind::Organization => "`name`, `domain`",
+                            Kind::Opportunity => "`name`",
                         }
                     ),
                 );

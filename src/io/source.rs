@@ -12,47 +12,15 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
+use affsync_core::mapping::check::{SourceSample, SAMPLE_ROWS};
+use affsync_core::mapping::Mapping;
 use affsync_core::matcher::SourceRecord;
-
-/// A file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceFormat {
-    Csv,
-    Parquet,
-    Jsonl,
-}
-
-impl SourceFormat {
-    /// The format a file name's extension says: `.csv`, `.tsv`, `.txt`, `.parquet`, `.jsonl`,
-    /// `.ndjson`.
-    pub fn from_path(path: &Path) -> Option<SourceFormat> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "csv" | "tsv" | "txt" => Some(SourceFormat::Csv),
-            "parquet" | "pq" => Some(SourceFormat::Parquet),
-            "jsonl" | "ndjson" => Some(SourceFormat::Jsonl),
-            _ => None,
-        }
-    }
-}
-
-/// What to read from a file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ReadOptions {
-    /// The id column.
-    pub id: String,
-    /// Other columns to keep (the search term and the compared ones).
-    pub columns: Vec<String>,
-    /// The CSV separator; `,` by default, a tab for `.tsv`.
-    pub separator: Option<u8>,
-    /// The format; from the extension by default.
-    pub format: Option<SourceFormat>,
-}
+use affsync_core::source::{ReadOptions, SourceFormat};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot tell the format of `{0}`\nhint: end the file name with `.csv`, `.parquet` or `.jsonl`, or set `format`")]
+    #[error("cannot tell the format of `{0}`")]
     UnknownFormat(String),
     #[error("cannot read `{path}`: {source}")]
     Io {
@@ -60,19 +28,94 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{path}` has no column `{column}`\nhint: its columns are {available}")]
+    #[error("`{path}` has no column `{column}`")]
     MissingColumn {
         path: String,
         column: String,
-        available: String,
+        /// The file's columns.
+        available: Vec<String>,
     },
-    #[error("cannot read `{path}` as {format}: {message}\nhint: {hint}")]
+    #[error("cannot read `{path}` as {format}: {message}")]
     Unreadable {
         path: String,
         format: &'static str,
         message: String,
         hint: &'static str,
     },
+}
+
+impl Diagnose for SourceError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::BadInput
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            SourceError::UnknownFormat(_) => Some(
+                "end the file name with `.csv`, `.parquet` or `.jsonl`, or set `format`".into(),
+            ),
+            SourceError::Io { .. } => None,
+            SourceError::MissingColumn { available, .. } => Some(format!(
+                "its columns are {}",
+                available
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            SourceError::Unreadable { hint, .. } => Some(hint.to_string()),
+        }
+    }
+}
+
+/// Reads the mapped columns of a mapping's source file (its first [`SAMPLE_ROWS`] rows), noting
+/// the columns it lacks, for the checker.
+pub fn sample_source(m: &Mapping) -> SourceSample {
+    let path = m.source_path();
+    let mut opts: ReadOptions = m.read_options();
+    let mut missing = Vec::new();
+    let mut available = Vec::new();
+    loop {
+        match read_records(&path, &opts) {
+            Ok(mut rows) => {
+                rows.truncate(SAMPLE_ROWS);
+                return SourceSample::Read {
+                    missing,
+                    available,
+                    rows,
+                };
+            }
+            Err(SourceError::MissingColumn {
+                column,
+                available: a,
+                ..
+            }) => {
+                available = a;
+                missing.push(column.clone());
+                if opts.id == column {
+                    // Read on with another column as id: the id's absence is reported.
+                    match available.first() {
+                        Some(c) => opts.id = c.clone(),
+                        None => {
+                            return SourceSample::Read {
+                                missing,
+                                available,
+                                rows: vec![],
+                            }
+                        }
+                    }
+                }
+                opts.columns.retain(|c| *c != column);
+            }
+            Err(e) => {
+                return SourceSample::Unreadable {
+                    exists: path.exists(),
+                    message: e.to_string(),
+                    hint: e.hint(),
+                }
+            }
+        }
+    }
 }
 
 /// Reads the records of one file. The whole file fails only when it cannot be read at all
@@ -192,11 +235,7 @@ pub fn read_records(path: &Path, opts: &ReadOptions) -> Result<Vec<SourceRecord>
                 return Err(SourceError::MissingColumn {
                     path: shown.clone(),
                     column: c.clone(),
-                    available: present
-                        .iter()
-                        .map(|p| format!("`{p}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    available: present.clone(),
                 });
             }
         }

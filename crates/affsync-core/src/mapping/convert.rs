@@ -19,9 +19,8 @@
 //! - persons and organizations by id, email or domain.
 
 use crate::mapping::{FieldSpec, ValueKind};
-use crate::store::{time_text, FieldRow, ValueItem};
-use affinity_crm::v2;
-use affsync_core::matcher::normalize::{domain_key, linkedin_key};
+use crate::matcher::normalize::{domain_key, linkedin_key};
+use crate::model::{time_text, FieldRow, Location, ValueItem};
 
 /// The separator of several values in one cell.
 pub const MULTI_SEPARATOR: char = ';';
@@ -670,7 +669,7 @@ pub fn looks_like_date(s: &str) -> bool {
         .any(|f| chrono::NaiveDate::parse_from_str(t, f).is_ok())
 }
 
-fn find_option<'f>(f: &'f FieldRow, text: &str) -> Result<&'f crate::store::OptionRow, ValueError> {
+fn find_option<'f>(f: &'f FieldRow, text: &str) -> Result<&'f crate::model::OptionRow, ValueError> {
     let want = text.trim();
     if let Some(o) = f
         .options
@@ -705,7 +704,7 @@ pub fn closest(word: &str, candidates: &[String], n: usize) -> Vec<String> {
     scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
 }
 
-fn parse_location(s: &str) -> Result<v2::Location, ValueError> {
+fn parse_location(s: &str) -> Result<Location, ValueError> {
     let parts: Vec<String> = s
         .split(',')
         .map(|p| p.trim().to_string())
@@ -718,22 +717,22 @@ fn parse_location(s: &str) -> Result<v2::Location, ValueError> {
                 value: s.to_string(),
             })
         }
-        [city] => v2::Location {
+        [city] => Location {
             city: some(city),
             ..Default::default()
         },
-        [city, country] => v2::Location {
+        [city, country] => Location {
             city: some(city),
             country: some(country),
             ..Default::default()
         },
-        [city, state, country] => v2::Location {
+        [city, state, country] => Location {
             city: some(city),
             state: some(state),
             country: some(country),
             ..Default::default()
         },
-        [street @ .., city, state, country] => v2::Location {
+        [street @ .., city, state, country] => Location {
             street_address: Some(street.join(", ")),
             city: some(city),
             state: some(state),
@@ -745,7 +744,7 @@ fn parse_location(s: &str) -> Result<v2::Location, ValueError> {
 }
 
 /// A location's parts joined as pull writes them.
-fn location_text(l: &v2::Location) -> Option<String> {
+fn location_text(l: &Location) -> Option<String> {
     let parts: Vec<&str> = [&l.street_address, &l.city, &l.state, &l.country]
         .into_iter()
         .flatten()

@@ -1,11 +1,11 @@
-//! What the checker and the value converter need from the mirror, read once: the lists, the
-//! field catalog (with dropdown options and which lists carry which fields), and the persons
-//! and organizations that cells may name by email or domain.
+//! What the checker and the value converter need from the mirror, read once (by the store):
+//! the lists, the field catalog (with dropdown options and which lists carry which fields),
+//! and the persons and organizations that cells may name by email or domain.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::store::{col, Ctx, EntityKind, FieldRow, ListRow, Store, StoreError};
-use affsync_core::matcher::normalize::domain_key;
+use crate::matcher::normalize::domain_key;
+use crate::model::{FieldRow, Kind, ListRow};
 
 use super::convert::{RefKey, Resolve, Resolved};
 
@@ -29,27 +29,6 @@ pub enum FieldLookup<'a> {
 }
 
 impl Catalog {
-    /// Reads the catalog from the mirror.
-    pub async fn load(store: &Store) -> Result<Catalog, StoreError> {
-        let lists = store.lists().await?;
-        let fields: Vec<FieldRow> = store
-            .fields_with_gone()
-            .await?
-            .into_iter()
-            .filter(|(_, gone)| !gone)
-            .map(|(f, _)| f)
-            .collect();
-        let mut list_fields = BTreeMap::new();
-        for l in &lists {
-            list_fields.insert(l.id, store.list_field_ids(l.id).await?);
-        }
-        Ok(Catalog {
-            lists,
-            fields,
-            list_fields,
-        })
-    }
-
     /// Whether a pull has filled the catalog.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.lists.is_empty()
@@ -66,7 +45,7 @@ impl Catalog {
 
     /// Whether a field is global (or enriched) for a kind of record: not list-specific, and
     /// either said to be of that kind or carried by that kind's lists.
-    pub fn is_global_for(&self, f: &FieldRow, kind: EntityKind) -> bool {
+    pub fn is_global_for(&self, f: &FieldRow, kind: Kind) -> bool {
         if f.list_id.is_some() || f.field_type == "list" {
             return false;
         }
@@ -82,7 +61,7 @@ impl Catalog {
 
     /// The fields a record of `kind` may be given: its kind's global fields, and the fields of
     /// `list` (its own ones).
-    pub fn fields_for(&self, kind: EntityKind, list: Option<&ListRow>) -> Vec<&FieldRow> {
+    pub fn fields_for(&self, kind: Kind, list: Option<&ListRow>) -> Vec<&FieldRow> {
         self.fields
             .iter()
             .filter(|f| {
@@ -93,12 +72,7 @@ impl Catalog {
 
     /// Finds a field by id (`field-123`) or name (exact, then case-insensitive) among the
     /// fields a record of `kind` on `list` may be given.
-    pub fn lookup(
-        &self,
-        name_or_id: &str,
-        kind: EntityKind,
-        list: Option<&ListRow>,
-    ) -> FieldLookup<'_> {
+    pub fn lookup(&self, name_or_id: &str, kind: Kind, list: Option<&ListRow>) -> FieldLookup<'_> {
         let w = name_or_id.trim();
         let allowed = self.fields_for(kind, list);
         fn pick<'c>(set: &[&'c FieldRow], w: &str) -> Option<&'c FieldRow> {
@@ -133,74 +107,6 @@ pub struct MirrorRefs {
 }
 
 impl MirrorRefs {
-    pub async fn load(store: &Store) -> Result<MirrorRefs, StoreError> {
-        let mut refs = MirrorRefs::default();
-        let pool = store.pool();
-        let rows = sqlx::query(
-            "SELECT id, first_name, last_name, primary_email, emails FROM persons WHERE gone_at IS NULL",
-        )
-        .fetch_all(pool)
-        .await
-        .ctx("reading persons")?;
-        for r in &rows {
-            let id: i64 = col(r, "id")?;
-            let first: Option<String> = col(r, "first_name")?;
-            let last: Option<String> = col(r, "last_name")?;
-            let primary: Option<String> = col(r, "primary_email")?;
-            let emails: String = col(r, "emails")?;
-            let mut all: Vec<String> = serde_json::from_str(&emails).unwrap_or_default();
-            all.extend(primary.clone());
-            let name = person_name(first.as_deref(), last.as_deref(), primary.as_deref());
-            refs.add_person(id, name, &all);
-        }
-        let rows = sqlx::query(
-            "SELECT id, name, domain, domains FROM organizations WHERE gone_at IS NULL",
-        )
-        .fetch_all(pool)
-        .await
-        .ctx("reading organizations")?;
-        for r in &rows {
-            let id: i64 = col(r, "id")?;
-            let name: String = col(r, "name")?;
-            let domain: Option<String> = col(r, "domain")?;
-            let domains: String = col(r, "domains")?;
-            let mut all: Vec<String> = serde_json::from_str(&domains).unwrap_or_default();
-            all.extend(domain);
-            refs.add_organization(id, Some(name), &all);
-        }
-        // References held by field values carry the referenced record's email or domain.
-        let rows = sqlx::query(
-            "SELECT value_type, ref_id, text, json FROM field_values WHERE ref_id IS NOT NULL AND json IS NOT NULL \
-             AND (value_type LIKE 'person%' OR value_type LIKE 'company%')",
-        )
-        .fetch_all(pool)
-        .await
-        .ctx("reading referenced records")?;
-        for r in &rows {
-            let t: String = col(r, "value_type")?;
-            let id: i64 = col(r, "ref_id")?;
-            let text: Option<String> = col(r, "text")?;
-            let json: String = col(r, "json")?;
-            let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-            if t.starts_with("person") {
-                let email: Vec<String> = v["primaryEmailAddress"]
-                    .as_str()
-                    .map(str::to_string)
-                    .into_iter()
-                    .collect();
-                refs.add_person(id, text, &email);
-            } else {
-                let domain: Vec<String> = v["domain"]
-                    .as_str()
-                    .map(str::to_string)
-                    .into_iter()
-                    .collect();
-                refs.add_organization(id, text, &domain);
-            }
-        }
-        Ok(refs)
-    }
-
     /// Adds a person known by these addresses.
     pub fn add_person(&mut self, id: i64, name: Option<String>, emails: &[String]) {
         let r = Resolved { id, name };
@@ -239,20 +145,5 @@ impl Resolve for MirrorRefs {
     }
     fn organization(&self, key: &RefKey) -> Option<Resolved> {
         self.organizations.get(key).cloned()
-    }
-}
-
-fn person_name(first: Option<&str>, last: Option<&str>, email: Option<&str>) -> Option<String> {
-    let n = [first, last]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if n.is_empty() {
-        email.map(str::to_string)
-    } else {
-        Some(n)
     }
 }

@@ -6,6 +6,7 @@
 //! dates as ISO dates, references by name. Single-valued number fields are numbers and
 //! single-valued date fields are ISO dates (`2024-04-01`).
 
+use affsync_core::model::{FieldRow, Kind, ValueItem};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -13,7 +14,6 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::store::read::ListView;
-use crate::store::{EntityKind, FieldRow, ValueItem};
 
 /// A file format, from the output file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,20 +53,20 @@ impl Format {
 }
 
 /// How one field's cells are typed.
-enum Kind {
+enum CellKind {
     Text,
     Number,
     Date,
 }
 
-fn kind_of(f: &FieldRow) -> Kind {
+fn kind_of(f: &FieldRow) -> CellKind {
     if f.allows_multiple || f.value_type.ends_with("-multi") {
-        return Kind::Text;
+        return CellKind::Text;
     }
     match f.value_type.as_str() {
-        "number" | "formula-number" => Kind::Number,
-        "datetime" => Kind::Date,
-        _ => Kind::Text,
+        "number" | "formula-number" => CellKind::Number,
+        "datetime" => CellKind::Date,
+        _ => CellKind::Text,
     }
 }
 
@@ -137,9 +137,9 @@ pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
     let n = view.entries.len();
     let mut fixed = vec!["entry_id", "entity_id", "entity_name"];
     match view.list.kind {
-        EntityKind::Company => fixed.push("domain"),
-        EntityKind::Person => fixed.push("email"),
-        EntityKind::Opportunity => {}
+        Kind::Organization => fixed.push("domain"),
+        Kind::Person => fixed.push("email"),
+        Kind::Opportunity => {}
     }
     let mut columns: Vec<Column> = vec![
         Column::new(
@@ -165,27 +165,27 @@ pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
         ),
     ];
     match view.list.kind {
-        EntityKind::Company => columns.push(Column::new(
+        Kind::Organization => columns.push(Column::new(
             "domain".into(),
             view.entries
                 .iter()
                 .map(|e| e.domain.clone())
                 .collect::<Vec<Option<String>>>(),
         )),
-        EntityKind::Person => columns.push(Column::new(
+        Kind::Person => columns.push(Column::new(
             "email".into(),
             view.entries
                 .iter()
                 .map(|e| e.email.clone())
                 .collect::<Vec<Option<String>>>(),
         )),
-        EntityKind::Opportunity => {}
+        Kind::Opportunity => {}
     }
     let names = column_names(&fixed, &view.fields);
     for (f, name) in view.fields.iter().zip(names) {
         let values = view.entries.iter().map(|e| e.values.get(&f.id));
         let col = match kind_of(f) {
-            Kind::Number => {
+            CellKind::Number => {
                 let numbers: Vec<Option<f64>> = values
                     .map(|v| v.and_then(|items| items.first()).and_then(|it| it.number))
                     .collect();
@@ -203,7 +203,7 @@ pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
                 }
             }
             // ISO dates as text: the same cell in every format.
-            Kind::Date => Column::new(
+            CellKind::Date => Column::new(
                 name.as_str().into(),
                 values
                     .map(|v| {
@@ -214,7 +214,7 @@ pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
                     })
                     .collect::<Vec<Option<String>>>(),
             ),
-            Kind::Text => Column::new(
+            CellKind::Text => Column::new(
                 name.as_str().into(),
                 values
                     .map(|v| v.and_then(|items| cell_text(items)))
