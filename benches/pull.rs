@@ -144,7 +144,11 @@ async fn ingest() {
         .await
         .unwrap();
     let run = store
-        .start_run("bench", None, chrono::Utc::now())
+        .start_run(
+            affsync_core::journal::RunKind::Pull,
+            None,
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let t = Instant::now();

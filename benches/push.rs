@@ -187,15 +187,6 @@ async fn main() {
         after.rate_limited - before.rate_limited,
         after.paced - before.paced,
     );
-    assert_eq!(
-        c.failed,
-        0,
-        "{:?}",
-        report
-            .plans
-            .iter()
-            .find(|p| p.action == affsync::push::Action::Failed)
-            .map(|p| &p.reason)
-    );
+    assert_eq!(c.failed, 0, "{:?}", report.failures().first());
     emu.stop().await;
 }

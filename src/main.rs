@@ -15,7 +15,7 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cli.run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", affsync::cli::render_error(&e));
             std::process::ExitCode::from(affsync::cli::exit_code(&e))
         }
     }

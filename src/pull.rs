@@ -4,6 +4,7 @@
 //! pass no longer sees are flagged gone; entities that no live entry holds any more are asked
 //! of Affinity by id, in batches, to learn whether they were deleted or merged.
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use affsync_core::model::RunId;
 use affsync_core::model::{
     EntityRow, EntryRow, FieldRow, Kind, ListRow, OpportunityRow, OptionRow, OrganizationRow,
@@ -17,12 +18,14 @@ use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::store::{Event, PageData, PageRecord, RunStatus, Store, StoreError};
+use crate::store::journal::{Run, RunEnd};
+use crate::store::{PageData, PageRecord, Store, StoreError};
 use affinity_crm::v1;
 use affinity_crm::v2::{self, Entity, FieldValue, ListEntryWithEntity};
 use affinity_crm::Color;
 use affinity_crm::FieldSelection;
 use affinity_crm::{Client, Error as ApiError, OpportunityId, OrganizationId, PersonId};
+use affsync_core::journal::{JournalEvent, RunKind, Step};
 
 /// The field types a list entry is asked for: all of them, so that one call per 100 entries
 /// brings every value (affinity-api.md §3.1: without `fieldTypes` none come).
@@ -49,12 +52,12 @@ impl Default for PullOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
-    #[error("no list named `{name}`\navailable lists: {}\nhint: name a list as Affinity spells it, or give its id", available.join(", "))]
+    #[error("no list named `{name}`\navailable lists: {}", available.join(", "))]
     UnknownList {
         name: String,
         available: Vec<String>,
     },
-    #[error("no list chosen\navailable lists: {}\nhint: add `--list NAME` (repeatable) or `--all-lists`", available.join(", "))]
+    #[error("no list chosen\navailable lists: {}", available.join(", "))]
     NoListChosen { available: Vec<String> },
     #[error("pulling from Affinity failed: {0}")]
     Api(#[from] ApiError),
@@ -62,23 +65,29 @@ pub enum PullError {
     Store(#[from] StoreError),
 }
 
-/// What a pull did to one list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ListSummary {
-    pub list_id: i64,
-    pub list: String,
-    pub entries_seen: usize,
-    pub new: usize,
-    pub changed: usize,
-    pub removed: usize,
-    pub entities: usize,
-    pub field_values: usize,
-    pub field_values_written: usize,
-    pub fields_new: usize,
-    pub fields_changed: usize,
-    pub api_calls: u64,
-    pub seconds: f64,
+impl Diagnose for PullError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            PullError::UnknownList { .. } | PullError::NoListChosen { .. } => ErrorClass::BadInput,
+            PullError::Api(_) => ErrorClass::Failure,
+            PullError::Store(s) => s.class(),
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            PullError::UnknownList { .. } => {
+                Some("name a list as Affinity spells it, or give its id".into())
+            }
+            PullError::NoListChosen { .. } => {
+                Some("add `--list NAME` (repeatable) or `--all-lists`".into())
+            }
+            _ => None,
+        }
+    }
 }
+
+/// What a pull did to one list (journaled as its `pulled` step).
+pub use affsync_core::journal::ListPulled as ListSummary;
 
 /// What a whole pull did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -164,36 +173,23 @@ pub async fn pull_for_job(
 ) -> Result<PullSummary, PullError> {
     let started = Instant::now();
     let calls_before = client.stats().attempts;
-    let run = store.start_run("pull", job, Utc::now()).await?;
-    let result = pull_run(client, store, opts, progress, run).await;
+    let run = store.begin_run(RunKind::Pull, job).await?;
+    let result = pull_run(client, store, opts, progress, &run)
+        .await
+        .map(|mut summary| {
+            summary.api_calls = client.stats().attempts - calls_before;
+            summary.seconds = started.elapsed().as_secs_f64();
+            summary
+        });
     let api_calls = client.stats().attempts - calls_before;
-    let seconds = started.elapsed().as_secs_f64();
-    match result {
-        Ok(mut summary) => {
-            summary.api_calls = api_calls;
-            summary.seconds = seconds;
-            let counts = serde_json::to_value(&summary).unwrap_or_default();
-            store
-                .finish_run(run, RunStatus::Ok, &counts, api_calls, None, Utc::now())
-                .await?;
-            Ok(summary)
-        }
-        Err(e) => {
-            let msg = e.to_string();
-            // The run is closed as failed; the pages stored so far stay (a rerun completes them).
-            let _ = store
-                .finish_run(
-                    run,
-                    RunStatus::Failed,
-                    &serde_json::json!({}),
-                    api_calls,
-                    Some(&msg),
-                    Utc::now(),
-                )
-                .await;
-            Err(e)
-        }
-    }
+    // A failed pull's run is closed as failed; the pages stored so far stay (a rerun
+    // completes them).
+    run.close(
+        result,
+        |s| RunEnd::ok(serde_json::to_value(s).unwrap_or_default(), api_calls),
+        api_calls,
+    )
+    .await
 }
 
 async fn pull_run(
@@ -201,8 +197,9 @@ async fn pull_run(
     store: &Store,
     opts: &PullOptions,
     progress: &dyn Progress,
-    run: RunId,
+    run: &Run,
 ) -> Result<PullSummary, PullError> {
+    let run = run.id();
     let lists: Vec<ListRow> = client
         .lists_v2()
         .map_ok(|l| list_row(&l))
@@ -348,7 +345,7 @@ async fn pull_list(
 
     // Only a complete pass may say an entry is gone.
     let record = format!("list:{}", list.id);
-    let last_seen = store.last_event_at(&record, "pulled").await?;
+    let last_seen = store.last_pulled_at(list.id).await?;
     let removed = store
         .flag_entries_gone(
             run,
@@ -364,11 +361,7 @@ async fn pull_list(
     store
         .add_events(
             run,
-            &[Event::new(
-                record,
-                "pulled",
-                Some(serde_json::to_value(&s).unwrap_or_default()),
-            )],
+            &[JournalEvent::new(record, Step::Pulled(s.clone()))],
             Utc::now(),
         )
         .await?;
@@ -694,7 +687,7 @@ mod tests {
         assert!(msg.contains("no list named `Dealflow`"), "{msg}");
         assert!(msg.contains("Deal Flow (301), LPs (302)"), "{msg}");
         let e = choose_lists(&lists(), &[], false).unwrap_err();
-        assert!(e.to_string().contains("--all-lists"), "{e}");
+        assert!(e.hint().is_some_and(|h| h.contains("--all-lists")), "{e}");
     }
 
     #[test]

@@ -7,11 +7,10 @@ use affsync_core::model::RunId;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
-
 use crate::activity::{self, ActivityError};
 use crate::store::journal::RunRow;
 use crate::store::Store;
+use affsync_core::journal::Step;
 
 /// Records listed per failure reason; the rest are counted.
 const RECORDS_PER_REASON: usize = 50;
@@ -40,23 +39,17 @@ pub async fn gather(store: &Store, id: RunId) -> Result<ReportData, ActivityErro
     for r in &family {
         for e in store.events(r.id).await? {
             let ev = e.event;
-            *counts.entry(ev.step.clone()).or_default() += 1;
-            let d = ev.detail.as_ref();
-            if matches!(ev.step.as_str(), "matched" | "review") {
-                if let Some(s) = d.and_then(|d| d.get("score")).and_then(Json::as_f64) {
-                    scores.push(s);
+            *counts.entry(ev.step.name()).or_default() += 1;
+            match &ev.step {
+                Step::Matched(d) | Step::Review(d) => scores.extend(d.score),
+                Step::Failed { reason, .. } | Step::Error { reason, .. } => {
+                    let reason = reason.clone().unwrap_or_else(|| "no reason given".into());
+                    failures
+                        .entry(reason)
+                        .or_default()
+                        .push((ev.record.clone(), ev.step.describe()));
                 }
-            }
-            if matches!(ev.step.as_str(), "failed" | "error") {
-                let reason = d
-                    .and_then(|d| d.get("reason"))
-                    .and_then(Json::as_str)
-                    .unwrap_or("no reason given")
-                    .to_string();
-                failures
-                    .entry(reason)
-                    .or_default()
-                    .push((ev.record.clone(), activity::describe(&ev.step, d)));
+                _ => {}
             }
         }
     }

@@ -37,8 +37,9 @@ impl Args {
             .or_else(|| self.out.as_deref().and_then(Format::from_path))
             .unwrap_or(Format::Table);
         if format == Format::Parquet && self.out.is_none() {
-            return Err(super::BadInput(
-                "Parquet is not written to a terminal\nhint: add `--out FILE.parquet`".into(),
+            return Err(super::Problem::bad_input(
+                "Parquet is not written to a terminal",
+                "add `--out FILE.parquet`",
             )
             .into());
         }
@@ -51,10 +52,7 @@ impl Args {
             (None, None) => activity::runs_table(&store, status, self.limit).await,
         };
         store.close().await;
-        let table = table.map_err(|e| match e {
-            e @ activity::ActivityError::NoRun(_) => super::BadInput(e.to_string()).into(),
-            e => anyhow::Error::from(e),
-        })?;
+        let table = table?;
         let bytes = activity::render(&table, format)?;
         match &self.out {
             Some(path) => std::fs::write(path, bytes)

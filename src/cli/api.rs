@@ -17,13 +17,13 @@ pub struct ApiArgs {
 impl ApiArgs {
     /// The client, or a bad-input error that says how to set the key.
     pub fn client(&self) -> anyhow::Result<Client> {
-        let mut config = Config::from_env_or_file(self.api_key_file.as_deref())
-            .map_err(|e| super::BadInput(e.to_string()))?;
+        let mut config = Config::from_env_or_file(self.api_key_file.as_deref())?;
         if let Some(base) = &self.base_url {
             config = config.with_base_url(base).map_err(|e| {
-                super::BadInput(format!(
-                    "invalid `--base-url` `{base}`: {e}\nhint: use a URL such as `https://api.affinity.co`"
-                ))
+                super::Problem::bad_input(
+                    format!("invalid `--base-url` `{base}`: {e}"),
+                    "use a URL such as `https://api.affinity.co`",
+                )
             })?;
         }
         Ok(Client::new(config)?)

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::db::DbArgs;
-use super::BadInput;
+use super::Problem;
 use crate::io::source::sample_source;
 use affsync_core::mapping::check::{check, parse_failure, FileReport};
 
@@ -26,9 +26,9 @@ impl Args {
         let store = self.db.open().await?;
         let catalog = store.catalog().await?;
         if catalog.is_empty() {
-            return Err(BadInput(
-                "the mirror holds no field catalog, so the mapping files cannot be checked\nhint: run `affsync pull` first (`affsync pull --all-lists`)"
-                    .into(),
+            return Err(Problem::bad_input(
+                "the mirror holds no field catalog, so the mapping files cannot be checked",
+                "run `affsync pull` first (`affsync pull --all-lists`)",
             )
             .into());
         }
@@ -74,11 +74,14 @@ impl Args {
         }
         let bad = reports.iter().filter(|r| !r.ok).count();
         if bad > 0 {
-            return Err(BadInput(format!(
-                "{bad} of {} mapping files {} errors",
-                reports.len(),
-                if bad == 1 { "has" } else { "have" }
-            ))
+            return Err(Problem::bad_input(
+                format!(
+                    "{bad} of {} mapping files {} errors",
+                    reports.len(),
+                    if bad == 1 { "has" } else { "have" }
+                ),
+                "",
+            )
             .into());
         }
         Ok(())

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use super::BadInput;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,7 +49,6 @@ impl SyncArgs {
         let (c, out) = match crate::contacts::sync(&store, &client, &self.file, &self.mapping).await
         {
             Ok(r) => r,
-            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
             Err(e) => return Err(e.into()),
         };
         if self.json {

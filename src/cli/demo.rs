@@ -44,16 +44,8 @@ fn print_push(r: &crate::push::PushReport) {
         c.api_calls,
         c.write_calls
     );
-    for p in r
-        .plans
-        .iter()
-        .filter(|p| p.action == crate::push::Action::Failed)
-    {
-        println!(
-            "  failed {}: {}",
-            p.source_id.as_deref().unwrap_or("(no id)"),
-            p.reason
-        );
+    for (label, why) in r.failures() {
+        println!("  failed {label}: {why}");
     }
 }
 

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::db::DbArgs;
-use super::BadInput;
 use crate::matching::{run_match, write_decisions};
 
 #[derive(Debug, clap::Args)]
@@ -26,12 +25,10 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping =
-            crate::io::load_mapping(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        let mapping = crate::io::load_mapping(&self.mapping)?;
         let store = self.db.open().await?;
         let outcome = match run_match(&store, &mapping, None).await {
             Ok(o) => o,
-            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
             Err(e) => return Err(e.into()),
         };
         if let Some(out) = &self.out {

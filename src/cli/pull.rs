@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use crate::pull::{self, ListSummary, Progress, PullError, PullOptions, PullSummary, Quiet};
+use crate::pull::{self, ListSummary, Progress, PullOptions, PullSummary, Quiet};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -65,13 +65,7 @@ pub async fn run_pull(
 ) -> anyhow::Result<PullSummary> {
     let bars = Bars::new(show);
     let progress: &dyn Progress = if show { &bars } else { &Quiet };
-    match pull::pull(client, store, opts, progress).await {
-        Ok(s) => Ok(s),
-        Err(e @ (PullError::UnknownList { .. } | PullError::NoListChosen { .. })) => {
-            Err(super::BadInput(e.to_string()).into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(pull::pull(client, store, opts, progress).await?)
 }
 
 /// The summary table.

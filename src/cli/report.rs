@@ -22,10 +22,7 @@ impl Args {
         let store = self.config.open(config.as_ref()).await?;
         let data = crate::report::gather(&store, RunId(self.run)).await;
         store.close().await;
-        let data = data.map_err(|e| match e {
-            e @ crate::activity::ActivityError::NoRun(_) => super::BadInput(e.to_string()).into(),
-            e => anyhow::Error::from(e),
-        })?;
+        let data = data?;
         std::fs::write(&self.out, crate::report::render(&data))
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", self.out.display()))?;
         eprintln!("wrote {}", self.out.display());

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::Utc;
 
 use super::db::DbArgs;
-use super::BadInput;
+use super::Problem;
 use crate::matching::mapping_key;
 use crate::review::queue::candidate_ids;
 use crate::review::server::{check_bind, serve, ServeOptions};
@@ -104,7 +104,7 @@ impl Args {
 
 impl ServeArgs {
     async fn run(self) -> anyhow::Result<()> {
-        check_bind(self.bind, self.token.as_deref()).map_err(|e| BadInput(e.to_string()))?;
+        check_bind(self.bind, self.token.as_deref())?;
         let store = self.db.open().await?;
         let opts = ServeOptions {
             bind: self.bind,
@@ -135,10 +135,10 @@ impl ServeArgs {
 impl ListArgs {
     async fn run(self) -> anyhow::Result<()> {
         let status = QueueStatus::parse(&self.status).ok_or_else(|| {
-            BadInput(format!(
-                "`{}` is not a queue status\nhint: use `open`, `review`, `unmatched`, `decided` or `all`",
-                self.status
-            ))
+            Problem::bad_input(
+                format!("`{}` is not a queue status", self.status),
+                "use `open`, `review`, `unmatched`, `decided` or `all`",
+            )
         })?;
         let store = self.db.open().await?;
         let filter = QueueFilter {
@@ -265,7 +265,6 @@ impl DecideArgs {
                 );
                 Ok(())
             }
-            Err(e) if e.is_bad_input() => Err(BadInput(e.to_string()).into()),
             Err(e) => Err(e.into()),
         }
     }

@@ -21,10 +21,10 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Arc::new(self.config.load()?);
         if config.jobs.is_empty() {
-            return Err(super::BadInput(format!(
-                "`{}` has no `[[jobs]]`\nhint: add a job (see the README), then run `affsync schedule` again",
-                config.path.display()
-            ))
+            return Err(super::Problem::bad_input(
+                format!("`{}` has no `[[jobs]]`", config.path.display()),
+                "add a job (see the README), then run `affsync schedule` again",
+            )
             .into());
         }
         let client = client(&config, self.base_url.as_deref())?;

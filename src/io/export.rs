@@ -6,6 +6,7 @@
 //! dates as ISO dates, references by name. Single-valued number fields are numbers and
 //! single-valued date fields are ISO dates (`2024-04-01`).
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use affsync_core::model::{FieldRow, Kind, ValueItem};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -25,7 +26,7 @@ pub enum Format {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("cannot tell the format of `{0}`\nhint: end the file name with `.csv`, `.parquet` or `.jsonl`")]
+    #[error("cannot tell the format of `{0}`")]
     UnknownFormat(String),
     #[error("cannot write `{path}`: {source}")]
     Io {
@@ -35,6 +36,23 @@ pub enum ExportError {
     },
     #[error("cannot build the table: {0}")]
     Polars(#[from] PolarsError),
+}
+
+impl Diagnose for ExportError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ExportError::UnknownFormat(_) | ExportError::Io { .. } => ErrorClass::BadInput,
+            ExportError::Polars(_) => ErrorClass::Failure,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ExportError::UnknownFormat(_) => {
+                Some("end the file name with `.csv`, `.parquet` or `.jsonl`".into())
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Format {
@@ -319,7 +337,7 @@ mod tests {
             Format::JsonLines
         );
         let e = Format::from_path(Path::new("x.xlsx")).unwrap_err();
-        assert!(e.to_string().contains("hint:"), "{e}");
+        assert!(e.hint().is_some_and(|h| h.contains("`.csv`")), "{e}");
     }
 
     #[test]

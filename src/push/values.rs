@@ -12,11 +12,12 @@ use affsync_core::mapping::convert::{RefKey, Resolve};
 use affsync_core::mapping::{Mapping, ValueKind};
 use affsync_core::matcher::normalize;
 
-use super::Bound;
+use affsync_core::plan::push::Bound;
 
 /// Asks Affinity (term search, then an exact comparison) for the emails and domains that the
 /// records' `person` and `organization` values name and `refs` (the mirror's) lacks; what is
-/// found is added to `refs` and learned by the mirror. One call per unknown email or domain.
+/// found is added to `refs` and, when `learn`, learned by the mirror. One search per unknown
+/// email or domain; gives the number of searches.
 pub async fn look_up_references(
     store: &Store,
     client: &affinity_crm::Client,
@@ -24,7 +25,9 @@ pub async fn look_up_references(
     bound: &[Bound],
     records: &[affsync_core::matcher::SourceRecord],
     refs: &mut MirrorRefs,
-) -> Result<(), super::PushError> {
+    learn: bool,
+) -> Result<usize, super::PushError> {
+    let mut searches = 0;
     use futures::{StreamExt, TryStreamExt};
     for b in bound {
         let ty = *mapping.fields[b.spec].ty.get_ref();
@@ -48,6 +51,7 @@ pub async fn look_up_references(
                     if refs.person(&RefKey::Email(norm)).is_some() || !asked.insert(e.clone()) {
                         continue;
                     }
+                    searches += 1;
                     let found: Vec<_> = client
                         .persons_v1(Some(part), &[])
                         .take(100)
@@ -63,17 +67,19 @@ pub async fn look_up_references(
                             .flatten()
                             .collect::<Vec<_>>()
                             .join(" ");
-                        store
-                            .learn_entity(
-                                &crate::store::pushed::LearnedEntity::Person {
-                                    id: p.id.0,
-                                    first_name: p.first_name.clone(),
-                                    last_name: p.last_name.clone(),
-                                    emails: p.emails.clone(),
-                                },
-                                Utc::now(),
-                            )
-                            .await?;
+                        if learn {
+                            store
+                                .learn_entity(
+                                    &crate::store::pushed::LearnedEntity::Person {
+                                        id: p.id.0,
+                                        first_name: p.first_name.clone(),
+                                        last_name: p.last_name.clone(),
+                                        emails: p.emails.clone(),
+                                    },
+                                    Utc::now(),
+                                )
+                                .await?;
+                        }
                         let mut emails = p.emails.clone();
                         emails.push(part.to_string());
                         refs.add_person(p.id.0, Some(name).filter(|n| !n.is_empty()), &emails);
@@ -88,6 +94,7 @@ pub async fn look_up_references(
                     {
                         continue;
                     }
+                    searches += 1;
                     let found: Vec<_> = client
                         .organizations_v1(Some(&d), &[])
                         .take(100)
@@ -99,18 +106,20 @@ pub async fn look_up_references(
                             .chain(&o.domains)
                             .any(|x| normalize::domain_key(x).as_deref() == Some(d.as_str()))
                     }) {
-                        store
-                            .learn_entity(
-                                &crate::store::pushed::LearnedEntity::Organization {
-                                    id: o.id.0,
-                                    name: o.name.clone(),
-                                    domain: o.domain.clone(),
-                                    domains: o.domains.clone(),
-                                    global: o.global,
-                                },
-                                Utc::now(),
-                            )
-                            .await?;
+                        if learn {
+                            store
+                                .learn_entity(
+                                    &crate::store::pushed::LearnedEntity::Organization {
+                                        id: o.id.0,
+                                        name: o.name.clone(),
+                                        domain: o.domain.clone(),
+                                        domains: o.domains.clone(),
+                                        global: o.global,
+                                    },
+                                    Utc::now(),
+                                )
+                                .await?;
+                        }
                         let mut domains = o.domains.clone();
                         domains.extend(o.domain.clone());
                         refs.add_organization(o.id.0, Some(o.name), &domains);
@@ -119,7 +128,7 @@ pub async fn look_up_references(
             }
         }
     }
-    Ok(())
+    Ok(searches)
 }
 
 fn at(item: &ValueItem) -> Option<DateTime<Utc>> {

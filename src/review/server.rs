@@ -4,6 +4,7 @@
 //! Every request that changes state is a POST whose form carries the server run's CSRF token.
 //! Pages are sent with a content security policy that allows no script but the page's own file.
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("refusing to listen on `{0}` without `--token`: anyone who can reach it could decide matches\nhint: add `--token SECRET` (then open the page with `?token=SECRET`), or keep the default `--bind 127.0.0.1`")]
+    #[error("refusing to listen on `{0}` without `--token`: anyone who can reach it could decide matches")]
     OpenWithoutToken(IpAddr),
     #[error("cannot listen on `{addr}`: {source}")]
     Bind {
@@ -35,6 +36,22 @@ pub enum ServeError {
     },
     #[error("the review server stopped: {0}")]
     Serve(#[source] std::io::Error),
+}
+
+impl Diagnose for ServeError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ServeError::OpenWithoutToken(_) | ServeError::Bind { .. } => ErrorClass::BadInput,
+            ServeError::Serve(_) => ErrorClass::Failure,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ServeError::OpenWithoutToken(_) => Some("add `--token SECRET` (then open the page with `?token=SECRET`), or keep the default `--bind 127.0.0.1`".into()),
+            ServeError::Bind { .. } => Some("pick another `--port`, or 0 for a free one".into()),
+            ServeError::Serve(_) => None,
+        }
+    }
 }
 
 /// How to serve.

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
@@ -15,8 +14,9 @@ use affsync_core::model::{
     OwnedValue, Owner, PersonRow, RunId, ValueItem,
 };
 
-use super::journal::{insert_events, Event};
+use super::journal::insert_events;
 use super::{col, flag, in_list, param, placeholders, time_text, Backend, Ctx, Store, StoreError};
+use affsync_core::journal::{JournalEvent, Step};
 
 /// A list entry as one page of a pull brings it: the entry, its entity, and the values of
 /// every field that came with it.
@@ -442,10 +442,13 @@ impl Store {
                 None | Some((_, true)) => {
                     out.new += 1;
                     entry_writes.push(&r.entry);
-                    events.push(Event::new(
+                    events.push(JournalEvent::new(
                         record,
-                        "new",
-                        Some(json!({"list": r.entry.list_id, "entity": format!("{}:{}", r.entity.kind(), r.entity.id())})),
+                        Step::New {
+                            list: Some(r.entry.list_id),
+                            entity: Some(format!("{}:{}", r.entity.kind(), r.entity.id())),
+                            name: None,
+                        },
                     ));
                 }
                 Some((stored, false)) => {
@@ -474,10 +477,12 @@ impl Store {
                     }
                     if !what.is_empty() {
                         out.changed += 1;
-                        events.push(Event::new(
+                        events.push(JournalEvent::new(
                             record,
-                            "changed",
-                            Some(json!({ "changed": what })),
+                            Step::Changed {
+                                changed: what,
+                                name: None,
+                            },
                         ));
                     }
                 }
@@ -520,12 +525,12 @@ impl Store {
         let mut out = SyncOutcome::default();
         let mut events = Vec::new();
         for l in lists {
-            let step = match stored.iter().find(|(s, _)| s.id == l.id) {
+            let is_new = match stored.iter().find(|(s, _)| s.id == l.id) {
                 Some((s, false)) if s == l => continue,
-                Some((_, false)) => "changed",
-                _ => "new",
+                Some((_, false)) => false,
+                _ => true,
             };
-            if step == "new" {
+            if is_new {
                 out.new += 1;
             } else {
                 out.changed += 1;
@@ -546,10 +551,21 @@ impl Store {
             .execute(&mut *conn)
             .await
             .ctx("writing lists")?;
-            events.push(Event::new(
+            let name = Some(l.name.clone());
+            events.push(JournalEvent::new(
                 format!("list:{}", l.id),
-                step,
-                Some(json!({"name": l.name})),
+                if is_new {
+                    Step::New {
+                        list: None,
+                        entity: None,
+                        name,
+                    }
+                } else {
+                    Step::Changed {
+                        changed: vec![],
+                        name,
+                    }
+                },
             ));
         }
         for (s, gone) in &stored {
@@ -561,7 +577,10 @@ impl Store {
                     .execute(&mut *conn)
                     .await
                     .ctx("flagging a list gone")?;
-                events.push(Event::new(format!("list:{}", s.id), "removed", None));
+                events.push(JournalEvent::new(
+                    format!("list:{}", s.id),
+                    Step::Removed { list: None },
+                ));
             }
         }
         if !events.is_empty() {
@@ -633,12 +652,12 @@ impl Store {
         let mut out = SyncOutcome::default();
         let mut events = Vec::new();
         for f in fields {
-            let step = match stored.get(&f.id) {
+            let is_new = match stored.get(&f.id) {
                 Some((s, false)) if s == f => continue,
-                Some((_, false)) => "changed",
-                _ => "new",
+                Some((_, false)) => false,
+                _ => true,
             };
-            if step == "new" {
+            if is_new {
                 out.new += 1;
             } else {
                 out.changed += 1;
@@ -687,10 +706,21 @@ impl Store {
                     .await
                     .ctx("writing dropdown options")?;
             }
-            events.push(Event::new(
+            let name = Some(f.name.clone());
+            events.push(JournalEvent::new(
                 format!("field:{}", f.id),
-                step,
-                Some(json!({"name": f.name})),
+                if is_new {
+                    Step::New {
+                        list: None,
+                        entity: None,
+                        name,
+                    }
+                } else {
+                    Step::Changed {
+                        changed: vec![],
+                        name,
+                    }
+                },
             ));
         }
         // This list's own fields that are gone.
@@ -703,7 +733,10 @@ impl Store {
                     .execute(&mut *conn)
                     .await
                     .ctx("flagging a field gone")?;
-                events.push(Event::new(format!("field:{id}"), "removed", None));
+                events.push(JournalEvent::new(
+                    format!("field:{id}"),
+                    Step::Removed { list: None },
+                ));
             }
         }
         let order: Vec<String> = fields.iter().map(|f| f.id.clone()).collect();
@@ -844,13 +877,14 @@ impl Store {
             }
             q.execute(&mut *conn).await.ctx("flagging entries gone")?;
         }
-        let events: Vec<Event> = gone
+        let events: Vec<JournalEvent> = gone
             .iter()
             .map(|id| {
-                Event::new(
+                JournalEvent::new(
                     format!("entry:{id}"),
-                    "removed",
-                    Some(json!({"list": list_id})),
+                    Step::Removed {
+                        list: Some(list_id),
+                    },
                 )
             })
             .collect();
@@ -914,15 +948,17 @@ impl Store {
             .bind(merged_into),
         };
         q.execute(&mut *conn).await.ctx("flagging an entity gone")?;
-        let (step, detail) = match merged_into {
-            Some(new) => ("merged", Some(json!({ "into": format!("{kind}:{new}") }))),
-            None => ("removed", None),
+        let step = match merged_into {
+            Some(new) => Step::Merged {
+                into: Some(format!("{kind}:{new}")),
+            },
+            None => Step::Removed { list: None },
         };
         insert_events(
             conn,
             self.backend,
             run,
-            &[Event::new(format!("{kind}:{id}"), step, detail)],
+            &[JournalEvent::new(format!("{kind}:{id}"), step)],
             now,
         )
         .await?;

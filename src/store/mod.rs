@@ -6,7 +6,9 @@
 //! The schema is in `migrations/sqlite/` and `migrations/postgres/` (kept column for column in
 //! step; a test checks it), applied when the store is opened.
 
+pub mod activity_log;
 pub mod catalog;
+pub mod contacts;
 pub mod decisions;
 pub mod journal;
 pub mod mirror;
@@ -20,7 +22,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
 
-pub use journal::{Event, RunStatus};
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
+
 pub use mirror::{PageData, PageOutcome, PageRecord};
 
 /// The default mirror: a SQLite file in the working directory.
@@ -38,7 +41,7 @@ pub enum Backend {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL `{0}`\nhint: use `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`")]
+    #[error("unsupported database URL `{0}`")]
     UnsupportedUrl(String),
     #[error("cannot open the database at `{url}`: {source}")]
     Open {
@@ -56,6 +59,23 @@ pub enum StoreError {
     },
     #[error("the mirror holds a value it cannot read ({0})")]
     Corrupt(String),
+}
+
+impl Diagnose for StoreError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::UnsupportedUrl(_) => ErrorClass::BadInput,
+            _ => ErrorClass::Failure,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            StoreError::UnsupportedUrl(_) => Some(
+                "use `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`".into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// `.ctx("reading list entries")` on a sqlx result.

@@ -5,8 +5,8 @@
 use affsync_core::model::{Kind, Owner, ValueItem};
 use chrono::{DateTime, Utc};
 
-use super::journal::EventRow;
 use super::{col, time_text, Ctx, Store, StoreError};
+use affsync_core::journal::StoredEvent;
 
 /// An organization, person or opportunity as push learned it (created, or found in Affinity).
 #[derive(Debug, Clone, PartialEq)]
@@ -219,8 +219,43 @@ impl Store {
         row.map(|r| col::<i64>(&r, "id")).transpose()
     }
 
+    /// The names of some records of one kind (a person's first and last names), by id.
+    pub async fn entity_names(
+        &self,
+        kind: Kind,
+        ids: &std::collections::BTreeSet<i64>,
+    ) -> Result<std::collections::BTreeMap<i64, String>, StoreError> {
+        let (table, name) = match kind {
+            Kind::Organization => ("organizations", "name"),
+            Kind::Opportunity => ("opportunities", "name"),
+            Kind::Person => (
+                "persons",
+                "TRIM(COALESCE(first_name, '') || ' ' || COALESCE(last_name, ''))",
+            ),
+        };
+        let mut out = std::collections::BTreeMap::new();
+        let ids: Vec<i64> = ids.iter().copied().collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, {name} AS name FROM {table} WHERE id IN ({})",
+                super::in_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await.ctx("reading record names")? {
+                let name: Option<String> = col(&r, "name")?;
+                if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
+                    out.insert(col(&r, "id")?, n);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Journal events with one of `steps`, oldest first.
-    pub async fn events_with_steps(&self, steps: &[&str]) -> Result<Vec<EventRow>, StoreError> {
+    pub async fn events_with_steps(&self, steps: &[&str]) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!(
             "SELECT run_id, at, record, step, detail FROM events WHERE step IN ({}) ORDER BY id",
             super::in_list(self.backend, 1, steps.len())

@@ -7,7 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use affinity_crm_emulator::EmulatorConfig;
-use affsync::store::{Event, RunStatus, Store};
+use affsync::store::Store;
+use affsync_core::journal::{JournalEvent, RunKind, RunStatus};
+
+/// A journal event as the store keeps it (step name and detail), for journals written by hand.
+fn stored(record: &str, step: &str, detail: Option<serde_json::Value>) -> JournalEvent {
+    JournalEvent::from_stored(record.to_string(), step, detail)
+}
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -462,28 +468,34 @@ fn at(secs: f64) -> DateTime<Utc> {
 async fn fixture(dir: &Path) -> String {
     let db = sqlite_url(dir);
     let s = Store::open(&db).await.unwrap();
-    let job = s.start_run("job", Some("nightly"), at(0.0)).await.unwrap();
-    let pull = s.start_run("pull", Some("nightly"), at(0.5)).await.unwrap();
+    let job = s
+        .start_run(RunKind::Job, Some("nightly"), at(0.0))
+        .await
+        .unwrap();
+    let pull = s
+        .start_run(RunKind::Pull, Some("nightly"), at(0.5))
+        .await
+        .unwrap();
     s.add_events(
         pull,
         &[
-            Event::new(
+            stored(
                 "entry:601",
                 "new",
                 Some(json!({"list": 301, "entity": "company:201"})),
             ),
-            Event::new(
+            stored(
                 "entry:602",
                 "new",
                 Some(json!({"list": 301, "entity": "company:202"})),
             ),
-            Event::new("entry:603", "changed", Some(json!({"changed": ["fields"]}))),
-            Event::new(
+            stored("entry:603", "changed", Some(json!({"changed": ["fields"]}))),
+            stored(
                 "company:205",
                 "merged",
                 Some(json!({"into": "company:201"})),
             ),
-            Event::new(
+            stored(
                 "list:301",
                 "pulled",
                 Some(json!({"entries_seen": 4, "new": 2, "changed": 1, "removed": 0})),
@@ -507,82 +519,85 @@ async fn fixture(dir: &Path) -> String {
     .await
     .unwrap();
 
-    let push = s.start_run("push", None, at(20.0)).await.unwrap();
+    let push = s.start_run(RunKind::Push, None, at(20.0)).await.unwrap();
     let events = vec![
-        Event::new(
+        stored(
             "src:ACME-1",
             "matched",
             Some(json!({"method": "key", "score": 1.0, "affinity_id": 201})),
         ),
-        Event::new(
+        stored(
             "src:BETA-2",
             "matched",
             Some(json!({"method": "fuzzy", "score": 0.87, "affinity_id": 202})),
         ),
-        Event::new(
+        stored(
             "src:GAMMA-3",
             "review",
             Some(json!({"score": 0.64, "candidates": [203, 204]})),
         ),
-        Event::new(
+        stored(
             "src:DELTA-4",
             "unmatched",
             Some(json!({"reason": "no candidate above 0.5"})),
         ),
-        Event::new(
+        stored(
             "src:ACME-1",
             "field_updated",
             Some(json!({"field": "Website", "old": "acme.io", "new": "acme.com"})),
         ),
-        Event::new(
+        stored(
             "src:ACME-1",
             "added_to_list",
             Some(json!({"list": "Deal Flow", "entry_id": 610})),
         ),
-        Event::new(
+        stored(
             "src:EPS-5",
             "created",
             Some(json!({"affinity_id": 901, "kind": "organization"})),
         ),
-        Event::new(
+        stored(
             "src:ZETA-6",
             "failed",
             Some(
                 json!({"field": "Headcount", "reason": "type_mismatch", "message": "`many` is not a number"}),
             ),
         ),
-        Event::new(
+        stored(
             "src:ETA-7",
             "failed",
             Some(
                 json!({"field": "Stage", "reason": "unknown_option", "message": "no option `<Seed>` & co"}),
             ),
         ),
-        Event::new(
+        stored(
             "src:THETA-8",
             "failed",
             Some(
                 json!({"field": "Founded", "reason": "type_mismatch", "message": "`soon` is not a date"}),
             ),
         ),
-        Event::new(
+        stored(
             "src:IOTA-9",
             "skipped",
             Some(json!({"reason": "update_only"})),
         ),
-        Event::new("src:KAPPA-10", "unchanged", None),
-        Event::new("src:LAMBDA-11", "teleported", Some(json!({"to": "mars"}))),
+        stored("src:KAPPA-10", "unchanged", None),
+        stored("src:LAMBDA-11", "teleported", Some(json!({"to": "mars"}))),
     ];
     s.add_events(push, &events, at(21.0)).await.unwrap();
     s.finish_run(push, RunStatus::Partial, &json!({}), 9, None, at(23.0))
         .await
         .unwrap();
 
-    let failed = s.start_run("job", Some("hourly"), at(30.0)).await.unwrap();
+    let failed = s
+        .start_run(RunKind::Job, Some("hourly"), at(30.0))
+        .await
+        .unwrap();
     let msg = "the push step is not available yet (`mappings/companies.toml`)\nhint: remove it";
     s.add_events(
         failed,
-        &[Event::new(
+        &[stored(
             "job:hourly",
             "error",
             Some(json!({"reason": "step_failed", "step": "push", "message": msg})),
@@ -802,7 +817,7 @@ async fn runs_missed_while_affsync_was_down_are_reported_and_run_once() {
     let store = Store::open(&db).await.unwrap();
     let long_ago = Utc::now() - chrono::Duration::days(4);
     let old = store
-        .start_run("job", Some("daily"), long_ago)
+        .start_run(RunKind::Job, Some("daily"), long_ago)
         .await
         .unwrap();
     store

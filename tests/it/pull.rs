@@ -3,6 +3,7 @@
 //! removals and merges arrive, that faults and a SIGKILL leave the same mirror as a clean pull,
 //! the call budget, and exports.
 
+use affsync_core::journal::Step;
 use std::time::Duration;
 
 use affinity_crm::{ApiKey, Client, Config, KeySource};
@@ -114,10 +115,10 @@ async fn a_first_pull_mirrors_every_list_entry_and_value() {
         let events = db.store.events(runs[0].id).await.unwrap();
         assert!(events
             .iter()
-            .any(|e| e.event.record == "entry:601" && e.event.step == "new"));
+            .any(|e| e.event.record == "entry:601" && matches!(e.event.step, Step::New { .. })));
         assert!(events
             .iter()
-            .any(|e| e.event.record == "list:301" && e.event.step == "pulled"));
+            .any(|e| e.event.record == "list:301" && matches!(e.event.step, Step::Pulled(_))));
     }
 }
 

@@ -345,12 +345,13 @@ async fn review_page_in_chromium_accept_create_reject_then_push_follows() {
         .iter()
         .find(|e| e.event.record == "src:R1")
         .unwrap();
-    assert_eq!(r1_event.event.step, "review_decided");
-    let detail = r1_event.event.detail.as_ref().unwrap();
-    assert_eq!(detail["verdict"], "accept");
-    assert_eq!(detail["affinity_id"], "201");
-    assert_eq!(detail["decided_by"], "Ada Lovelace");
-    assert_eq!(detail["mapping"], "m.toml");
+    let affsync_core::journal::Step::ReviewDecided(detail) = &r1_event.event.step else {
+        panic!("not a verdict: {r1_event:?}");
+    };
+    assert_eq!(detail.verdict.as_deref(), Some("accept"));
+    assert_eq!(detail.affinity_id.as_deref(), Some("201"));
+    assert_eq!(detail.decided_by.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(r1_event.event.mapping.as_deref(), Some("m.toml"));
 
     // The next push follows the reviewers.
     let v = dry_push(&t, dir.path(), &db).await;

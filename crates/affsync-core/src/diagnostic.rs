@@ -85,3 +85,36 @@ pub trait Diagnose: std::error::Error {
         None
     }
 }
+
+/// A mistake in a file a person wrote: where it is, what it is, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{file}`, line {line}: {message}")]
+pub struct FileError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+    pub hint: String,
+}
+
+impl Diagnose for FileError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::BadInput
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint.clone())
+    }
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Names in backticks, joined by commas: `` `a`, `b` ``.
+pub fn quoted<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

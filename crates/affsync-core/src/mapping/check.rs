@@ -28,6 +28,7 @@ pub const DATE_SHARE: f64 = 0.8;
 /// Warnings listed per mapped column before the rest are counted.
 pub const WARNINGS_PER_FIELD: usize = 3;
 
+use crate::diagnostic::Diagnose;
 pub use crate::diagnostic::{Diagnostic, Severity};
 
 /// What was read of a source file: its columns and its rows (the mapped columns only), or
@@ -666,21 +667,17 @@ pub fn parse_failure(path: &Path, e: &super::MappingError) -> Diagnostic {
             message: message.clone(),
             hint: hint.clone(),
         },
-        other => {
-            let text = other.to_string();
-            let (message, hint) = match text.split_once("\nhint: ") {
-                Some((m, h)) => (m.to_string(), h.to_string()),
-                None => (text, "check the file".to_string()),
-            };
-            Diagnostic {
-                severity: Severity::Error,
-                file: path.display().to_string(),
-                line: 1,
-                key: "match".into(),
-                message,
-                hint,
-            }
-        }
+        other => Diagnostic {
+            severity: Severity::Error,
+            file: path.display().to_string(),
+            line: 1,
+            key: match other {
+                super::MappingError::Match(_) => "match".into(),
+                _ => "-".into(),
+            },
+            message: other.to_string(),
+            hint: other.hint().unwrap_or_else(|| "check the file".to_string()),
+        },
     }
 }
 

@@ -27,6 +27,7 @@
 //! file); whether the lists,
 //! fields and columns it names exist, and whether the types pair up, is the checker's work.
 
+use crate::diagnostic::{Diagnose, ErrorClass};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -77,6 +78,8 @@ pub struct SourceSpec {
 pub struct PushSpec {
     pub mode: Spanned<PushMode>,
     pub add_to_list: Option<Spanned<String>>,
+    /// A cell that does not convert fails its record instead of being skipped.
+    pub strict: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -167,7 +170,7 @@ pub enum MappingError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{file}`, line {line}: {message}\nhint: {hint}")]
+    #[error("`{file}`, line {line}: {message}")]
     Invalid {
         file: String,
         line: usize,
@@ -178,8 +181,21 @@ pub enum MappingError {
     Match(#[from] ConfigError),
 }
 
+impl Diagnose for MappingError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::BadInput
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            MappingError::Io { .. } => None,
+            MappingError::Invalid { hint, .. } => Some(hint.clone()),
+            MappingError::Match(e) => e.hint(),
+        }
+    }
+}
+
 /// The keys of a mapping file, for hints.
-pub const MAPPING_KEYS: &str = "a mapping file has `version`, `entity`, `[source]` (`path`, `id`, `format`, `separator`), `[match]`, `[push]` (`mode`, `add_to_list`) and `[[fields]]` (`source`, `affinity`, `type`, `write`, `date_format`)";
+pub const MAPPING_KEYS: &str = "a mapping file has `version`, `entity`, `[source]` (`path`, `id`, `format`, `separator`), `[match]`, `[push]` (`mode`, `add_to_list`, `strict`) and `[[fields]]` (`source`, `affinity`, `type`, `write`, `date_format`)";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -393,9 +409,8 @@ date_format = "%d/%m/%Y"
             ),
         ];
         for (text, line, needle) in cases {
-            let e = Mapping::parse(Path::new("m.toml"), text)
-                .unwrap_err()
-                .to_string();
+            let e = Mapping::parse(Path::new("m.toml"), text).unwrap_err();
+            let e = format!("{e}\nhint: {}", e.hint().unwrap_or_default());
             assert!(e.contains("`m.toml`"), "{e}");
             assert!(e.contains(line), "{e} lacks {line}");
             assert!(e.contains(needle), "{e} lacks {needle}");

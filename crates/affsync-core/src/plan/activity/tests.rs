@@ -1,8 +1,8 @@
 use std::path::Path;
 
 use super::*;
-use crate::activity_log::feed::read_jsonl;
-use affsync_core::matcher::Kind as MKind;
+use crate::activity::feed::read_jsonl;
+use crate::matcher::Kind as MKind;
 
 fn settings(extra: &str) -> Settings {
     Settings::parse(
@@ -140,7 +140,7 @@ fn each_kind_goes_where_the_workflow_says() {
     for (line, extra, want) in cases {
         let p = one(&line, extra);
         let got = match (p.ops.first(), p.skipped.first()) {
-            (Some(op), None) => Ok(op.action.step()),
+            (Some(op), None) => Ok(op.action.journal().as_str()),
             (None, Some(s)) => Err(s.kind),
             other => panic!("{line}: {other:?}"),
         };

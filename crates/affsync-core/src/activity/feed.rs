@@ -7,13 +7,8 @@
 //! error that names what is wrong, which the plan journals as a skip.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-
-use super::ActivityError;
-use crate::io::source::read_records;
-use affsync_core::source::{ReadOptions, SourceFormat};
 
 /// The columns a feed may have.
 pub const COLUMNS: &[&str] = &[
@@ -79,91 +74,19 @@ pub struct FeedRow {
     pub event: Result<FeedEvent, String>,
 }
 
-/// Reads a feed file: `.jsonl`/`.ndjson` line by line, `.csv`/`.tsv` through the source reader.
-pub fn read_feed(path: &Path) -> Result<Vec<FeedRow>, ActivityError> {
-    let shown = path.display().to_string();
-    match SourceFormat::from_path(path) {
-        Some(SourceFormat::Jsonl) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ActivityError::Io {
-                path: shown,
-                source,
-            })?;
-            Ok(read_jsonl(&text))
+/// The feed columns a CSV header holds, or why it cannot be a feed (a missing required
+/// column; `id` is read as the id, not a column).
+pub fn csv_columns(header: &[String]) -> Result<Vec<String>, String> {
+    for needed in ["id", "kind", "contact"] {
+        if !header.iter().any(|h| h == needed) {
+            return Err(needed.to_string());
         }
-        Some(SourceFormat::Csv) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ActivityError::Io {
-                path: shown.clone(),
-                source,
-            })?;
-            let sep = if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-            {
-                '\t'
-            } else {
-                ','
-            };
-            let header: Vec<String> = text
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .split(sep)
-                .map(|c| c.trim().trim_matches('"').to_string())
-                .collect();
-            for needed in ["id", "kind", "contact"] {
-                if !header.iter().any(|h| h == needed) {
-                    return Err(ActivityError::Feed {
-                        path: shown,
-                        line: 1,
-                        message: format!("the feed has no column `{needed}`"),
-                        hint: format!("a feed has the columns {}", quoted(COLUMNS)),
-                    });
-                }
-            }
-            let columns: Vec<String> = header
-                .iter()
-                .filter(|h| COLUMNS.contains(&h.as_str()) && h.as_str() != "id")
-                .cloned()
-                .collect();
-            let records = read_records(
-                path,
-                &ReadOptions {
-                    id: "id".into(),
-                    columns,
-                    separator: Some(sep as u8),
-                    format: Some(SourceFormat::Csv),
-                },
-            )
-            .map_err(ActivityError::Source)?;
-            Ok(records
-                .into_iter()
-                .map(|r| {
-                    let event = match r.problem {
-                        Some(p) => Err(p),
-                        None => parse_event(&r.values, r.id.as_deref()),
-                    };
-                    FeedRow {
-                        row: r.row,
-                        id: r.id,
-                        event,
-                    }
-                })
-                .collect())
-        }
-        _ => Err(ActivityError::Feed {
-            path: shown,
-            line: 1,
-            message: "cannot tell the feed's format".into(),
-            hint: "end the file name with `.jsonl` or `.csv`".into(),
-        }),
     }
-}
-
-fn quoted(cols: &[&str]) -> String {
-    cols.iter()
-        .map(|c| format!("`{c}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    Ok(header
+        .iter()
+        .filter(|h| COLUMNS.contains(&h.as_str()) && h.as_str() != "id")
+        .cloned()
+        .collect())
 }
 
 /// The events of a JSON Lines text; blank lines are not rows.

@@ -7,8 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::ActivityError;
-use affsync_core::mapping::line_of;
+use crate::diagnostic::{line_of, FileError};
 
 /// What every key of a settings file is, for hints.
 pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `create_contacts`, `phone_field` and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
@@ -86,17 +85,10 @@ pub fn digits(s: &str) -> String {
 }
 
 impl Settings {
-    pub fn load(path: &Path) -> Result<Settings, ActivityError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ActivityError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Settings::parse(path, &text)
-    }
-
-    pub fn parse(path: &Path, text: &str) -> Result<Settings, ActivityError> {
+    /// Parses a settings file's text; `path` names it in errors and anchors `feed`.
+    pub fn parse(path: &Path, text: &str) -> Result<Settings, FileError> {
         let file = path.display().to_string();
-        let raw: Raw = toml::from_str(text).map_err(|e| ActivityError::Settings {
+        let raw: Raw = toml::from_str(text).map_err(|e| FileError {
             file: file.clone(),
             line: e.span().map_or(1, |s| line_of(text, s.start)),
             message: e.message().trim_end().to_string(),
@@ -106,7 +98,7 @@ impl Settings {
         for n in &raw.connected_numbers {
             let d = digits(n.get_ref());
             if d.len() < 3 {
-                return Err(ActivityError::Settings {
+                return Err(FileError {
                     file,
                     line: line_of(text, n.span().start),
                     message: format!(
@@ -120,7 +112,7 @@ impl Settings {
         }
         let (phone_field, phone_field_line) = match raw.phone_field {
             Some(f) if f.get_ref().trim().is_empty() => {
-                return Err(ActivityError::Settings {
+                return Err(FileError {
                     file,
                     line: line_of(text, f.span().start),
                     message: "`phone_field` is empty".into(),
@@ -216,13 +208,14 @@ incoming_sms = "disabled"
             ("phone_field = \" \"\n", 1, "`phone_field` is empty"),
         ];
         for (text, line, want) in cases {
-            let e = parse(text).unwrap_err();
-            assert!(
-                e.starts_with(&format!("`activity.toml`, line {line}: ")),
+            let e = Settings::parse(Path::new("activity.toml"), text).unwrap_err();
+            assert_eq!(
+                (e.file.as_str(), e.line),
+                ("activity.toml", line),
                 "{text}: {e}"
             );
-            assert!(e.contains(want), "{text}: {e}");
-            assert!(e.contains("\nhint: "), "{text}: {e}");
+            assert!(e.message.contains(want), "{text}: {e}");
+            assert!(!e.hint.is_empty(), "{text}: {e}");
         }
     }
 }

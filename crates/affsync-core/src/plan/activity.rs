@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::feed::{Direction, FeedEvent, FeedRow, Kind};
-use super::settings::{digits, CallAs, Settings, SmsAs};
-use affsync_core::matcher::Candidate;
+use crate::activity::feed::{Direction, FeedEvent, FeedRow, Kind};
+use crate::activity::settings::{digits, CallAs, Settings, SmsAs};
+use crate::journal::ActivityAction;
+use crate::matcher::Candidate;
 
 /// Affinity's interaction type for a call (affinity-api.md §2: 0 meeting, 1 call, 2 chat, 3 email).
 pub const CALL: i64 = 1;
@@ -291,15 +292,15 @@ pub enum Action {
 }
 
 impl Action {
-    /// The journal's step once the write is done.
-    pub fn step(&self) -> &'static str {
+    /// What the journal calls the write.
+    pub fn journal(&self) -> ActivityAction {
         match self {
-            Action::CreateNote { .. } => "note_created",
-            Action::UpdateNote { .. } => "note_updated",
-            Action::DeleteNote { .. } => "note_deleted",
-            Action::LogCall { .. } => "call_logged",
-            Action::UpdateCall { .. } => "call_updated",
-            Action::DeleteCall { .. } => "call_deleted",
+            Action::CreateNote { .. } => ActivityAction::NoteCreated,
+            Action::UpdateNote { .. } => ActivityAction::NoteUpdated,
+            Action::DeleteNote { .. } => ActivityAction::NoteDeleted,
+            Action::LogCall { .. } => ActivityAction::CallLogged,
+            Action::UpdateCall { .. } => ActivityAction::CallUpdated,
+            Action::DeleteCall { .. } => ActivityAction::CallDeleted,
         }
     }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::plan::{Logged, Object};
-use crate::store::{col, time_text, Ctx, Store, StoreError};
+use super::{col, time_text, Ctx, Store, StoreError};
+use affsync_core::plan::activity::{Logged, Object};
 
 impl Store {
     /// Every feed id logged so far.
@@ -13,7 +13,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT feed_id, object, affinity_id, person_id, content_hash, deleted_at FROM activity_log",
         )
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await
         .ctx("reading logged activity")?;
         let mut out = BTreeMap::new();
@@ -63,7 +63,7 @@ impl Store {
         .bind(person_id)
         .bind(hash.to_string())
         .bind(t)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .ctx("recording logged activity")?;
         Ok(())
@@ -79,7 +79,7 @@ impl Store {
         sqlx::query("UPDATE activity_log SET deleted_at = $1, updated_at = $1 WHERE feed_id = $2")
             .bind(t)
             .bind(feed_id.to_string())
-            .execute(self.pool())
+            .execute(&self.pool)
             .await
             .ctx("recording a deleted activity")?;
         Ok(())
