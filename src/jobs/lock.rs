@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{col, time_text, Ctx, Store, StoreError};
+use crate::store::locks::LockRow;
+use crate::store::{time_text, Store, StoreError};
 
 /// The lock of one job, held by this process until [`JobLock::release`] (or its drop, which
 /// stops the heartbeat and leaves the row to go stale).
@@ -30,13 +31,7 @@ pub struct JobLock {
 }
 
 /// Who holds a lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
-    pub holder: String,
-    pub run_id: Option<RunId>,
-    pub acquired_at: String,
-    pub heartbeat_at: String,
-}
+pub type Holder = LockRow;
 
 /// What trying to take a lock gave.
 #[derive(Debug)]
@@ -69,22 +64,7 @@ pub fn host_name() -> String {
 
 /// The current holder of a job's lock, if any.
 pub async fn holder(store: &Store, job: &str) -> Result<Option<Holder>, StoreError> {
-    let row = sqlx::query(
-        "SELECT holder, run_id, acquired_at, heartbeat_at FROM job_locks WHERE job = $1",
-    )
-    .bind(job)
-    .fetch_optional(store.pool())
-    .await
-    .ctx("reading a job lock")?;
-    row.map(|r| {
-        Ok(Holder {
-            holder: col(&r, "holder")?,
-            run_id: col::<Option<i64>>(&r, "run_id")?.map(RunId),
-            acquired_at: col(&r, "acquired_at")?,
-            heartbeat_at: col(&r, "heartbeat_at")?,
-        })
-    })
-    .transpose()
+    store.lock_row(job).await
 }
 
 /// Whether a holder's heartbeat is older than `stale_after` at `now`.
@@ -105,18 +85,7 @@ pub async fn try_acquire(
 ) -> Result<Acquired, StoreError> {
     let me = holder_id();
     let now = Utc::now();
-    let now_s = time_text(now);
-    let inserted = sqlx::query(
-        "INSERT INTO job_locks (job, holder, acquired_at, heartbeat_at) VALUES ($1, $2, $3, $3) ON CONFLICT (job) DO NOTHING",
-    )
-    .bind(job)
-    .bind(&me)
-    .bind(&now_s)
-    .execute(store.pool())
-    .await
-    .ctx("taking a job lock")?
-    .rows_affected();
-    if inserted == 1 {
+    if store.insert_lock(job, &me, now).await? {
         return Ok(Acquired::Taken(JobLock::start(
             store,
             job,
@@ -132,20 +101,11 @@ pub async fn try_acquire(
     if !is_stale(&current, stale_after, now) {
         return Ok(Acquired::Busy(current));
     }
-    let cutoff = time_text(now - stale_cutoff(stale_after));
-    let taken = sqlx::query(
-        "UPDATE job_locks SET holder = $1, run_id = NULL, acquired_at = $2, heartbeat_at = $2 WHERE job = $3 AND holder = $4 AND heartbeat_at < $5",
-    )
-    .bind(&me)
-    .bind(&now_s)
-    .bind(job)
-    .bind(&current.holder)
-    .bind(&cutoff)
-    .execute(store.pool())
-    .await
-    .ctx("taking over a stale job lock")?
-    .rows_affected();
-    if taken != 1 {
+    let cutoff = now - stale_cutoff(stale_after);
+    if !store
+        .take_over_lock(job, &me, &current.holder, cutoff, now)
+        .await?
+    {
         // Another process took it over first (or its holder came back to life).
         return match holder(store, job).await? {
             Some(h) => Ok(Acquired::Busy(h)),
@@ -163,15 +123,9 @@ pub async fn try_acquire(
             "abandoned: the process running it (`{}`) stopped; its last heartbeat was at {}",
             current.holder, current.heartbeat_at
         );
-        sqlx::query(
-            "UPDATE runs SET status = 'failed', ended_at = $1, error = $2 WHERE id = $3 AND status = 'running'",
-        )
-        .bind(&current.heartbeat_at)
-        .bind(msg)
-        .bind(run.0)
-        .execute(store.pool())
-        .await
-        .ctx("closing an abandoned run")?;
+        store
+            .close_abandoned_run(run, &current.heartbeat_at, &msg)
+            .await?;
     }
     Ok(Acquired::Taken(JobLock::start(
         store,
@@ -199,17 +153,9 @@ impl JobLock {
             async move {
                 loop {
                     tokio::time::sleep(every).await;
-                    let r = sqlx::query(
-                        "UPDATE job_locks SET heartbeat_at = $1 WHERE job = $2 AND holder = $3",
-                    )
-                    .bind(time_text(Utc::now()))
-                    .bind(&job)
-                    .bind(&holder)
-                    .execute(store.pool())
-                    .await;
-                    match r {
-                        Ok(r) if r.rows_affected() == 1 => {}
-                        Ok(_) => {
+                    match store.heartbeat_lock(&job, &holder, Utc::now()).await {
+                        Ok(true) => {}
+                        Ok(false) => {
                             if !lost.swap(true, Ordering::SeqCst) {
                                 tracing::error!(
                                     job,
@@ -234,14 +180,7 @@ impl JobLock {
 
     /// Writes the run this lock covers, so that a taker after a crash can close it.
     pub async fn set_run(&self, run: RunId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE job_locks SET run_id = $1 WHERE job = $2 AND holder = $3")
-            .bind(run.0)
-            .bind(&self.job)
-            .bind(&self.holder)
-            .execute(self.store.pool())
-            .await
-            .ctx("writing a job lock's run")?;
-        Ok(())
+        self.store.set_lock_run(&self.job, &self.holder, run).await
     }
 
     /// Whether another process took the lock over while this one held it.
@@ -256,13 +195,7 @@ impl JobLock {
     /// Stops the heartbeat and deletes the row (if it is still ours).
     pub async fn release(self) -> Result<(), StoreError> {
         self.heartbeat.abort();
-        sqlx::query("DELETE FROM job_locks WHERE job = $1 AND holder = $2")
-            .bind(&self.job)
-            .bind(&self.holder)
-            .execute(self.store.pool())
-            .await
-            .ctx("releasing a job lock")?;
-        Ok(())
+        self.store.release_lock(&self.job, &self.holder).await
     }
 }
 

@@ -182,6 +182,23 @@ impl Store {
             .collect()
     }
 
+    /// The runs of one job (kind `job`), newest first.
+    pub async fn job_runs(&self, job: &str, limit: i64) -> Result<Vec<RunRow>, StoreError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE kind = $3 AND job = $1 ORDER BY id DESC LIMIT $2"
+        );
+        sqlx::query(&sql)
+            .bind(job)
+            .bind(limit)
+            .bind(RunKind::Job.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading a job's runs")?
+            .iter()
+            .map(run_from_row)
+            .collect()
+    }
+
     /// The event counts of some runs, by step: `run → step → n`.
     pub async fn step_counts(
         &self,

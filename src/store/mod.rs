@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod contacts;
 pub mod decisions;
 pub mod journal;
+pub mod locks;
 pub mod mirror;
 pub mod pushed;
 pub mod read;
@@ -179,7 +180,10 @@ impl Store {
         self.backend
     }
 
-    pub fn pool(&self) -> &AnyPool {
+    /// The pool, for tests that read the database directly (the `test-support` feature,
+    /// which the integration tests enable); the engine's SQL stays in this module.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn test_pool(&self) -> &AnyPool {
         &self.pool
     }
 

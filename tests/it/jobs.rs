@@ -187,7 +187,7 @@ async fn a_job_every_two_seconds_runs_three_times_in_eight_and_never_overlaps_it
         assert!(a.1 <= b.0, "two pulls overlap: {a:?} and {b:?}");
     }
     let locks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_locks")
-        .fetch_one(store.pool())
+        .fetch_one(store.test_pool())
         .await
         .unwrap();
     assert_eq!(locks, 0, "the lock is released at exit");
@@ -222,7 +222,7 @@ async fn second_run_exits_3_and_a_killed_holder_is_taken_over(db: &str) {
     let started = Instant::now();
     loop {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_locks WHERE job = 'slow'")
-            .fetch_one(store.pool())
+            .fetch_one(store.test_pool())
             .await
             .unwrap();
         if n == 1 {

@@ -220,14 +220,14 @@ async fn changes_removals_and_merges_reach_the_mirror() {
         let merged: Option<i64> = sqlx::query_scalar(
             "SELECT merged_into FROM organizations WHERE id = 202 AND gone_at IS NOT NULL",
         )
-        .fetch_one(db.store.pool())
+        .fetch_one(db.store.test_pool())
         .await
         .unwrap();
         assert_eq!(merged, Some(201));
         let kept: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM list_entries WHERE id = 612 AND gone_at IS NOT NULL AND last_seen_at IS NOT NULL",
         )
-        .fetch_one(db.store.pool())
+        .fetch_one(db.store.test_pool())
         .await
         .unwrap();
         assert_eq!(kept, 1, "a removed entry is flagged and kept");

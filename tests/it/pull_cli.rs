@@ -157,7 +157,7 @@ async fn a_pull_killed_with_sigkill_and_run_again_equals_one_clean_pull() {
         let n = if path.exists() {
             let s = Store::open(&db).await.unwrap();
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM list_entries")
-                .fetch_one(s.pool())
+                .fetch_one(s.test_pool())
                 .await
                 .unwrap_or(0);
             s.close().await;
