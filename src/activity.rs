@@ -301,7 +301,7 @@ pub fn render_table(t: &Table) -> String {
     if rows.is_empty() {
         return "(nothing in the journal matches)\n".into();
     }
-    crate::cli::api::table(&header, &rows)
+    crate::io::text_table(&header, &rows)
 }
 
 /// A JSON array of objects.

@@ -5,7 +5,6 @@
 
 pub mod activity;
 pub mod activity_log;
-pub mod cli;
 pub mod contacts;
 pub mod io;
 pub mod jobs;

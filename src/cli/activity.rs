@@ -4,7 +4,7 @@ use affsync_core::model::RunId;
 use std::path::PathBuf;
 
 use super::run::ConfigArgs;
-use crate::activity::{self, Format};
+use affsync::activity::{self, Format};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::db::DbArgs;
 use super::Problem;
-use crate::io::source::sample_source;
+use affsync::io::source::sample_source;
 use affsync_core::mapping::check::{check, parse_failure, FileReport};
 
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,7 @@ impl Args {
             .iter()
             .map(|path| {
                 let file = path.display().to_string();
-                match crate::io::load_mapping(path) {
+                match affsync::io::load_mapping(path) {
                     Ok(m) => {
                         let sample = sample_source(&m);
                         FileReport::new(file, check(&m, &catalog, &refs, &sample))

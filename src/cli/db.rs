@@ -1,6 +1,6 @@
 //! The option every command that reads or writes the mirror shares.
 
-use crate::store::{Store, DEFAULT_DATABASE_URL};
+use affsync::store::{Store, DEFAULT_DATABASE_URL};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {

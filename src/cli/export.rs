@@ -38,7 +38,7 @@ impl Args {
 impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         // The format is checked before anything is read.
-        crate::io::export::Format::from_path(&self.out)?;
+        affsync::io::export::Format::from_path(&self.out)?;
         let store = self.db.open().await?;
         let Some(list) = store.find_list(&self.list).await? else {
             let lists = store.lists().await?;
@@ -67,7 +67,7 @@ impl ListArgs {
             return Err(problem.into());
         };
         let view = store.list_view(&list).await?;
-        let rows = crate::io::export::write_list(&view, &self.out)?;
+        let rows = affsync::io::export::write_list(&view, &self.out)?;
         eprintln!(
             "wrote {} rows and {} field columns of `{}` to {}",
             rows,

@@ -19,7 +19,7 @@
 //! affinity = "name"
 //! ```
 
-use crate::io::export::csv_cell as cell;
+use affsync::io::export::csv_cell as cell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use super::Problem;
-use crate::io::source::read_records;
+use affsync::io::source::read_records;
 use affsync_core::matcher::config::{toml_error, Attr};
 use affsync_core::matcher::{Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status};
 use affsync_core::source::{ReadOptions, SourceFormat};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::Problem;
-use crate::activity_log::{load_settings, log_activity, Options, Report};
+use affsync::activity_log::{load_settings, log_activity, Options, Report};
 use affsync_core::plan::activity::{Action, Target};
 
 #[derive(Debug, clap::Args)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::db::DbArgs;
-use crate::matching::{run_match, write_decisions};
+use affsync::matching::{run_match, write_decisions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,7 +25,7 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = crate::io::load_mapping(&self.mapping)?;
+        let mapping = affsync::io::load_mapping(&self.mapping)?;
         let store = self.db.open().await?;
         let outcome = match run_match(&store, &mapping, None).await {
             Ok(o) => o,

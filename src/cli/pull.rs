@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use crate::pull::{self, ListSummary, Progress, PullOptions, PullSummary, Quiet};
+use affsync::pull::{self, ListSummary, Progress, PullOptions, PullSummary, Quiet};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,7 +59,7 @@ impl Args {
 /// Runs a pull with progress bars when `show`; an unknown list is bad input (exit code 2).
 pub async fn run_pull(
     client: &affinity_crm::Client,
-    store: &crate::store::Store,
+    store: &affsync::store::Store,
     opts: &PullOptions,
     show: bool,
 ) -> anyhow::Result<PullSummary> {

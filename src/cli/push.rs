@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::Problem;
-use crate::push::values::words;
-use crate::push::{push, PushOptions, PushReport};
+use affsync::push::values::words;
+use affsync::push::{push, PushOptions, PushReport};
 use affsync_core::plan::push::{Op, RecordPlan};
 
 #[derive(Debug, clap::Args)]
@@ -43,7 +43,7 @@ pub struct Args {
 
 struct Bar(Option<indicatif::ProgressBar>);
 
-impl crate::push::apply::Progress for Bar {
+impl affsync::push::apply::Progress for Bar {
     fn start(&self, records: usize) {
         if let Some(b) = &self.0 {
             b.set_length(records as u64);
@@ -58,7 +58,7 @@ impl crate::push::apply::Progress for Bar {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = crate::io::load_mapping(&self.mapping)?;
+        let mapping = affsync::io::load_mapping(&self.mapping)?;
         let store = self.db.open().await?;
         let client = self.api.client()?;
         let show = !self.quiet && !self.json && std::io::stderr().is_terminal() && !self.dry_run;

@@ -20,10 +20,10 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = self.config.load_if_present()?;
         let store = self.config.open(config.as_ref()).await?;
-        let data = crate::report::gather(&store, RunId(self.run)).await;
+        let data = affsync::report::gather(&store, RunId(self.run)).await;
         store.close().await;
         let data = data?;
-        std::fs::write(&self.out, crate::report::render(&data))
+        std::fs::write(&self.out, affsync::report::render(&data))
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", self.out.display()))?;
         eprintln!("wrote {}", self.out.display());
         Ok(())

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::Problem;
-use crate::push::{push, PushOptions};
+use affsync::push::{push, PushOptions};
 use affsync_core::journal::{RunKind, Step};
 
 #[derive(Debug, clap::Args)]
@@ -67,13 +67,20 @@ impl Args {
             println!("run {}: no record failed; nothing to retry", self.run);
             return Ok(());
         }
-        let mapping = crate::io::load_mapping(&mapping_path)?;
+        let mapping = affsync::io::load_mapping(&mapping_path)?;
         let client = self.api.client()?;
         let opts = PushOptions {
             only: Some(failed.clone()),
             ..Default::default()
         };
-        let report = match push(&store, &client, &mapping, &opts, &crate::push::apply::Quiet).await
+        let report = match push(
+            &store,
+            &client,
+            &mapping,
+            &opts,
+            &affsync::push::apply::Quiet,
+        )
+        .await
         {
             Ok(r) => r,
             Err(e) => return Err(e.into()),

@@ -9,11 +9,11 @@ use chrono::Utc;
 
 use super::db::DbArgs;
 use super::Problem;
-use crate::matching::mapping_key;
-use crate::review::queue::candidate_ids;
-use crate::review::server::{check_bind, serve, ServeOptions};
-use crate::review::{decide, Decide, Verdict};
-use crate::store::review::{QueueFilter, QueueStatus};
+use affsync::matching::mapping_key;
+use affsync::review::queue::candidate_ids;
+use affsync::review::server::{check_bind, serve, ServeOptions};
+use affsync::review::{decide, Decide, Verdict};
+use affsync::store::review::{QueueFilter, QueueStatus};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::jobs::config::DEFAULT_CONFIG_FILE;
-use crate::jobs::{JobsConfig, Outcome, Runner, Trigger};
-use crate::store::{Store, DEFAULT_DATABASE_URL};
 use affinity_crm::{Client, Config};
+use affsync::jobs::config::DEFAULT_CONFIG_FILE;
+use affsync::jobs::{JobsConfig, Outcome, Runner, Trigger};
+use affsync::store::{Store, DEFAULT_DATABASE_URL};
 
 /// Where the jobs file, the mirror and Affinity are. A flag (or its variable) wins over
 /// `affsync.toml`, which wins over the defaults.
@@ -161,8 +161,8 @@ impl Args {
 }
 
 /// The steps of a run, as a table.
-pub fn render(r: &crate::jobs::JobRun) -> String {
-    let n = |s: &crate::jobs::StepOutcome, k: &str| {
+pub fn render(r: &affsync::jobs::JobRun) -> String {
+    let n = |s: &affsync::jobs::StepOutcome, k: &str| {
         s.counts
             .get(k)
             .map(|v| v.to_string())

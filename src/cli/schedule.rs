@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::run::{client, stop_on_signals, ConfigArgs};
-use crate::jobs::{scheduler, Runner};
-use crate::store::time_text;
+use affsync::jobs::{scheduler, Runner};
+use affsync::store::time_text;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

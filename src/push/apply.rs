@@ -44,6 +44,17 @@ pub enum Done {
 }
 
 impl Done {
+    /// What a plan's operation comes to when it is applied without a fault.
+    pub fn planned(op: &Op) -> Done {
+        match op {
+            Op::Create { .. } => Done::Created,
+            Op::Update { .. } => Done::Updated,
+            Op::Unchanged { .. } => Done::Unchanged,
+            Op::Skip { kind, .. } => Done::Skipped(*kind),
+            Op::Fail { reason, .. } => Done::Failed(reason.clone()),
+        }
+    }
+
     /// The word the counts and the summary use.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -29,7 +29,7 @@ use affsync_core::diagnostic::{Diagnose, Diagnostic, ErrorClass};
 use affsync_core::journal::{FieldChange, JournalEvent, RunKind, RunStatus, Step};
 use affsync_core::mapping::Mapping;
 use affsync_core::model::{Kind, RunId};
-use affsync_core::plan::push::{plan, Op, RecordPlan};
+use affsync_core::plan::push::{plan, Op, RecordPlan, SkipKind};
 
 pub use apply::{Done, Outcome};
 
@@ -348,32 +348,31 @@ fn tally(counts: &mut PushCounts, plans: &[RecordPlan], outcomes: &[Outcome]) {
         if p.was_matched() {
             counts.matched += 1;
         }
-        let action = match outcomes.get(i) {
+        let done = match outcomes.get(i) {
             Some(o) => {
                 counts.added_to_list += usize::from(o.added);
                 counts.fields_written += o.fields_written;
                 counts.write_calls += o.write_calls;
                 counts.values_skipped += o.values_skipped;
-                o.done.as_str()
+                o.done.clone()
             }
             None => {
                 counts.added_to_list += usize::from(p.op.add_to_list());
                 counts.fields_written += p.op.writes().map_or(0, |w| w.len());
                 counts.values_skipped += p.skipped_values.len();
-                p.op.as_str()
+                Done::planned(&p.op)
             }
         };
-        let n = match action {
-            "created" => &mut counts.created,
-            "updated" => &mut counts.updated,
-            "unchanged" => &mut counts.unchanged,
-            "skipped_no_match" => &mut counts.skipped_no_match,
-            "awaiting_review" => &mut counts.awaiting_review,
-            "rejected" => &mut counts.rejected,
-            "not_attempted" => &mut counts.not_attempted,
-            _ => &mut counts.failed,
-        };
-        *n += 1;
+        *match done {
+            Done::Created => &mut counts.created,
+            Done::Updated => &mut counts.updated,
+            Done::Unchanged => &mut counts.unchanged,
+            Done::Skipped(SkipKind::NoMatch) => &mut counts.skipped_no_match,
+            Done::Skipped(SkipKind::AwaitingReview) => &mut counts.awaiting_review,
+            Done::Skipped(SkipKind::Rejected) => &mut counts.rejected,
+            Done::NotAttempted => &mut counts.not_attempted,
+            Done::Failed(_) => &mut counts.failed,
+        } += 1;
     }
 }
 

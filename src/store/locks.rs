@@ -91,19 +91,25 @@ impl Store {
         holder: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE job_locks SET heartbeat_at = $1 WHERE job = $2 AND holder = $3")
-            .bind(time_text(now))
-            .bind(job)
-            .bind(holder)
-            .execute(&self.pool)
-            .await
-            .ctx("refreshing a job lock")?
-            .rows_affected();
+        let n =
+            sqlx::query("UPDATE job_locks SET heartbeat_at = $1 WHERE job = $2 AND holder = $3")
+                .bind(time_text(now))
+                .bind(job)
+                .bind(holder)
+                .execute(&self.pool)
+                .await
+                .ctx("refreshing a job lock")?
+                .rows_affected();
         Ok(n == 1)
     }
 
     /// Writes the run a lock covers, so that a taker after a crash can close it.
-    pub async fn set_lock_run(&self, job: &str, holder: &str, run: RunId) -> Result<(), StoreError> {
+    pub async fn set_lock_run(
+        &self,
+        job: &str,
+        holder: &str,
+        run: RunId,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE job_locks SET run_id = $1 WHERE job = $2 AND holder = $3")
             .bind(run.0)
             .bind(job)

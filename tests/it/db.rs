@@ -84,7 +84,10 @@ pub async fn fingerprint(store: &Store, times: bool) -> Vec<String> {
                 ""
             }
         );
-        let rows = sqlx::query(&sql).fetch_all(store.test_pool()).await.unwrap();
+        let rows = sqlx::query(&sql)
+            .fetch_all(store.test_pool())
+            .await
+            .unwrap();
         for r in rows {
             let mut cells = vec![table.to_string()];
             for i in 0..r.len() {

@@ -14,6 +14,7 @@ mod emulator_basics;
 mod emulator_v1;
 mod emulator_v2;
 mod jobs;
+mod layout;
 mod match_cli;
 mod matcher;
 mod openapi;

@@ -51,6 +51,9 @@ pub struct EmulatorConfig {
     pub fault_seed: u64,
     /// Keep every answer (for tests that check v2 answers against the OpenAPI spec).
     pub record: bool,
+    /// Refuse every write (any method but GET) with a 403, as a key without write rights is
+    /// refused: for tests that prove a command writes nothing.
+    pub refuse_writes: bool,
 }
 
 /// One answer the emulator gave, kept when [`EmulatorConfig::record`] is set.
@@ -78,6 +81,7 @@ impl Default for EmulatorConfig {
             fault_rate: 0.0,
             fault_seed: 0,
             record: false,
+            refuse_writes: false,
         }
     }
 }

@@ -230,6 +230,15 @@ pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next)
         return resp;
     }
 
+    if s.config.refuse_writes && req.method() != axum::http::Method::GET {
+        return ApiError::new(
+            version,
+            StatusCode::FORBIDDEN,
+            "Forbidden: this emulator refuses every write",
+        )
+        .into_response();
+    }
+
     if s.config.fault_rate > 0.0 {
         let (hit, pick) = {
             let mut rng = s.faults.lock().unwrap();
