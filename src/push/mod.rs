@@ -329,6 +329,16 @@ async fn run_push(
     }
     let ctx = apply::Ctx::new(store, client, prepared, run, &mapping, &resolved.open);
     let (outcomes, stopped) = apply::apply(&ctx, &plans, opts.concurrency.max(1), progress).await?;
+    // Records created now are matched: the review queue no longer offers them.
+    let created: Vec<(String, i64)> = plans
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.done == Done::Created)
+        .filter_map(|(p, o)| Some((p.source_id.clone()?, o.affinity_id?)))
+        .collect();
+    store
+        .settle_created(&mapping, &created, run, chrono::Utc::now())
+        .await?;
     tally(&mut counts, &plans, &outcomes);
     Ok(PushReport {
         run,

@@ -107,6 +107,41 @@ impl Store {
         Ok(())
     }
 
+    /// Settles the stored decisions of records a push created: they are matched to the new
+    /// record now, so the review queue no longer offers them (`(source id, affinity id)`).
+    pub async fn settle_created(
+        &self,
+        mapping: &str,
+        created: &[(String, i64)],
+        run: RunId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        if created.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx("settling created records' decisions").await?;
+        for (source_id, id) in created {
+            sqlx::query(
+                "UPDATE match_decisions SET status = 'matched', affinity_id = $1, score = 1.0, \
+                 method = 'created', reason = $2, run_id = $3, decided_at = $4 \
+                 WHERE mapping = $5 AND source_id = $6",
+            )
+            .bind(id.to_string())
+            .bind(format!("created in Affinity by push run {run}"))
+            .bind(run.0)
+            .bind(super::time_text(now))
+            .bind(mapping)
+            .bind(source_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("settling created records' decisions")?;
+        }
+        tx.commit()
+            .await
+            .ctx("settling created records' decisions")?;
+        Ok(())
+    }
+
     /// The stored decisions of a mapping file (all mapping files when `None`), by source id.
     pub async fn decisions(&self, mapping: Option<&str>) -> Result<Vec<DecisionRow>, StoreError> {
         let sql = format!(

@@ -8,6 +8,7 @@ mod client_quirks;
 mod common;
 mod contacts;
 mod db;
+mod decisions;
 mod decode;
 mod demo_tenant;
 mod emulator_basics;

@@ -570,3 +570,64 @@ async fn review_list_and_decide_from_the_terminal_and_match_uses_the_verdicts() 
         "undone: back in review: {v}"
     );
 }
+
+/// A record queued as unmatched (its organization is not in the mirror) leaves the queue and
+/// the page once a push finds it by its search term in Affinity; a queued record the push
+/// creates leaves them too.
+#[tokio::test]
+async fn a_record_decided_by_key_after_being_queued_leaves_the_queue_and_the_page() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        "source_id,company_name,website,headcount\nK1,Cobol Systems,cobol.dev,40\nK2,Quillwort Labs,quillwort.example,3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("m.toml"),
+        "version = 1\nentity = \"organization\"\n[source]\npath = \"companies.csv\"\nid = \"source_id\"\n\
+         [match]\nsearch_term = \"website\"\n[[match.compare]]\nsource = \"company_name\"\naffinity = \"name\"\n\
+         [push]\nmode = \"create_update\"\n\
+         [[fields]]\nsource = \"company_name\"\naffinity = \"name\"\ntype = \"text\"\n",
+    )
+    .unwrap();
+    // Only the person list: the mirror knows no organization.
+    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--list", "LPs"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["unmatched"], 2, "{out}");
+    let queued = |out: &str| -> Vec<String> {
+        json(out)["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["source_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (code, out, err) = run(&t, dir.path(), &db, &["review", "list", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(queued(&out), ["K1", "K2"], "{out}");
+    {
+        let server = serve(dir.path(), &db, &[]).await;
+        let page = reqwest::get(&server.url).await.unwrap().text().await.unwrap();
+        assert!(page.contains("K1") && page.contains("K2"), "both on the page");
+    }
+
+    // The push finds K1 by its domain in Affinity, and creates K2.
+    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["found_in_affinity"], 1, "{v}");
+    assert_eq!(v["created"], 1, "{v}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["review", "list", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(queued(&out).is_empty(), "the queue is empty: {out}");
+    let server = serve(dir.path(), &db, &[]).await;
+    let page = reqwest::get(&server.url).await.unwrap().text().await.unwrap();
+    assert!(
+        !page.contains(">K1<") && !page.contains(">K2<") && !page.contains("Quillwort"),
+        "neither is on the page"
+    );
+}
