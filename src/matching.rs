@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::io::source::{read_records, SourceError};
-use crate::store::decisions::{DecisionRow, ReviewVerdict};
+use crate::store::decisions::{DecisionRow, Fate, ReviewRow, ReviewVerdict};
 use crate::store::journal::RunEnd;
 use crate::store::{Store, StoreError};
 use affsync_core::diagnostic::{Diagnose, ErrorClass};
@@ -113,6 +113,9 @@ pub struct MatchInputs {
     pub candidates: Vec<Candidate>,
     pub reviewed: Reviewed,
     pub verdicts: BTreeMap<String, ReviewVerdict>,
+    /// Verdicts changed because Affinity merged or deleted the accepted record (journaled by
+    /// [`record`]).
+    pub verdict_changes: Vec<(String, Step)>,
 }
 
 impl MatchInputs {
@@ -194,7 +197,8 @@ pub async fn prepare(store: &Store, mapping: &Mapping) -> Result<MatchInputs, Ma
     let key = mapping_key(&mapping.path);
     let mut reviewed = Reviewed::new();
     let mut verdicts = BTreeMap::new();
-    for r in store.reviews(Some(&key)).await? {
+    let (reviews, verdict_changes) = follow_fates(store, mapping.kind(), &key).await?;
+    for r in reviews {
         let d = match (r.verdict, &r.affinity_id) {
             (ReviewVerdict::Accept, Some(id)) => ReviewerDecision::Match(id.clone()),
             _ => ReviewerDecision::NoMatch,
@@ -208,7 +212,56 @@ pub async fn prepare(store: &Store, mapping: &Mapping) -> Result<MatchInputs, Ma
         candidates,
         reviewed,
         verdicts,
+        verdict_changes,
     })
+}
+
+/// The reviewers' verdicts of a mapping, after what Affinity did to the records they accepted:
+/// a verdict on a record merged since follows the survivor; one on a record deleted since is
+/// dropped and its record is open again. Gives the verdicts and what changed.
+async fn follow_fates(
+    store: &Store,
+    kind: Kind,
+    mapping: &str,
+) -> Result<(Vec<ReviewRow>, Vec<(String, Step)>), StoreError> {
+    let mut reviews = store.reviews(Some(mapping)).await?;
+    let accepted: Vec<i64> = reviews
+        .iter()
+        .filter(|r| r.verdict == ReviewVerdict::Accept)
+        .filter_map(|r| r.affinity_id.as_deref()?.parse().ok())
+        .collect();
+    let fates = store.record_fates(kind, &accepted).await?;
+    let mut changes = Vec::new();
+    let mut kept = Vec::with_capacity(reviews.len());
+    for mut r in reviews.drain(..) {
+        let id = r.affinity_id.as_deref().and_then(|a| a.parse::<i64>().ok());
+        match id.and_then(|i| fates.get(&i).map(|f| (i, *f))) {
+            Some((from, Fate::MergedInto(to))) if r.verdict == ReviewVerdict::Accept => {
+                r.affinity_id = Some(to.to_string());
+                store.save_review(&r).await?;
+                changes.push((
+                    r.source_id.clone(),
+                    Step::VerdictFollowedMerge {
+                        from: from.to_string(),
+                        to: to.to_string(),
+                    },
+                ));
+                kept.push(r);
+            }
+            Some((gone, Fate::Gone)) if r.verdict == ReviewVerdict::Accept => {
+                store.undo_review(mapping, &r.source_id).await?;
+                changes.push((
+                    r.source_id.clone(),
+                    Step::VerdictReopened {
+                        affinity_id: gone.to_string(),
+                        reason: "is gone from Affinity".into(),
+                    },
+                ));
+            }
+            _ => kept.push(r),
+        }
+    }
+    Ok((kept, changes))
 }
 
 /// The decisions of a mapping's records (pure: the core's matcher).
@@ -302,6 +355,9 @@ pub async fn record(
             });
         }
     }
+    events.extend(inputs.verdict_changes.iter().map(|(sid, step)| {
+        JournalEvent::new(record_key(Some(sid), 0), step.clone()).for_mapping(key)
+    }));
     store.save_decisions(&rows).await?;
     store.add_events(run, &events, now).await?;
     Ok(counts)

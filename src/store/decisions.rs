@@ -1,7 +1,7 @@
 //! Match decisions: the matcher's latest decision per mapping file and source record, and the
 //! decisions reviewers made, which win over computed ones until they are undone.
 
-use affsync_core::model::RunId;
+use affsync_core::model::{Kind, RunId};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
@@ -55,6 +55,16 @@ impl ReviewVerdict {
             _ => None,
         }
     }
+}
+
+/// What became of a record the mirror knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Live,
+    /// Affinity merged it into this record.
+    MergedInto(i64),
+    /// Affinity no longer has it.
+    Gone,
 }
 
 /// A reviewer's decision as the store holds it.
@@ -140,6 +150,43 @@ impl Store {
             .await
             .ctx("settling created records' decisions")?;
         Ok(())
+    }
+
+    /// What became of some records of one kind the mirror knows: merged into another, or
+    /// gone from Affinity (records it does not know are left out).
+    pub async fn record_fates(
+        &self,
+        kind: Kind,
+        ids: &[i64],
+    ) -> Result<std::collections::BTreeMap<i64, Fate>, StoreError> {
+        let (table, merged) = match kind {
+            Kind::Organization => ("organizations", "merged_into"),
+            Kind::Person => ("persons", "merged_into"),
+            Kind::Opportunity => ("opportunities", "NULL"),
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, gone_at, {merged} AS merged_into FROM {table} WHERE id IN ({})",
+                super::in_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await.ctx("reading records' fates")? {
+                let id: i64 = col(&r, "id")?;
+                let gone: Option<String> = col(&r, "gone_at")?;
+                let into: Option<i64> = col::<Option<i64>>(&r, "merged_into").unwrap_or(None);
+                let fate = match (into, gone) {
+                    (Some(i), _) => Fate::MergedInto(i),
+                    (None, Some(_)) => Fate::Gone,
+                    (None, None) => Fate::Live,
+                };
+                out.insert(id, fate);
+            }
+        }
+        Ok(out)
     }
 
     /// The stored decisions of a mapping file (all mapping files when `None`), by source id.

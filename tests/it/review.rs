@@ -631,3 +631,57 @@ async fn a_record_decided_by_key_after_being_queued_leaves_the_queue_and_the_pag
         "neither is on the page"
     );
 }
+
+/// A verdict accepting a record Affinity then merged follows the survivor, as pull does; one
+/// accepting a record Affinity then deleted is dropped, and its record is open again, with
+/// the reason journaled.
+#[tokio::test]
+async fn verdicts_follow_merges_and_reopen_when_their_record_is_gone() {
+    let (t, dir, db) = setup().await;
+    for (sid, id) in [("R1", "201"), ("R3", "203")] {
+        let (code, out, err) = run(
+            &t,
+            dir.path(),
+            &db,
+            &["review", "decide", sid, "--mapping", "m.toml", "--accept", id],
+        )
+        .await;
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    // What a pull would learn: 201 merged into 202, 203 deleted.
+    let store = Store::open(&db).await.unwrap();
+    let run_id = store
+        .start_run(affsync_core::journal::RunKind::Pull, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    let org = affsync_core::model::Kind::Organization;
+    store
+        .flag_entity_gone(run_id, org, 201, Some(202), chrono::Utc::now())
+        .await
+        .unwrap();
+    store
+        .flag_entity_gone(run_id, org, 203, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    store.close().await;
+
+    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["matched_by_reviewer"], 1, "R1, on the survivor: {v}");
+    let store = Store::open(&db).await.unwrap();
+    let d = store.decisions(Some("m.toml")).await.unwrap();
+    let by = |sid: &str| d.iter().find(|d| d.source_id == sid).unwrap().clone();
+    assert_eq!(by("R1").affinity_id.as_deref(), Some("202"));
+    assert_eq!(by("R1").method.as_deref(), Some("reviewer"));
+    assert_ne!(by("R3").status, "matched", "R3 is open again");
+    let reviews = store.reviews(Some("m.toml")).await.unwrap();
+    assert!(reviews.iter().any(|r| r.source_id == "R1" && r.affinity_id.as_deref() == Some("202")));
+    assert!(!reviews.iter().any(|r| r.source_id == "R3"), "R3's verdict is gone");
+    let runs = store.runs(1).await.unwrap();
+    let events = store.events(runs[0].id).await.unwrap();
+    assert!(events.iter().any(|e| e.event.record == "src:R1"
+        && matches!(&e.event.step, affsync_core::journal::Step::VerdictFollowedMerge { to, .. } if to == "202")));
+    assert!(events.iter().any(|e| e.event.record == "src:R3"
+        && matches!(e.event.step, affsync_core::journal::Step::VerdictReopened { .. })));
+}

@@ -281,6 +281,20 @@ pub enum Step {
     // ---- review ----
     ReviewDecided(ReviewDetail),
     ReviewUndone(ReviewDetail),
+    /// A reviewer accepted a record that Affinity has since merged: the verdict follows the
+    /// survivor, as a pull does.
+    VerdictFollowedMerge {
+        #[serde(deserialize_with = "lenient_text")]
+        from: String,
+        #[serde(deserialize_with = "lenient_text")]
+        to: String,
+    },
+    /// A reviewer accepted a record that Affinity has since deleted: the record is open again.
+    VerdictReopened {
+        #[serde(deserialize_with = "lenient_text")]
+        affinity_id: String,
+        reason: String,
+    },
 
     // ---- push ----
     /// A dry run's plan for one record.
@@ -647,6 +661,13 @@ impl Step {
                 or(&r.decided_by, "?"),
                 or(&r.verdict, "a verdict")
             ),
+            Step::VerdictFollowedMerge { from, to } => {
+                format!("the reviewer's verdict follows the merge: {from} → {to}")
+            }
+            Step::VerdictReopened {
+                affinity_id,
+                reason,
+            } => format!("open again: the accepted record {affinity_id} {reason}"),
             Step::Planned {
                 action,
                 fields,
