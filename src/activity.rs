@@ -220,27 +220,65 @@ pub async fn run_table(
     step: Option<&str>,
 ) -> Result<Table, ActivityError> {
     let r = run(store, id).await?;
-    let mut rows = Vec::new();
+    let mut events = Vec::new();
     for m in family(store, &r).await? {
-        for e in store.events(m.id).await? {
-            let (name, detail) = e.event.to_stored();
-            if step.is_some_and(|s| s != name) {
-                continue;
-            }
-            rows.push(vec![
-                Cell::Int(Some(m.id.0)),
-                text(&e.at),
-                text(&e.event.record),
-                text(name),
-                text(e.event.step.describe()),
-                Cell::Json(detail),
-            ]);
+        events.extend(store.events(m.id).await?);
+    }
+    let names = Names::load(store, events.iter().map(|e| &e.event)).await?;
+    let mut rows = Vec::new();
+    for e in events {
+        let (name, detail) = e.event.to_stored();
+        if step.is_some_and(|s| s != name) {
+            continue;
         }
+        rows.push(vec![
+            Cell::Int(Some(e.run_id.0)),
+            text(&e.at),
+            text(&e.event.record),
+            Cell::Text(names.label(&e.event)),
+            text(name),
+            text(e.event.step.describe()),
+            Cell::Json(detail),
+        ]);
     }
     Ok(Table {
-        columns: vec!["run", "at", "record", "step", "summary", "detail"],
+        columns: vec!["run", "at", "record", "name", "step", "summary", "detail"],
         rows,
     })
+}
+
+/// The names of the Affinity records events name, for people reading the journal.
+struct Names(std::collections::BTreeMap<i64, (affsync_core::model::Kind, String)>);
+
+impl Names {
+    async fn load<'a>(
+        store: &Store,
+        events: impl Iterator<Item = &'a JournalEvent>,
+    ) -> Result<Names, StoreError> {
+        let ids = events.filter_map(affinity_id).collect();
+        Ok(Names(store.names_by_id(&ids).await?))
+    }
+
+    /// `Acme 20 Inc (organization 2918538601)` for the record an event names, if any.
+    fn label(&self, e: &JournalEvent) -> Option<String> {
+        let id = affinity_id(e)?;
+        self.0
+            .get(&id)
+            .map(|(kind, name)| affsync_core::model::labelled(name, *kind, id))
+    }
+}
+
+/// The Affinity id an event is about: the one its step names, or its record's
+/// (`organization:201`, `person:7`).
+fn affinity_id(e: &JournalEvent) -> Option<i64> {
+    e.step
+        .affinity_id()
+        .and_then(|a| a.parse().ok())
+        .or_else(|| {
+            let (kind, id) = e.record.split_once(':')?;
+            affsync_core::model::Kind::parse(kind)?;
+            id.parse().ok()
+        })
 }
 
 /// Whether an event is about `id`: its record exactly (`entry:601`), the part after the colon
@@ -258,7 +296,9 @@ pub async fn record_table(
     step: Option<&str>,
 ) -> Result<Table, ActivityError> {
     let mut out = Vec::new();
-    for (e, kind, job) in store.events_mentioning(id).await? {
+    let found = store.events_mentioning(id).await?;
+    let names = Names::load(store, found.iter().map(|(e, _, _)| &e.event)).await?;
+    for (e, kind, job) in found {
         let (name, detail) = e.event.to_stored();
         if !is_about(id, &e.event) || step.is_some_and(|s| s != name) {
             continue;
@@ -269,6 +309,7 @@ pub async fn record_table(
             Cell::Text(job),
             text(&e.at),
             text(&e.event.record),
+            Cell::Text(names.label(&e.event)),
             text(name),
             text(e.event.step.describe()),
             Cell::Json(detail),
@@ -276,7 +317,7 @@ pub async fn record_table(
     }
     Ok(Table {
         columns: vec![
-            "run", "kind", "job", "at", "record", "step", "summary", "detail",
+            "run", "kind", "job", "at", "record", "name", "step", "summary", "detail",
         ],
         rows: out,
     })

@@ -165,6 +165,8 @@ pub struct Counts {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub run: Option<RunId>,
+    /// The names of the persons the plan writes to, by id (for people reading the report).
+    pub person_names: std::collections::BTreeMap<i64, String>,
     pub dry_run: bool,
     pub plan: Plan,
     pub counts: Counts,
@@ -252,8 +254,13 @@ pub async fn log_activity(
     let dir = Directory::from_candidates(&cands, &settings.phone_field);
     let logged = store.activity_logged().await?;
     let the_plan = plan::plan(&rows, settings, &dir, &logged, Utc::now());
+    let person_names = cands
+        .iter()
+        .filter_map(|c| Some((c.id.parse::<i64>().ok()?, c.name.clone())))
+        .collect();
     let mut report = Report {
         run: None,
+        person_names,
         dry_run: opts.dry_run,
         counts: Counts {
             skipped: the_plan.skipped.len(),

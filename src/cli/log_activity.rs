@@ -7,6 +7,7 @@ use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::Problem;
 use affsync::activity_log::{load_settings, log_activity, Options, Report};
+use affsync_core::model::{labelled, Kind};
 use affsync_core::plan::activity::{Action, Target};
 
 #[derive(Debug, clap::Args)]
@@ -61,7 +62,9 @@ impl Args {
 
 fn target(t: Target, r: &Report) -> serde_json::Value {
     match t {
-        Target::Person(id) => serde_json::json!({"person_id": id}),
+        Target::Person(id) => {
+            serde_json::json!({"person_id": id, "name": r.person_names.get(&id)})
+        }
         Target::New(i) => serde_json::json!({"new_contact": r.plan.new_contacts[i].contact}),
     }
 }
@@ -143,7 +146,11 @@ fn print_report(r: &Report) {
         }
         for o in &r.plan.ops {
             let to = match o.target {
-                Target::Person(id) => format!("person {id}"),
+                Target::Person(id) => labelled(
+                    r.person_names.get(&id).map_or("", String::as_str),
+                    Kind::Person,
+                    id,
+                ),
                 Target::New(i) => format!("new person `{}`", r.plan.new_contacts[i].contact),
             };
             println!(

@@ -40,6 +40,30 @@ impl Args {
             let mut v = serde_json::to_value(c)?;
             v["run"] = outcome.run.0.into();
             v["mapping"] = outcome.mapping.clone().into();
+            let ids = outcome
+                .decisions
+                .iter()
+                .filter_map(|d| d.affinity_id.as_deref()?.parse().ok())
+                .collect();
+            let names = store.names_by_id(&ids).await?;
+            v["decisions"] = outcome
+                .decisions
+                .iter()
+                .map(|d| {
+                    let name = d
+                        .affinity_id
+                        .as_deref()
+                        .and_then(|a| a.parse::<i64>().ok())
+                        .and_then(|i| names.get(&i))
+                        .map(|(_, n)| n.clone());
+                    serde_json::json!({
+                        "source_id": d.source_id, "row": d.row, "status": d.status.as_str(),
+                        "affinity_id": d.affinity_id, "name": name, "score": d.score,
+                        "method": d.method.map(|m| m.as_str()), "reason": d.reason,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into();
             println!("{v}");
         } else {
             println!("mapping        {}", outcome.mapping);

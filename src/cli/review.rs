@@ -1,6 +1,7 @@
 //! `affsync review serve | list | decide`: the reviewers' page, and the same queue and verdicts
 //! from the terminal.
 
+use affsync_core::model::labelled;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -148,6 +149,34 @@ impl ListArgs {
         };
         let (items, total) = store.review_queue(&filter, 0, i64::MAX / 2).await?;
         let progress = store.review_progress(filter.mapping.as_deref()).await?;
+        // Every Affinity id shown is shown with its record's name.
+        let ids: std::collections::BTreeSet<i64> = items
+            .iter()
+            .flat_map(|it| {
+                candidate_ids(it)
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .chain(it.review.as_ref().and_then(|r| r.affinity_id.clone()))
+            })
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        let names = store.names_by_id(&ids).await?;
+        let name_of = |id: &str| -> String {
+            match id
+                .parse::<i64>()
+                .ok()
+                .and_then(|i| names.get(&i).map(|n| (i, n)))
+            {
+                Some((i, (kind, name))) => labelled(name, *kind, i),
+                None => id.to_string(),
+            }
+        };
+        let name_json = |id: Option<&str>| -> serde_json::Value {
+            id.and_then(|i| i.parse::<i64>().ok())
+                .and_then(|i| names.get(&i))
+                .map(|(_, n)| n.clone())
+                .into()
+        };
         if self.json {
             let rows: Vec<serde_json::Value> = items
                 .iter()
@@ -159,8 +188,14 @@ impl ListArgs {
                         "status": d.status,
                         "score": d.score,
                         "affinity_id": d.affinity_id,
+                        "name": name_json(d.affinity_id.as_deref()),
                         "reason": d.reason,
-                        "candidates": d.candidates,
+                        "candidates": candidate_ids(it)
+                            .into_iter()
+                            .map(|(id, score)| serde_json::json!({
+                                "affinity_id": id, "score": score, "name": name_json(Some(&id)),
+                            }))
+                            .collect::<Vec<_>>(),
                         "record": d.record,
                         "run": d.run_id.map(|r| r.0),
                         "verdict": it.review.as_ref().map(|r| r.verdict.as_str()),
@@ -182,26 +217,26 @@ impl ListArgs {
             return Ok(());
         }
         println!(
-            "{:<24} {:<12} {:<10} {:>6}  {:<14} {:<18} reason",
+            "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} reason",
             "mapping", "source_id", "status", "score", "candidates", "verdict"
         );
         for it in &items {
             let d = &it.decision;
             let cands = candidate_ids(it)
                 .into_iter()
-                .map(|(id, _)| id)
+                .map(|(id, _)| name_of(&id))
                 .collect::<Vec<_>>()
-                .join(",");
+                .join(", ");
             let verdict = it
                 .review
                 .as_ref()
                 .map(|r| match &r.affinity_id {
-                    Some(id) => format!("{} {id}", r.verdict.as_str()),
+                    Some(id) => format!("{} {}", r.verdict.as_str(), name_of(id)),
                     None => r.verdict.as_str().to_string(),
                 })
                 .unwrap_or_else(|| "-".into());
             println!(
-                "{:<24} {:<12} {:<10} {:>6}  {:<14} {:<18} {}",
+                "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} {}",
                 d.mapping,
                 d.source_id,
                 d.status,

@@ -174,7 +174,11 @@ impl Store {
             for id in chunk {
                 q = q.bind(*id);
             }
-            for r in q.fetch_all(&self.pool).await.ctx("reading records' fates")? {
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading records' fates")?
+            {
                 let id: i64 = col(&r, "id")?;
                 let gone: Option<String> = col(&r, "gone_at")?;
                 let into: Option<i64> = col::<Option<i64>>(&r, "merged_into").unwrap_or(None);

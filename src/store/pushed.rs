@@ -254,6 +254,26 @@ impl Store {
         Ok(out)
     }
 
+    /// The kind and name of records by id, whatever their kind (organizations first, then
+    /// persons and opportunities; ids the mirror does not know are left out).
+    pub async fn names_by_id(
+        &self,
+        ids: &std::collections::BTreeSet<i64>,
+    ) -> Result<std::collections::BTreeMap<i64, (Kind, String)>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut left = ids.clone();
+        for kind in Kind::ALL {
+            if left.is_empty() {
+                break;
+            }
+            for (id, name) in self.entity_names(kind, &left).await? {
+                left.remove(&id);
+                out.insert(id, (kind, name));
+            }
+        }
+        Ok(out)
+    }
+
     /// Journal events with one of `steps`, oldest first.
     pub async fn events_with_steps(&self, steps: &[&str]) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!(

@@ -147,7 +147,10 @@ async fn search_terms_are_asked_of_affinity_before_fuzzy_and_the_estimate_is_exa
         .clone();
     assert_eq!(a60["action"], "updated", "{a60}");
     assert_eq!(a60["affinity_id"], "5060", "{a60}");
-    assert_eq!(a60["values_skipped"][0]["field"], "Last Funding Date", "{a60}");
+    assert_eq!(
+        a60["values_skipped"][0]["field"], "Last Funding Date",
+        "{a60}"
+    );
     assert!(
         a60["fields"]
             .as_array()
@@ -168,7 +171,13 @@ async fn search_terms_are_asked_of_affinity_before_fuzzy_and_the_estimate_is_exa
     let mut url = "/v2/lists/301/list-entries?limit=100".to_string();
     loop {
         let page = t.get(&url, 200).await;
-        entries.extend(page["data"].as_array().unwrap().iter().map(|e| e["entity"]["id"].clone()));
+        entries.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["entity"]["id"].clone()),
+        );
         match page["pagination"]["nextUrl"].as_str() {
             Some(next) => url = next.trim_start_matches(&t.emu.base_url()).to_string(),
             None => break,
@@ -184,6 +193,10 @@ async fn search_terms_are_asked_of_affinity_before_fuzzy_and_the_estimate_is_exa
     let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;
     assert_eq!(code, 0, "{err}");
     let v = json_out(&out);
-    assert_eq!(t.writes().await, before_writes, "a rerun writes nothing: {v}");
+    assert_eq!(
+        t.writes().await,
+        before_writes,
+        "a rerun writes nothing: {v}"
+    );
     assert_eq!(v["unchanged"], 81, "{v}");
 }

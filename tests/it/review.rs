@@ -533,7 +533,8 @@ async fn review_list_and_decide_from_the_terminal_and_match_uses_the_verdicts() 
     .await;
     assert_eq!(code, 0);
     assert!(
-        out.contains("accept 202") && out.contains("3 reviewed, 1 remaining"),
+        out.contains("accept Cobol Systems (organization 202)")
+            && out.contains("3 reviewed, 1 remaining"),
         "{out}"
     );
 
@@ -611,8 +612,16 @@ async fn a_record_decided_by_key_after_being_queued_leaves_the_queue_and_the_pag
     assert_eq!(queued(&out), ["K1", "K2"], "{out}");
     {
         let server = serve(dir.path(), &db, &[]).await;
-        let page = reqwest::get(&server.url).await.unwrap().text().await.unwrap();
-        assert!(page.contains("K1") && page.contains("K2"), "both on the page");
+        let page = reqwest::get(&server.url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("K1") && page.contains("K2"),
+            "both on the page"
+        );
     }
 
     // The push finds K1 by its domain in Affinity, and creates K2.
@@ -625,7 +634,12 @@ async fn a_record_decided_by_key_after_being_queued_leaves_the_queue_and_the_pag
     assert_eq!(code, 0, "{err}");
     assert!(queued(&out).is_empty(), "the queue is empty: {out}");
     let server = serve(dir.path(), &db, &[]).await;
-    let page = reqwest::get(&server.url).await.unwrap().text().await.unwrap();
+    let page = reqwest::get(&server.url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         !page.contains(">K1<") && !page.contains(">K2<") && !page.contains("Quillwort"),
         "neither is on the page"
@@ -643,7 +657,15 @@ async fn verdicts_follow_merges_and_reopen_when_their_record_is_gone() {
             &t,
             dir.path(),
             &db,
-            &["review", "decide", sid, "--mapping", "m.toml", "--accept", id],
+            &[
+                "review",
+                "decide",
+                sid,
+                "--mapping",
+                "m.toml",
+                "--accept",
+                id,
+            ],
         )
         .await;
         assert_eq!(code, 0, "{out}{err}");
@@ -651,7 +673,11 @@ async fn verdicts_follow_merges_and_reopen_when_their_record_is_gone() {
     // What a pull would learn: 201 merged into 202, 203 deleted.
     let store = Store::open(&db).await.unwrap();
     let run_id = store
-        .start_run(affsync_core::journal::RunKind::Pull, None, chrono::Utc::now())
+        .start_run(
+            affsync_core::journal::RunKind::Pull,
+            None,
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let org = affsync_core::model::Kind::Organization;
@@ -676,12 +702,20 @@ async fn verdicts_follow_merges_and_reopen_when_their_record_is_gone() {
     assert_eq!(by("R1").method.as_deref(), Some("reviewer"));
     assert_ne!(by("R3").status, "matched", "R3 is open again");
     let reviews = store.reviews(Some("m.toml")).await.unwrap();
-    assert!(reviews.iter().any(|r| r.source_id == "R1" && r.affinity_id.as_deref() == Some("202")));
-    assert!(!reviews.iter().any(|r| r.source_id == "R3"), "R3's verdict is gone");
+    assert!(reviews
+        .iter()
+        .any(|r| r.source_id == "R1" && r.affinity_id.as_deref() == Some("202")));
+    assert!(
+        !reviews.iter().any(|r| r.source_id == "R3"),
+        "R3's verdict is gone"
+    );
     let runs = store.runs(1).await.unwrap();
     let events = store.events(runs[0].id).await.unwrap();
     assert!(events.iter().any(|e| e.event.record == "src:R1"
         && matches!(&e.event.step, affsync_core::journal::Step::VerdictFollowedMerge { to, .. } if to == "202")));
     assert!(events.iter().any(|e| e.event.record == "src:R3"
-        && matches!(e.event.step, affsync_core::journal::Step::VerdictReopened { .. })));
+        && matches!(
+            e.event.step,
+            affsync_core::journal::Step::VerdictReopened { .. }
+        )));
 }

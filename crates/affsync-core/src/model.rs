@@ -192,6 +192,15 @@ impl EntityRow {
     }
 }
 
+/// A record as a person reads it: `Acme 20 Inc (organization 2918538601)`.
+pub fn labelled(name: &str, kind: Kind, id: i64) -> String {
+    if name.trim().is_empty() {
+        format!("{kind} {id}")
+    } else {
+        format!("{name} ({kind} {id})")
+    }
+}
+
 /// A person's name for people: `First Last`, else the email.
 pub fn person_name(first: Option<&str>, last: Option<&str>, email: Option<&str>) -> Option<String> {
     let name = [first, last]
