@@ -158,11 +158,22 @@ pub struct PushCounts {
     pub write_calls: u64,
 }
 
+/// How a push was set up, as its run's journal keeps it (the report shows it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushSettings {
+    pub mapping: String,
+    pub mode: &'static str,
+    pub add_to_list: Option<String>,
+    pub strict: bool,
+    pub dry_run: bool,
+}
+
 /// What a push did (or, dry, would do).
 #[derive(Debug, Clone)]
 pub struct PushReport {
     pub run: RunId,
     pub mapping: String,
+    pub settings: PushSettings,
     /// The kind of record the mapping pushes.
     pub kind: Kind,
     pub dry_run: bool,
@@ -264,7 +275,11 @@ pub async fn push(
             } else {
                 RunStatus::Ok
             },
-            counts: json!(r.counts),
+            counts: {
+                let mut c = json!(r.counts);
+                c["settings"] = json!(r.settings);
+                c
+            },
             api_calls,
             note: r.stopped.clone(),
         },
@@ -295,12 +310,23 @@ async fn run_push(
         ..PushCounts::default()
     };
     let mapping = resolved.inputs.mapping.clone();
+    let settings = PushSettings {
+        mapping: mapping.clone(),
+        mode: match prepared.mode {
+            affsync_core::mapping::PushMode::CreateUpdate => "create_update",
+            affsync_core::mapping::PushMode::UpdateOnly => "update_only",
+        },
+        add_to_list: prepared.list.as_ref().map(|l| l.name.clone()),
+        strict: prepared.strict,
+        dry_run: opts.dry_run,
+    };
     if opts.dry_run {
         journal_dry_run(store, run, &plans, &mapping).await?;
         tally(&mut counts, &plans, &[]);
         return Ok(PushReport {
             run,
             mapping,
+            settings,
             kind: prepared.mapping.kind(),
             dry_run: true,
             plans,
@@ -343,6 +369,7 @@ async fn run_push(
     Ok(PushReport {
         run,
         mapping,
+        settings,
         kind: prepared.mapping.kind(),
         dry_run: false,
         plans,

@@ -23,4 +23,5 @@ mod pull;
 mod pull_cli;
 mod push_cli;
 mod push_faults;
+mod report;
 mod review;
