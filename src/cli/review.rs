@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use chrono::Utc;
 
+use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::Problem;
 use affsync::matching::mapping_key;
@@ -47,6 +48,13 @@ pub struct ServeArgs {
     /// The name decisions are signed with when the page has not been given one.
     #[arg(long)]
     pub reviewer: Option<String>,
+    /// The tenant's subdomain for links into the Affinity web app
+    /// (`https://SUBDOMAIN.affinity.co/companies/ID`); asked of Affinity (whoami) when an API
+    /// key is set, none otherwise.
+    #[arg(long, value_name = "SUBDOMAIN")]
+    pub affinity_subdomain: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -107,11 +115,16 @@ impl ServeArgs {
     async fn run(self) -> anyhow::Result<()> {
         check_bind(self.bind, self.token.as_deref())?;
         let store = self.db.open().await?;
+        let subdomain = match &self.affinity_subdomain {
+            Some(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            None => self.ask_subdomain().await,
+        };
         let opts = ServeOptions {
             bind: self.bind,
             port: self.port,
             token: self.token.clone(),
             reviewer: self.reviewer.clone(),
+            subdomain,
         };
         let with_token = self.token.is_some();
         serve(store, opts, |addr| {
@@ -130,6 +143,25 @@ impl ServeArgs {
         })
         .await?;
         Ok(())
+    }
+}
+
+impl ServeArgs {
+    /// The tenant's subdomain from whoami, once; `None` (candidates shown without links) when
+    /// no key is set or Affinity does not answer in time.
+    async fn ask_subdomain(&self) -> Option<String> {
+        let client = self.api.client().ok()?;
+        match tokio::time::timeout(std::time::Duration::from_secs(15), client.whoami_v1()).await {
+            Ok(Ok(who)) => who.tenant.subdomain.filter(|s| !s.trim().is_empty()),
+            Ok(Err(e)) => {
+                tracing::warn!("no links into Affinity: whoami failed: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("no links into Affinity: whoami did not answer in 15 s");
+                None
+            }
+        }
     }
 }
 
