@@ -18,9 +18,13 @@ use super::{v2, Config, V1Auth};
 /// (`/persons`, `/v2/companies`); `/v2/...` paths follow v2's conventions.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The HTTP method.
     pub method: Method,
+    /// The path, relative to the base URL (`/persons`, `/v2/companies`).
     pub path: String,
+    /// The query parameters, in order (repeats allowed).
     pub query: Vec<(String, String)>,
+    /// The JSON body, if any.
     pub body: Option<serde_json::Value>,
     /// Whether sending it twice does no harm. Requests that are not (creates) are retried
     /// only when Affinity cannot have acted on them: a 429, a 408, or a connection that
@@ -29,6 +33,7 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request; POSTs are not idempotent unless said so ([`Request::idempotent`]).
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         let idempotent = method != Method::POST;
         Request {
@@ -39,35 +44,44 @@ impl Request {
             idempotent,
         }
     }
+    /// A GET.
     pub fn get(path: impl Into<String>) -> Self {
         Self::new(Method::GET, path)
     }
+    /// A POST (not idempotent: a create).
     pub fn post(path: impl Into<String>) -> Self {
         Self::new(Method::POST, path)
     }
+    /// A PUT.
     pub fn put(path: impl Into<String>) -> Self {
         Self::new(Method::PUT, path)
     }
+    /// A PATCH.
     pub fn patch(path: impl Into<String>) -> Self {
         Self::new(Method::PATCH, path)
     }
+    /// A DELETE.
     pub fn delete(path: impl Into<String>) -> Self {
         Self::new(Method::DELETE, path)
     }
+    /// Adds a query parameter (repeat a key to send it several times).
     pub fn query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_string(), value.to_string()));
         self
     }
+    /// Adds a query parameter when there is a value.
     pub fn query_opt(self, key: &str, value: Option<impl ToString>) -> Self {
         match value {
             Some(v) => self.query(key, v),
             None => self,
         }
     }
+    /// Sets the JSON body.
     pub fn json(mut self, body: &impl Serialize) -> Self {
         self.body = Some(serde_json::to_value(body).expect("request bodies serialize"));
         self
     }
+    /// Says whether sending it twice does no harm (a POST that sets a value, say).
     pub fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
         self
@@ -98,8 +112,11 @@ impl Request {
 /// A successful answer, its body read whole.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The HTTP status.
     pub status: reqwest::StatusCode,
+    /// The answer's headers.
     pub headers: reqwest::header::HeaderMap,
+    /// The JSON body, if any.
     pub body: Bytes,
     /// `METHOD /path` of the request.
     pub request: String,
@@ -180,6 +197,7 @@ enum Outcome {
 }
 
 impl Client {
+    /// A client for this configuration. Fails only when the HTTP client cannot be built.
     pub fn new(config: Config) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("affsync/", env!("CARGO_PKG_VERSION")))
@@ -201,6 +219,7 @@ impl Client {
         })
     }
 
+    /// The configuration it was built with.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -565,7 +584,9 @@ fn flatten<P: Send + 'static, T: Send + 'static>(
 /// One v1 page: the items and the token of the next page (`None` at the end).
 #[derive(Debug, Clone)]
 pub struct V1Page<T> {
+    /// The items of this page.
     pub items: Vec<T>,
+    /// The token of the next page; `None` at the end.
     pub next_page_token: Option<String>,
 }
 

@@ -24,9 +24,13 @@ pub const V1_PAGE_SIZE: u32 = 500;
 /// takes exactly one (§2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldValuesOf {
+    /// A person.
     Person(PersonId),
+    /// An organization (v2: company).
     Organization(OrganizationId),
+    /// An opportunity.
     Opportunity(OpportunityId),
+    /// A list entry.
     ListEntry(ListEntryId),
 }
 
@@ -95,6 +99,7 @@ impl Client {
         )
     }
 
+    /// `GET /lists/{id}/list-entries/{entry}`.
     pub async fn list_entry_v1(&self, list: ListId, id: ListEntryId) -> Result<ListEntry, Error> {
         self.json(
             Request::get(format!("/lists/{list}/list-entries/{id}")),
@@ -171,6 +176,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /field-values/{id}`.
     pub async fn delete_field_value_v1(&self, id: FieldValueId) -> Result<(), Error> {
         self.delete(format!("/field-values/{id}")).await
     }
@@ -202,6 +208,7 @@ impl Client {
         self.v1_items(r, "persons", Some(V1_PAGE_SIZE))
     }
 
+    /// `GET /persons/{id}`.
     pub async fn person_v1(&self, id: PersonId) -> Result<Person, Error> {
         self.json(Request::get(format!("/persons/{id}")), "a person")
             .await
@@ -226,6 +233,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /persons/{id}`: its field values go with it.
     pub async fn delete_person_v1(&self, id: PersonId) -> Result<(), Error> {
         self.delete(format!("/persons/{id}")).await
     }
@@ -246,6 +254,7 @@ impl Client {
         self.v1_items(r, "organizations", Some(V1_PAGE_SIZE))
     }
 
+    /// `GET /organizations/{id}`.
     pub async fn organization_v1(&self, id: OrganizationId) -> Result<Organization, Error> {
         self.json(
             Request::get(format!("/organizations/{id}")),
@@ -254,6 +263,7 @@ impl Client {
         .await
     }
 
+    /// `POST /organizations`: never a global organization.
     pub async fn create_organization_v1(
         &self,
         body: &NewOrganization,
@@ -278,12 +288,14 @@ impl Client {
         .await
     }
 
+    /// `DELETE /organizations/{id}`; global organizations refuse it (§8.3).
     pub async fn delete_organization_v1(&self, id: OrganizationId) -> Result<(), Error> {
         self.delete(format!("/organizations/{id}")).await
     }
 
     // ---- opportunities ----
 
+    /// `GET /opportunities?term=…` as a stream; `term` matches the name.
     pub fn opportunities_v1(
         &self,
         term: Option<&str>,
@@ -295,6 +307,7 @@ impl Client {
         )
     }
 
+    /// `GET /opportunities/{id}`.
     pub async fn opportunity_v1(&self, id: OpportunityId) -> Result<Opportunity, Error> {
         self.json(
             Request::get(format!("/opportunities/{id}")),
@@ -303,11 +316,13 @@ impl Client {
         .await
     }
 
+    /// `POST /opportunities`: with its one list entry.
     pub async fn create_opportunity_v1(&self, body: &NewOpportunity) -> Result<Opportunity, Error> {
         self.json(Request::post("/opportunities").json(body), "an opportunity")
             .await
     }
 
+    /// `PUT /opportunities/{id}`: the id arrays replace the sets (§8.6).
     pub async fn update_opportunity_v1(
         &self,
         id: OpportunityId,
@@ -320,6 +335,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /opportunities/{id}`.
     pub async fn delete_opportunity_v1(&self, id: OpportunityId) -> Result<(), Error> {
         self.delete(format!("/opportunities/{id}")).await
     }
@@ -336,11 +352,13 @@ impl Client {
         self.v1_items(r, "notes", Some(V1_PAGE_SIZE))
     }
 
+    /// `GET /notes/{id}`.
     pub async fn note_v1(&self, id: NoteId) -> Result<Note, Error> {
         self.json(Request::get(format!("/notes/{id}")), "a note")
             .await
     }
 
+    /// `POST /notes`.
     pub async fn create_note_v1(&self, body: &NewNote) -> Result<Note, Error> {
         self.json(Request::post("/notes").json(body), "a note")
             .await
@@ -355,6 +373,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /notes/{id}`: the creator only.
     pub async fn delete_note_v1(&self, id: NoteId) -> Result<(), Error> {
         self.delete(format!("/notes/{id}")).await
     }
@@ -363,7 +382,7 @@ impl Client {
 
     /// `GET /interactions?type&start_time&end_time&person_id`: one person's interactions of
     /// one type within at most a year. The array's key is `emails` for type 3 (§2.2); the
-    /// others' keys are undocumented [I]: `events`, `calls`, `chat_messages`.
+    /// others' keys are undocumented \[I\]: `events`, `calls`, `chat_messages`.
     pub fn person_interactions_v1(
         &self,
         interaction_type: i64,

@@ -19,21 +19,25 @@ pub const MAX_FIELD_UPDATES: usize = 100;
 /// Which fields to return: without any, v2 returns no field data (§3.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldSelection {
+    /// Fields by id (`fieldIds`).
     pub field_ids: Vec<FieldId>,
     /// `enriched`, `global`, `relationship-intelligence`, and `list` on list-entry routes.
     pub field_types: Vec<String>,
 }
 
 impl FieldSelection {
+    /// No field data (v2's default).
     pub fn none() -> Self {
         Self::default()
     }
+    /// Every field of these types (`global`, `list`, `enriched`, `relationship-intelligence`).
     pub fn types(types: &[&str]) -> Self {
         FieldSelection {
             field_ids: Vec::new(),
             field_types: types.iter().map(|t| t.to_string()).collect(),
         }
     }
+    /// These fields.
     pub fn ids(ids: impl IntoIterator<Item = FieldId>) -> Self {
         FieldSelection {
             field_ids: ids.into_iter().collect(),
@@ -60,10 +64,12 @@ fn ids_query<T: std::fmt::Display>(mut r: Request, ids: &[T]) -> Request {
 }
 
 impl Client {
+    /// `GET /v2/auth/whoami`.
     pub async fn whoami_v2(&self) -> Result<WhoAmI, Error> {
         self.json(Request::get("/v2/auth/whoami"), "a whoami").await
     }
 
+    /// `GET /v2/rate-limit` (2026-07-15 on).
     pub async fn rate_limit_v2(&self) -> Result<RateLimit, Error> {
         self.json(Request::get("/v2/rate-limit"), "a rate limit")
             .await
@@ -81,6 +87,7 @@ impl Client {
         self.v2_items(r.query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/companies/{id}` with the fields asked for.
     pub async fn company_v2(
         &self,
         id: OrganizationId,
@@ -116,6 +123,7 @@ impl Client {
         self.v2_items(r.query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/persons/{id}` with the fields asked for.
     pub async fn person_v2(&self, id: PersonId, fields: &FieldSelection) -> Result<Person, Error> {
         self.json(
             fields.apply(Request::get(format!("/v2/persons/{id}"))),
@@ -129,6 +137,7 @@ impl Client {
         self.v2_items(Request::get("/v2/persons/fields").query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/persons/{id}/list-entries`.
     pub fn person_list_entries_v2(
         &self,
         id: PersonId,
@@ -156,10 +165,12 @@ impl Client {
 
     // ---- lists ----
 
+    /// `GET /v2/lists`.
     pub fn lists_v2(&self) -> BoxStream<'static, Result<List, Error>> {
         self.v2_items(Request::get("/v2/lists").query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/lists/{id}`.
     pub async fn list_v2(&self, id: ListId) -> Result<List, Error> {
         self.json(Request::get(format!("/v2/lists/{id}")), "a list")
             .await
@@ -191,6 +202,7 @@ impl Client {
         self.v2_items(r.query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/lists/{id}/list-entries/{entry}` (no field data).
     pub async fn list_entry_v2(
         &self,
         list: ListId,
@@ -288,6 +300,7 @@ impl Client {
         self.v2_items(Request::get("/v2/notes").query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/notes/{id}`.
     pub async fn note_v2(&self, id: NoteId) -> Result<Note, Error> {
         self.json(Request::get(format!("/v2/notes/{id}")), "a note")
             .await
