@@ -228,7 +228,8 @@ pub async fn entity_list_entries<const ET: i64>(
         .map(|e| {
             let defs = entry_field_defs(&st, e.list_id);
             json!({
-                "id": e.id, "listId": e.list_id, "createdAt": v2_time(e.created_at),
+                "id": e.id, "listId": e.list_id, "listName": st.lists[&e.list_id].name,
+                "createdAt": v2_time(e.created_at),
                 "creatorId": e.creator_id, "fields": render_fields(&st, &defs, id, Some(e)),
             })
         })
@@ -271,7 +272,7 @@ pub async fn opportunities(State(s): State<AppState>, uri: Uri, q: RawQuery) -> 
     let pg = page(&p, all.len(), LIMITS)?;
     let data = all[pg.start..pg.end]
         .iter()
-        .map(|o| render::opportunity(o, None))
+        .map(|o| render::opportunity(&st, o, None))
         .collect();
     Ok(Json(paged(&s, uri.path(), &p, pg, data, false)))
 }
@@ -281,7 +282,7 @@ pub async fn opportunity(State(s): State<AppState>, path: PathParams) -> Answer 
     let id = path_id(&path, "opportunityId")?;
     let st = s.tenant();
     find_entity(&st, entity_type::OPPORTUNITY, id)?;
-    Ok(Json(render::opportunity(&st.opportunities[&id], None)))
+    Ok(Json(render::opportunity(&st, &st.opportunities[&id], None)))
 }
 
 /// `GET /v2/lists`.
@@ -345,13 +346,13 @@ pub async fn list_fields(
 }
 
 /// A `ListEntryWithEntity`: the entry and its entity, with the fields selected.
-fn entry_with_entity(st: &Tenant, e: &ListEntry, defs: &[&Field]) -> Json_ {
+pub(super) fn entry_with_entity(st: &Tenant, e: &ListEntry, defs: &[&Field]) -> Json_ {
     let kind = st.lists[&e.list_id].kind;
     let fields = render_fields(st, defs, e.entity_id, Some(e));
     let entity = match kind {
         entity_type::PERSON => render::person(&st.persons[&e.entity_id], Some(fields)),
         entity_type::OPPORTUNITY => {
-            render::opportunity(&st.opportunities[&e.entity_id], Some(fields))
+            render::opportunity(st, &st.opportunities[&e.entity_id], Some(fields))
         }
         _ => render::company(&st.organizations[&e.entity_id], Some(fields)),
     };
