@@ -14,6 +14,7 @@ mod emulator_basics;
 mod emulator_fidelity;
 mod emulator_v1;
 mod emulator_v2;
+mod every_operation;
 mod jobs;
 mod match_cli;
 mod matcher;

@@ -1043,38 +1043,77 @@ pub async fn person_duplicates(State(s): State<AppState>, uri: Uri, q: RawQuery)
     )))
 }
 
-/// `GET /v2/inferred-connections/coworkers`.
-pub async fn coworkers(State(s): State<AppState>, uri: Uri, q: RawQuery) -> Answer {
+/// An inferred-connection group of the seed (in the current version's shape) in the shape of
+/// `version`: 2024-01-01 names the target by `firstName` and `lastName` where later versions
+/// give `fullName`, and gives each connection a `confidence` (the emulator's is 0.5 [I]).
+fn connection_group(group: &Json_, version: &str) -> Json_ {
+    let mut g = group.clone();
+    if version < "2026-07-15" {
+        if let Some(target) = g.get_mut("target").and_then(Json_::as_object_mut) {
+            let full = target
+                .remove("fullName")
+                .and_then(|f| f.as_str().map(String::from));
+            let (first, last) = match full.as_deref().and_then(|f| f.split_once(' ')) {
+                Some((a, b)) => (Some(a.to_string()), Some(b.to_string())),
+                None => (full, None),
+            };
+            target.insert("firstName".into(), json!(first));
+            target.insert("lastName".into(), json!(last));
+        }
+        if let Some(conns) = g.get_mut("connections").and_then(Json_::as_array_mut) {
+            for c in conns {
+                c["confidence"] = json!(0.5);
+            }
+        }
+    }
+    g
+}
+
+fn connections(
+    s: &AppState,
+    uri: &Uri,
+    q: RawQuery,
+    version: &str,
+    all: impl Fn(&Tenant) -> Vec<Json_>,
+) -> Answer {
     let p = Params::parse(q);
     let total = p.flag("totalCount")?;
     let st = s.tenant();
-    let all = &st.inferred_coworkers;
+    let all = all(&st);
     let pg = page(&p, all.len(), LIMITS)?;
-    Ok(Json(paged(
-        &s,
-        uri.path(),
-        &p,
-        pg,
-        all[pg.start..pg.end].to_vec(),
-        total,
-    )))
+    let data = all[pg.start..pg.end]
+        .iter()
+        .map(|g| connection_group(g, version))
+        .collect();
+    Ok(Json(paged(s, uri.path(), &p, pg, data, total)))
+}
+
+fn version_of(v: Option<axum::Extension<crate::middleware::ApiVersion>>) -> &'static str {
+    v.map_or(crate::versions::CURRENT, |axum::Extension(v)| v.0)
+}
+
+/// `GET /v2/inferred-connections/coworkers`.
+pub async fn coworkers(
+    State(s): State<AppState>,
+    v: Option<axum::Extension<crate::middleware::ApiVersion>>,
+    uri: Uri,
+    q: RawQuery,
+) -> Answer {
+    connections(&s, &uri, q, version_of(v), |st| {
+        st.inferred_coworkers.clone()
+    })
 }
 
 /// `GET /v2/inferred-connections/investor-executive-connections`.
-pub async fn investor_executives(State(s): State<AppState>, uri: Uri, q: RawQuery) -> Answer {
-    let p = Params::parse(q);
-    let total = p.flag("totalCount")?;
-    let st = s.tenant();
-    let all = &st.inferred_investor_executives;
-    let pg = page(&p, all.len(), LIMITS)?;
-    Ok(Json(paged(
-        &s,
-        uri.path(),
-        &p,
-        pg,
-        all[pg.start..pg.end].to_vec(),
-        total,
-    )))
+pub async fn investor_executives(
+    State(s): State<AppState>,
+    v: Option<axum::Extension<crate::middleware::ApiVersion>>,
+    uri: Uri,
+    q: RawQuery,
+) -> Answer {
+    connections(&s, &uri, q, version_of(v), |st| {
+        st.inferred_investor_executives.clone()
+    })
 }
 
 // ---------------------------------------------------------------- reminders
