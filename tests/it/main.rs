@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod client;
 mod client_quirks;
+mod client_surface;
 mod common;
 mod contacts;
 mod db;

@@ -26,6 +26,9 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     /// The JSON body, if any.
     pub body: Option<serde_json::Value>,
+    /// A body that is not JSON (a multipart upload): its content type and bytes. Wins over
+    /// `body`.
+    pub raw_body: Option<(String, Bytes)>,
     /// Whether sending it twice does no harm. Requests that are not (creates) are retried
     /// only when Affinity cannot have acted on them: a 429, a 408, or a connection that
     /// never opened.
@@ -41,6 +44,7 @@ impl Request {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            raw_body: None,
             idempotent,
         }
     }
@@ -79,6 +83,11 @@ impl Request {
     /// Sets the JSON body.
     pub fn json(mut self, body: &impl Serialize) -> Self {
         self.body = Some(serde_json::to_value(body).expect("request bodies serialize"));
+        self
+    }
+    /// Sets a body that is not JSON, with its content type.
+    pub fn raw(mut self, content_type: impl Into<String>, body: impl Into<Bytes>) -> Self {
+        self.raw_body = Some((content_type.into(), body.into()));
         self
     }
     /// Says whether sending it twice does no harm (a POST that sets a value, say).
@@ -352,7 +361,11 @@ impl Client {
                 rb = rb.header("x-affinity-api-version", v);
             }
         }
-        if let Some(body) = &req.body {
+        if let Some((content_type, bytes)) = &req.raw_body {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes.clone());
+        } else if let Some(body) = &req.body {
             rb = rb.json(body);
         }
         let transport = |e: reqwest::Error| Error::Transport {

@@ -157,8 +157,6 @@ int_id!(
     UserId,
     /// A merge of two companies or two persons (v2).
     MergeId,
-    /// A merge task (v2), which tracks one or more merges.
-    MergeTaskId,
 );
 
 /// The Affinity API key. It never prints itself: `Debug` and `Display` show `***`.

@@ -7,8 +7,8 @@ use serde_json::Value as Json;
 
 use super::lenient::{null_default, opt_u64, Color, Limit};
 use super::{
-    DropdownOptionId, FieldId, FieldValueId, InteractionId, ListEntryId, ListId, NoteId,
-    OpportunityId, OrganizationId, PersonId,
+    DropdownOptionId, EntityFileId, FieldId, FieldValueId, InteractionId, ListEntryId, ListId,
+    NoteId, OpportunityId, OrganizationId, PersonId, ReminderId, WebhookId,
 };
 
 /// A list's `type` / an entry's `entity_type` (§2.1): 0 person, 1 organization, 8 opportunity.
@@ -939,6 +939,217 @@ pub struct NewNote {
     /// When it was created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
+}
+
+// ---- reminders, entity files, relationship strengths, webhooks, list and field creation ----
+
+/// A reminder (`GET /reminders`): `type` 0 one-time, 1 recurring; `status` 0 completed,
+/// 1 active, 2 overdue; `reset_type` 0 interaction, 1 email, 2 meeting (affinity-api.md §2.1).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Reminder {
+    /// Its id.
+    pub id: ReminderId,
+    /// 0 one-time, 1 recurring.
+    #[serde(rename = "type", default)]
+    pub reminder_type: i64,
+    /// Its text.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// When it is due.
+    #[serde(default)]
+    pub due_date: Option<DateTime<Utc>>,
+    /// What resets a recurring reminder.
+    #[serde(default)]
+    pub reset_type: Option<i64>,
+    /// A recurring reminder's period in days.
+    #[serde(default)]
+    pub reminder_days: Option<i64>,
+    /// 0 completed, 1 active, 2 overdue.
+    #[serde(default)]
+    pub status: Option<i64>,
+    /// The user it is for.
+    #[serde(default)]
+    pub owner_id: Option<PersonId>,
+    /// The user who made it.
+    #[serde(default)]
+    pub creator_id: Option<PersonId>,
+    /// The person it is on, if any.
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    /// The organization it is on, if any.
+    #[serde(default)]
+    pub organization_id: Option<OrganizationId>,
+    /// The opportunity it is on, if any.
+    #[serde(default)]
+    pub opportunity_id: Option<OpportunityId>,
+    /// When it was created.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it was completed, if it was.
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /reminders`: one of `person_id`, `organization_id`, `opportunity_id`; a one-time
+/// reminder (`type` 0) takes `due_date`, a recurring one (`type` 1) `reset_type` and
+/// `reminder_days`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewReminder {
+    /// The user it is for.
+    pub owner_id: PersonId,
+    /// 0 one-time, 1 recurring.
+    #[serde(rename = "type")]
+    pub reminder_type: i64,
+    /// Its text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// When a one-time reminder is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<DateTime<Utc>>,
+    /// What resets a recurring reminder: 0 interaction, 1 email, 2 meeting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_type: Option<i64>,
+    /// A recurring reminder's period in days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminder_days: Option<i64>,
+    /// The person it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<PersonId>,
+    /// The organization it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<OrganizationId>,
+    /// The opportunity it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opportunity_id: Option<OpportunityId>,
+}
+
+/// `PUT /reminders/{id}`: what changes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReminderUpdate {
+    /// A new owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<PersonId>,
+    /// New text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// A new due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<DateTime<Utc>>,
+    /// Completes it (`true`) or opens it again (`false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_completed: Option<bool>,
+}
+
+/// A file attached to a person, organization or opportunity (`GET /entity-files`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EntityFile {
+    /// Its id.
+    pub id: EntityFileId,
+    /// The file's name.
+    pub name: String,
+    /// Its size in bytes.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// The person it is attached to.
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    /// The organization it is attached to.
+    #[serde(default)]
+    pub organization_id: Option<OrganizationId>,
+    /// The opportunity it is attached to.
+    #[serde(default)]
+    pub opportunity_id: Option<OpportunityId>,
+    /// Who uploaded it.
+    #[serde(default)]
+    pub uploader_id: Option<PersonId>,
+    /// When it was uploaded.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /relationships-strengths`: how well a user knows an external person, 0 to 1.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RelationshipStrength {
+    /// The user.
+    pub internal_id: PersonId,
+    /// The external person.
+    pub external_id: PersonId,
+    /// From 0 to 1.
+    pub strength: f64,
+}
+
+/// A webhook subscription (`GET /webhook`, affinity-api.md §5); empty `subscriptions` means
+/// every event.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Webhook {
+    /// Its id.
+    pub id: WebhookId,
+    /// Where events are POSTed.
+    pub webhook_url: String,
+    /// The event types sent (`list_entry.created`, ...); empty for all.
+    #[serde(default, deserialize_with = "null_default")]
+    pub subscriptions: Vec<String>,
+    /// Whether it is switched off.
+    #[serde(default)]
+    pub disabled: bool,
+    /// The user who made it.
+    #[serde(default)]
+    pub created_by: Option<PersonId>,
+}
+
+/// `POST /webhook/subscribe`: at most three per tenant (§5).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NewWebhook {
+    /// Where events go.
+    pub webhook_url: String,
+    /// The event types to send; empty for all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<String>,
+}
+
+/// `PUT /webhook/{id}`: what changes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WebhookUpdate {
+    /// A new URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// New event types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<String>>,
+    /// Switches it off or on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// `POST /lists`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewList {
+    /// Its name.
+    pub name: String,
+    /// What it holds.
+    #[serde(rename = "type")]
+    pub list_type: EntityType,
+    /// Whether every user sees it.
+    pub is_public: bool,
+    /// Its owner (the key's user when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<PersonId>,
+}
+
+/// `POST /fields`: a global field (no `list_id`) or a list's own.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewField {
+    /// Its name.
+    pub name: String,
+    /// The kind of entity it is on.
+    pub entity_type: EntityType,
+    /// Its value type.
+    pub value_type: ValueType,
+    /// The list, for a list-specific field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<ListId>,
+    /// Whether it holds several values.
+    pub allows_multiple: bool,
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use serde_json::Value as Json;
 
 use super::lenient::{null_default, opt_u64, Color, Limit};
 use super::{
-    DropdownOptionId, ListEntryId, ListId, NoteId, OpportunityId, OrganizationId, PersonId,
+    DropdownOptionId, ListEntryId, ListId, MergeId, NoteId, OpportunityId, OrganizationId,
+    PersonId, SavedViewId,
 };
 
 /// A v2 field id: `field-<v1 id>` for custom fields, or a name such as
@@ -800,6 +801,181 @@ pub struct Quota {
     /// How much of it is spent.
     #[serde(default, deserialize_with = "opt_u64")]
     pub used: Option<u64>,
+}
+
+// ---- saved views, dropdown options, merges ----
+
+/// A saved view of a list (`GET /v2/lists/{id}/saved-views`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedView {
+    /// Its id.
+    pub id: SavedViewId,
+    /// Its name.
+    pub name: String,
+    /// `sheet`, `board` or `dashboard`.
+    #[serde(rename = "type")]
+    pub view_type: String,
+    /// When it was made.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// An option of a dropdown, ranked-dropdown or status-dropdown field (v2).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DropdownOption {
+    /// Its id.
+    pub id: DropdownOptionId,
+    /// Its text.
+    pub text: String,
+    /// `dropdown`, `ranked-dropdown` or `status-dropdown`.
+    #[serde(rename = "type")]
+    pub option_type: String,
+    /// Its rank (ranked and status dropdowns).
+    #[serde(default)]
+    pub rank: Option<i64>,
+    /// Its color (ranked and status dropdowns): `blue`, `gray`, ...
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+/// `POST /v2/lists/{id}/fields/{fieldId}/dropdown-options`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum NewDropdownOption {
+    /// An option of a plain dropdown.
+    Dropdown {
+        /// Its text.
+        text: String,
+    },
+    /// An option of a ranked dropdown.
+    RankedDropdown {
+        /// Its text.
+        text: String,
+        /// Its rank.
+        rank: i64,
+        /// Its color: `blue`, `gray`, `green`, `orange`, `purple`, `red` or `white`.
+        color: String,
+    },
+}
+
+/// `POST /v2/lists/{id}/fields/{fieldId}/dropdown-options/{optionId}`: what changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DropdownOptionUpdate {
+    /// New text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A new rank.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<i64>,
+    /// A new color.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+/// The 202 answer to a merge: where its task is.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeStarted {
+    /// The task's URL (`…/v2/tasks/company-merges/{taskId}`).
+    pub task_url: String,
+}
+
+impl MergeStarted {
+    /// The task's id: the last segment of its URL.
+    pub fn task_id(&self) -> MergeTaskId {
+        MergeTaskId(
+            self.task_url
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    }
+}
+
+/// One merge of two companies (`CompanyMergeState`) or two persons (`PersonMergeState`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Merge {
+    /// Its id.
+    pub id: MergeId,
+    /// The task it belongs to.
+    pub task_id: MergeTaskId,
+    /// `in-progress`, `success` or `failed`.
+    pub status: String,
+    /// The survivor (`primaryCompanyId` or `primaryPersonId`).
+    #[serde(alias = "primaryCompanyId", alias = "primaryPersonId")]
+    pub primary_id: i64,
+    /// The record merged away (`duplicateCompanyId` or `duplicatePersonId`).
+    #[serde(alias = "duplicateCompanyId", alias = "duplicatePersonId")]
+    pub duplicate_id: i64,
+    /// Why it failed, if it did.
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// When it started.
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A merge task: one or more merges and how they went.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeTask {
+    /// Its id.
+    pub id: MergeTaskId,
+    /// `in-progress`, `success` or `failed`.
+    pub status: String,
+    /// The counts of its merges.
+    pub results_summary: MergeSummary,
+}
+
+/// How a task's merges went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeSummary {
+    /// All of them.
+    pub total: u64,
+    /// Those that succeeded.
+    pub success: u64,
+    /// Those that failed.
+    pub failed: u64,
+    /// Those still running.
+    pub in_progress: u64,
+}
+
+/// A merge task's id: an opaque string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MergeTaskId(pub String);
+
+impl fmt::Display for MergeTaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A v2 webhook subscription (`GET /v2/webhooks`, 2026-07-15 on).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    /// Its id.
+    pub id: super::WebhookId,
+    /// Where events go.
+    pub url: String,
+    /// The event types sent.
+    #[serde(default, deserialize_with = "null_default")]
+    pub subscriptions: Vec<String>,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// When it was made.
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 #[cfg(test)]
