@@ -14,106 +14,15 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::openapi::{digest, VERSIONS};
 
-/// The test tenant, with data of every kind the API serves: every interaction type, a reply,
-/// an AI notetaker's note and transcript, a saved view, reminders, a file, a team, look-alike
-/// records and inferred connections.
+/// The test tenant with data of every kind the API serves (`fixtures/full-tenant.json` of the
+/// emulator crate): every interaction type, a reply, an AI notetaker's note and transcript, a
+/// saved view, reminders, a file, a team, look-alike records and inferred connections. The
+/// compatibility suite (`tests/compat/`) runs the emulator on it too.
 pub fn full_seed() -> Seed {
-    let mut s: Value = serde_json::from_str(include_str!(
-        "../../crates/affinity-crm-emulator/fixtures/test-tenant.json"
+    serde_json::from_str(include_str!(
+        "../../crates/affinity-crm-emulator/fixtures/full-tenant.json"
     ))
-    .unwrap();
-    let push = |s: &mut Value, key: &str, items: Value| {
-        let arr = s
-            .as_object_mut()
-            .unwrap()
-            .entry(key)
-            .or_insert_with(|| json!([]));
-        arr.as_array_mut()
-            .unwrap()
-            .extend(items.as_array().unwrap().iter().cloned());
-    };
-    push(
-        &mut s,
-        "persons",
-        json!([{"id": 106, "first_name": "Grace", "last_name": "Hopper", "emails": ["g.hopper@navy.mil"]}]),
-    );
-    push(
-        &mut s,
-        "organizations",
-        json!([{"id": 206, "name": "Cobol Systems", "domain": "cobol-systems.com", "person_ids": []}]),
-    );
-    push(
-        &mut s,
-        "fields",
-        json!([{"id": 523, "name": "Seniority", "entity_type": 0, "value_type": 2,
-                "dropdown_options": [{"id": 31, "text": "Partner"}, {"id": 32, "text": "Analyst"}]}]),
-    );
-    push(
-        &mut s,
-        "field_values",
-        json!([{"id": 716, "field_id": 523, "entity_id": 101, "value": "Partner"}]),
-    );
-    push(
-        &mut s,
-        "interactions",
-        json!([
-            {"id": 902, "type": 0, "date": "2024-05-14T16:00:00Z", "person_ids": [101, 104], "subject": "Board prep", "creator_id": 1},
-            {"id": 903, "type": 2, "date": "2024-05-15T16:00:00Z", "person_ids": [101], "direction": 1, "content": "ping", "creator_id": 1},
-            {"id": 904, "type": 3, "date": "2024-05-16T16:00:00Z", "person_ids": [101], "direction": 0, "subject": "Term sheet"}
-        ]),
-    );
-    push(
-        &mut s,
-        "notes",
-        json!([
-            {"id": 804, "creator_id": 1, "content": "Series A terms from the founders", "type": 2, "opportunity_ids": [401], "person_ids": [101], "created_at": "2024-05-13T17:00:00Z"},
-            {"id": 805, "creator_id": 1, "content": "Agreed", "type": 2, "parent_id": 802, "created_at": "2024-05-14T17:00:00Z"},
-            {"id": 806, "creator_id": 1, "content": "AI summary of the board prep", "type": 3, "person_ids": [101], "created_at": "2024-05-14T18:00:00Z"}
-        ]),
-    );
-    push(
-        &mut s,
-        "saved_views",
-        json!([{"id": 951, "list_id": 301, "name": "Pipeline board", "type": "board", "field_ids": [501, 505]}]),
-    );
-    push(
-        &mut s,
-        "transcripts",
-        json!([{"id": 961, "note_id": 806, "fragments": [
-            {"speaker": "Ada", "content": "Shall we start?", "start": "00:00:01", "end": "00:00:03"},
-            {"speaker": "Katherine", "content": "Yes.", "start": "00:00:04", "end": "00:00:05"}
-        ]}]),
-    );
-    push(
-        &mut s,
-        "teams",
-        json!([{"id": 971, "name": "Investment team", "member_ids": [1, 104], "list_ids": [301, 303]}]),
-    );
-    push(
-        &mut s,
-        "files",
-        json!([{"id": 981, "name": "term-sheet.txt", "content": "Draft term sheet for the Series A", "organization_id": 201, "uploader_id": 1}]),
-    );
-    push(
-        &mut s,
-        "reminders",
-        json!([
-            {"id": 991, "type": 0, "content": "Send the deck", "due_date": "2030-01-01T12:00:00Z", "owner_id": 1, "creator_id": 1, "person_id": 101},
-            {"id": 992, "type": 1, "content": "Check in", "due_date": "2030-02-01T12:00:00Z", "reset_type": 0, "reminder_days": 30, "owner_id": 104, "creator_id": 1, "organization_id": 201}
-        ]),
-    );
-    let company = json!({"id": 201, "name": "Analytical Engines", "domain": "analytical.io"});
-    let source = json!({"id": 104, "firstName": "Katherine", "lastName": "Johnson", "primaryEmailAddress": "kj@fund.vc"});
-    let target = json!({"fullName": "Charles Babbage", "title": "CTO", "linkedinUrl": null, "currentCompany": company});
-    s["inferred_coworkers"] = json!([{"target": target, "connections": [{"source": source,
-        "inference": {"sharedEmployer": company, "overlapStartDate": "2019-01-01", "overlapEndDate": "2021-06-30"}}]}]);
-    let role =
-        json!({"company": company, "startDate": "2020-01-01", "endDate": null, "title": "Partner"});
-    s["inferred_investor_executives"] = json!([{"target": target, "connections": [{"source": source,
-        "inference": {"investingFirm": null, "portfolioCompany": company},
-        "dealContext": {"executive": role, "investor": role,
-            "fundingEvent": {"amount": 5000000.0, "currencyCode": "USD", "date": "2021-03-01", "series": "A"}}}]}]);
-    serde_json::from_value(s).unwrap()
+    .unwrap()
 }
 
 /// Ids the sweep fills path parameters with; some come from the tenant at run time.

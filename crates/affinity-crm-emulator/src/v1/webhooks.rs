@@ -13,7 +13,9 @@ use crate::state::State as Tenant;
 use crate::webhooks::{Subscription, EVENTS, MAX_SUBSCRIPTIONS};
 use crate::{ApiError, AppState};
 
-/// The v1 resource: `{id, webhook_url, subscriptions, disabled, created_by}` (§5).
+/// The v1 resource: `{id, webhook_url, subscriptions, disabled, created_by}` (§5), and
+/// `updated_at` [I: affinity-sync, whose models forbid unknown keys and were written against
+/// the live API, requires it].
 pub fn webhook_json(w: &Subscription) -> Json_ {
     json!({
         "id": w.id,
@@ -21,6 +23,7 @@ pub fn webhook_json(w: &Subscription) -> Json_ {
         "subscriptions": w.subscriptions,
         "disabled": w.disabled,
         "created_by": w.created_by,
+        "updated_at": w.updated_at.map(crate::state::v1_time),
     })
 }
 
