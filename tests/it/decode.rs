@@ -336,68 +336,45 @@ const V2_EXAMPLES: &[(&str, Check)] = &[
         Ok(())
     }),
     ("update-fields-2", ok::<v2::OperationDone>),
+    // merges and their tasks
+    ("failed-merge", ok::<v2::Merge>),
+    ("failed-merge-2", ok::<v2::Merge>),
+    ("in-progress-merge", ok::<v2::Merge>),
+    ("in-progress-merge-2", ok::<v2::Merge>),
+    ("succeeded-merge", ok::<v2::Merge>),
+    ("succeeded-merge-2", ok::<v2::Merge>),
+    ("merges-list", ok::<v2::Page<v2::Merge>>),
+    ("merges-list-2", ok::<v2::Page<v2::Merge>>),
+    ("merge-initiated", merge_started),
+    ("merge-initiated-2", merge_started),
+    ("task-failed", ok::<v2::MergeTask>),
+    ("task-in-progress", ok::<v2::MergeTask>),
+    ("task-success", ok::<v2::MergeTask>),
+    ("task-success-2", ok::<v2::MergeTask>),
+    ("tasks-list", ok::<v2::Page<v2::MergeTask>>),
+    ("tasks-list-2", ok::<v2::Page<v2::MergeTask>>),
 ];
 
 /// Examples with no model, and why.
 const V2_UNMODELLED: &[(&str, &str)] = &[
     (
-        "failed-merge",
-        "company merges are not part of affsync's flow",
-    ),
-    (
-        "failed-merge-2",
-        "person merges are not part of affsync's flow",
-    ),
-    (
-        "in-progress-merge",
-        "company merges are not part of affsync's flow",
-    ),
-    (
-        "in-progress-merge-2",
-        "person merges are not part of affsync's flow",
-    ),
-    (
-        "succeeded-merge",
-        "company merges are not part of affsync's flow",
-    ),
-    (
-        "succeeded-merge-2",
-        "person merges are not part of affsync's flow",
-    ),
-    (
         "merge-companies",
-        "a merge request body; affsync does not merge",
+        "a merge request body: `Client::merge_companies_v2` takes the two ids",
     ),
     (
         "merge-persons",
-        "a merge request body; affsync does not merge",
+        "a merge request body: `Client::merge_persons_v2` takes the two ids",
     ),
-    ("merge-initiated", "a merge answer; affsync does not merge"),
-    (
-        "merge-initiated-2",
-        "a merge answer; affsync does not merge",
-    ),
-    (
-        "merges-list",
-        "company merges are not part of affsync's flow",
-    ),
-    (
-        "merges-list-2",
-        "person merges are not part of affsync's flow",
-    ),
-    ("task-failed", "merge tasks are not part of affsync's flow"),
-    (
-        "task-in-progress",
-        "merge tasks are not part of affsync's flow",
-    ),
-    ("task-success", "merge tasks are not part of affsync's flow"),
-    (
-        "task-success-2",
-        "merge tasks are not part of affsync's flow",
-    ),
-    ("tasks-list", "merge tasks are not part of affsync's flow"),
-    ("tasks-list-2", "merge tasks are not part of affsync's flow"),
 ];
+
+/// A merge task's answer: its id is the last segment of the URL.
+fn merge_started(v: &Value) -> Result<(), String> {
+    let m: v2::MergeStarted = de(v)?;
+    if m.task_id().0.is_empty() || !m.task_url.ends_with(&m.task_id().0) {
+        return Err(format!("task id `{}` of `{}`", m.task_id(), m.task_url));
+    }
+    Ok(())
+}
 
 #[test]
 fn every_v2_example_decodes_or_is_listed() {
