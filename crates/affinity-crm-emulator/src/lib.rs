@@ -7,6 +7,11 @@
 //! dates at midnight US Pacific, `null` empty multi-values, ranked dropdowns by option id,
 //! rate limits with their headers and 429s, and (on request) faults.
 //!
+//! It answers every operation of the three dated v2 versions (2024-01-01, 2026-07-15 and the
+//! current 2026-09-17, picked per request by `X-Affinity-Api-Version` and echoed back, see
+//! [`versions`]) and the v1 operations of the fact sheet, and it keeps webhook subscriptions
+//! and delivers the events of each write to them ([`webhooks`]).
+//!
 //! Where Affinity's behaviour is undocumented, the choice made here is written beside the code
 //! and marked `[I]`, as in the fact sheet.
 

@@ -365,6 +365,39 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// Every endpoint method is in the operation table of the crate's docs.
+    #[test]
+    fn the_operation_table_lists_every_endpoint_method() {
+        let table = include_str!("operations.md");
+        let mut missing = Vec::new();
+        for src in [
+            include_str!("endpoints_v1.rs"),
+            include_str!("endpoints_v2.rs"),
+        ] {
+            for line in src.lines() {
+                let t = line.trim_start();
+                let Some(rest) = t
+                    .strip_prefix("pub async fn ")
+                    .or_else(|| t.strip_prefix("pub fn "))
+                else {
+                    continue;
+                };
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                // Methods of the endpoints' helper types are not operations.
+                if ["none", "types", "ids"].contains(&name.as_str()) {
+                    continue;
+                }
+                if !table.contains(&format!("[`Client::{name}`]")) {
+                    missing.push(name);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in operations.md: {missing:?}");
+    }
+
     #[test]
     fn key_never_prints_itself() {
         let k = ApiKey::new("sekrit-123");
