@@ -225,3 +225,45 @@ async fn a_failed_delivery_is_retried_and_subscriptions_are_at_most_three() {
     send(t.req(Method::DELETE, &format!("/v2/webhooks/{id}")), 204).await;
     assert_eq!(t.get("/webhook", 200).await.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_subscription_whose_deliveries_keep_failing_is_disabled() {
+    let config = affinity_crm_emulator::EmulatorConfig {
+        webhooks: affinity_crm_emulator::webhooks::DeliveryConfig {
+            attempts: 3,
+            backoff: Duration::from_millis(10),
+            timeout: Duration::from_secs(2),
+        },
+        ..Default::default()
+    };
+    let t = TestEmu::with(config, test_seed()).await;
+    let dead = subscriber(u32::MAX).await;
+    t.send_json(
+        Method::POST,
+        "/webhook/subscribe",
+        json!({"webhook_url": dead.url}),
+        200,
+    )
+    .await;
+    t.send_json(
+        Method::POST,
+        "/organizations",
+        json!({"name": "Nobody Hears"}),
+        200,
+    )
+    .await;
+    let mut disabled = false;
+    for _ in 0..100 {
+        if t.get("/webhook", 200).await[0]["disabled"] == true {
+            disabled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(disabled, "the subscription is disabled after its attempts");
+    assert_eq!(
+        dead.attempts.load(Ordering::SeqCst),
+        3,
+        "three attempts, no more"
+    );
+}
