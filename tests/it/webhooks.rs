@@ -267,3 +267,50 @@ async fn a_subscription_whose_deliveries_keep_failing_is_disabled() {
         "three attempts, no more"
     );
 }
+
+#[tokio::test]
+async fn v2_note_writes_are_announced_in_v1s_shape() {
+    let t = TestEmu::start().await;
+    let mut sub = subscriber(0).await;
+    t.send_json(
+        Method::POST,
+        "/v2/webhooks",
+        json!({"url": sub.url, "subscriptions": ["note.created", "note.updated", "note.deleted"]}),
+        201,
+    )
+    .await;
+    let note = t
+        .send_json(
+            Method::POST,
+            "/v2/notes",
+            json!({"type": "entities", "content": {"html": "<p>hi</p>"}, "persons": [{"id": 101}]}),
+            201,
+        )
+        .await;
+    let id = note["id"].as_i64().unwrap();
+    t.send_json(
+        Method::POST,
+        &format!("/v2/notes/{id}"),
+        json!({"content": {"html": "<p>edited</p>"}}),
+        204,
+    )
+    .await;
+    send(t.req(Method::DELETE, &format!("/v2/notes/{id}")), 204).await;
+    // Each delivery goes on its own: they may arrive in any order.
+    let mut got_all = std::collections::BTreeMap::new();
+    for _ in 0..3 {
+        let got = sub.next().await;
+        got_all.insert(got["type"].as_str().unwrap().to_string(), got);
+    }
+    for (kind, content) in [
+        ("note.created", "<p>hi</p>"),
+        ("note.updated", "<p>edited</p>"),
+        ("note.deleted", "<p>edited</p>"),
+    ] {
+        let got = &got_all[kind];
+        assert_eq!(got["body"]["id"], id);
+        // v1's note: snake_case, the persons by id.
+        assert_eq!(got["body"]["person_ids"], json!([101]), "{got}");
+        assert_eq!(got["body"]["content"], content);
+    }
+}
