@@ -193,6 +193,16 @@ async fn api_version_is_read_and_echoed() {
     // An operation that came with a later version is not in an earlier one.
     send(v2(Some("2024-01-01"), Method::GET, "/v2/rate-limit"), 404).await;
     send(v2(Some("2026-07-15"), Method::GET, "/v2/rate-limit"), 200).await;
+    // Where the versions' shapes differ, each gets its own: field metadata gained
+    // `description` and `isRequired` with 2026-09-17.
+    for (v, has) in [("2026-07-15", false), ("2026-09-17", true)] {
+        let rb = v2(Some(v), Method::GET, "/v2/lists/301/fields");
+        let page = send(rb, 200).await;
+        let f = &page["data"][0];
+        assert_eq!(f.get("isRequired").is_some(), has, "{v}: {f}");
+        assert_eq!(f.get("description").is_some(), has, "{v}: {f}");
+        assert!(f["createdAt"].is_string(), "{v}: {f}");
+    }
     // v1 has no versions: no echo.
     let resp = t.req(Method::GET, "/lists").send().await.unwrap();
     assert!(header(&resp, "x-affinity-api-version").is_none());

@@ -1088,10 +1088,6 @@ fn connections(
     Ok(Json(paged(s, uri.path(), &p, pg, data, total)))
 }
 
-fn version_of(v: Option<axum::Extension<crate::middleware::ApiVersion>>) -> &'static str {
-    v.map_or(crate::versions::CURRENT, |axum::Extension(v)| v.0)
-}
-
 /// `GET /v2/inferred-connections/coworkers`.
 pub async fn coworkers(
     State(s): State<AppState>,
@@ -1099,7 +1095,7 @@ pub async fn coworkers(
     uri: Uri,
     q: RawQuery,
 ) -> Answer {
-    connections(&s, &uri, q, version_of(v), |st| {
+    connections(&s, &uri, q, super::version_of(v), |st| {
         st.inferred_coworkers.clone()
     })
 }
@@ -1111,7 +1107,7 @@ pub async fn investor_executives(
     uri: Uri,
     q: RawQuery,
 ) -> Answer {
-    connections(&s, &uri, q, version_of(v), |st| {
+    connections(&s, &uri, q, super::version_of(v), |st| {
         st.inferred_investor_executives.clone()
     })
 }

@@ -319,6 +319,12 @@ async fn rate_limit(State(s): State<AppState>, headers: HeaderMap) -> Json<Json_
     Json(body)
 }
 
+/// The version a request is served in (the middleware's `ApiVersion`; the current one when a
+/// handler runs without the middleware).
+fn version_of(v: Option<axum::Extension<crate::middleware::ApiVersion>>) -> &'static str {
+    v.map_or(crate::versions::CURRENT, |axum::Extension(v)| v.0)
+}
+
 /// A `validation` error (400) on one parameter: the spec's `ValidationError` needs `param`.
 fn invalid(param: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(V2, StatusCode::BAD_REQUEST, message).with_param(param)

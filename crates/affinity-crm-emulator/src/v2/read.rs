@@ -187,16 +187,18 @@ pub async fn entity<const ET: i64>(
 /// `GET /v2/companies/fields` and `GET /v2/persons/fields`: global and enriched fields.
 pub async fn entity_fields<const ET: i64>(
     State(s): State<AppState>,
+    v: Option<axum::Extension<crate::middleware::ApiVersion>>,
     uri: Uri,
     q: RawQuery,
 ) -> Answer {
+    let version = super::version_of(v);
     let p = Params::parse(q);
     let st = s.tenant();
     let defs = entity_field_defs(&st, ET);
     let pg = page(&p, defs.len(), LIMITS)?;
     let data = defs[pg.start..pg.end]
         .iter()
-        .map(|f| render::field_metadata(f))
+        .map(|f| render::field_metadata(f, version))
         .collect();
     Ok(Json(paged(&s, uri.path(), &p, pg, data, false)))
 }
@@ -328,10 +330,12 @@ pub async fn list(State(s): State<AppState>, path: PathParams) -> Answer {
 /// enriched ones, all of which its entries can be asked for.
 pub async fn list_fields(
     State(s): State<AppState>,
+    v: Option<axum::Extension<crate::middleware::ApiVersion>>,
     uri: Uri,
     path: PathParams,
     q: RawQuery,
 ) -> Answer {
+    let version = super::version_of(v);
     let p = Params::parse(q);
     let id = path_id(&path, "listId")?;
     let st = s.tenant();
@@ -340,7 +344,7 @@ pub async fn list_fields(
     let pg = page(&p, defs.len(), LIMITS)?;
     let data = defs[pg.start..pg.end]
         .iter()
-        .map(|f| render::field_metadata(f))
+        .map(|f| render::field_metadata(f, version))
         .collect();
     Ok(Json(paged(&s, uri.path(), &p, pg, data, false)))
 }

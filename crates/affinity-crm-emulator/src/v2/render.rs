@@ -98,15 +98,19 @@ pub fn list_type(kind: i64) -> &'static str {
     }
 }
 
-/// `FieldMetadata`; `createdAt` is required since the 2024-01-01 digest, `description` and
-/// `isRequired` since 2026-09-17 (older versions allow them).
-pub fn field_metadata(f: &Field) -> Json_ {
-    json!({
+/// `FieldMetadata` in the shape of `version`: `createdAt` in every version's digest;
+/// `description` and `isRequired` came with 2026-09-17.
+pub fn field_metadata(f: &Field, version: &str) -> Json_ {
+    let mut v = json!({
         "id": f.v2_id(), "name": f.name, "type": f.v2_type(),
         "enrichmentSource": enrichment_source(f), "valueType": f.v2_value_type(),
-        "createdAt": v2_time(f.created_at), "description": f.description,
-        "isRequired": f.is_required,
-    })
+        "createdAt": v2_time(f.created_at),
+    });
+    if version >= "2026-09-17" {
+        v["description"] = json!(f.description);
+        v["isRequired"] = json!(f.is_required);
+    }
+    v
 }
 
 fn enrichment_source(f: &Field) -> Json_ {
