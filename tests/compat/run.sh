@@ -48,30 +48,36 @@ if [ ! -x "$bin" ]; then
   cargo build -q --bin affsync
   bin=target/debug/affsync
 fi
-# Starts an emulator on a free port of 127.0.0.1 with the given flags; prints its address.
+# Starts an emulator on a free port of 127.0.0.1 with the given flags, in this shell (so that
+# cleanup can stop it); its address goes to $work/NAME.out.
 start_emulator() {
   local name=$1; shift
   "$bin" emulator --port 0 --api-key "$KEY" \
     --seed crates/affinity-crm-emulator/fixtures/full-tenant.json "$@" \
     >"$work/$name.out" 2>"$work/$name.err" &
   pids+=($!)
+}
+# The address an emulator printed, once it has.
+address_of() {
   local url=""
   for _ in $(seq 1 100); do
-    url=$(grep -m1 -o 'http://127.0.0.1:[0-9]*' "$work/$name.out" 2>/dev/null || true)
+    url=$(grep -m1 -o 'http://127.0.0.1:[0-9]*' "$work/$1.out" 2>/dev/null || true)
     [ -n "$url" ] && break
     sleep 0.1
   done
   if [ -z "$url" ]; then
     echo "the emulator did not start:" >&2
-    cat "$work/$name.err" >&2
+    cat "$work/$1.err" >&2
     return 1
   fi
   echo "$url"
 }
 # A Scale-plan account (100,000 requests a month, affinity-api.md §4), whose org rate-limit
 # headers are numbers; and an account without a monthly cap, whose org headers say `unlimited`.
-base=$(start_emulator capped --monthly-quota 100000)
-uncapped=$(start_emulator uncapped)
+start_emulator capped --monthly-quota 100000
+start_emulator uncapped
+base=$(address_of capped)
+uncapped=$(address_of uncapped)
 echo "emulators at $base (capped) and $uncapped (uncapped)"
 
 # Each client may only reach the emulator: no proxy, and Affinity's own host unresolvable.
