@@ -194,6 +194,17 @@ async fn a_pull_killed_with_sigkill_and_run_again_equals_one_clean_pull() {
     assert!(fa == fb, "the mirrors differ");
     let runs = a.runs(10).await.unwrap();
     assert_eq!(runs.len(), 2);
-    assert_eq!(runs[1].status, "running", "the killed run never closed");
+    assert_eq!(
+        runs[1].status, "failed",
+        "the killed run is closed by the next run"
+    );
+    assert!(
+        runs[1]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("abandoned")),
+        "{:?}",
+        runs[1]
+    );
     assert_eq!(runs[0].status, "ok");
 }
