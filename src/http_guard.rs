@@ -107,10 +107,21 @@ mod tests {
     #[test]
     fn loopback_servers_answer_to_loopback_names_only() {
         let a = AllowedHosts::for_bind("127.0.0.1:8765".parse().unwrap(), &[]);
-        for ok in ["127.0.0.1:8765", "localhost:8765", "LOCALHOST", "[::1]:8765", "127.0.0.1"] {
+        for ok in [
+            "127.0.0.1:8765",
+            "localhost:8765",
+            "LOCALHOST",
+            "[::1]:8765",
+            "127.0.0.1",
+        ] {
             assert!(a.allows(ok), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:8765", "127.0.0.2:8765", "localhost.evil.example"] {
+        for bad in [
+            "evil.example",
+            "evil.example:8765",
+            "127.0.0.2:8765",
+            "localhost.evil.example",
+        ] {
             assert!(!a.allows(bad), "{bad}");
         }
     }

@@ -147,8 +147,10 @@ pub async fn serve(
         local,
         &opts.allowed_hosts,
     ));
-    let app = router(store, &opts, random_token())
-        .layer(middleware::from_fn_with_state(allowed, crate::http_guard::check));
+    let app = router(store, &opts, random_token()).layer(middleware::from_fn_with_state(
+        allowed,
+        crate::http_guard::check,
+    ));
     ready(local);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -214,12 +216,11 @@ async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
             if req.method() == axum::http::Method::GET {
                 // The cookie carries the token from now on: the address loses it, so that it
                 // stays out of the address bar, the history and any link copied from there.
-                let rest: Vec<(String, String)> = url::form_urlencoded::parse(
-                    req.uri().query().unwrap_or_default().as_bytes(),
-                )
-                .filter(|(k, _)| k != "token")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
+                let rest: Vec<(String, String)> =
+                    url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                        .filter(|(k, _)| k != "token")
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
                 let q = url::form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(rest)
                     .finish();
@@ -360,9 +361,11 @@ async fn queue_page(
         .unwrap_or(1);
     match queue::load_page(&st.store, &filter, page, PER_PAGE).await {
         Ok(q) => {
-            let notice = p
-                .notice
-                .filter(|n| p.nsig.as_deref().is_some_and(|s| same_secret(s, &notice_sig(&st.csrf, n))));
+            let notice = p.notice.filter(|n| {
+                p.nsig
+                    .as_deref()
+                    .is_some_and(|s| same_secret(s, &notice_sig(&st.csrf, n)))
+            });
             Html(pages::render_queue(&q, &ctx(&st, &headers, notice))).into_response()
         }
         Err(e) => store_failure(e),

@@ -413,7 +413,10 @@ async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_tok
     )
     .await;
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("at least 16") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("at least 16") && err.contains("hint:"),
+        "{err}"
+    );
 
     // With a token, every request needs it: a `?token=` link sets the cookie, and the
     // address drops the token.
@@ -496,7 +499,12 @@ async fn review_serve_refuses_a_foreign_host_and_a_cross_origin_request() {
         .post(format!("{}decide", server.url))
         .header("host", "evil.example")
         .header("origin", "http://evil.example")
-        .form(&[("csrf", "x"), ("mapping", "m.toml"), ("source_id", "R1"), ("verdict", "reject")])
+        .form(&[
+            ("csrf", "x"),
+            ("mapping", "m.toml"),
+            ("source_id", "R1"),
+            ("verdict", "reject"),
+        ])
         .send()
         .await
         .unwrap();
@@ -504,20 +512,31 @@ async fn review_serve_refuses_a_foreign_host_and_a_cross_origin_request() {
     let cross = http
         .post(format!("{}decide", server.url))
         .header("origin", "http://evil.example")
-        .form(&[("csrf", "x"), ("mapping", "m.toml"), ("source_id", "R1"), ("verdict", "reject")])
+        .form(&[
+            ("csrf", "x"),
+            ("mapping", "m.toml"),
+            ("source_id", "R1"),
+            ("verdict", "reject"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(cross.status().as_u16(), 403, "a cross-origin Origin");
     let page = http
-        .get(format!("{}?notice=Your%20session%20expired%2C%20call%20us", server.url))
+        .get(format!(
+            "{}?notice=Your%20session%20expired%2C%20call%20us",
+            server.url
+        ))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(!page.contains("session expired"), "a notice the server did not make is not shown");
+    assert!(
+        !page.contains("session expired"),
+        "a notice the server did not make is not shown"
+    );
 }
 
 #[tokio::test]
