@@ -35,7 +35,7 @@ impl AllowedHosts {
     /// Whether a `Host` (or an origin's host), with or without its port, is allowed.
     pub fn allows(&self, host_and_port: &str) -> bool {
         let h = strip_port(host_and_port.trim()).to_ascii_lowercase();
-        self.hosts.iter().any(|a| *a == h)
+        self.hosts.contains(&h)
     }
 }
 

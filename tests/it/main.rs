@@ -18,6 +18,7 @@ mod emulator_fidelity;
 mod emulator_v1;
 mod emulator_v2;
 mod every_operation;
+mod hardening;
 mod jobs;
 mod layout;
 mod match_cli;
