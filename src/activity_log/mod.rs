@@ -382,6 +382,8 @@ async fn create_contact(
         .learn_entity(
             &LearnedEntity::Person {
                 id,
+                // A person created through the API is an external one.
+                person_type: Some("external".into()),
                 first_name: Some(c.first_name.clone()),
                 last_name: Some(c.last_name.clone()),
                 emails: body.emails.clone(),

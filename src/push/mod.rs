@@ -359,7 +359,16 @@ async fn run_push(
             });
         }
     }
-    let ctx = apply::Ctx::new(store, client, prepared, run, &mapping, &resolved.open);
+    let refs = referenced(store, &plans).await?;
+    let ctx = apply::Ctx::new(
+        store,
+        client,
+        prepared,
+        run,
+        &mapping,
+        &resolved.open,
+        &refs,
+    );
     let (outcomes, stopped) = apply::apply(&ctx, &plans, opts.concurrency.max(1), progress).await?;
     // Records created now are matched: the review queue no longer offers them.
     let created: Vec<(String, i64)> = plans
@@ -383,6 +392,24 @@ async fn run_push(
         counts,
         stopped,
     })
+}
+
+/// What the mirror knows of the persons and organizations the plans' values refer to.
+async fn referenced(store: &Store, plans: &[RecordPlan]) -> Result<values::RefDetails, PushError> {
+    let (mut persons, mut orgs) = (BTreeSet::new(), BTreeSet::new());
+    for w in plans
+        .iter()
+        .filter_map(|p| p.op.writes())
+        .flat_map(|w| w.all())
+    {
+        let ids = w.new.iter().filter_map(|i| i.ref_id);
+        if w.value_type.starts_with("person") {
+            persons.extend(ids);
+        } else if w.value_type.starts_with("company") {
+            orgs.extend(ids);
+        }
+    }
+    Ok(store.ref_details(&persons, &orgs).await?)
 }
 
 /// The counts of a plan (dry) or of its outcomes.

@@ -351,6 +351,7 @@ fn candidate(e: &LearnedEntity) -> Candidate {
             first_name,
             last_name,
             emails,
+            ..
         } => {
             let name = [first_name.clone(), last_name.clone()]
                 .into_iter()
@@ -366,6 +367,14 @@ fn candidate(e: &LearnedEntity) -> Candidate {
         LearnedEntity::Opportunity { id, name, .. } => {
             Candidate::new(Kind::Opportunity, id.to_string(), name.clone())
         }
+    }
+}
+
+/// A v1 person's `type` as v2 (and the mirror) names it (affinity-api.md §2.1).
+pub(super) fn v1_person_type(t: i64) -> &'static str {
+    match t {
+        1 => "internal",
+        _ => "external",
     }
 }
 
@@ -407,6 +416,7 @@ pub(super) async fn search(
                 .take(100)
                 .map_ok(|p| LearnedEntity::Person {
                     id: p.id.0,
+                    person_type: Some(v1_person_type(p.person_type).into()),
                     first_name: p.first_name,
                     last_name: p.last_name,
                     emails: p.emails,

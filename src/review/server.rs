@@ -648,7 +648,9 @@ mod tests {
             ("0.0.0.0", None, false),
             ("192.168.1.10", None, false),
             ("0.0.0.0", Some(""), false),
-            ("0.0.0.0", Some("s3cret"), true),
+            ("0.0.0.0", Some("s3cret"), false),
+            ("127.0.0.1", Some("s3cret"), false),
+            ("0.0.0.0", Some("s3cret-0123456789"), true),
         ] {
             let ip: IpAddr = addr.parse().unwrap();
             assert_eq!(check_bind(ip, token).is_ok(), ok, "{addr} {token:?}");

@@ -29,6 +29,7 @@ mod pull;
 mod pull_cli;
 mod push_cli;
 mod push_faults;
+mod pushed;
 mod report;
 mod review;
 mod webhooks;
