@@ -102,6 +102,24 @@ pub async fn monthly_left(client: &Client) -> Result<Option<u64>, PushError> {
 /// A list entry found or made: its id, when it was created and by whom, as a pull reads them.
 type EntryFound = (i64, Option<String>, Option<i64>);
 
+fn entry_row(
+    id: i64,
+    list_id: i64,
+    entity_kind: Kind,
+    entity_id: i64,
+    created_at: Option<String>,
+    creator_id: Option<i64>,
+) -> affsync_core::model::EntryRow {
+    affsync_core::model::EntryRow {
+        id,
+        list_id,
+        entity_kind,
+        entity_id,
+        created_at,
+        creator_id,
+    }
+}
+
 fn entry_found(e: &affinity_crm::v1::ListEntry) -> EntryFound {
     // v2, which pulls read, gives times to the second; v1 answers with milliseconds.
     let to_second = |t: chrono::DateTime<Utc>| {
@@ -425,7 +443,7 @@ async fn create(
     let mut entry_id = None;
     if let (Some((eid, at, by)), Some(list)) = (entry, ctx.list) {
         ctx.store
-            .learn_entry(eid, list.id, ctx.kind, id, at, by, Utc::now())
+            .learn_entry(&entry_row(eid, list.id, ctx.kind, id, at, by), Utc::now())
             .await?;
         entry_id = Some(eid);
     }
@@ -494,7 +512,7 @@ async fn add_to_list(
     }
     let (eid, at, by) = entry.expect("found or added");
     ctx.store
-        .learn_entry(eid, list.id, ctx.kind, id, at, by, Utc::now())
+        .learn_entry(&entry_row(eid, list.id, ctx.kind, id, at, by), Utc::now())
         .await?;
     ctx.event(
         rk,

@@ -2,7 +2,7 @@
 //! values it wrote. After a push the mirror holds what a pull would bring back, so that the
 //! next push finds nothing to write.
 
-use affsync_core::model::{Kind, Owner, ValueItem};
+use affsync_core::model::{EntryRow, Kind, Owner, ValueItem};
 use chrono::{DateTime, Utc};
 
 use super::{col, time_text, Ctx, Store, StoreError};
@@ -110,16 +110,15 @@ impl Store {
     }
 
     /// Adds a list entry push created (or found).
-    pub async fn learn_entry(
-        &self,
-        id: i64,
-        list_id: i64,
-        kind: Kind,
-        entity_id: i64,
-        created_at: Option<String>,
-        creator_id: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    pub async fn learn_entry(&self, e: &EntryRow, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let EntryRow {
+            id,
+            list_id,
+            entity_kind: kind,
+            entity_id,
+            created_at,
+            creator_id,
+        } = e.clone();
         let t = time_text(now);
         let mut tx = self.write_tx("recording a pushed list entry").await?;
         sqlx::query(
