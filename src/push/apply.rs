@@ -177,9 +177,13 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    /// A failed call: the quota being spent stops the push; anything else fails the record.
+    /// A failed call: the quota being spent, or a write the client's gate refused (a job
+    /// whose lock was taken over), stops the push; anything else fails the record.
     fn halt_on(&self, e: &ApiError) {
-        if matches!(e, ApiError::RateLimited { .. }) {
+        if matches!(
+            e,
+            ApiError::RateLimited { .. } | ApiError::WriteRefused { .. }
+        ) {
             self.stop.store(true, Ordering::SeqCst);
             let mut r = self.stop_reason.lock().expect("not poisoned");
             if r.is_none() {

@@ -278,7 +278,10 @@ async fn replace_values(
             "INSERT INTO field_values ({VALUE_COLS}, changed_at) VALUES {}",
             placeholders(backend, chunk.len(), 11)
         );
-        let mut q = sqlx::query(&sql);
+        // Not kept prepared across calls: Postgres fixes each parameter's type when the
+        // statement is prepared, and a NULL number in one call must not meet a number in
+        // the next through a parameter typed for the other.
+        let mut q = sqlx::query(&sql).persistent(false);
         for (v, pos, it) in chunk {
             q = q
                 .bind(v.owner.kind_str())

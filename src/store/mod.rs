@@ -137,6 +137,69 @@ fn open_error(url: &str, e: sqlx::Error) -> StoreError {
     }
 }
 
+/// The whole test suite on Postgres: with `AFFSYNC_TEST_SQLITE_AS_POSTGRES` naming a server
+/// (the integration tests enable the `test-support` feature), every SQLite mirror a test names
+/// is a database of its own on that server instead, one per file, created when first opened;
+/// the CLI the tests start and the stores they open themselves agree on it.
+#[cfg(feature = "test-support")]
+mod test_support {
+    use super::StoreError;
+
+    pub async fn on_postgres(url: &str) -> Result<String, StoreError> {
+        let Ok(base) = std::env::var("AFFSYNC_TEST_SQLITE_AS_POSTGRES") else {
+            return Ok(url.to_string());
+        };
+        let Some(rest) = url.strip_prefix("sqlite:") else {
+            return Ok(url.to_string());
+        };
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or("");
+        if path.is_empty() || path == ":memory:" {
+            return Ok(url.to_string());
+        }
+        // A file that exists and is not a mirror stays a file (its test is about the file).
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            return Ok(url.to_string());
+        }
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.into());
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(abs.to_string_lossy().as_bytes());
+        let name = format!(
+            "affsync_s_{}",
+            digest
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&base)
+            .await
+            .map_err(|source| StoreError::Open {
+                url: super::redact_url(&base),
+                source,
+            })?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 AS x FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&mut conn)
+                .await
+                .unwrap_or(None);
+        if exists.is_none() {
+            // Two processes may race to create it: the loser finds it there.
+            let _ = sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await;
+        }
+        let mut u = url::Url::parse(&base).map_err(|_| StoreError::UnsupportedUrl(base.clone()))?;
+        u.set_path(&format!("/{name}"));
+        Ok(u.to_string())
+    }
+}
+
 /// `.ctx("reading list entries")` on a sqlx result.
 pub(crate) trait Ctx<T> {
     fn ctx(self, doing: &'static str) -> Result<T, StoreError>;
@@ -159,6 +222,8 @@ impl Store {
     /// Opens (creating a SQLite file if missing) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
+        #[cfg(feature = "test-support")]
+        let url = &test_support::on_postgres(url).await?;
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             check_sqlite_file(url, rest)?;
             // `mode=rwc` creates the file; a URL that sets its own mode keeps it.

@@ -91,7 +91,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use client::{Client, Request, Response, Stats, V1Page};
+pub use client::{Client, Request, Response, Stats, V1Page, WriteGate};
 pub use endpoints_v1::FieldValuesOf;
 pub use endpoints_v2::FieldSelection;
 pub use error::{EntityKind, Error, RetrySpent};
