@@ -226,6 +226,8 @@ impl Store {
         record: Option<&str>,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
+        // Numbered placeholders on both backends: sqlx's SQLite driver binds a bare `?` that
+        // follows `$1` to the first argument again (a datatype mismatch on `LIMIT`).
         let sql = format!(
             "SELECT e.run_id, e.at, e.record, e.step, e.detail FROM events e \
              JOIN runs r ON r.id = e.run_id WHERE r.kind = $1 {} ORDER BY e.id DESC LIMIT {}",
@@ -234,7 +236,7 @@ impl Store {
             } else {
                 ""
             },
-            param(self.backend, if record.is_some() { 3 } else { 2 })
+            if record.is_some() { "$3" } else { "$2" }
         );
         let mut q = sqlx::query(&sql).bind(RunKind::Review.as_str());
         if let Some(r) = record {
