@@ -277,9 +277,12 @@ fn with_headers(mut resp: Response) -> Response {
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser posts a plain form with
+    // `Origin: null`, which the Host/Origin guard refuses (every decision without script
+    // failed); links out (into Affinity) still carry no referrer.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -837,7 +840,12 @@ async fn undo_last(
         .unwrap_or(Then::Top);
     let names: Vec<&str> = todo.iter().map(|d| d.source_id.as_str()).collect();
     match decide(&st.store, &todo, Some(&who), Utc::now()).await {
-        Ok(_) => back_to(&st, &f.back, &format!("undone: {}", names.join(", ")), first),
+        Ok(_) => back_to(
+            &st,
+            &f.back,
+            &format!("undone: {}", names.join(", ")),
+            first,
+        ),
         Err(e) => refused(e),
     }
 }

@@ -608,12 +608,36 @@ async fn every_action_works_without_script() {
     let click = |css: String| {
         let c = &c;
         async move {
-            c.find(Locator::Css(&css))
+            let found = c.find(Locator::Css(&css)).await;
+            let page = match &found {
+                Ok(_) => String::new(),
+                Err(_) => c.source().await.unwrap_or_default(),
+            };
+            // Every click here loads a new document: mark this one, and wait until the mark
+            // is gone and the new one has loaded (WebDriver may answer a click before a form's
+            // navigation is done).
+            c.execute("document.documentElement.dataset.stale = '1'", vec![])
                 .await
-                .unwrap_or_else(|e| panic!("{css}: {e}"))
+                .unwrap();
+            found
+                .unwrap_or_else(|e| panic!("{css}: {e}\n{page}"))
                 .click()
                 .await
                 .unwrap();
+            for _ in 0..200 {
+                let fresh = c
+                    .execute(
+                        "return document.readyState === 'complete' && !document.documentElement.dataset.stale",
+                        vec![],
+                    )
+                    .await
+                    .unwrap_or(Value::Bool(false));
+                if fresh == Value::Bool(true) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("{css}: no new page after the click");
         }
     };
     // No script ran: the page's script marks the document when it does.
@@ -622,7 +646,8 @@ async fn every_action_works_without_script() {
 
     // A decision before a name is refused.
     click("section.item.focus button[data-verdict=create]".into()).await;
-    assert!(c.source().await.unwrap().contains("Who is deciding?"));
+    let refused = c.source().await.unwrap();
+    assert!(refused.contains("Who is deciding?"), "{refused}");
     c.goto(&start).await.unwrap();
     name_yourself(&c, "Edsger").await;
     assert_eq!(
