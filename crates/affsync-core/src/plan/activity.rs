@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::activity::feed::{Direction, FeedEvent, FeedRow, Kind};
-use crate::activity::settings::{digits, CallAs, Settings, SmsAs};
+pub use crate::activity::settings::same_phone;
+use crate::activity::settings::{digits, phone_key, CallAs, Country, Settings, SmsAs};
 use crate::journal::ActivityAction;
 use crate::matcher::Candidate;
 
@@ -81,6 +82,12 @@ impl ContactKey {
     /// An email has an `@`; a phone has only phone characters and at least 5 digits; anything
     /// else is a name.
     pub fn of(contact: &str) -> ContactKey {
+        ContactKey::of_in(contact, None)
+    }
+
+    /// As [`ContactKey::of`], a phone read with the country of numbers written without a
+    /// country code.
+    pub fn of_in(contact: &str, country: Option<Country>) -> ContactKey {
         let c = contact.trim();
         if c.contains('@') {
             return ContactKey::Email(c.to_lowercase());
@@ -90,7 +97,7 @@ impl ContactKey {
             .all(|ch| ch.is_ascii_digit() || " +-().".contains(ch));
         let d = digits(c);
         if phone_chars && d.len() >= 5 {
-            ContactKey::Phone(d)
+            ContactKey::Phone(phone_key(c, country))
         } else {
             ContactKey::Name(name_key(c))
         }
@@ -112,15 +119,6 @@ fn name_key(s: &str) -> String {
         .join(" ")
 }
 
-/// Two phone numbers are the same when their digits are, or when both have at least 10 and
-/// their last 10 agree (one written with a country code, the other without).
-pub fn same_phone(a: &str, b: &str) -> bool {
-    if a.is_empty() || b.is_empty() {
-        return false;
-    }
-    a == b || (a.len() >= 10 && b.len() >= 10 && a[a.len() - 10..] == b[b.len() - 10..])
-}
-
 /// The result of looking a contact up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
@@ -132,7 +130,11 @@ pub enum Lookup {
 impl Directory {
     /// From the mirror's person candidates, with the phone field's values entered under
     /// `phone_field`.
-    pub fn from_candidates(cands: &[Candidate], phone_field: &str) -> Directory {
+    pub fn from_candidates(
+        cands: &[Candidate],
+        phone_field: &str,
+        country: Option<Country>,
+    ) -> Directory {
         let persons = cands
             .iter()
             .filter_map(|c| {
@@ -156,7 +158,7 @@ impl Directory {
                         .flatten()
                         // A multi-number cell (`+1 555 1, +1 555 2`) holds several.
                         .flat_map(|v| v.split([',', ';', '/']))
-                        .map(digits)
+                        .map(|n| phone_key(n, country))
                         .filter(|d| !d.is_empty())
                         .collect(),
                 })
@@ -672,7 +674,7 @@ pub fn plan(
             p.unchanged += 1;
             continue;
         }
-        let key = ContactKey::of(&e.contact);
+        let key = ContactKey::of_in(&e.contact, settings.default_country);
         let target = match dir.lookup(&key) {
             Lookup::Found(id) => Target::Person(id),
             Lookup::Ambiguous(ids) => {
@@ -691,10 +693,18 @@ pub fn plan(
                 continue;
             }
             Lookup::NotFound if settings.create_contacts => {
-                let n = *new_at.entry(key.clone()).or_insert_with(|| {
-                    p.new_contacts.push(NewContact::from(&e.contact, &key));
-                    p.new_contacts.len() - 1
+                // One new person for every spelling of one number.
+                let same = new_at.iter().find_map(|(k, i)| match (k, &key) {
+                    (ContactKey::Phone(a), ContactKey::Phone(b)) if same_phone(a, b) => Some(*i),
+                    _ => None,
                 });
+                let n = match same {
+                    Some(i) => i,
+                    None => *new_at.entry(key.clone()).or_insert_with(|| {
+                        p.new_contacts.push(NewContact::from(&e.contact, &key));
+                        p.new_contacts.len() - 1
+                    }),
+                };
                 Target::New(n)
             }
             Lookup::NotFound => {
