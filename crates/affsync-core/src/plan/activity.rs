@@ -557,6 +557,106 @@ fn desired(e: &FeedEvent, s: &Settings, now: DateTime<Utc>) -> Result<Desired, (
     }
 }
 
+/// What an event an earlier run logged becomes.
+enum Followed {
+    Unchanged,
+    Skip(String),
+    /// The write and the hash to record.
+    Write(Action, String),
+}
+
+/// An event already logged: deleted, updated when what it asks for changed, or left.
+fn follow_logged(l: &Logged, deleted: bool, want: Desired, hash: &str) -> Followed {
+    if l.deleted {
+        return Followed::Unchanged;
+    }
+    if l.object != want.object() {
+        return Followed::Skip(format!(
+            "the event was logged as a {} and is now a {}; it is left as it was",
+            l.object.as_str(),
+            want.object().as_str()
+        ));
+    }
+    if deleted {
+        let action = match l.object {
+            Object::Note => Action::DeleteNote {
+                note_id: l.affinity_id,
+            },
+            Object::Interaction => Action::DeleteCall { id: l.affinity_id },
+        };
+        return Followed::Write(action, l.hash.clone());
+    }
+    if l.hash == hash {
+        return Followed::Unchanged;
+    }
+    let action = match want {
+        Desired::Note { content, .. } => Action::UpdateNote {
+            note_id: l.affinity_id,
+            content,
+        },
+        Desired::Call {
+            date,
+            direction,
+            content,
+        } => Action::UpdateCall {
+            id: l.affinity_id,
+            date,
+            direction,
+            content,
+        },
+    };
+    Followed::Write(action, hash.to_string())
+}
+
+/// The person an event's contact is: found in the directory, or a new contact (one for every
+/// spelling of one number) when `create_contacts` is on; else why it is skipped.
+fn contact_target(
+    p: &mut Plan,
+    new_at: &mut BTreeMap<ContactKey, usize>,
+    contact: &str,
+    settings: &Settings,
+    dir: &Directory,
+) -> Result<Target, (SkipKind, String)> {
+    let key = ContactKey::of_in(contact, settings.default_country);
+    match dir.lookup(&key) {
+        Lookup::Found(id) => Ok(Target::Person(id)),
+        Lookup::Ambiguous(ids) => Err((
+            SkipKind::AmbiguousContact,
+            format!(
+                "{} persons have {}: {}",
+                ids.len(),
+                key.describe(&settings.phone_field),
+                ids.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        Lookup::NotFound if settings.create_contacts => {
+            let same = new_at.iter().find_map(|(k, i)| match (k, &key) {
+                (ContactKey::Phone(a), ContactKey::Phone(b)) if same_phone(a, b) => Some(*i),
+                _ => None,
+            });
+            let n = match same {
+                Some(i) => i,
+                None => *new_at.entry(key.clone()).or_insert_with(|| {
+                    p.new_contacts.push(NewContact::from(contact, &key));
+                    p.new_contacts.len() - 1
+                }),
+            };
+            Ok(Target::New(n))
+        }
+        Lookup::NotFound => Err((
+            SkipKind::UnknownContact,
+            format!(
+                "no person in the mirror has {}, and `create_contacts` is off in `{}`",
+                key.describe(&settings.phone_field),
+                settings.file
+            ),
+        )),
+    }
+}
+
 /// The plan of a run. A feed id met on several rows takes its last row (a feed that appends
 /// edits and deletions as new rows reads as one that rewrites them in place).
 pub fn plan(
@@ -622,50 +722,12 @@ pub fn plan(
             hash,
         };
         if let Some(l) = logged.get(&e.id) {
-            if l.deleted {
-                p.unchanged += 1;
-                continue;
-            }
-            if l.object != want.object() {
-                p.skipped.push(skip(
-                    SkipKind::Unreadable,
-                    format!(
-                        "the event was logged as a {} and is now a {}; it is left as it was",
-                        l.object.as_str(),
-                        want.object().as_str()
-                    ),
-                ));
-                continue;
-            }
-            let target = Target::Person(l.person_id);
-            if e.deleted {
-                let action = match l.object {
-                    Object::Note => Action::DeleteNote {
-                        note_id: l.affinity_id,
-                    },
-                    Object::Interaction => Action::DeleteCall { id: l.affinity_id },
-                };
-                p.ops.push(op(target, action, l.hash.clone()));
-            } else if l.hash == hash {
-                p.unchanged += 1;
-            } else {
-                let action = match want {
-                    Desired::Note { content, .. } => Action::UpdateNote {
-                        note_id: l.affinity_id,
-                        content,
-                    },
-                    Desired::Call {
-                        date,
-                        direction,
-                        content,
-                    } => Action::UpdateCall {
-                        id: l.affinity_id,
-                        date,
-                        direction,
-                        content,
-                    },
-                };
-                p.ops.push(op(target, action, hash));
+            match follow_logged(l, e.deleted, want, &hash) {
+                Followed::Unchanged => p.unchanged += 1,
+                Followed::Skip(reason) => p.skipped.push(skip(SkipKind::Unreadable, reason)),
+                Followed::Write(action, hash) => {
+                    p.ops.push(op(Target::Person(l.person_id), action, hash))
+                }
             }
             continue;
         }
@@ -674,48 +736,10 @@ pub fn plan(
             p.unchanged += 1;
             continue;
         }
-        let key = ContactKey::of_in(&e.contact, settings.default_country);
-        let target = match dir.lookup(&key) {
-            Lookup::Found(id) => Target::Person(id),
-            Lookup::Ambiguous(ids) => {
-                p.skipped.push(skip(
-                    SkipKind::AmbiguousContact,
-                    format!(
-                        "{} persons have {}: {}",
-                        ids.len(),
-                        key.describe(&settings.phone_field),
-                        ids.iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-                continue;
-            }
-            Lookup::NotFound if settings.create_contacts => {
-                // One new person for every spelling of one number.
-                let same = new_at.iter().find_map(|(k, i)| match (k, &key) {
-                    (ContactKey::Phone(a), ContactKey::Phone(b)) if same_phone(a, b) => Some(*i),
-                    _ => None,
-                });
-                let n = match same {
-                    Some(i) => i,
-                    None => *new_at.entry(key.clone()).or_insert_with(|| {
-                        p.new_contacts.push(NewContact::from(&e.contact, &key));
-                        p.new_contacts.len() - 1
-                    }),
-                };
-                Target::New(n)
-            }
-            Lookup::NotFound => {
-                p.skipped.push(skip(
-                    SkipKind::UnknownContact,
-                    format!(
-                        "no person in the mirror has {}, and `create_contacts` is off in `{}`",
-                        key.describe(&settings.phone_field),
-                        settings.file
-                    ),
-                ));
+        let target = match contact_target(&mut p, &mut new_at, &e.contact, settings, dir) {
+            Ok(t) => t,
+            Err((kind, reason)) => {
+                p.skipped.push(skip(kind, reason));
                 continue;
             }
         };
