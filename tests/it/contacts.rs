@@ -235,3 +235,55 @@ async fn a_dry_run_writes_nothing_anywhere() {
     assert_eq!(t.writes().await, 0);
     assert!(!dir.path().join("from_affinity.csv").exists());
 }
+
+#[tokio::test]
+async fn the_out_file_is_raw_unless_csv_safe() {
+    let mut seed = test_seed();
+    seed.persons.push(Person {
+        id: 60_001,
+        kind: 0,
+        first_name: "=HYPERLINK(\"http://x.example\")".into(),
+        last_name: Some("@Sum".into()),
+        emails: vec!["formula@x.example".into()],
+        organization_ids: vec![],
+    });
+    let t = TestEmu::with(EmulatorConfig::default(), seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("contacts.csv"),
+        "Email,First Name,Last Name\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("contacts.toml"), MAPPING).unwrap();
+    let args = [
+        "contacts",
+        "sync",
+        "--file",
+        "contacts.csv",
+        "--mapping",
+        "contacts.toml",
+    ];
+    let row = |dir: &std::path::Path| {
+        std::fs::read_to_string(dir.join("from_affinity.csv"))
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("formula@"))
+            .unwrap()
+            .to_string()
+    };
+    let (code, _, err) = t.run(dir.path(), &db, &args).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        row(dir.path()),
+        "formula@x.example,\"=HYPERLINK(\"\"http://x.example\"\")\",@Sum"
+    );
+    let mut safe = args.to_vec();
+    safe.push("--csv-safe");
+    let (code, _, err) = t.run(dir.path(), &db, &safe).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        row(dir.path()),
+        "formula@x.example,\"'=HYPERLINK(\"\"http://x.example\"\")\",'@Sum"
+    );
+}
