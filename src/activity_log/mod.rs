@@ -275,7 +275,7 @@ pub async fn log_activity(
     };
     let keys = vec![settings.phone_field.clone()];
     let cands = store.candidates(Kind::Person, &keys).await?;
-    let dir = Directory::from_candidates(&cands, &settings.phone_field);
+    let dir = Directory::from_candidates(&cands, &settings.phone_field, settings.default_country);
     let logged = store.activity_logged().await?;
     let the_plan = plan::plan(&rows, settings, &dir, &logged, Utc::now());
     let person_names = cands
