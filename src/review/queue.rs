@@ -363,8 +363,13 @@ pub fn worst_field(fields: &[FieldRow]) -> Option<String> {
 /// decision it was computed from (so that the mirror is read once per decision, not per page).
 #[derive(Debug, Default)]
 pub struct Cache {
-    worst: Mutex<HashMap<(String, String), (String, Option<String>)>>,
+    worst: Mutex<HashMap<RecordKey, (Stamp, Option<String>)>>,
 }
+
+/// A queued record: its mapping file and source id.
+type RecordKey = (String, String);
+/// The decision a cached value was computed from (its time and best candidate).
+type Stamp = String;
 
 /// Reads every record of the queue (the facets count them all), selects the query's, and
 /// gives the page `query.page` with the mirror's records of every candidate on it.

@@ -577,18 +577,19 @@ struct DecideForm {
     at: String,
 }
 
-fn verdict_of(f: &DecideForm) -> Result<Verdict, Response> {
+/// The form's verdict, or the page that says it is none (boxed: a response is large).
+fn verdict_of(f: &DecideForm) -> Result<Verdict, Box<Response>> {
     Ok(match f.verdict.as_str() {
         "accept" if !f.affinity_id.trim().is_empty() => Verdict::Accept(f.affinity_id.clone()),
         "create" => Verdict::Create,
         "reject" => Verdict::Reject,
         "undo" => Verdict::Undo,
         other => {
-            return Err(failure(
+            return Err(Box::new(failure(
                 StatusCode::BAD_REQUEST,
                 "Unknown decision",
                 &format!("`{other}` is not a decision (accept with an id, create, reject, undo)"),
-            ))
+            )))
         }
     })
 }
@@ -612,7 +613,7 @@ async fn decide_form(
     }
     let verdict = match verdict_of(&f) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some((who, _)) = reviewer_of(&st, &headers) else {
         return unnamed();
@@ -659,7 +660,7 @@ async fn decide_same(
             )
         }
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some((who, _)) = reviewer_of(&st, &headers) else {
         return unnamed();
