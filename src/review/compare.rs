@@ -172,7 +172,14 @@ pub fn agreement(kind: Option<Kind>, attr: &str, source: &str, card: &EntityCard
             Some(Kind::Opportunity) => {
                 score::text_sim(&normalize::fold(source), &normalize::fold(&theirs))
             }
-            _ => score::org_sim(&normalize::org_name(source), &normalize::org_name(&theirs)),
+            _ => {
+                let (a, b) = (normalize::org_name(source), normalize::org_name(&theirs));
+                // The matcher's level `exact without legal form`: the same name.
+                if !a.norm.is_empty() && a.norm == b.norm {
+                    return Agreement::Same;
+                }
+                score::org_sim(&a, &b)
+            }
         },
         Attr::FirstName | Attr::LastName => score::part_sim(
             &normalize::person_part(source),
