@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod io;
 pub mod jobs;
 pub mod matching;
+pub mod mcp;
 pub mod pull;
 pub mod push;
 pub mod report;

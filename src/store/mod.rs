@@ -14,6 +14,7 @@ pub mod journal;
 pub mod locks;
 pub mod mirror;
 pub mod pushed;
+pub mod mcp;
 pub mod read;
 pub mod review;
 
