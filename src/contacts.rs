@@ -20,7 +20,7 @@
 //! when both sides changed a contact, Affinity's names go to `out` and nothing is written to
 //! Affinity. Everything is journaled (a `contacts` run, one event per contact that moved).
 
-use crate::io::export::csv_cell as cell;
+use crate::io::export::csv_cell_raw as cell;
 use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;

@@ -28,6 +28,8 @@ use affsync_core::model::{Kind, Owner, RunId, ValueItem};
 use affsync_core::plan::activity::{self as plan, Action, Directory, NewContact, Op, Plan, Target};
 use affsync_core::source::{ReadOptions, SourceFormat};
 
+mod recover;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ActivityError {
     /// The settings file or the feed has a mistake.
@@ -43,12 +45,16 @@ pub enum ActivityError {
     Source(SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Affinity could not be asked what an earlier run left unconfirmed.
+    #[error(transparent)]
+    Api(affinity_crm::Error),
 }
 
 impl Diagnose for ActivityError {
     fn class(&self) -> ErrorClass {
         match self {
             ActivityError::Store(e) => e.class(),
+            ActivityError::Api(_) => ErrorClass::Failure,
             _ => ErrorClass::BadInput,
         }
     }
@@ -57,7 +63,7 @@ impl Diagnose for ActivityError {
             ActivityError::File(e) => e.hint(),
             ActivityError::Source(e) => e.hint(),
             ActivityError::Store(e) => e.hint(),
-            ActivityError::Io { .. } => None,
+            ActivityError::Io { .. } | ActivityError::Api(_) => None,
         }
     }
 }
@@ -249,6 +255,24 @@ pub async fn log_activity(
 ) -> Result<Report, ActivityError> {
     let rows = read_feed(feed_path)?;
     let phone = phone_field(store, settings).await?;
+    let calls_before = client.stats().calls;
+    // A real run starts before the plan: what earlier runs left of their contacts is settled
+    // first (journaled in this run), so that the plan finds those persons by their number.
+    let run = if opts.dry_run {
+        None
+    } else {
+        let run = store
+            .begin_run(RunKind::LogActivity, opts.job.as_deref())
+            .await?;
+        match recover::recover_contacts(store, client, &run, phone.as_ref()).await {
+            Ok(_) => Some(run),
+            Err(e) => {
+                run.fail(&e.to_string(), client.stats().calls - calls_before)
+                    .await;
+                return Err(e);
+            }
+        }
+    };
     let keys = vec![settings.phone_field.clone()];
     let cands = store.candidates(Kind::Person, &keys).await?;
     let dir = Directory::from_candidates(&cands, &settings.phone_field);
@@ -270,13 +294,9 @@ pub async fn log_activity(
         plan: the_plan,
         failures: Vec::new(),
     };
-    if opts.dry_run {
+    let Some(run) = run else {
         return Ok(report);
-    }
-    let calls_before = client.stats().calls;
-    let run = store
-        .begin_run(RunKind::LogActivity, opts.job.as_deref())
-        .await?;
+    };
     report.run = Some(run.id());
     let done = write_plan(store, client, &run, phone.as_ref(), &mut report).await;
     report.counts.api_calls = client.stats().calls - calls_before;
@@ -331,9 +351,18 @@ async fn write_plan(
     // New contacts first: the writes about them need their ids.
     let mut created: Vec<Result<i64, String>> = Vec::new();
     for c in report.plan.new_contacts.clone() {
-        let outcome = create_contact(store, client, run, &c, phone).await?;
+        let (outcome, phone_error) = create_contact(store, client, run, &c, phone).await?;
         if outcome.is_ok() {
             report.counts.contacts_created += 1;
+        }
+        // The person exists without their number: a failure (the next run writes it, and
+        // finds the person again rather than making a second one).
+        if let Some(e) = phone_error {
+            report.counts.failed += 1;
+            report.failures.push((
+                format!("contact {}", c.contact),
+                format!("created, but its phone number was not written: {e}"),
+            ));
         }
         created.push(outcome);
     }
@@ -345,20 +374,21 @@ async fn write_plan(
 }
 
 /// Creates a contact the plan needs, with its phone number; gives its id, or why it could not
-/// be created (journaled).
+/// be created (journaled), and why its phone number was not written, if it was not.
 async fn create_contact(
     store: &Store,
     client: &Client,
     run: &Run,
     c: &NewContact,
     phone: Option<&(String, String)>,
-) -> Result<Result<i64, String>, ActivityError> {
+) -> Result<(Result<i64, String>, Option<String>), ActivityError> {
     let rk = format!("contact:{}", c.contact);
     run.events(&[JournalEvent::new(
         &rk,
         Step::ContactCreateStarted {
             first_name: Some(c.first_name.clone()),
             last_name: Some(c.last_name.clone()),
+            phone: phone.and(c.phone.clone()),
         },
     )])
     .await?;
@@ -374,7 +404,7 @@ async fn create_contact(
             let msg = e.to_string();
             run.events(&[JournalEvent::new(&rk, failed(&msg, None))])
                 .await?;
-            return Ok(Err(msg));
+            return Ok((Err(msg), None));
         }
     };
     let id = p.id.0;
@@ -382,6 +412,8 @@ async fn create_contact(
         .learn_entity(
             &LearnedEntity::Person {
                 id,
+                // A person created through the API is an external one.
+                person_type: Some("external".into()),
                 first_name: Some(c.first_name.clone()),
                 last_name: Some(c.last_name.clone()),
                 emails: body.emails.clone(),
@@ -401,15 +433,15 @@ async fn create_contact(
         Step::ContactCreated {
             person_id: id,
             phone: phone_written,
-            phone_error,
+            phone_error: phone_error.clone(),
         },
     )])
     .await?;
-    Ok(Ok(id))
+    Ok((Ok(id), phone_error))
 }
 
 /// Writes a new contact's phone number (through v1, which takes a field's numeric id).
-async fn write_phone(
+pub(super) async fn write_phone(
     store: &Store,
     client: &Client,
     person: i64,
@@ -432,6 +464,18 @@ async fn write_phone(
     if let Err(e) = client.create_field_value_v1(&fv).await {
         return Ok(Err(e.to_string()));
     }
+    learn_phone(store, person, field, value_type, number).await?;
+    Ok(Ok(()))
+}
+
+/// The mirror learns a person's phone number in the phone field.
+pub(super) async fn learn_phone(
+    store: &Store,
+    person: i64,
+    field: &str,
+    value_type: &str,
+    number: &str,
+) -> Result<(), StoreError> {
     let item = ValueItem {
         value_type: value_type.to_string(),
         text: Some(number.to_string()),
@@ -444,8 +488,7 @@ async fn write_phone(
             &[item],
             Utc::now(),
         )
-        .await?;
-    Ok(Ok(()))
+        .await
 }
 
 /// Creates an earlier run started and never saw completed (killed between the request and the

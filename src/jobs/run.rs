@@ -187,7 +187,11 @@ impl Runner {
                 ),
                 _ => tracing::info!(trigger = ?trigger, "job started"),
             }
-            self.run_steps(job, guard, trigger, started).await
+            // Every write of every step asks the lock first: a run paused past the stale
+            // period, whose lock another process took, writes nothing more.
+            let client = self.client.with_write_gate(lock.gate());
+            self.run_steps(&client, &lock, job, guard, trigger, started)
+                .await
         }
         .instrument(span.clone())
         .await;
@@ -204,6 +208,8 @@ impl Runner {
 
     async fn run_steps(
         &self,
+        client: &Client,
+        lock: &lock::JobLock,
         job: &Job,
         guard: Run,
         trigger: Trigger,
@@ -229,7 +235,19 @@ impl Runner {
                 break;
             }
             let t = std::time::Instant::now();
-            match run_step(&self.client, &self.store, job, step).await {
+            if lock.lost() {
+                error = Some((
+                    format!(
+                        "the job lock was taken over by another process before step {} of {} (`{}`); this run stopped",
+                        i + 1,
+                        job.steps.len(),
+                        step.kind()
+                    ),
+                    None,
+                ));
+                break;
+            }
+            match run_step(client, &self.store, job, step).await {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
@@ -255,6 +273,13 @@ impl Runner {
                     break;
                 }
             }
+        }
+        if error.is_none() && lock.lost() {
+            error = Some((
+                "the job lock was taken over by another process during the run; its writes stopped"
+                    .into(),
+                None,
+            ));
         }
         let status = if error.is_some() {
             RunStatus::Failed

@@ -57,6 +57,23 @@ pub struct SyncOutcome {
     pub gone: usize,
 }
 
+/// Whether two values hold the same items: a multi-valued field whose values come back in
+/// another order (Affinity keeps its own) holds the same value.
+fn same_items(a: &[ValueItem], b: &[ValueItem]) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.len() != b.len() || a.len() < 2 {
+        return false;
+    }
+    let key = |i: &ValueItem| format!("{i:?}");
+    let mut ka: Vec<String> = a.iter().map(key).collect();
+    let mut kb: Vec<String> = b.iter().map(key).collect();
+    ka.sort();
+    kb.sort();
+    ka == kb
+}
+
 /// The mirror's table of a kind of record.
 fn table_of(kind: Kind) -> &'static str {
     match kind {
@@ -261,7 +278,10 @@ async fn replace_values(
             "INSERT INTO field_values ({VALUE_COLS}, changed_at) VALUES {}",
             placeholders(backend, chunk.len(), 11)
         );
-        let mut q = sqlx::query(&sql);
+        // Not kept prepared across calls: Postgres fixes each parameter's type when the
+        // statement is prepared, and a NULL number in one call must not meet a number in
+        // the next through a parameter typed for the other.
+        let mut q = sqlx::query(&sql).persistent(false);
         for (v, pos, it) in chunk {
             q = q
                 .bind(v.owner.kind_str())
@@ -414,7 +434,7 @@ impl Store {
         let empty = Vec::new();
         let changed_values: BTreeSet<(Owner, String)> = values
             .iter()
-            .filter(|(key, v)| stored_vals.get(*key).unwrap_or(&empty) != &v.items)
+            .filter(|(key, v)| !same_items(stored_vals.get(*key).unwrap_or(&empty), &v.items))
             .map(|(key, _)| key.clone())
             .collect();
         let had_rows: BTreeSet<(Owner, String)> = changed_values

@@ -606,6 +606,17 @@ fn sample_values(
         );
         return;
     }
+    // The same words as push's: what it will do with such a cell under this file's `[push]`.
+    let strict = m
+        .push
+        .as_ref()
+        .and_then(|p| p.strict.as_ref())
+        .is_some_and(|s| *s.get_ref());
+    let at_push = if strict {
+        "push fails the record: `strict = true`"
+    } else {
+        "push skips the value and writes the record's others; `--strict` fails the record"
+    };
     for list in [failed, unresolved] {
         let n = list.len();
         for (k, (row, e)) in list.into_iter().enumerate() {
@@ -614,7 +625,7 @@ fn sample_values(
                     line,
                     &key,
                     format!("{} more values of column `{column}` like these", n - k),
-                    "they are skipped at push; the run reports each one",
+                    format!("{at_push}; the run reports each one"),
                 );
                 break;
             }
@@ -622,7 +633,7 @@ fn sample_values(
                 line,
                 &key,
                 format!("row {row}: {e}"),
-                format!("{} (push skips the value)", e.hint()),
+                format!("{} ({at_push})", e.hint()),
             );
         }
     }

@@ -427,8 +427,35 @@ impl Desired {
     }
 }
 
+/// The longest call a feed may log: a day.
+pub const MAX_DURATION_S: u64 = 86_400;
+
+/// Whether an event's time and duration are ones a call or a note can have: from 1970 to a day
+/// ahead of `now`, and from 0 to [`MAX_DURATION_S`] seconds.
+fn check_times(e: &FeedEvent, now: DateTime<Utc>) -> Result<(), String> {
+    if let Some(d) = e.duration_s {
+        if d > MAX_DURATION_S {
+            return Err(format!(
+                "`duration_s` is {d}: a call lasts from 0 to {MAX_DURATION_S} seconds"
+            ));
+        }
+    }
+    if let Some(at) = e.at {
+        let earliest = DateTime::<Utc>::UNIX_EPOCH;
+        let latest = now + chrono::Duration::days(1);
+        if at < earliest || at > latest {
+            return Err(format!(
+                "`at` is {}: an event is dated from 1970 to a day from now",
+                at.to_rfc3339()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn desired(e: &FeedEvent, s: &Settings, now: DateTime<Utc>) -> Result<Desired, (SkipKind, String)> {
     let unreadable = |m: String| (SkipKind::Unreadable, m);
+    check_times(e, now).map_err(unreadable)?;
     let disabled = |key: &str| {
         (
             SkipKind::Disabled,

@@ -321,8 +321,9 @@ fn logged_events_update_delete_or_stay() {
 
 #[test]
 fn future_note_dates_are_not_sent() {
+    // Within a day ahead (a clock a little fast): the note is made without its date.
     let p = one(
-        r#"{"id":"n","kind":"note","text":"x","contact":"Ada Lovelace","line":"+15550001","at":"2027-01-01T00:00:00Z"}"#,
+        r#"{"id":"n","kind":"note","text":"x","contact":"Ada Lovelace","line":"+15550001","at":"2026-11-22T00:00:00Z"}"#,
         "",
     );
     assert_eq!(
@@ -332,4 +333,41 @@ fn future_note_dates_are_not_sent() {
             created_at: None
         }
     );
+}
+
+#[test]
+fn impossible_durations_and_times_are_skipped_with_the_reason() {
+    let line = |extra: &str| {
+        format!(
+            r#"{{"id":"c1","kind":"call","direction":"outbound","answered":true,"line":"+15550001","contact":"ada@analytical.io"{extra}}}"#
+        )
+    };
+    for (extra, why) in [
+        (
+            r#","duration_s":"1e30","at":"2026-11-20T10:00:00Z""#,
+            "duration_s",
+        ),
+        (
+            r#","duration_s":86401,"at":"2026-11-20T10:00:00Z""#,
+            "duration_s",
+        ),
+        (r#","duration_s":60,"at":"0001-01-01""#, "`at`"),
+        (r#","duration_s":60,"at":"2026-11-23T12:00:00Z""#, "`at`"),
+    ] {
+        let p = one(&line(extra), "");
+        assert!(p.ops.is_empty(), "{extra}: {p:?}");
+        assert_eq!(p.skipped.len(), 1, "{extra}");
+        assert_eq!(p.skipped[0].kind, SkipKind::Unreadable);
+        assert!(
+            p.skipped[0].reason.contains(why),
+            "{extra}: {}",
+            p.skipped[0].reason
+        );
+    }
+    // The edges are kept: a day-long call, an event dated a day ahead.
+    let p = one(
+        &line(r#","duration_s":86400,"at":"2026-11-22T11:00:00Z""#),
+        "",
+    );
+    assert_eq!(p.ops.len(), 1, "{p:?}");
 }
