@@ -365,7 +365,7 @@ impl McpServer {
                 "give a name, a domain or an email",
             ));
         }
-        let idx = snap.index(kind);
+        let idx = snap.index_of(kind);
         let hits = idx.find(query, clamp(limit, 5, 25), min_score.unwrap_or(0.5));
         let results: Vec<Json> = hits
             .iter()

@@ -150,7 +150,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn index(&self, kind: Kind) -> &KindIndex {
+    pub fn index_of(&self, kind: Kind) -> &KindIndex {
         match kind {
             Kind::Organization => &self.organizations,
             Kind::Person => &self.persons,

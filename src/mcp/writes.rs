@@ -18,6 +18,8 @@ use super::live::{EntityTypeArg, InteractionType, OwnerKind, OwnerRef, ValueType
 use super::mirror::KindArg;
 use super::schema::tool;
 use super::{parse, Group, McpServer, ToolError, ToolSpec};
+use crate::push::apply::learned_entry;
+use crate::push::resolve::v1_person_type;
 use crate::push::values::{to_v2, words};
 use crate::store::journal::RunEnd;
 use crate::store::pushed::LearnedEntity;
@@ -597,12 +599,15 @@ fn to_json<T: serde::Serialize>(v: &T) -> Json {
     serde_json::to_value(v).unwrap_or(Json::Null)
 }
 
+/// One field a `set_fields` writes: its name, id, value type, old and new value.
+type FieldWrite = (String, String, String, Vec<ValueItem>, Vec<ValueItem>);
+
 /// A `set_fields` write resolved: per owner, the fields that change.
 struct FieldPlan {
     owner: Owner,
     /// The list and entry, for a list's own fields.
     entry: Option<(i64, i64)>,
-    writes: Vec<(String, String, String, Vec<ValueItem>, Vec<ValueItem>)>,
+    writes: Vec<FieldWrite>,
 }
 
 impl McpServer {
@@ -1136,8 +1141,8 @@ impl McpServer {
                 (false, _) => Owner::Entity(kind, a.id),
             };
             let key = (on_entry, owner.id());
-            if !cache.contains_key(&key) {
-                cache.insert(key, store.owner_values(owner).await?);
+            if let std::collections::btree_map::Entry::Vacant(v) = cache.entry(key) {
+                v.insert(store.owner_values(owner).await?);
             }
             let old = cache[&key].get(&f.id).cloned().unwrap_or_default();
             if same_value(&new, &old) {
@@ -1384,7 +1389,7 @@ impl McpServer {
                         .await?;
                     for e in o.list_entries.iter().flatten() {
                         store
-                            .learn_entry(e.id.0, e.list_id.0, Kind::Opportunity, o.id.0, e.created_at.map(crate::store::time_text), now)
+                            .learn_entry(&learned_entry(e, Kind::Opportunity, o.id.0), now)
                             .await?;
                     }
                     applied(to_json(&o), Some(o.id.to_string()), "the mirror knows the opportunity and its entry")
@@ -1519,7 +1524,7 @@ impl McpServer {
                     let mirror = match kind {
                         Some(k) => {
                             store
-                                .learn_entry(e.id.0, e.list_id.0, k, e.entity_id, e.created_at.map(crate::store::time_text), now)
+                                .learn_entry(&learned_entry(&e, k, e.entity_id), now)
                                 .await?;
                             "the mirror knows the entry"
                         }
@@ -1671,5 +1676,6 @@ fn learned_person(p: &v1::Person) -> LearnedEntity {
         first_name: p.first_name.clone(),
         last_name: p.last_name.clone(),
         emails,
+        person_type: Some(v1_person_type(p.person_type).into()),
     }
 }
