@@ -61,7 +61,11 @@ impl Args {
                 allow_writes: self.allow_writes,
             },
         );
-        let writes = if self.allow_writes { "on (planned, then applied with the plan's token)" } else { "off" };
+        let writes = if self.allow_writes {
+            "on (planned, then applied with the plan's token)"
+        } else {
+            "off"
+        };
         match http_opts {
             None => {
                 tracing::info!(tools = server.tools().len(), writes, "affsync mcp on stdio");
@@ -86,7 +90,11 @@ impl Args {
                         println!(
                             "affsync mcp: http://{host}:{}/mcp ({tools} tools, writes {writes}{})",
                             addr.port(),
-                            if with_token { ", bearer token required" } else { "" }
+                            if with_token {
+                                ", bearer token required"
+                            } else {
+                                ""
+                            }
                         );
                     },
                     async {
@@ -103,7 +111,9 @@ impl Args {
 fn bad(e: &http::HttpError) -> anyhow::Error {
     use affsync_core::diagnostic::{Diagnose, ErrorClass};
     match e.class() {
-        ErrorClass::BadInput => Problem::bad_input(e.to_string(), e.hint().unwrap_or_default()).into(),
+        ErrorClass::BadInput => {
+            Problem::bad_input(e.to_string(), e.hint().unwrap_or_default()).into()
+        }
         _ => anyhow::anyhow!("{e}"),
     }
 }

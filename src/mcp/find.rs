@@ -197,7 +197,11 @@ mod tests {
     #[test]
     fn domains_and_urls_are_looked_up_exactly() {
         let idx = orgs();
-        for q in ["contoso.com", "https://www.contoso.com/about", "CONTOSO.COM"] {
+        for q in [
+            "contoso.com",
+            "https://www.contoso.com/about",
+            "CONTOSO.COM",
+        ] {
             let hits = idx.find(q, 5, 0.5);
             assert_eq!(
                 hits,

@@ -78,13 +78,19 @@ impl Diagnose for HttpError {
 /// Checks the options: a token for any address but loopback, and long enough.
 pub fn check(opts: &HttpOptions) -> Result<(), HttpError> {
     match &opts.token {
-        Some(t) if t.chars().count() < MIN_TOKEN_LEN => Err(HttpError::TokenTooShort(t.chars().count())),
+        Some(t) if t.chars().count() < MIN_TOKEN_LEN => {
+            Err(HttpError::TokenTooShort(t.chars().count()))
+        }
         None if !opts.bind.is_loopback() => Err(HttpError::TokenNeeded(opts.bind)),
         _ => Ok(()),
     }
 }
 
-async fn require_token(State(token): State<Arc<Option<String>>>, req: Request, next: Next) -> Response {
+async fn require_token(
+    State(token): State<Arc<Option<String>>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if let Some(t) = token.as_ref() {
         let given = req
             .headers()
@@ -154,10 +160,36 @@ mod tests {
         let any: IpAddr = "0.0.0.0".parse().unwrap();
         let cases = [
             (HttpOptions::default(), true),
-            (HttpOptions { bind: any, ..HttpOptions::default() }, false),
-            (HttpOptions { bind: any, token: Some("short".into()), ..HttpOptions::default() }, false),
-            (HttpOptions { bind: any, token: Some("0123456789abcdef".into()), ..HttpOptions::default() }, true),
-            (HttpOptions { token: Some("tiny".into()), ..HttpOptions::default() }, false),
+            (
+                HttpOptions {
+                    bind: any,
+                    ..HttpOptions::default()
+                },
+                false,
+            ),
+            (
+                HttpOptions {
+                    bind: any,
+                    token: Some("short".into()),
+                    ..HttpOptions::default()
+                },
+                false,
+            ),
+            (
+                HttpOptions {
+                    bind: any,
+                    token: Some("0123456789abcdef".into()),
+                    ..HttpOptions::default()
+                },
+                true,
+            ),
+            (
+                HttpOptions {
+                    token: Some("tiny".into()),
+                    ..HttpOptions::default()
+                },
+                false,
+            ),
         ];
         for (o, ok) in cases {
             assert_eq!(check(&o).is_ok(), ok, "{o:?}");

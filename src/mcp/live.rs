@@ -601,7 +601,9 @@ impl McpServer {
                 let cut = bytes.len() > max;
                 let part = &bytes[..bytes.len().min(max)];
                 match std::str::from_utf8(part) {
-                    Ok(t) => json!({ "encoding": "utf-8", "content": t, "bytes": bytes.len(), "truncated": cut }),
+                    Ok(t) => {
+                        json!({ "encoding": "utf-8", "content": t, "bytes": bytes.len(), "truncated": cut })
+                    }
                     Err(_) => {
                         use base64::Engine;
                         json!({

@@ -398,7 +398,12 @@ impl McpServer {
                 kind.plural()
             )
         } else {
-            format!("{} of {} {} in the mirror", results.len(), idx.cands.len(), kind.plural())
+            format!(
+                "{} of {} {} in the mirror",
+                results.len(),
+                idx.cands.len(),
+                kind.plural()
+            )
         };
         Ok(json!({ "query": query, "results": results, "note": note }))
     }
@@ -416,8 +421,12 @@ impl McpServer {
                 ),
             ));
         };
-        let fields: BTreeMap<&str, &FieldRow> =
-            snap.catalog.fields.iter().map(|f| (f.id.as_str(), f)).collect();
+        let fields: BTreeMap<&str, &FieldRow> = snap
+            .catalog
+            .fields
+            .iter()
+            .map(|f| (f.id.as_str(), f))
+            .collect();
         let own = store
             .values_of(kind.as_str(), &[a.id])
             .await?
@@ -484,7 +493,12 @@ impl McpServer {
 
     async fn search_list(&self, snap: &Snapshot, a: SearchListArgs) -> Result<Json, ToolError> {
         let Some(list) = snap.catalog.find_list(&a.list).cloned() else {
-            let names: Vec<String> = snap.catalog.lists.iter().map(|l| format!("`{}`", l.name)).collect();
+            let names: Vec<String> = snap
+                .catalog
+                .lists
+                .iter()
+                .map(|l| format!("`{}`", l.name))
+                .collect();
             return Err(ToolError::new(
                 format!("the mirror holds no list `{}`", a.list),
                 if names.is_empty() {
@@ -523,7 +537,14 @@ impl McpServer {
                         if close.is_empty() {
                             "mirror_catalog lists the list's fields".to_string()
                         } else {
-                            format!("did you mean {}?", close.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
+                            format!(
+                                "did you mean {}?",
+                                close
+                                    .iter()
+                                    .map(|c| format!("`{c}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
                         },
                     )
                 })?;
@@ -537,10 +558,19 @@ impl McpServer {
                 ));
             }
             let test = match f.op {
-                FilterOp::Equals => ValueTest::Equals { text: value, number },
+                FilterOp::Equals => ValueTest::Equals {
+                    text: value,
+                    number,
+                },
                 FilterOp::Contains => ValueTest::Contains(value),
-                FilterOp::GreaterThan => ValueTest::Above { text: value, number },
-                FilterOp::LessThan => ValueTest::Below { text: value, number },
+                FilterOp::GreaterThan => ValueTest::Above {
+                    text: value,
+                    number,
+                },
+                FilterOp::LessThan => ValueTest::Below {
+                    text: value,
+                    number,
+                },
                 FilterOp::IsSet => ValueTest::IsSet,
                 FilterOp::IsNotSet => ValueTest::IsNotSet,
             };
@@ -560,15 +590,22 @@ impl McpServer {
         let entity_ids: Vec<i64> = hits.iter().map(|h| h.entry.entity_id).collect();
         let mut ev = store.values_of("entry", &entry_ids).await?;
         let mut gv = store.values_of(list.kind.as_str(), &entity_ids).await?;
-        let fields: BTreeMap<&str, &FieldRow> =
-            snap.catalog.fields.iter().map(|f| (f.id.as_str(), f)).collect();
+        let fields: BTreeMap<&str, &FieldRow> = snap
+            .catalog
+            .fields
+            .iter()
+            .map(|f| (f.id.as_str(), f))
+            .collect();
         let entries: Vec<Json> = hits
             .iter()
             .map(|h| {
                 let mut vals: Vec<Json> = Vec::new();
-                for (fid, items) in ev.remove(&h.entry.id).unwrap_or_default().iter().chain(
-                    gv.remove(&h.entry.entity_id).unwrap_or_default().iter(),
-                ) {
+                for (fid, items) in ev
+                    .remove(&h.entry.id)
+                    .unwrap_or_default()
+                    .iter()
+                    .chain(gv.remove(&h.entry.entity_id).unwrap_or_default().iter())
+                {
                     if !carried.is_empty() && !carried.contains(fid.as_str()) {
                         continue;
                     }
@@ -604,7 +641,10 @@ impl McpServer {
         let mut mappings = BTreeMap::new();
         for (mapping, source) in store.decisions_naming(&a.id.to_string()).await? {
             let r = format!("src:{source}");
-            mappings.entry(r.clone()).or_insert_with(BTreeSet::new).insert(mapping);
+            mappings
+                .entry(r.clone())
+                .or_insert_with(BTreeSet::new)
+                .insert(mapping);
             records.push(r);
         }
         records.sort();

@@ -263,11 +263,16 @@ impl McpServer {
         let mut idx = Vec::new();
         for kind in Kind::ALL {
             let cands = store.candidates(kind, &[]).await?;
-            idx.push(tokio::task::spawn_blocking(move || KindIndex::build(kind, cands)));
+            idx.push(tokio::task::spawn_blocking(move || {
+                KindIndex::build(kind, cands)
+            }));
         }
         let mut built = Vec::new();
         for h in idx {
-            built.push(h.await.map_err(|e| ToolError::new(format!("building the index: {e}"), ""))?);
+            built.push(
+                h.await
+                    .map_err(|e| ToolError::new(format!("building the index: {e}"), ""))?,
+            );
         }
         let opportunities = built.pop().expect("three kinds");
         let persons = built.pop().expect("three kinds");
@@ -353,7 +358,9 @@ impl McpServer {
                     let mut plans = self.inner.plans.lock().expect("plans lock");
                     let p = plans.get(&token).cloned();
                     match &p {
-                        Some(p) if p.tool == name && p.args == args && p.at.elapsed() < PLAN_TTL => {
+                        Some(p)
+                            if p.tool == name && p.args == args && p.at.elapsed() < PLAN_TTL =>
+                        {
                             plans.remove(&token);
                         }
                         _ => {}

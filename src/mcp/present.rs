@@ -11,7 +11,9 @@ fn item_json(i: &ValueItem) -> Json {
     if let Some(t) = &i.text {
         match i.ref_id {
             // A person, organization or dropdown option: its name and its id.
-            Some(id) if i.value_type.starts_with("person") || i.value_type.starts_with("company") => {
+            Some(id)
+                if i.value_type.starts_with("person") || i.value_type.starts_with("company") =>
+            {
                 json!({ "id": id, "name": t })
             }
             _ => Json::String(t.clone()),

@@ -25,9 +25,7 @@ pub fn tool<P: JsonSchema + 'static>(
         .unwrap_or_else(|e| panic!("the input schema of `{name}`: {e}"))
         .as_ref()
         .clone();
-    schema
-        .entry("properties")
-        .or_insert_with(|| json!({}));
+    schema.entry("properties").or_insert_with(|| json!({}));
     if group == Group::Write {
         if let Some(Json::Object(props)) = schema.get_mut("properties") {
             props.insert(
@@ -78,7 +76,11 @@ pub fn with_catalog(name: &str, tool: &mut Tool, catalog: &Catalog) {
         return;
     }
     // The item type of `values` (set_fields) or `filters` (search_list), wherever schemars put it.
-    let item = if name == "set_fields" { "FieldAssignment" } else { "ValueFilterArg" };
+    let item = if name == "set_fields" {
+        "FieldAssignment"
+    } else {
+        "ValueFilterArg"
+    };
     let Some(Json::Object(defs)) = schema.get_mut("$defs") else {
         return;
     };

@@ -592,7 +592,10 @@ fn change(field: &str, old: Option<String>, new: Option<String>) -> FieldChange 
 }
 
 fn ids_words(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Json {
@@ -661,7 +664,8 @@ impl McpServer {
                     }
                 }
                 for u in unchanged {
-                    p.warnings.push(format!("`{u}` already holds that value: not written"));
+                    p.warnings
+                        .push(format!("`{u}` already holds that value: not written"));
                 }
                 p.summary = format!(
                     "{}: {} field(s) change",
@@ -698,22 +702,37 @@ impl McpServer {
             }
             "update_organization" => {
                 let a: UpdateOrganizationArgs = parse(args)?;
-                let rec = store.mirror_record(Kind::Organization, a.organization_id).await?;
+                let rec = store
+                    .mirror_record(Kind::Organization, a.organization_id)
+                    .await?;
                 let mut p = one(
                     format!("organization:{}", a.organization_id),
-                    format!("update {}", self.label(Kind::Organization, a.organization_id).await?),
+                    format!(
+                        "update {}",
+                        self.label(Kind::Organization, a.organization_id).await?
+                    ),
                 );
                 if let Some(n) = &a.name {
-                    p.changes.push(change("name", rec.as_ref().map(|r| r.name.clone()), Some(n.clone())));
+                    p.changes.push(change(
+                        "name",
+                        rec.as_ref().map(|r| r.name.clone()),
+                        Some(n.clone()),
+                    ));
                 }
                 if let Some(d) = &a.domain {
-                    p.changes.push(change("domain", rec.as_ref().and_then(|r| r.domain.clone()), Some(d.clone())));
+                    p.changes.push(change(
+                        "domain",
+                        rec.as_ref().and_then(|r| r.domain.clone()),
+                        Some(d.clone()),
+                    ));
                 }
                 if let Some(ids) = &a.person_ids {
-                    p.changes.push(change("person_ids (replaced)", None, Some(ids_words(ids))));
+                    p.changes
+                        .push(change("person_ids (replaced)", None, Some(ids_words(ids))));
                 }
                 if rec.as_ref().is_some_and(|r| r.is_global) {
-                    p.warnings.push("a global organization: Affinity will refuse the update".into());
+                    p.warnings
+                        .push("a global organization: Affinity will refuse the update".into());
                 }
                 p
             }
@@ -721,7 +740,10 @@ impl McpServer {
                 let a: DeleteOrganizationArgs = parse(args)?;
                 let mut p = one(
                     format!("organization:{}", a.organization_id),
-                    format!("delete {} with its field values and list entries", self.label(Kind::Organization, a.organization_id).await?),
+                    format!(
+                        "delete {} with its field values and list entries",
+                        self.label(Kind::Organization, a.organization_id).await?
+                    ),
                 );
                 p.warnings.push("this cannot be undone".into());
                 p
@@ -732,10 +754,13 @@ impl McpServer {
                     "person:new".into(),
                     format!("create the person `{} {}`", a.first_name, a.last_name),
                 );
-                p.changes.push(change("first_name", None, Some(a.first_name.clone())));
-                p.changes.push(change("last_name", None, Some(a.last_name.clone())));
+                p.changes
+                    .push(change("first_name", None, Some(a.first_name.clone())));
+                p.changes
+                    .push(change("last_name", None, Some(a.last_name.clone())));
                 if !a.emails.is_empty() {
-                    p.changes.push(change("emails", None, Some(a.emails.join(", "))));
+                    p.changes
+                        .push(change("emails", None, Some(a.emails.join(", "))));
                 }
                 let snap = self.snapshot().await?;
                 for e in &a.emails {
@@ -757,16 +782,32 @@ impl McpServer {
                     format!("update {}", self.label(Kind::Person, a.person_id).await?),
                 );
                 if let Some(v) = &a.first_name {
-                    p.changes.push(change("first_name", rec.as_ref().and_then(|r| r.first_name.clone()), Some(v.clone())));
+                    p.changes.push(change(
+                        "first_name",
+                        rec.as_ref().and_then(|r| r.first_name.clone()),
+                        Some(v.clone()),
+                    ));
                 }
                 if let Some(v) = &a.last_name {
-                    p.changes.push(change("last_name", rec.as_ref().and_then(|r| r.last_name.clone()), Some(v.clone())));
+                    p.changes.push(change(
+                        "last_name",
+                        rec.as_ref().and_then(|r| r.last_name.clone()),
+                        Some(v.clone()),
+                    ));
                 }
                 if let Some(v) = &a.emails {
-                    p.changes.push(change("emails (replaced)", rec.as_ref().map(|r| r.emails.join(", ")), Some(v.join(", "))));
+                    p.changes.push(change(
+                        "emails (replaced)",
+                        rec.as_ref().map(|r| r.emails.join(", ")),
+                        Some(v.join(", ")),
+                    ));
                 }
                 if let Some(ids) = &a.organization_ids {
-                    p.changes.push(change("organization_ids (replaced)", None, Some(ids_words(ids))));
+                    p.changes.push(change(
+                        "organization_ids (replaced)",
+                        None,
+                        Some(ids_words(ids)),
+                    ));
                 }
                 p
             }
@@ -774,7 +815,10 @@ impl McpServer {
                 let a: DeletePersonArgs = parse(args)?;
                 let mut p = one(
                     format!("person:{}", a.person_id),
-                    format!("delete {} with their field values", self.label(Kind::Person, a.person_id).await?),
+                    format!(
+                        "delete {} with their field values",
+                        self.label(Kind::Person, a.person_id).await?
+                    ),
                 );
                 p.warnings.push("this cannot be undone".into());
                 p
@@ -790,30 +834,48 @@ impl McpServer {
                 match snap.catalog.list_by_id(a.list_id) {
                     Some(l) if l.kind != Kind::Opportunity => {
                         return Err(ToolError::new(
-                            format!("list {} (`{}`) holds {}, not opportunities", l.id, l.name, l.kind.plural()),
+                            format!(
+                                "list {} (`{}`) holds {}, not opportunities",
+                                l.id,
+                                l.name,
+                                l.kind.plural()
+                            ),
                             "name an opportunity list (mirror_catalog shows each list's kind)",
                         ))
                     }
                     Some(l) => p.changes.push(change("list", None, Some(l.name.clone()))),
-                    None => p.warnings.push(format!("the mirror does not hold list {}", a.list_id)),
+                    None => p
+                        .warnings
+                        .push(format!("the mirror does not hold list {}", a.list_id)),
                 }
                 p
             }
             "update_opportunity" => {
                 let a: UpdateOpportunityArgs = parse(args)?;
-                let rec = store.mirror_record(Kind::Opportunity, a.opportunity_id).await?;
+                let rec = store
+                    .mirror_record(Kind::Opportunity, a.opportunity_id)
+                    .await?;
                 let mut p = one(
                     format!("opportunity:{}", a.opportunity_id),
-                    format!("update {}", self.label(Kind::Opportunity, a.opportunity_id).await?),
+                    format!(
+                        "update {}",
+                        self.label(Kind::Opportunity, a.opportunity_id).await?
+                    ),
                 );
                 if let Some(n) = &a.name {
-                    p.changes.push(change("name", rec.map(|r| r.name), Some(n.clone())));
+                    p.changes
+                        .push(change("name", rec.map(|r| r.name), Some(n.clone())));
                 }
                 if let Some(ids) = &a.person_ids {
-                    p.changes.push(change("person_ids (replaced)", None, Some(ids_words(ids))));
+                    p.changes
+                        .push(change("person_ids (replaced)", None, Some(ids_words(ids))));
                 }
                 if let Some(ids) = &a.organization_ids {
-                    p.changes.push(change("organization_ids (replaced)", None, Some(ids_words(ids))));
+                    p.changes.push(change(
+                        "organization_ids (replaced)",
+                        None,
+                        Some(ids_words(ids)),
+                    ));
                 }
                 p
             }
@@ -821,14 +883,21 @@ impl McpServer {
                 let a: DeleteOpportunityArgs = parse(args)?;
                 let mut p = one(
                     format!("opportunity:{}", a.opportunity_id),
-                    format!("delete {}", self.label(Kind::Opportunity, a.opportunity_id).await?),
+                    format!(
+                        "delete {}",
+                        self.label(Kind::Opportunity, a.opportunity_id).await?
+                    ),
                 );
                 p.warnings.push("this cannot be undone".into());
                 p
             }
             "create_note" => {
                 let a: CreateNoteArgs = parse(args)?;
-                if a.person_ids.is_empty() && a.organization_ids.is_empty() && a.opportunity_ids.is_empty() && a.parent_id.is_none() {
+                if a.person_ids.is_empty()
+                    && a.organization_ids.is_empty()
+                    && a.opportunity_ids.is_empty()
+                    && a.parent_id.is_none()
+                {
                     return Err(ToolError::new(
                         "a note needs a person, an organization, an opportunity or a parent note",
                         "give `organization_ids`, `person_ids`, `opportunity_ids` or `parent_id`",
@@ -846,23 +915,37 @@ impl McpServer {
                 }
                 let record = note_record(&a);
                 let mut p = one(record, format!("add a note on {}", on.join(", ")));
-                p.changes.push(change("content", None, Some(a.content.clone())));
+                p.changes
+                    .push(change("content", None, Some(a.content.clone())));
                 p
             }
             "update_note" => {
                 let a: UpdateNoteArgs = parse(args)?;
-                let mut p = one(format!("note:{}", a.note_id), format!("replace the text of note {}", a.note_id));
-                p.changes.push(change("content", Some("(the note's current text; get_note reads it)".into()), Some(a.content)));
+                let mut p = one(
+                    format!("note:{}", a.note_id),
+                    format!("replace the text of note {}", a.note_id),
+                );
+                p.changes.push(change(
+                    "content",
+                    Some("(the note's current text; get_note reads it)".into()),
+                    Some(a.content),
+                ));
                 p
             }
             "delete_note" => {
                 let a: DeleteNoteArgs = parse(args)?;
-                one(format!("note:{}", a.note_id), format!("delete note {}", a.note_id))
+                one(
+                    format!("note:{}", a.note_id),
+                    format!("delete note {}", a.note_id),
+                )
             }
             "create_interaction" => {
                 let a: CreateInteractionArgs = parse(args)?;
                 if a.person_ids.is_empty() {
-                    return Err(ToolError::new("an interaction needs at least one person", "give `person_ids`"));
+                    return Err(ToolError::new(
+                        "an interaction needs at least one person",
+                        "give `person_ids`",
+                    ));
                 }
                 let mut who = Vec::new();
                 for id in &a.person_ids {
@@ -870,7 +953,13 @@ impl McpServer {
                 }
                 let mut p = one(
                     format!("person:{}", a.person_ids[0]),
-                    format!("log a {:?} on {} with {}", a.interaction_type, a.date.to_rfc3339(), who.join(", ")).to_lowercase(),
+                    format!(
+                        "log a {:?} on {} with {}",
+                        a.interaction_type,
+                        a.date.to_rfc3339(),
+                        who.join(", ")
+                    )
+                    .to_lowercase(),
                 );
                 if let Some(c) = &a.content {
                     p.changes.push(change("content", None, Some(c.clone())));
@@ -881,10 +970,16 @@ impl McpServer {
                 let a: UpdateInteractionArgs = parse(args)?;
                 let mut p = one(
                     format!("interaction:{}", a.interaction_id),
-                    format!("update interaction {} ({:?})", a.interaction_id, a.interaction_type).to_lowercase(),
+                    format!(
+                        "update interaction {} ({:?})",
+                        a.interaction_id, a.interaction_type
+                    )
+                    .to_lowercase(),
                 );
-                p.changes.push(change("date", None, Some(a.date.to_rfc3339())));
-                p.changes.push(change("person_ids", None, Some(ids_words(&a.person_ids))));
+                p.changes
+                    .push(change("date", None, Some(a.date.to_rfc3339())));
+                p.changes
+                    .push(change("person_ids", None, Some(ids_words(&a.person_ids))));
                 if let Some(c) = &a.content {
                     p.changes.push(change("content", None, Some(c.clone())));
                 }
@@ -894,15 +989,27 @@ impl McpServer {
                 let a: DeleteInteractionArgs = parse(args)?;
                 one(
                     format!("interaction:{}", a.interaction_id),
-                    format!("delete interaction {} ({:?})", a.interaction_id, a.interaction_type).to_lowercase(),
+                    format!(
+                        "delete interaction {} ({:?})",
+                        a.interaction_id, a.interaction_type
+                    )
+                    .to_lowercase(),
                 )
             }
             "create_list" => {
                 let a: CreateListArgs = parse(args)?;
                 let snap = self.snapshot().await?;
-                let mut p = one("list:new".into(), format!("create the {} list `{}`", if a.public { "public" } else { "private" }, a.name));
+                let mut p = one(
+                    "list:new".into(),
+                    format!(
+                        "create the {} list `{}`",
+                        if a.public { "public" } else { "private" },
+                        a.name
+                    ),
+                );
                 if snap.catalog.find_list(&a.name).is_some() {
-                    p.warnings.push(format!("the mirror already has a list `{}`", a.name));
+                    p.warnings
+                        .push(format!("the mirror already has a list `{}`", a.name));
                 }
                 p
             }
@@ -915,21 +1022,33 @@ impl McpServer {
                         a.value_type,
                         a.name,
                         a.entity_type,
-                        a.list_id.map(|l| format!(" on list {l}")).unwrap_or_default()
+                        a.list_id
+                            .map(|l| format!(" on list {l}"))
+                            .unwrap_or_default()
                     )
                     .to_lowercase(),
                 );
-                p.warnings.push("fields cannot be edited afterwards, only deleted".into());
+                p.warnings
+                    .push("fields cannot be edited afterwards, only deleted".into());
                 p
             }
             "delete_field" => {
                 let a: DeleteFieldArgs = parse(args)?;
                 let snap = self.snapshot().await?;
                 let fid = format!("field-{}", a.field_id);
-                let name = snap.catalog.fields.iter().find(|f| f.id == fid).map(|f| f.name.clone());
+                let name = snap
+                    .catalog
+                    .fields
+                    .iter()
+                    .find(|f| f.id == fid)
+                    .map(|f| f.name.clone());
                 let mut p = one(
                     format!("field:{}", a.field_id),
-                    format!("delete the field {}{} and every value of it", fid, name.map(|n| format!(" (`{n}`)")).unwrap_or_default()),
+                    format!(
+                        "delete the field {}{} and every value of it",
+                        fid,
+                        name.map(|n| format!(" (`{n}`)")).unwrap_or_default()
+                    ),
                 );
                 p.warnings.push("this cannot be undone".into());
                 p
@@ -944,7 +1063,9 @@ impl McpServer {
                     format!(
                         "add {} to {}",
                         self.label(kind, a.entity_id).await?,
-                        list.as_ref().map(|l| format!("`{}`", l.name)).unwrap_or_else(|| format!("list {}", a.list_id))
+                        list.as_ref()
+                            .map(|l| format!("`{}`", l.name))
+                            .unwrap_or_else(|| format!("list {}", a.list_id))
                     ),
                 );
                 if let Some(l) = &list {
@@ -958,7 +1079,8 @@ impl McpServer {
                         p.warnings.push(format!("the mirror already has it on `{}` (entry {e}); lists allow duplicates, so this adds a second entry", l.name));
                     }
                 } else {
-                    p.warnings.push(format!("the mirror does not hold list {}", a.list_id));
+                    p.warnings
+                        .push(format!("the mirror does not hold list {}", a.list_id));
                 }
                 p
             }
@@ -973,76 +1095,125 @@ impl McpServer {
                 let a: CreateFieldValueArgs = parse(args)?;
                 let mut p = one(
                     format!("field-value:field-{}:{}", a.field_id, a.entity_id),
-                    format!("add a value to field-{} of record {}", a.field_id, a.entity_id),
+                    format!(
+                        "add a value to field-{} of record {}",
+                        a.field_id, a.entity_id
+                    ),
                 );
-                p.changes.push(change(&format!("field-{}", a.field_id), None, Some(a.value.json().to_string())));
+                p.changes.push(change(
+                    &format!("field-{}", a.field_id),
+                    None,
+                    Some(a.value.json().to_string()),
+                ));
                 p
             }
             "update_field_value" => {
                 let a: UpdateFieldValueArgs = parse(args)?;
-                let mut p = one(format!("field-value:{}", a.field_value_id), format!("change field value {}", a.field_value_id));
-                p.changes.push(change("value", Some("(list_field_values reads it)".into()), Some(a.value.json().to_string())));
+                let mut p = one(
+                    format!("field-value:{}", a.field_value_id),
+                    format!("change field value {}", a.field_value_id),
+                );
+                p.changes.push(change(
+                    "value",
+                    Some("(list_field_values reads it)".into()),
+                    Some(a.value.json().to_string()),
+                ));
                 p
             }
             "delete_field_value" => {
                 let a: DeleteFieldValueArgs = parse(args)?;
-                one(format!("field-value:{}", a.field_value_id), format!("delete field value {}", a.field_value_id))
+                one(
+                    format!("field-value:{}", a.field_value_id),
+                    format!("delete field value {}", a.field_value_id),
+                )
             }
             "create_reminder" => {
                 let a: CreateReminderArgs = parse(args)?;
                 if a.of.kind == OwnerKind::ListEntry {
-                    return Err(ToolError::new("reminders go on persons, organizations or opportunities", "give the entry's record"));
+                    return Err(ToolError::new(
+                        "reminders go on persons, organizations or opportunities",
+                        "give the entry's record",
+                    ));
                 }
                 match a.reminder_type {
                     ReminderType::OneTime if a.due_date.is_none() => {
-                        return Err(ToolError::new("a one-time reminder needs `due_date`", "give `due_date` (RFC 3339)"))
+                        return Err(ToolError::new(
+                            "a one-time reminder needs `due_date`",
+                            "give `due_date` (RFC 3339)",
+                        ))
                     }
-                    ReminderType::Recurring if a.reset_type.is_none() || a.reminder_days.is_none() => {
-                        return Err(ToolError::new("a recurring reminder needs `reset_type` and `reminder_days`", "give both"))
+                    ReminderType::Recurring
+                        if a.reset_type.is_none() || a.reminder_days.is_none() =>
+                    {
+                        return Err(ToolError::new(
+                            "a recurring reminder needs `reset_type` and `reminder_days`",
+                            "give both",
+                        ))
                     }
                     _ => {}
                 }
                 let kind = owner_kind(a.of.kind);
                 let mut p = one(
                     format!("{}:{}", kind.as_str(), a.of.id),
-                    format!("remind user {} about {}", a.owner_id, self.label(kind, a.of.id).await?),
+                    format!(
+                        "remind user {} about {}",
+                        a.owner_id,
+                        self.label(kind, a.of.id).await?
+                    ),
                 );
                 if let Some(c) = &a.content {
                     p.changes.push(change("content", None, Some(c.clone())));
                 }
                 if let Some(d) = &a.due_date {
-                    p.changes.push(change("due_date", None, Some(d.to_rfc3339())));
+                    p.changes
+                        .push(change("due_date", None, Some(d.to_rfc3339())));
                 }
                 p
             }
             "update_reminder" => {
                 let a: UpdateReminderArgs = parse(args)?;
-                let mut p = one(format!("reminder:{}", a.reminder_id), format!("update reminder {}", a.reminder_id));
+                let mut p = one(
+                    format!("reminder:{}", a.reminder_id),
+                    format!("update reminder {}", a.reminder_id),
+                );
                 if let Some(c) = &a.content {
                     p.changes.push(change("content", None, Some(c.clone())));
                 }
                 if let Some(d) = &a.due_date {
-                    p.changes.push(change("due_date", None, Some(d.to_rfc3339())));
+                    p.changes
+                        .push(change("due_date", None, Some(d.to_rfc3339())));
                 }
                 if let Some(c) = a.completed {
-                    p.changes.push(change("completed", None, Some(c.to_string())));
+                    p.changes
+                        .push(change("completed", None, Some(c.to_string())));
                 }
                 p
             }
             "delete_reminder" => {
                 let a: DeleteReminderArgs = parse(args)?;
-                one(format!("reminder:{}", a.reminder_id), format!("delete reminder {}", a.reminder_id))
+                one(
+                    format!("reminder:{}", a.reminder_id),
+                    format!("delete reminder {}", a.reminder_id),
+                )
             }
             "upload_entity_file" => {
                 let a: UploadEntityFileArgs = parse(args)?;
                 if a.of.kind == OwnerKind::ListEntry {
-                    return Err(ToolError::new("files go on persons, organizations or opportunities", "give the entry's record"));
+                    return Err(ToolError::new(
+                        "files go on persons, organizations or opportunities",
+                        "give the entry's record",
+                    ));
                 }
                 let bytes = file_bytes(&a)?;
                 let kind = owner_kind(a.of.kind);
                 one(
                     format!("{}:{}", kind.as_str(), a.of.id),
-                    format!("attach `{}` ({} bytes) to {}", a.file_name, bytes.len(), self.label(kind, a.of.id).await?),
+                    format!(
+                        "attach `{}` ({} bytes) to {}",
+                        a.file_name,
+                        bytes.len(),
+                        self.label(kind, a.of.id).await?
+                    ),
                 )
             }
             other => return Err(ToolError::new(format!("no write tool `{other}`"), "")),
@@ -1052,12 +1223,18 @@ impl McpServer {
     /// Resolves a `set_fields`: each field found in the catalog for the record's kind (and
     /// list), each value converted to its type, compared with the mirror. Gives the writes per
     /// owner, and the fields left out because they already hold the value.
-    async fn field_plans(&self, a: &SetFieldsArgs) -> Result<(Vec<FieldPlan>, Vec<String>), ToolError> {
+    async fn field_plans(
+        &self,
+        a: &SetFieldsArgs,
+    ) -> Result<(Vec<FieldPlan>, Vec<String>), ToolError> {
         let kind = a.kind.kind();
         let store = self.store();
         let snap = self.snapshot().await?;
         if a.values.is_empty() || a.values.len() > 100 {
-            return Err(ToolError::new("`values` takes 1 to 100 fields", "split the write"));
+            return Err(ToolError::new(
+                "`values` takes 1 to 100 fields",
+                "split the write",
+            ));
         }
         if store.mirror_record(kind, a.id).await?.is_none() {
             return Err(ToolError::new(
@@ -1068,18 +1245,22 @@ impl McpServer {
         let list = match &a.list {
             None => None,
             Some(l) => Some(snap.catalog.find_list(l).cloned().ok_or_else(|| {
-                ToolError::new(format!("the mirror holds no list `{l}`"), "mirror_catalog lists them")
-            })?),
-        };
-        let entry = match &list {
-            None => None,
-            Some(l) => Some(store.entry_of(l.id, kind, a.id).await?.ok_or_else(|| {
                 ToolError::new(
-                    format!("{} {} is not on `{}` in the mirror", kind.as_str(), a.id, l.name),
-                    "add it with create_list_entry first, or leave `list` out for global fields",
+                    format!("the mirror holds no list `{l}`"),
+                    "mirror_catalog lists them",
                 )
             })?),
         };
+        let entry =
+            match &list {
+                None => None,
+                Some(l) => Some(store.entry_of(l.id, kind, a.id).await?.ok_or_else(|| {
+                    ToolError::new(
+                    format!("{} {} is not on `{}` in the mirror", kind.as_str(), a.id, l.name),
+                    "add it with create_list_entry first, or leave `list` out for global fields",
+                )
+                })?),
+            };
         let refs = store.mirror_refs().await?;
         let mut by_owner: BTreeMap<(bool, i64), FieldPlan> = BTreeMap::new();
         let mut unchanged = Vec::new();
@@ -1097,38 +1278,64 @@ impl McpServer {
                                 None => "another kind of record's".into(),
                             },
                             kind.as_str(),
-                            list.as_ref().map(|l| format!(" on `{}`", l.name)).unwrap_or_default()
+                            list.as_ref()
+                                .map(|l| format!(" on `{}`", l.name))
+                                .unwrap_or_default()
                         ),
                         "a list's own field needs `list`; a global field needs none",
                     ))
                 }
                 FieldLookup::Unknown(close) => {
                     return Err(ToolError::new(
-                        format!("no field `{}` for a {}{}", fa.field, kind.as_str(), list.as_ref().map(|l| format!(" on `{}`", l.name)).unwrap_or_default()),
+                        format!(
+                            "no field `{}` for a {}{}",
+                            fa.field,
+                            kind.as_str(),
+                            list.as_ref()
+                                .map(|l| format!(" on `{}`", l.name))
+                                .unwrap_or_default()
+                        ),
                         if close.is_empty() {
                             "mirror_catalog lists the fields".to_string()
                         } else {
-                            format!("did you mean {}?", close.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
+                            format!(
+                                "did you mean {}?",
+                                close
+                                    .iter()
+                                    .map(|c| format!("`{c}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
                         },
                     ))
                 }
             };
             if f.is_affinity_owned() {
                 return Err(ToolError::new(
-                    format!("`{}` is filled by Affinity ({}) and takes no writes", f.name, f.field_type),
+                    format!(
+                        "`{}` is filled by Affinity ({}) and takes no writes",
+                        f.name, f.field_type
+                    ),
                     "write a custom field instead",
                 ));
             }
             let Some(&vk) = kinds_for_value_type(&f.value_type).first() else {
                 return Err(ToolError::new(
-                    format!("`{}` is a {} field, which Affinity does not take writes of", f.name, f.value_type),
+                    format!(
+                        "`{}` is a {} field, which Affinity does not take writes of",
+                        f.name, f.value_type
+                    ),
                     "",
                 ));
             };
             let target = Target::Field(f);
-            let new = convert(fa.value.as_deref().unwrap_or(""), Rule::new(vk), &target, &refs).map_err(|e| {
-                ToolError::new(format!("`{}`: {e}", f.name), e.hint())
-            })?;
+            let new = convert(
+                fa.value.as_deref().unwrap_or(""),
+                Rule::new(vk),
+                &target,
+                &refs,
+            )
+            .map_err(|e| ToolError::new(format!("`{}`: {e}", f.name), e.hint()))?;
             let on_entry = f.list_id.is_some() || f.field_type == "list";
             let owner = match (on_entry, entry) {
                 (true, Some(e)) => Owner::Entry(e),
@@ -1151,10 +1358,15 @@ impl McpServer {
             }
             let fp = by_owner.entry(key).or_insert_with(|| FieldPlan {
                 owner,
-                entry: if on_entry { list.as_ref().zip(entry).map(|(l, e)| (l.id, e)) } else { None },
+                entry: if on_entry {
+                    list.as_ref().zip(entry).map(|(l, e)| (l.id, e))
+                } else {
+                    None
+                },
                 writes: Vec::new(),
             });
-            fp.writes.push((f.name.clone(), f.id.clone(), f.value_type.clone(), old, new));
+            fp.writes
+                .push((f.name.clone(), f.id.clone(), f.value_type.clone(), old, new));
         }
         Ok((by_owner.into_values().collect(), unchanged))
     }
@@ -1211,8 +1423,11 @@ impl McpServer {
                     },
                 ));
                 run.events(&events).await?;
-                run.finish(RunEnd::ok(json!({ "tool": name, "origin": origin, "writes": 1 }), calls))
-                    .await?;
+                run.finish(RunEnd::ok(
+                    json!({ "tool": name, "origin": origin, "writes": 1 }),
+                    calls,
+                ))
+                .await?;
                 Ok(json!({
                     "affinity": applied.result,
                     "affinity_id": applied.affinity_id,
@@ -1268,18 +1483,32 @@ impl McpServer {
                         let mut updates = Vec::new();
                         for (field, fid, vt, _, new) in &fp.writes {
                             let value = to_v2(vt, new).ok_or_else(|| {
-                                ToolError::new(format!("`{field}` is a {vt} field, which takes no writes"), "")
+                                ToolError::new(
+                                    format!("`{field}` is a {vt} field, which takes no writes"),
+                                    "",
+                                )
                             })?;
-                            updates.push(FieldUpdate { id: V2FieldId(fid.clone()), value });
+                            updates.push(FieldUpdate {
+                                id: V2FieldId(fid.clone()),
+                                value,
+                            });
                         }
                         calls += match (fp.owner, fp.entry) {
                             (Owner::Entry(_), Some((list, entry))) => {
-                                c.update_list_entry_fields_v2(ListId(list), ListEntryId(entry), &updates).await?
+                                c.update_list_entry_fields_v2(
+                                    ListId(list),
+                                    ListEntryId(entry),
+                                    &updates,
+                                )
+                                .await?
                             }
                             (Owner::Entity(Kind::Organization, id), _) => {
-                                c.update_company_fields_v2(OrganizationId(id), &updates).await?
+                                c.update_company_fields_v2(OrganizationId(id), &updates)
+                                    .await?
                             }
-                            (Owner::Entity(Kind::Person, id), _) => c.update_person_fields_v2(PersonId(id), &updates).await?,
+                            (Owner::Entity(Kind::Person, id), _) => {
+                                c.update_person_fields_v2(PersonId(id), &updates).await?
+                            }
                             _ => {
                                 return Err(ToolError::new(
                                     "an opportunity's fields are its list entry's",
@@ -1316,7 +1545,11 @@ impl McpServer {
                         })
                         .await?;
                     store.learn_entity(&learned_org(&o), now).await?;
-                    applied(to_json(&o), Some(o.id.to_string()), "the mirror knows the organization")
+                    applied(
+                        to_json(&o),
+                        Some(o.id.to_string()),
+                        "the mirror knows the organization",
+                    )
                 }
                 "update_organization" => {
                     let a: UpdateOrganizationArgs = parse(args)?;
@@ -1326,18 +1559,31 @@ impl McpServer {
                             &v1::OrganizationUpdate {
                                 name: a.name,
                                 domain: a.domain,
-                                person_ids: a.person_ids.map(|v| v.into_iter().map(PersonId).collect()),
+                                person_ids: a
+                                    .person_ids
+                                    .map(|v| v.into_iter().map(PersonId).collect()),
                             },
                         )
                         .await?;
                     store.learn_entity(&learned_org(&o), now).await?;
-                    applied(to_json(&o), Some(o.id.to_string()), "the mirror holds the new name and domains")
+                    applied(
+                        to_json(&o),
+                        Some(o.id.to_string()),
+                        "the mirror holds the new name and domains",
+                    )
                 }
                 "delete_organization" => {
                     let a: DeleteOrganizationArgs = parse(args)?;
-                    c.delete_organization_v1(OrganizationId(a.organization_id)).await?;
-                    store.flag_entity_gone(run, Kind::Organization, a.organization_id, None, now).await?;
-                    applied(json!({"deleted": true}), Some(a.organization_id.to_string()), "the mirror flags it gone")
+                    c.delete_organization_v1(OrganizationId(a.organization_id))
+                        .await?;
+                    store
+                        .flag_entity_gone(run, Kind::Organization, a.organization_id, None, now)
+                        .await?;
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.organization_id.to_string()),
+                        "the mirror flags it gone",
+                    )
                 }
                 "create_person" => {
                     let a: CreatePersonArgs = parse(args)?;
@@ -1346,11 +1592,17 @@ impl McpServer {
                             first_name: a.first_name,
                             last_name: a.last_name,
                             emails: a.emails,
-                            organization_ids: a.organization_ids.map(|v| v.into_iter().map(OrganizationId).collect()),
+                            organization_ids: a
+                                .organization_ids
+                                .map(|v| v.into_iter().map(OrganizationId).collect()),
                         })
                         .await?;
                     store.learn_entity(&learned_person(&p), now).await?;
-                    applied(to_json(&p), Some(p.id.to_string()), "the mirror knows the person")
+                    applied(
+                        to_json(&p),
+                        Some(p.id.to_string()),
+                        "the mirror knows the person",
+                    )
                 }
                 "update_person" => {
                     let a: UpdatePersonArgs = parse(args)?;
@@ -1361,18 +1613,30 @@ impl McpServer {
                                 first_name: a.first_name,
                                 last_name: a.last_name,
                                 emails: a.emails,
-                                organization_ids: a.organization_ids.map(|v| v.into_iter().map(OrganizationId).collect()),
+                                organization_ids: a
+                                    .organization_ids
+                                    .map(|v| v.into_iter().map(OrganizationId).collect()),
                             },
                         )
                         .await?;
                     store.learn_entity(&learned_person(&p), now).await?;
-                    applied(to_json(&p), Some(p.id.to_string()), "the mirror holds the new names and emails")
+                    applied(
+                        to_json(&p),
+                        Some(p.id.to_string()),
+                        "the mirror holds the new names and emails",
+                    )
                 }
                 "delete_person" => {
                     let a: DeletePersonArgs = parse(args)?;
                     c.delete_person_v1(PersonId(a.person_id)).await?;
-                    store.flag_entity_gone(run, Kind::Person, a.person_id, None, now).await?;
-                    applied(json!({"deleted": true}), Some(a.person_id.to_string()), "the mirror flags them gone")
+                    store
+                        .flag_entity_gone(run, Kind::Person, a.person_id, None, now)
+                        .await?;
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.person_id.to_string()),
+                        "the mirror flags them gone",
+                    )
                 }
                 "create_opportunity" => {
                     let a: CreateOpportunityArgs = parse(args)?;
@@ -1381,18 +1645,31 @@ impl McpServer {
                             name: a.name,
                             list_id: ListId(a.list_id),
                             person_ids: a.person_ids.map(|v| v.into_iter().map(PersonId).collect()),
-                            organization_ids: a.organization_ids.map(|v| v.into_iter().map(OrganizationId).collect()),
+                            organization_ids: a
+                                .organization_ids
+                                .map(|v| v.into_iter().map(OrganizationId).collect()),
                         })
                         .await?;
                     store
-                        .learn_entity(&LearnedEntity::Opportunity { id: o.id.0, name: o.name.clone(), list_id: a.list_id }, now)
+                        .learn_entity(
+                            &LearnedEntity::Opportunity {
+                                id: o.id.0,
+                                name: o.name.clone(),
+                                list_id: a.list_id,
+                            },
+                            now,
+                        )
                         .await?;
                     for e in o.list_entries.iter().flatten() {
                         store
                             .learn_entry(&learned_entry(e, Kind::Opportunity, o.id.0), now)
                             .await?;
                     }
-                    applied(to_json(&o), Some(o.id.to_string()), "the mirror knows the opportunity and its entry")
+                    applied(
+                        to_json(&o),
+                        Some(o.id.to_string()),
+                        "the mirror knows the opportunity and its entry",
+                    )
                 }
                 "update_opportunity" => {
                     let a: UpdateOpportunityArgs = parse(args)?;
@@ -1401,15 +1678,31 @@ impl McpServer {
                             OpportunityId(a.opportunity_id),
                             &v1::OpportunityUpdate {
                                 name: a.name,
-                                person_ids: a.person_ids.map(|v| v.into_iter().map(PersonId).collect()),
-                                organization_ids: a.organization_ids.map(|v| v.into_iter().map(OrganizationId).collect()),
+                                person_ids: a
+                                    .person_ids
+                                    .map(|v| v.into_iter().map(PersonId).collect()),
+                                organization_ids: a
+                                    .organization_ids
+                                    .map(|v| v.into_iter().map(OrganizationId).collect()),
                             },
                         )
                         .await?;
-                    let list = store.mirror_record(Kind::Opportunity, o.id.0).await?.and_then(|r| r.list_id);
+                    let list = store
+                        .mirror_record(Kind::Opportunity, o.id.0)
+                        .await?
+                        .and_then(|r| r.list_id);
                     let mirror = match list {
                         Some(list_id) => {
-                            store.learn_entity(&LearnedEntity::Opportunity { id: o.id.0, name: o.name.clone(), list_id }, now).await?;
+                            store
+                                .learn_entity(
+                                    &LearnedEntity::Opportunity {
+                                        id: o.id.0,
+                                        name: o.name.clone(),
+                                        list_id,
+                                    },
+                                    now,
+                                )
+                                .await?;
                             "the mirror holds the new name"
                         }
                         None => "the mirror does not hold this opportunity",
@@ -1418,9 +1711,16 @@ impl McpServer {
                 }
                 "delete_opportunity" => {
                     let a: DeleteOpportunityArgs = parse(args)?;
-                    c.delete_opportunity_v1(OpportunityId(a.opportunity_id)).await?;
-                    store.flag_entity_gone(run, Kind::Opportunity, a.opportunity_id, None, now).await?;
-                    applied(json!({"deleted": true}), Some(a.opportunity_id.to_string()), "the mirror flags it gone")
+                    c.delete_opportunity_v1(OpportunityId(a.opportunity_id))
+                        .await?;
+                    store
+                        .flag_entity_gone(run, Kind::Opportunity, a.opportunity_id, None, now)
+                        .await?;
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.opportunity_id.to_string()),
+                        "the mirror flags it gone",
+                    )
                 }
                 "create_note" => {
                     let a: CreateNoteArgs = parse(args)?;
@@ -1428,8 +1728,16 @@ impl McpServer {
                         .create_note_v1(&v1::NewNote {
                             content: a.content,
                             person_ids: a.person_ids.into_iter().map(PersonId).collect(),
-                            organization_ids: a.organization_ids.into_iter().map(OrganizationId).collect(),
-                            opportunity_ids: a.opportunity_ids.into_iter().map(OpportunityId).collect(),
+                            organization_ids: a
+                                .organization_ids
+                                .into_iter()
+                                .map(OrganizationId)
+                                .collect(),
+                            opportunity_ids: a
+                                .opportunity_ids
+                                .into_iter()
+                                .map(OpportunityId)
+                                .collect(),
                             parent_id: a.parent_id.map(NoteId),
                             note_type: a.html.then_some(2),
                             creator_id: None,
@@ -1446,7 +1754,11 @@ impl McpServer {
                 "delete_note" => {
                     let a: DeleteNoteArgs = parse(args)?;
                     c.delete_note_v1(NoteId(a.note_id)).await?;
-                    applied(json!({"deleted": true}), Some(a.note_id.to_string()), NEXT_PULL)
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.note_id.to_string()),
+                        NEXT_PULL,
+                    )
                 }
                 "create_interaction" => {
                     let a: CreateInteractionArgs = parse(args)?;
@@ -1479,8 +1791,16 @@ impl McpServer {
                 }
                 "delete_interaction" => {
                     let a: DeleteInteractionArgs = parse(args)?;
-                    c.delete_interaction_v1(InteractionId(a.interaction_id), a.interaction_type.code()).await?;
-                    applied(json!({"deleted": true}), Some(a.interaction_id.to_string()), NEXT_PULL)
+                    c.delete_interaction_v1(
+                        InteractionId(a.interaction_id),
+                        a.interaction_type.code(),
+                    )
+                    .await?;
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.interaction_id.to_string()),
+                        NEXT_PULL,
+                    )
                 }
                 "create_list" => {
                     let a: CreateListArgs = parse(args)?;
@@ -1492,7 +1812,11 @@ impl McpServer {
                             owner_id: a.owner_id.map(PersonId),
                         })
                         .await?;
-                    applied(to_json(&l), Some(l.id.to_string()), "the next pull brings the list into the mirror")
+                    applied(
+                        to_json(&l),
+                        Some(l.id.to_string()),
+                        "the next pull brings the list into the mirror",
+                    )
                 }
                 "create_field" => {
                     let a: CreateFieldArgs = parse(args)?;
@@ -1505,12 +1829,20 @@ impl McpServer {
                             allows_multiple: a.allows_multiple,
                         })
                         .await?;
-                    applied(to_json(&f), Some(f.id.to_string()), "the next pull brings the field into the catalog")
+                    applied(
+                        to_json(&f),
+                        Some(f.id.to_string()),
+                        "the next pull brings the field into the catalog",
+                    )
                 }
                 "delete_field" => {
                     let a: DeleteFieldArgs = parse(args)?;
                     c.delete_field_v1(FieldId(a.field_id)).await?;
-                    applied(json!({"deleted": true}), Some(a.field_id.to_string()), "the next pull flags the field gone")
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.field_id.to_string()),
+                        "the next pull flags the field gone",
+                    )
                 }
                 "create_list_entry" => {
                     let a: CreateListEntryArgs = parse(args)?;
@@ -1534,9 +1866,14 @@ impl McpServer {
                 }
                 "delete_list_entry" => {
                     let a: DeleteListEntryArgs = parse(args)?;
-                    c.delete_list_entry_v1(ListId(a.list_id), ListEntryId(a.list_entry_id)).await?;
+                    c.delete_list_entry_v1(ListId(a.list_id), ListEntryId(a.list_entry_id))
+                        .await?;
                     store.forget_entry(a.list_entry_id, now).await?;
-                    applied(json!({"deleted": true}), Some(a.list_entry_id.to_string()), "the mirror flags the entry gone")
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.list_entry_id.to_string()),
+                        "the mirror flags the entry gone",
+                    )
                 }
                 "create_field_value" => {
                     let a: CreateFieldValueArgs = parse(args)?;
@@ -1548,17 +1885,32 @@ impl McpServer {
                             list_entry_id: a.list_entry_id.map(ListEntryId),
                         })
                         .await?;
-                    applied(super::present::field_value(&v), Some(a.entity_id.to_string()), "the next pull brings the value (set_fields teaches the mirror at once)")
+                    applied(
+                        super::present::field_value(&v),
+                        Some(a.entity_id.to_string()),
+                        "the next pull brings the value (set_fields teaches the mirror at once)",
+                    )
                 }
                 "update_field_value" => {
                     let a: UpdateFieldValueArgs = parse(args)?;
-                    let v = c.update_field_value_v1(FieldValueId(a.field_value_id), a.value.json()).await?;
-                    applied(super::present::field_value(&v), Some(v.entity_id.to_string()), "the next pull brings the value (set_fields teaches the mirror at once)")
+                    let v = c
+                        .update_field_value_v1(FieldValueId(a.field_value_id), a.value.json())
+                        .await?;
+                    applied(
+                        super::present::field_value(&v),
+                        Some(v.entity_id.to_string()),
+                        "the next pull brings the value (set_fields teaches the mirror at once)",
+                    )
                 }
                 "delete_field_value" => {
                     let a: DeleteFieldValueArgs = parse(args)?;
-                    c.delete_field_value_v1(FieldValueId(a.field_value_id)).await?;
-                    applied(json!({"deleted": true}), None, "the next pull removes the value")
+                    c.delete_field_value_v1(FieldValueId(a.field_value_id))
+                        .await?;
+                    applied(
+                        json!({"deleted": true}),
+                        None,
+                        "the next pull removes the value",
+                    )
                 }
                 "create_reminder" => {
                     let a: CreateReminderArgs = parse(args)?;
@@ -1587,7 +1939,11 @@ impl McpServer {
                             opportunity_id: op,
                         })
                         .await?;
-                    applied(super::present::reminder(&r), Some(r.id.to_string()), NEXT_PULL)
+                    applied(
+                        super::present::reminder(&r),
+                        Some(r.id.to_string()),
+                        NEXT_PULL,
+                    )
                 }
                 "update_reminder" => {
                     let a: UpdateReminderArgs = parse(args)?;
@@ -1602,18 +1958,31 @@ impl McpServer {
                             },
                         )
                         .await?;
-                    applied(super::present::reminder(&r), Some(r.id.to_string()), NEXT_PULL)
+                    applied(
+                        super::present::reminder(&r),
+                        Some(r.id.to_string()),
+                        NEXT_PULL,
+                    )
                 }
                 "delete_reminder" => {
                     let a: DeleteReminderArgs = parse(args)?;
                     c.delete_reminder_v1(ReminderId(a.reminder_id)).await?;
-                    applied(json!({"deleted": true}), Some(a.reminder_id.to_string()), NEXT_PULL)
+                    applied(
+                        json!({"deleted": true}),
+                        Some(a.reminder_id.to_string()),
+                        NEXT_PULL,
+                    )
                 }
                 "upload_entity_file" => {
                     let a: UploadEntityFileArgs = parse(args)?;
                     let bytes = file_bytes(&a)?;
-                    c.upload_entity_file_v1(a.of.of(), &a.file_name, &bytes).await?;
-                    applied(json!({"uploaded": a.file_name, "bytes": bytes.len()}), Some(a.of.id.to_string()), NEXT_PULL)
+                    c.upload_entity_file_v1(a.of.of(), &a.file_name, &bytes)
+                        .await?;
+                    applied(
+                        json!({"uploaded": a.file_name, "bytes": bytes.len()}),
+                        Some(a.of.id.to_string()),
+                        NEXT_PULL,
+                    )
                 }
                 other => return Err(ToolError::new(format!("no write tool `{other}`"), "")),
             },
@@ -1649,7 +2018,12 @@ fn file_bytes(a: &UploadEntityFileArgs) -> Result<Vec<u8>, ToolError> {
             use base64::Engine;
             base64::engine::general_purpose::STANDARD
                 .decode(a.content.trim())
-                .map_err(|e| ToolError::new(format!("`content` is not base64: {e}"), "send the bytes base64-encoded, or use `encoding: utf8` for text"))
+                .map_err(|e| {
+                    ToolError::new(
+                        format!("`content` is not base64: {e}"),
+                        "send the bytes base64-encoded, or use `encoding: utf8` for text",
+                    )
+                })
         }
     }
 }

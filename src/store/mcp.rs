@@ -131,12 +131,13 @@ impl Store {
         let pulled = Step::Pulled(Default::default()).name();
         let mut lists = Vec::new();
         for l in self.lists().await? {
-            let row = sqlx::query("SELECT MAX(at) AS at FROM events WHERE record = $1 AND step = $2")
-                .bind(format!("list:{}", l.id))
-                .bind(pulled.clone())
-                .fetch_one(&self.pool)
-                .await
-                .ctx("reading when a list was pulled")?;
+            let row =
+                sqlx::query("SELECT MAX(at) AS at FROM events WHERE record = $1 AND step = $2")
+                    .bind(format!("list:{}", l.id))
+                    .bind(pulled.clone())
+                    .fetch_one(&self.pool)
+                    .await
+                    .ctx("reading when a list was pulled")?;
             lists.push((l.id, l.name, col(&row, "at")?));
         }
         Ok(Freshness {
@@ -146,7 +147,11 @@ impl Store {
     }
 
     /// One record of the mirror by kind and id, gone and merged ones included.
-    pub async fn mirror_record(&self, kind: Kind, id: i64) -> Result<Option<RecordRow>, StoreError> {
+    pub async fn mirror_record(
+        &self,
+        kind: Kind,
+        id: i64,
+    ) -> Result<Option<RecordRow>, StoreError> {
         let sql = match kind {
             Kind::Organization => {
                 "SELECT id, name, domain, domains, is_global, NULL AS first_name, NULL AS last_name, \
@@ -174,7 +179,8 @@ impl Store {
             return Ok(None);
         };
         // Columns selected as a bare NULL have no type on some backends: read them leniently.
-        let text = |name: &str| -> Option<String> { col::<Option<String>>(&r, name).unwrap_or(None) };
+        let text =
+            |name: &str| -> Option<String> { col::<Option<String>>(&r, name).unwrap_or(None) };
         let int = |name: &str| -> Option<i64> { col::<Option<i64>>(&r, name).unwrap_or(None) };
         let first_name = text("first_name");
         let last_name = text("last_name");
@@ -382,7 +388,8 @@ impl Store {
         let more = rows.len() as i64 > limit;
         let mut hits = Vec::with_capacity(rows.len());
         for r in rows.iter().take(limit.max(0) as usize) {
-            let text = |name: &str| -> Option<String> { col::<Option<String>>(r, name).unwrap_or(None) };
+            let text =
+                |name: &str| -> Option<String> { col::<Option<String>>(r, name).unwrap_or(None) };
             let name = match kind {
                 Kind::Person => {
                     let n = [text("first_name"), text("last_name")]
@@ -445,7 +452,10 @@ impl Store {
     }
 
     /// The source records (mapping, source id) whose stored decision names this Affinity id.
-    pub async fn decisions_naming(&self, affinity_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn decisions_naming(
+        &self,
+        affinity_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query(
             "SELECT d.mapping, d.source_id FROM match_decisions d WHERE d.affinity_id = $1 \
              UNION SELECT r.mapping, r.source_id FROM reviewer_decisions r WHERE r.affinity_id = $1 \

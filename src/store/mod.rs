@@ -12,9 +12,9 @@ pub mod contacts;
 pub mod decisions;
 pub mod journal;
 pub mod locks;
+pub mod mcp;
 pub mod mirror;
 pub mod pushed;
-pub mod mcp;
 pub mod read;
 pub mod review;
 

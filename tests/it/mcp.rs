@@ -39,20 +39,37 @@ fn venv_with_mcp(dir: &Path) -> Result<PathBuf, String> {
     }
     let py = venv.join("bin/python");
     let pip = std::process::Command::new(&py)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "mcp>=1.2,<2"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "mcp>=1.2,<2",
+        ])
         .output()
         .map_err(|e| format!("pip did not run ({e})"))?;
     if !pip.status.success() {
         return Err(format!(
             "pip could not install `mcp` (PyPI out of reach?): {}",
-            String::from_utf8_lossy(&pip.stderr).lines().last().unwrap_or_default()
+            String::from_utf8_lossy(&pip.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
         ));
     }
     Ok(py)
 }
 
 /// Runs the Python client against `affsync mcp EXTRA…` with these calls; gives its report.
-async fn session(py: &Path, dir: &Path, t: &TestEmu, db: &str, extra: &[&str], calls: Value) -> Value {
+async fn session(
+    py: &Path,
+    dir: &Path,
+    t: &TestEmu,
+    db: &str,
+    extra: &[&str],
+    calls: Value,
+) -> Value {
     let mut command = vec![
         env!("CARGO_BIN_EXE_affsync").to_string(),
         "mcp".into(),
@@ -61,9 +78,16 @@ async fn session(py: &Path, dir: &Path, t: &TestEmu, db: &str, extra: &[&str], c
     ];
     command.extend(extra.iter().map(|s| s.to_string()));
     let script = dir.join(format!("script-{}.json", rand_suffix()));
-    std::fs::write(&script, json!({ "command": command, "calls": calls }).to_string()).unwrap();
+    std::fs::write(
+        &script,
+        json!({ "command": command, "calls": calls }).to_string(),
+    )
+    .unwrap();
     let out = tokio::process::Command::new(py)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/mcp/client.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/it/mcp/client.py"
+        ))
         .arg(&script)
         .env("AFFINITY_API_KEY", KEY)
         .env("AFFINITY_BASE_URL", t.emu.base_url())
@@ -96,7 +120,11 @@ async fn pull(t: &TestEmu, db: &str) {
         .output()
         .await
         .expect("affsync pull runs");
-    assert!(out.status.success(), "pull: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pull: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn calls_made(t: &TestEmu) -> u64 {
@@ -159,8 +187,15 @@ async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp()
     let tools = r["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     for m in [
-        "find_organization", "find_person", "find_opportunity", "get_record", "search_list",
-        "record_timeline", "list_runs", "review_queue", "mirror_catalog",
+        "find_organization",
+        "find_person",
+        "find_opportunity",
+        "get_record",
+        "search_list",
+        "record_timeline",
+        "list_runs",
+        "review_queue",
+        "mirror_catalog",
     ] {
         assert!(names.contains(&m), "no mirror tool {m}: {names:?}");
     }
@@ -182,7 +217,10 @@ async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp()
     assert_eq!(first["id"], ORG_ID, "{found}");
     assert_eq!(first["name"], ORG_NAME);
     assert!(first["score"].as_f64().unwrap() >= 0.8, "{first}");
-    assert!(found["structured"]["mirror"]["last_pull_at"].is_string(), "{found}");
+    assert!(
+        found["structured"]["mirror"]["last_pull_at"].is_string(),
+        "{found}"
+    );
     let rec = &r["calls"][1];
     assert!(!rec["isError"].as_bool().unwrap(), "{rec}");
     let deal_flow = rec["structured"]["lists"]
@@ -200,7 +238,10 @@ async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp()
     assert_eq!(hc["value"].as_f64(), before[0], "{hc}");
     let refused = &r["calls"][2];
     assert!(refused["isError"].as_bool().unwrap(), "{refused}");
-    assert!(refused["text"].as_str().unwrap().contains("--allow-writes"), "{refused}");
+    assert!(
+        refused["text"].as_str().unwrap().contains("--allow-writes"),
+        "{refused}"
+    );
 
     // With --allow-writes: the plan (no call), then the same call with its token.
     let calls_before = calls_made(&t);
@@ -241,8 +282,15 @@ async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp()
     let applied = &r["calls"][1];
     assert!(!applied["isError"].as_bool().unwrap(), "{applied}");
     assert_eq!(applied["structured"]["status"], "applied", "{applied}");
-    assert_eq!(applied["structured"]["result"]["journal"]["origin"], "affsync-test-client 1.0", "{applied}");
-    assert_eq!(headcount(&db).await, vec![Some(new_value)], "the mirror learned the value");
+    assert_eq!(
+        applied["structured"]["result"]["journal"]["origin"], "affsync-test-client 1.0",
+        "{applied}"
+    );
+    assert_eq!(
+        headcount(&db).await,
+        vec![Some(new_value)],
+        "the mirror learned the value"
+    );
 
     // A fresh pull into a new mirror reads the value from Affinity.
     let fresh = format!("sqlite://{}", dir.path().join("fresh.db").display());
