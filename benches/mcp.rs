@@ -20,7 +20,12 @@ use serde_json::{json, Value};
 const KEY: &str = "bench-key";
 const ROUNDS: usize = 200;
 
-async fn mirror(seed: Seed, lists: Vec<String>, all_lists: bool, dir: &std::path::Path) -> McpServer {
+async fn mirror(
+    seed: Seed,
+    lists: Vec<String>,
+    all_lists: bool,
+    dir: &std::path::Path,
+) -> McpServer {
     let emu = Emulator::start(
         EmulatorConfig {
             api_key: Some(KEY.into()),
@@ -49,7 +54,10 @@ async fn mirror(seed: Seed, lists: Vec<String>, all_lists: bool, dir: &std::path
     // No client: a mirror tool that called Affinity would fail instead of being timed.
     McpServer::new(
         store,
-        Err(affsync::mcp::ToolError::new("no client in the benchmark", "")),
+        Err(affsync::mcp::ToolError::new(
+            "no client in the benchmark",
+            "",
+        )),
         Options::default(),
     )
 }
@@ -93,9 +101,15 @@ async fn calls_for(server: &McpServer, list: &str) -> Vec<(&'static str, Value)>
     }
     vec![
         ("find_organization", json!({ "query": misspelt })),
-        ("get_record", json!({ "kind": "organization", "id": c.id.parse::<i64>().unwrap() })),
+        (
+            "get_record",
+            json!({ "kind": "organization", "id": c.id.parse::<i64>().unwrap() }),
+        ),
         ("search_list", json!({ "list": list, "limit": 25 })),
-        ("record_timeline", json!({ "kind": "organization", "id": c.id.parse::<i64>().unwrap() })),
+        (
+            "record_timeline",
+            json!({ "kind": "organization", "id": c.id.parse::<i64>().unwrap() }),
+        ),
         ("list_runs", json!({ "limit": 20 })),
         ("mirror_catalog", json!({})),
     ]
@@ -116,7 +130,13 @@ async fn main() {
 
     let big = dir.path().join("big");
     std::fs::create_dir_all(&big).unwrap();
-    let server = mirror(big_list_seed(n, 5), vec![BIG_LIST_ID.to_string()], false, &big).await;
+    let server = mirror(
+        big_list_seed(n, 5),
+        vec![BIG_LIST_ID.to_string()],
+        false,
+        &big,
+    )
+    .await;
     let list = BIG_LIST_ID.to_string();
     let calls = calls_for(&server, &list).await;
     bench(&format!("{n} organizations"), &server, &calls).await;
