@@ -121,14 +121,9 @@ impl From<StoreError> for ToolError {
 }
 
 impl From<affinity_crm::Error> for ToolError {
-    /// The client's messages carry their own `hint:` line; it is split off so that every
-    /// error reads the same way.
+    /// The client's messages carry their own `hint:` line, as the command line prints them.
     fn from(e: affinity_crm::Error) -> ToolError {
-        let text = e.to_string();
-        match text.split_once("\nhint: ") {
-            Some((m, h)) => ToolError::new(m, h),
-            None => ToolError::new(text, ""),
-        }
+        ToolError::new(e.to_string(), "")
     }
 }
 
