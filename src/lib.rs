@@ -10,6 +10,7 @@ pub mod http_guard;
 pub mod io;
 pub mod jobs;
 pub mod matching;
+pub mod mcp;
 pub mod pull;
 pub mod push;
 pub mod report;

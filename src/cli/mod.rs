@@ -11,6 +11,7 @@ pub mod export;
 pub mod link;
 pub mod log_activity;
 pub mod match_cmd;
+pub mod mcp;
 pub mod pull;
 pub mod push;
 pub mod rate_limit;
@@ -82,6 +83,8 @@ pub enum Command {
     Review(review::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
+    /// Serve Affinity and the mirror as tools for AI assistants (Model Context Protocol).
+    Mcp(mcp::Args),
 }
 
 impl Cli {
@@ -106,6 +109,7 @@ impl Cli {
             Command::Contacts(a) => a.run().await,
             Command::Review(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
+            Command::Mcp(a) => a.run().await,
         }
     }
 }

@@ -23,6 +23,7 @@ mod jobs;
 mod layout;
 mod match_cli;
 mod matcher;
+mod mcp;
 mod openapi;
 mod proxy;
 mod pull;

@@ -23,10 +23,12 @@ pub enum RunKind {
     Review,
     LogActivity,
     Contacts,
+    /// Writes an assistant asked for through `affsync mcp`.
+    Mcp,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 8] = [
+    pub const ALL: [RunKind; 9] = [
         RunKind::Pull,
         RunKind::Match,
         RunKind::Push,
@@ -35,6 +37,7 @@ impl RunKind {
         RunKind::Review,
         RunKind::LogActivity,
         RunKind::Contacts,
+        RunKind::Mcp,
     ];
 
     /// The word stored in `runs.kind`.
@@ -48,6 +51,7 @@ impl RunKind {
             RunKind::Review => "review",
             RunKind::LogActivity => "log-activity",
             RunKind::Contacts => "contacts",
+            RunKind::Mcp => "mcp",
         }
     }
 
@@ -440,6 +444,36 @@ pub enum Step {
         reason: Option<String>,
     },
 
+    // ---- mcp ----
+    /// A write an assistant asked for through `affsync mcp`, its plan confirmed, about to be
+    /// sent. `origin` is the assistant (the MCP client's name and version).
+    McpWriteStarted {
+        tool: String,
+        origin: String,
+        #[serde(default)]
+        summary: String,
+    },
+    /// The write was applied: what it did and the calls it took.
+    McpWritten {
+        tool: String,
+        origin: String,
+        #[serde(default)]
+        summary: String,
+        #[serde(default, deserialize_with = "lenient_id")]
+        affinity_id: Option<String>,
+        #[serde(default)]
+        changes: Vec<FieldChange>,
+        #[serde(default)]
+        calls: u64,
+    },
+    /// The write failed: Affinity's answer or why it was not sent.
+    McpWriteFailed {
+        tool: String,
+        origin: String,
+        #[serde(default)]
+        error: String,
+    },
+
     /// An event whose step or detail this version cannot read: kept as it was stored.
     #[serde(skip)]
     Unreadable {
@@ -796,6 +830,25 @@ impl Step {
                 Some(r) => format!("written to the file: {affinity_id} ({r})"),
                 None => format!("written to the file: {affinity_id}"),
             },
+            Step::McpWriteStarted {
+                tool,
+                origin,
+                summary,
+            } => format!("{origin} asked for {tool}: {summary}")
+                .trim_end_matches([' ', ':'])
+                .to_string(),
+            Step::McpWritten {
+                tool,
+                origin,
+                summary,
+                calls,
+                ..
+            } => format!("{tool} for {origin}: {summary} ({calls} call(s))"),
+            Step::McpWriteFailed {
+                tool,
+                origin,
+                error,
+            } => format!("{tool} for {origin} failed: {}", first_line(error)),
             Step::Unreadable { step, detail } => match detail {
                 Some(Json::Object(o)) if !o.is_empty() => format!(
                     "{step}: {}",
@@ -827,6 +880,7 @@ impl Step {
             Step::ReviewDecided(r) | Step::ReviewUndone(r) => r.affinity_id.clone(),
             Step::Planned { affinity_id, .. } => affinity_id.map(|i| i.to_string()),
             Step::ContactCreated { person_id, .. } => Some(person_id.to_string()),
+            Step::McpWritten { affinity_id, .. } => affinity_id.clone(),
             _ => None,
         }
     }
@@ -978,6 +1032,29 @@ mod tests {
                 person_id: Some(4),
                 ..Default::default()
             }),
+            Step::McpWriteStarted {
+                tool: "update_field_value".into(),
+                origin: "claude-desktop 1.2".into(),
+                summary: "Stage: Lead → Term Sheet".into(),
+            },
+            Step::McpWritten {
+                tool: "update_field_value".into(),
+                origin: "claude-desktop 1.2".into(),
+                summary: "Stage: Lead → Term Sheet".into(),
+                affinity_id: Some("201".into()),
+                changes: vec![FieldChange {
+                    field: "Stage".into(),
+                    field_id: Some("field-7".into()),
+                    old: Some("Lead".into()),
+                    new: Some("Term Sheet".into()),
+                }],
+                calls: 1,
+            },
+            Step::McpWriteFailed {
+                tool: "create_note".into(),
+                origin: "claude-desktop 1.2".into(),
+                error: "POST /notes: rejected (422)".into(),
+            },
         ];
         for s in steps {
             round_trip(JournalEvent::new("src:A", s.clone()));
