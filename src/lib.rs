@@ -8,6 +8,7 @@ pub mod activity_log;
 pub mod contacts;
 pub mod io;
 pub mod jobs;
+pub mod listen;
 pub mod matching;
 pub mod pull;
 pub mod push;
