@@ -182,10 +182,19 @@ struct Inner {
     counters: Counters,
 }
 
+/// Asked before every write (any method but GET) is sent, each retry included. A process that
+/// may no longer write (a job whose lock another process took over while this one was paused)
+/// is stopped there, before Affinity sees the request.
+pub trait WriteGate: Send + Sync {
+    /// `Err(reason)` refuses the write; the request fails with [`Error::WriteRefused`].
+    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>>;
+}
+
 /// The Affinity API client. Cloning is cheap; clones share pacing state and counters.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    gate: Option<Arc<dyn WriteGate>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -225,7 +234,16 @@ impl Client {
                 last_reading: Mutex::new(None),
                 counters: Counters::default(),
             }),
+            gate: None,
         })
+    }
+
+    /// A clone (sharing pacing state and counters) whose writes are first asked of `gate`.
+    pub fn with_write_gate(&self, gate: Arc<dyn WriteGate>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            gate: Some(gate),
+        }
     }
 
     /// The configuration it was built with.
@@ -306,6 +324,14 @@ impl Client {
                     self.wait(wait).await;
                 }
             }
+            if let Some(gate) = self.gate.as_ref().filter(|_| req.method != Method::GET) {
+                if let Err(reason) = gate.check().await {
+                    return Err(Error::WriteRefused {
+                        request: label,
+                        reason,
+                    });
+                }
+            }
             attempts += 1;
             counters.attempts.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(&req, &url, &label, waits_429).await;
@@ -342,6 +368,8 @@ impl Client {
         }
     }
 
+    // Long by design: one HTTP attempt from request to classified outcome, each status class
+    // a short branch, in the order the answer is read.
     async fn attempt(&self, req: &Request, url: &url::Url, label: &str, waits_429: u32) -> Outcome {
         let cfg = &self.inner.config;
         let mut rb = self

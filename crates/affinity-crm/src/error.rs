@@ -151,6 +151,15 @@ pub enum Error {
         /// What the retries cost.
         retry: RetrySpent,
     },
+    /// Not sent: the client's [`crate::WriteGate`] refused the write (the process may no
+    /// longer write, e.g. a job whose lock another process took over while it was paused).
+    #[error("{request}: not sent: {reason}")]
+    WriteRefused {
+        /// `METHOD /path`.
+        request: String,
+        /// Why the gate refused it.
+        reason: String,
+    },
     /// The answer was not the JSON we expected.
     #[error("{request}: cannot read Affinity's answer as {what}: {message}")]
     Decode {
@@ -193,7 +202,7 @@ impl Error {
             Error::Validation { status, .. }
             | Error::Server { status, .. }
             | Error::Status { status, .. } => Some(*status),
-            Error::Transport { .. } | Error::Decode { .. } => None,
+            Error::Transport { .. } | Error::Decode { .. } | Error::WriteRefused { .. } => None,
         }
     }
 }

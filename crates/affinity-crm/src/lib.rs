@@ -91,7 +91,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use client::{Client, Request, Response, Stats, V1Page};
+pub use client::{Client, Request, Response, Stats, V1Page, WriteGate};
 pub use endpoints_v1::FieldValuesOf;
 pub use endpoints_v2::FieldSelection;
 pub use error::{EntityKind, Error, RetrySpent};
@@ -280,6 +280,13 @@ pub enum ConfigError {
         /// Where the empty key came from.
         from: KeySource,
     },
+    /// The key holds a space, a line break or another character no API key has (a file
+    /// with two lines, say): refused at once rather than sent and retried.
+    #[error("{from} holds a character no API key has (a space, a line break or a control character)\nhint: put the key alone on one line, without quotes")]
+    KeyNotText {
+        /// Where the key came from.
+        from: KeySource,
+    },
     #[error("cannot read the API key file `{}`: {error}\nhint: check the path given to `--api-key-file`", path.display())]
     /// The key file cannot be read.
     KeyFile {
@@ -296,6 +303,39 @@ pub enum ConfigError {
         /// Why it does not parse.
         error: url::ParseError,
     },
+}
+
+/// A key as read from its source: surrounding whitespace dropped; empty, or holding
+/// whitespace or control characters inside, refused.
+pub fn checked_key(raw: &str, from: &KeySource) -> Result<ApiKey, ConfigError> {
+    let key = raw.trim();
+    if key.is_empty() {
+        return Err(ConfigError::EmptyKey { from: from.clone() });
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConfigError::KeyNotText { from: from.clone() });
+    }
+    Ok(ApiKey::new(key))
+}
+
+/// Logs a warning, as ssh does, when a key file can be read by its group or by others.
+pub fn warn_if_others_can_read(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    file = %path.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "the API key file can be read by others than its owner; `chmod 600` it"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 impl Config {
@@ -342,11 +382,11 @@ impl Config {
                 None => return Err(ConfigError::MissingKey),
             },
         };
-        let key = raw.trim();
-        if key.is_empty() {
-            return Err(ConfigError::EmptyKey { from: source });
+        if let KeySource::File(path) = &source {
+            warn_if_others_can_read(path);
         }
-        let mut config = Config::new(ApiKey::new(key), source);
+        let key = checked_key(&raw, &source)?;
+        let mut config = Config::new(key, source);
         if let Some(value) = env(BASE_URL_ENV).filter(|v| !v.trim().is_empty()) {
             config.base_url = url::Url::parse(value.trim())
                 .map_err(|error| ConfigError::BaseUrl { value, error })?;
