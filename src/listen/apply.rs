@@ -50,6 +50,12 @@ use affsync_core::model::{EntryRow, FieldRow, Kind, RunId};
 /// Deliveries taken from the queue at once.
 const BATCH: i64 = 200;
 
+/// How long the applier waits, once woken by a delivery, for the rest of its burst: one write
+/// in Affinity can announce several events at once (an entry deleted announces its values
+/// deleted first, then itself), sent in parallel; taken in one batch, the entry's deletion
+/// settles its values' events without a read of an entry that is gone.
+const COALESCE: Duration = Duration::from_millis(150);
+
 /// What the listener did, for its run's counts and `--json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ListenCounts {
@@ -383,7 +389,7 @@ impl<'a> Applier<'a> {
                 Ok(0) => {
                     wait = retry_after;
                     tokio::select! {
-                        _ = wake.notified() => {}
+                        _ = wake.notified() => tokio::time::sleep(COALESCE).await,
                         _ = stop.changed() => {}
                         // A safety net: the queue is looked at now and then even unwoken.
                         _ = tokio::time::sleep(Duration::from_secs(5)) => {}
@@ -413,12 +419,20 @@ impl<'a> Applier<'a> {
     async fn drain(&mut self, stop: &watch::Receiver<bool>) -> Result<usize, ApplyError> {
         let batch = self.store.queued_webhooks(BATCH).await?;
         let mut read: BTreeSet<ReadKey> = BTreeSet::new();
+        // The entries the batch deletes: an event about one of them needs no read (deletions
+        // are final).
+        let deleted: BTreeSet<i64> = batch
+            .iter()
+            .map(|q| Event::parse(&q.payload))
+            .filter(|e| e.kind == "list_entry.deleted")
+            .filter_map(|e| e.int(&["id"]))
+            .collect();
         let mut done = 0;
         for q in &batch {
             if *stop.borrow() {
                 break;
             }
-            self.one(q, &mut read).await?;
+            self.one(q, &mut read, &deleted).await?;
             done += 1;
         }
         Ok(done)
@@ -431,6 +445,7 @@ impl<'a> Applier<'a> {
         &mut self,
         q: &QueuedWebhook,
         read: &mut BTreeSet<ReadKey>,
+        deleted: &BTreeSet<i64>,
     ) -> Result<(), ApplyError> {
         let ev = Event::parse(&q.payload);
         let mut detail = WebhookDetail {
@@ -440,7 +455,13 @@ impl<'a> Applier<'a> {
             reads: 0,
         };
         let record = format!("webhook:{}", q.id);
-        let step = match plan(self.store, &ev).await? {
+        let planned = match plan(self.store, &ev).await? {
+            Plan::Do(Action::ReadEntry { entry, .. }) if deleted.contains(&entry) => {
+                Plan::Do(Action::EntryGone { entry })
+            }
+            p => p,
+        };
+        let step = match planned {
             Plan::Skip(why) => Step::WebhookSkipped { event: detail, why },
             Plan::Do(action) if action.reads() && read.contains(&action.key()) => {
                 Step::WebhookSkipped {

@@ -227,12 +227,13 @@ pub async fn listen(
         store.clone(),
         &secret,
         opts.token.clone(),
-        server::allowed_hosts(local, opts.public_url.as_ref()),
-        server::allowed_origins(local, opts.public_url.as_ref()),
         wake.clone(),
     ));
     let (serve_stop_tx, mut serve_stop_rx) = watch::channel(false);
-    let app = server::router(receiver);
+    let app = server::router(
+        receiver,
+        server::allowed_hosts(local, opts.public_url.as_ref()),
+    );
     let serving = tokio::spawn(async move {
         axum::serve(tcp, app)
             .with_graceful_shutdown(async move {

@@ -3,11 +3,11 @@
 //! acknowledged in milliseconds and never lost once acknowledged. Everything else answers 404,
 //! a wrong secret included, so that the path cannot be probed.
 //!
-//! The request guard: a `Host` that is not the listener's (its bound address, or the host of
-//! `--public-url`) is refused, as is a cross-origin `Origin` (a browser page posting to a
-//! loopback listener); a listener with a token wants it on every delivery (`?token=`, which
-//! the subscribed URL carries, or `X-Affsync-Token`/`Authorization: Bearer`). This project has
-//! no shared guard module yet: the Host and Origin checks are written here.
+//! Before that, the servers' shared guard ([`crate::http_guard`]): a `Host` that is not the
+//! listener's (its bound address, a loopback name, or the host of `--public-url`) is refused,
+//! as is a cross-origin `Origin` (a browser page posting to a loopback listener). A listener
+//! with a token wants it on every delivery (`?token=`, which the subscribed URL carries, or
+//! `X-Affsync-Token`/`Authorization: Bearer`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use chrono::Utc;
@@ -22,6 +23,7 @@ use serde_json::Value as Json;
 use tokio::sync::Notify;
 
 use super::HOOK_PREFIX;
+use crate::http_guard::AllowedHosts;
 use crate::store::Store;
 
 /// What the receiver needs.
@@ -29,8 +31,6 @@ pub struct Receiver {
     store: Store,
     secret: String,
     token: Option<String>,
-    hosts: Vec<String>,
-    origins: Vec<String>,
     wake: Arc<Notify>,
 }
 
@@ -39,64 +39,37 @@ impl Receiver {
         store: Store,
         secret: &str,
         token: Option<String>,
-        hosts: Vec<String>,
-        origins: Vec<String>,
         wake: Arc<Notify>,
     ) -> Receiver {
         Receiver {
             store,
             secret: secret.to_string(),
             token: token.filter(|t| !t.is_empty()),
-            hosts,
-            origins,
             wake,
         }
     }
 }
 
-/// The `Host` values the listener answers: its bound address (and `localhost` when that is
-/// loopback), and the public URL's host with and without its port.
-pub fn allowed_hosts(local: SocketAddr, public: Option<&url::Url>) -> Vec<String> {
-    let port = local.port();
-    let mut hosts = vec![local.to_string()];
-    if local.ip().is_loopback() {
-        hosts.push(format!("localhost:{port}"));
-        hosts.push(format!("127.0.0.1:{port}"));
-        hosts.push(format!("[::1]:{port}"));
-    }
-    if let Some(u) = public {
-        if let Some(h) = u.host_str() {
-            let h = h.to_ascii_lowercase();
-            match u.port_or_known_default() {
-                Some(p) => {
-                    hosts.push(format!("{h}:{p}"));
-                    if u.port().is_none() {
-                        hosts.push(h);
-                    }
-                }
-                None => hosts.push(h),
-            }
-        }
-    }
-    hosts
-}
-
-/// The `Origin` values accepted (a delivery has none; a browser's same-origin request has
-/// one of these).
-pub fn allowed_origins(local: SocketAddr, public: Option<&url::Url>) -> Vec<String> {
-    let mut o: Vec<String> = allowed_hosts(local, None)
+/// The hosts the listener answers to: its bound address (and the loopback names when that is
+/// loopback), and the host of the public URL.
+pub fn allowed_hosts(local: SocketAddr, public: Option<&url::Url>) -> AllowedHosts {
+    let extra: Vec<String> = public
+        .and_then(|u| crate::http_guard::url_host(u.as_str()))
         .into_iter()
-        .map(|h| format!("http://{h}"))
         .collect();
-    if let Some(u) = public {
-        o.push(u.origin().ascii_serialization());
-    }
-    o
+    AllowedHosts::for_bind(local, &extra)
 }
 
-/// The routes: everything goes through [`receive`], which answers 404 but to a delivery.
-pub fn router(r: Arc<Receiver>) -> Router {
-    Router::new().fallback(receive).with_state(r)
+/// The routes: everything goes through the guard, then [`receive`], which answers 404 but to a
+/// delivery.
+pub fn router(r: Arc<Receiver>, hosts: AllowedHosts) -> Router {
+    Router::new()
+        .fallback(receive)
+        .with_state(r)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(hosts),
+            crate::http_guard::check,
+        ))
 }
 
 /// Equal strings, compared in time that does not depend on where they differ.
@@ -106,25 +79,6 @@ fn same_secret(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
-}
-
-/// Why a request is refused before its path is looked at, if it is.
-pub fn guard(headers: &HeaderMap, hosts: &[String], origins: &[String]) -> Option<&'static str> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_ascii_lowercase);
-    match host {
-        Some(h) if hosts.iter().any(|a| *a == h) => {}
-        _ => return Some("foreign Host"),
-    }
-    if let Some(o) = headers.get(header::ORIGIN) {
-        let o = o.to_str().unwrap_or_default().to_ascii_lowercase();
-        if !origins.iter().any(|a| a.eq_ignore_ascii_case(&o)) {
-            return Some("cross-origin request");
-        }
-    }
-    None
 }
 
 fn token_of(headers: &HeaderMap, uri: &Uri) -> Option<String> {
@@ -169,9 +123,6 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(why) = guard(&headers, &r.hosts, &r.origins) {
-        return (StatusCode::FORBIDDEN, format!("refused: {why}\n")).into_response();
-    }
     let secret_ok = uri
         .path()
         .strip_prefix(HOOK_PREFIX)
@@ -227,40 +178,16 @@ mod tests {
     }
 
     #[test]
-    fn the_guard_takes_the_listeners_hosts_and_same_origin_only() {
+    fn the_listener_answers_to_its_own_hosts_and_the_public_one() {
         let local: SocketAddr = "127.0.0.1:5050".parse().unwrap();
         let public = url::Url::parse("https://Hooks.Example.com/affsync").unwrap();
-        let hosts = allowed_hosts(local, Some(&public));
-        let origins = allowed_origins(local, Some(&public));
-        let g = |h: &[(&'static str, &str)]| guard(&headers(h), &hosts, &origins);
-        assert_eq!(g(&[("host", "127.0.0.1:5050")]), None);
-        assert_eq!(g(&[("host", "localhost:5050")]), None);
-        assert_eq!(g(&[("host", "hooks.example.com")]), None);
-        assert_eq!(g(&[("host", "hooks.example.com:443")]), None);
-        assert_eq!(g(&[("host", "evil.example:5050")]), Some("foreign Host"));
-        assert_eq!(g(&[("host", "127.0.0.1:5051")]), Some("foreign Host"));
-        assert_eq!(g(&[]), Some("foreign Host"));
-        assert_eq!(
-            g(&[
-                ("host", "127.0.0.1:5050"),
-                ("origin", "https://evil.example")
-            ]),
-            Some("cross-origin request")
-        );
-        assert_eq!(
-            g(&[
-                ("host", "127.0.0.1:5050"),
-                ("origin", "http://127.0.0.1:5050")
-            ]),
-            None
-        );
-        assert_eq!(
-            g(&[
-                ("host", "hooks.example.com"),
-                ("origin", "https://hooks.example.com")
-            ]),
-            None
-        );
+        let a = allowed_hosts(local, Some(&public));
+        for ok in ["127.0.0.1:5050", "localhost:5050", "hooks.example.com", "hooks.example.com:443"] {
+            assert!(a.allows(ok), "{ok}");
+        }
+        assert!(!a.allows("evil.example:5050"));
+        let a = allowed_hosts(local, None);
+        assert!(!a.allows("hooks.example.com"));
     }
 
     #[test]
