@@ -35,12 +35,7 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub fn new(
-        store: Store,
-        secret: &str,
-        token: Option<String>,
-        wake: Arc<Notify>,
-    ) -> Receiver {
+    pub fn new(store: Store, secret: &str, token: Option<String>, wake: Arc<Notify>) -> Receiver {
         Receiver {
             store,
             secret: secret.to_string(),
@@ -182,7 +177,12 @@ mod tests {
         let local: SocketAddr = "127.0.0.1:5050".parse().unwrap();
         let public = url::Url::parse("https://Hooks.Example.com/affsync").unwrap();
         let a = allowed_hosts(local, Some(&public));
-        for ok in ["127.0.0.1:5050", "localhost:5050", "hooks.example.com", "hooks.example.com:443"] {
+        for ok in [
+            "127.0.0.1:5050",
+            "localhost:5050",
+            "hooks.example.com",
+            "hooks.example.com:443",
+        ] {
             assert!(a.allows(ok), "{ok}");
         }
         assert!(!a.allows("evil.example:5050"));

@@ -43,9 +43,15 @@ async fn start(t: &TestEmu, store: &Store) -> Running {
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(listen::listen(&c, &s, &ListenOptions::default(), rx, move |l| {
-            let _ = ready_tx.send(l.clone());
-        }))
+        rt.block_on(listen::listen(
+            &c,
+            &s,
+            &ListenOptions::default(),
+            rx,
+            move |l| {
+                let _ = ready_tx.send(l.clone());
+            },
+        ))
     });
     let at = tokio::time::timeout(Duration::from_secs(10), ready_rx)
         .await
@@ -132,7 +138,10 @@ async fn an_entry_added_a_value_changed_and_an_entry_removed_reach_the_mirror_wi
         )
         .await;
     let entry = e["id"].as_i64().unwrap();
-    wait_for(store, 10, || async { live(store, entry).await == Some(true) }).await;
+    wait_for(store, 10, || async {
+        live(store, entry).await == Some(true)
+    })
+    .await;
     let calls = t.served().await - before - 1;
     assert_eq!(calls, 1, "an entry added costs the listener one read");
 
@@ -141,15 +150,26 @@ async fn an_entry_added_a_value_changed_and_an_entry_removed_reach_the_mirror_wi
     let before = t.served().await;
     t.send_json(Method::PUT, "/field-values/705", json!({"value": 43}), 200)
         .await;
-    wait_for(store, 10, || async { headcount_601(store).await == Some(43.0) }).await;
+    wait_for(store, 10, || async {
+        headcount_601(store).await == Some(43.0)
+    })
+    .await;
     let calls = t.served().await - before - 1;
     assert_eq!(calls, 1, "a value changed costs the listener one read");
 
     // An entry removed: no read at all.
     let before = t.served().await;
-    t.send_json(Method::DELETE, "/lists/301/list-entries/602", json!({}), 200)
-        .await;
-    wait_for(store, 10, || async { live(store, 602).await == Some(false) }).await;
+    t.send_json(
+        Method::DELETE,
+        "/lists/301/list-entries/602",
+        json!({}),
+        200,
+    )
+    .await;
+    wait_for(store, 10, || async {
+        live(store, 602).await == Some(false)
+    })
+    .await;
     let calls = t.served().await - before - 1;
     assert_eq!(calls, 0, "an entry removed costs the listener nothing");
 
