@@ -129,9 +129,8 @@ async fn resolve(
         let Some(list) = find_list(lists, l) else {
             continue;
         };
-        if !views.contains_key(&list.id) {
-            let vs: Vec<SavedView> = client.saved_views_v2(list.id.into()).try_collect().await?;
-            views.insert(list.id, vs);
+        if let std::collections::btree_map::Entry::Vacant(slot) = views.entry(list.id) {
+            slot.insert(client.saved_views_v2(list.id.into()).try_collect().await?);
         }
         if let Some(view) = find_view(&views[&list.id], v) {
             return Ok((list.clone(), view.clone()));
