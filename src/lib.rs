@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod http_guard;
 pub mod io;
 pub mod jobs;
+pub mod listen;
 pub mod matching;
 pub mod mcp;
 pub mod pull;

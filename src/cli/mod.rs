@@ -9,6 +9,7 @@ pub mod demo;
 pub mod emulator;
 pub mod export;
 pub mod link;
+pub mod listen;
 pub mod log_activity;
 pub mod match_cmd;
 pub mod mcp;
@@ -53,6 +54,8 @@ pub enum Command {
     RateLimit(rate_limit::Args),
     /// Pull Affinity lists (entries, entities, field values) into the mirror.
     Pull(pull::Args),
+    /// Keep the mirror current from Affinity's webhooks; run the jobs' `on_list_entry` enrichment.
+    Listen(listen::Args),
     /// Push a mapping file's records into Affinity: create or update, add to lists, only what changed.
     Push(push::Args),
     /// Push again only the records that failed in a push run.
@@ -94,6 +97,7 @@ impl Cli {
             Command::Whoami(a) => a.run().await,
             Command::RateLimit(a) => a.run().await,
             Command::Pull(a) => a.run().await,
+            Command::Listen(a) => a.run().await,
             Command::Push(a) => a.run().await,
             Command::Retry(a) => a.run().await,
             Command::Export(a) => a.run().await,
@@ -188,6 +192,8 @@ fn diagnosis(e: &(dyn std::error::Error + 'static)) -> Option<(ErrorClass, Optio
         affsync::review::ReviewError,
         affsync::review::server::ServeError,
         affsync::pull::PullError,
+        affsync::listen::ListenError,
+        affsync::listen::view::ViewError,
         affsync_core::mapping::MappingError,
         affsync_core::diagnostic::FileError,
         affsync_core::matcher::ConfigError,

@@ -20,6 +20,10 @@ pub struct Args {
     /// Pull every list.
     #[arg(long, conflicts_with = "lists")]
     pub all_lists: bool,
+    /// Pull a saved view instead: `LIST/VIEW` (names or ids), or the view's id; its entries
+    /// and the fields it shows.
+    #[arg(long, value_name = "LIST/VIEW", conflicts_with_all = ["lists", "all_lists"])]
+    pub view: Option<String>,
     /// Lists pulled at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
@@ -39,6 +43,19 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let client = self.api.client()?;
         let store = self.db.open().await?;
+        if let Some(view) = &self.view {
+            let v = affsync::listen::view::pull_view(&client, &store, view, None).await?;
+            store.close().await;
+            if self.json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{}/{}: {} entries, {} new, {} changed, {} values; {} calls, {:.2} s\nrun {} in the journal",
+                    v.list, v.view, v.entries_seen, v.new, v.changed, v.field_values, v.api_calls, v.seconds, v.run
+                );
+            }
+            return Ok(());
+        }
         let opts = PullOptions {
             lists: self.lists.clone(),
             all_lists: self.all_lists,

@@ -20,11 +20,14 @@ impl Args {
         let config = self.config.load()?;
         let store = self.config.open(Some(&config)).await?;
         let jobs = status::status(&store, &config, Utc::now()).await?;
+        let listener = affsync::listen::status::status(&store, Utc::now()).await?;
         store.close().await;
         if self.json {
+            // The jobs, as before; the listener's state is `affsync listen --status --json`.
             println!("{}", serde_json::to_string_pretty(&jobs)?);
         } else {
             print!("{}", render(&jobs));
+            print!("{}", affsync::listen::status::render(&listener));
         }
         Ok(())
     }

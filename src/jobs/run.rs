@@ -39,6 +39,8 @@ pub enum StepError {
     Activity(#[from] crate::activity_log::ActivityError),
     #[error(transparent)]
     Contacts(#[from] crate::contacts::ContactsError),
+    #[error(transparent)]
+    View(#[from] crate::listen::view::ViewError),
 }
 
 /// Why a job could not be run at all (its steps' failures are outcomes, not errors).
@@ -58,6 +60,7 @@ impl Diagnose for StepError {
             StepError::Push(e) => e.class(),
             StepError::Activity(e) => e.class(),
             StepError::Contacts(e) => e.class(),
+            StepError::View(e) => e.class(),
         }
     }
     fn hint(&self) -> Option<String> {
@@ -75,6 +78,7 @@ impl Diagnose for StepError {
             StepError::Push(e) => e.hint(),
             StepError::Activity(e) => e.hint(),
             StepError::Contacts(e) => e.hint(),
+            StepError::View(e) => e.hint(),
         }
     }
 }
@@ -402,6 +406,44 @@ pub async fn run_step(
                 }),
                 api_calls: s.api_calls,
                 seconds: s.seconds,
+                error: None,
+            })
+        }
+        Step::Reconcile { lists } => {
+            let r =
+                crate::listen::reconcile::reconcile(client, store, lists, Some(&job.name)).await?;
+            let d = &r.drift;
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: Some(r.pull.run),
+                status: RunStatus::Ok.as_str().into(),
+                counts: json!({
+                    "entries": d.entries,
+                    "new": d.new,
+                    "changed": d.changed,
+                    "removed": d.removed,
+                    "drift": d.drift,
+                }),
+                api_calls: r.pull.api_calls,
+                seconds: r.pull.seconds,
+                error: None,
+            })
+        }
+        Step::PullView { view } => {
+            let v = crate::listen::view::pull_view(client, store, view, Some(&job.name)).await?;
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: Some(v.run),
+                status: RunStatus::Ok.as_str().into(),
+                counts: json!({
+                    "entries": v.entries_seen,
+                    "new": v.new,
+                    "changed": v.changed,
+                }),
+                api_calls: v.api_calls,
+                seconds: v.seconds,
                 error: None,
             })
         }

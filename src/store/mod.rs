@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod contacts;
 pub mod decisions;
 pub mod journal;
+pub mod listen;
 pub mod locks;
 pub mod mcp;
 pub mod mirror;

@@ -21,6 +21,7 @@ mod every_operation;
 mod hardening;
 mod jobs;
 mod layout;
+mod listen;
 mod match_cli;
 mod matcher;
 mod mcp;
