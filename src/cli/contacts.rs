@@ -44,8 +44,9 @@ impl Args {
 
 impl SyncArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        let store = self.db.open().await?;
-        let client = self.api.client()?;
+        let settings = self.db.with_api(&self.api)?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
         let (c, out) =
             match affsync::contacts::sync(&store, &client, &self.file, &self.mapping).await {
                 Ok(r) => r,
@@ -54,9 +55,9 @@ impl SyncArgs {
         if self.json {
             let mut v = serde_json::to_value(&c)?;
             v["out"] = out.display().to_string().into();
-            println!("{v}");
+            outln!("{v}");
         } else {
-            println!(
+            outln!(
                 "{} file contacts, {} Affinity persons: {} created in Affinity, {} updated there, {} written to {} ({} conflicts, Affinity won), {} unchanged, {} skipped; {} API calls ({} writes)",
                 c.file_contacts,
                 c.affinity_persons,

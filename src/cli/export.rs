@@ -39,7 +39,7 @@ impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         // The format is checked before anything is read.
         affsync::io::export::Format::from_path(&self.out)?;
-        let store = self.db.open().await?;
+        let store = self.db.settings()?.open_store().await?;
         let Some(list) = store.find_list(&self.list).await? else {
             let lists = store.lists().await?;
             let problem = if lists.is_empty() {
@@ -68,7 +68,7 @@ impl ListArgs {
         };
         let view = store.list_view(&list).await?;
         let rows = affsync::io::export::write_list(&view, &self.out)?;
-        eprintln!(
+        errln!(
             "wrote {} rows and {} field columns of `{}` to {}",
             rows,
             view.fields.len(),

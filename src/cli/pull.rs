@@ -26,9 +26,6 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// No progress bars.
-    #[arg(long, short)]
-    pub quiet: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -37,19 +34,20 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let client = self.api.client()?;
-        let store = self.db.open().await?;
+        let settings = self.db.with_api(&self.api)?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
         let opts = PullOptions {
             lists: self.lists.clone(),
             all_lists: self.all_lists,
             concurrency: self.concurrency,
         };
-        let show = !self.quiet && std::io::stdout().is_terminal();
+        let show = !super::out::quiet() && std::io::stderr().is_terminal();
         let summary = run_pull(&client, &store, &opts, show).await?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            outln!("{}", serde_json::to_string_pretty(&summary)?);
         } else {
-            print!("{}", render(&summary));
+            out!("{}", render(&summary));
         }
         store.close().await;
         Ok(())

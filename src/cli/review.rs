@@ -10,7 +10,6 @@ use chrono::Utc;
 
 use super::db::DbArgs;
 use super::Problem;
-use affsync::matching::mapping_key;
 use affsync::review::queue::candidate_ids;
 use affsync::review::server::{check_bind, serve, ServeOptions};
 use affsync::review::{decide, Decide, Verdict};
@@ -106,7 +105,7 @@ impl Args {
 impl ServeArgs {
     async fn run(self) -> anyhow::Result<()> {
         check_bind(self.bind, self.token.as_deref())?;
-        let store = self.db.open().await?;
+        let store = self.db.settings()?.open_store().await?;
         let opts = ServeOptions {
             bind: self.bind,
             port: self.port,
@@ -141,9 +140,10 @@ impl ListArgs {
                 "use `open`, `review`, `unmatched`, `decided` or `all`",
             )
         })?;
-        let store = self.db.open().await?;
+        let settings = self.db.settings()?;
+        let store = settings.open_store().await?;
         let filter = QueueFilter {
-            mapping: self.mapping.as_deref().map(mapping_key),
+            mapping: self.mapping.as_deref().map(|m| settings.mapping_key(m)),
             status,
             ..QueueFilter::default()
         };
@@ -205,7 +205,7 @@ impl ListArgs {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({
                     "total": total,
@@ -216,9 +216,14 @@ impl ListArgs {
             );
             return Ok(());
         }
-        println!(
+        outln!(
             "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} reason",
-            "mapping", "source_id", "status", "score", "candidates", "verdict"
+            "mapping",
+            "source_id",
+            "status",
+            "score",
+            "candidates",
+            "verdict"
         );
         for it in &items {
             let d = &it.decision;
@@ -235,7 +240,7 @@ impl ListArgs {
                     None => r.verdict.as_str().to_string(),
                 })
                 .unwrap_or_else(|| "-".into());
-            println!(
+            outln!(
                 "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} {}",
                 d.mapping,
                 d.source_id,
@@ -248,9 +253,10 @@ impl ListArgs {
                 d.reason
             );
         }
-        println!(
+        outln!(
             "{total} listed; {} reviewed, {} remaining",
-            progress.reviewed, progress.remaining
+            progress.reviewed,
+            progress.remaining
         );
         Ok(())
     }
@@ -267,14 +273,15 @@ impl DecideArgs {
         } else {
             Verdict::Undo
         };
-        let store = self.db.open().await?;
+        let settings = self.db.settings()?;
+        let store = settings.open_store().await?;
         let who = self
             .reviewer
             .clone()
             .or_else(|| std::env::var("USER").ok())
             .filter(|n| !n.trim().is_empty());
         let item = Decide {
-            mapping: mapping_key(&self.mapping),
+            mapping: settings.mapping_key(&self.mapping),
             source_id: self.source_id.clone(),
             verdict: verdict.clone(),
         };
@@ -287,7 +294,7 @@ impl DecideArgs {
         .await
         {
             Ok(_) => {
-                println!(
+                outln!(
                     "{} {}: {}",
                     item.mapping,
                     item.source_id,

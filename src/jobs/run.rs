@@ -229,7 +229,8 @@ impl Runner {
                 break;
             }
             let t = std::time::Instant::now();
-            match run_step(&self.client, &self.store, job, step).await {
+            let root = self.config.mapping_root();
+            match run_step(&self.client, &self.store, &root, job, step).await {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
@@ -350,6 +351,7 @@ fn trigger_text(t: Trigger) -> &'static str {
 pub async fn run_step(
     client: &Client,
     store: &Store,
+    root: &crate::mapping_identity::MappingRoot,
     job: &Job,
     step: &Step,
 ) -> Result<StepOutcome, StepError> {
@@ -381,7 +383,7 @@ pub async fn run_step(
             })
         }
         Step::Match { mapping } => {
-            let m = crate::io::load_mapping(mapping)?;
+            let m = crate::mapping_identity::load(mapping, root)?;
             let o = crate::matching::run_match(store, &m, Some(&job.name)).await?;
             Ok(StepOutcome {
                 step: step.kind(),
@@ -447,7 +449,7 @@ pub async fn run_step(
             })
         }
         Step::Push { mapping } => {
-            let m = crate::io::load_mapping(mapping)?;
+            let m = crate::mapping_identity::load(mapping, root)?;
             let opts = crate::push::PushOptions {
                 job: Some(job.name.clone()),
                 ..Default::default()

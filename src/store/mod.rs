@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod decisions;
 pub mod journal;
 pub mod locks;
+pub mod mapping_keys;
 pub mod mirror;
 pub mod pushed;
 pub mod read;

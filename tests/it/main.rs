@@ -25,3 +25,4 @@ mod push_cli;
 mod push_faults;
 mod report;
 mod review;
+mod settings;
