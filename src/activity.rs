@@ -363,13 +363,14 @@ pub fn render_json(t: &Table) -> String {
     serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"
 }
 
-/// CSV (RFC 4180: fields with a comma, quote or line break are quoted).
-pub fn render_csv(t: &Table) -> String {
+/// CSV (RFC 4180: fields with a comma, quote or line break are quoted); cells that a
+/// spreadsheet would run are neutralized unless `raw` (see [`crate::io::export::neutralize`]).
+pub fn render_csv(t: &Table, raw: bool) -> String {
     let field = |s: String| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
+        if raw {
+            crate::io::export::csv_cell_raw(&s)
         } else {
-            s
+            crate::io::export::csv_cell(&s)
         }
     };
     let mut out = t.columns.join(",") + "\n";
@@ -435,11 +436,11 @@ pub fn write_parquet(t: &Table, w: impl std::io::Write) -> Result<(), ActivityEr
 }
 
 /// The table in a format, as bytes.
-pub fn render(t: &Table, format: Format) -> Result<Vec<u8>, ActivityError> {
+pub fn render(t: &Table, format: Format, raw: bool) -> Result<Vec<u8>, ActivityError> {
     Ok(match format {
         Format::Table => render_table(t).into_bytes(),
         Format::Json => render_json(t).into_bytes(),
-        Format::Csv => render_csv(t).into_bytes(),
+        Format::Csv => render_csv(t, raw).into_bytes(),
         Format::Parquet => {
             let mut buf = Vec::new();
             write_parquet(t, &mut buf)?;
@@ -477,7 +478,23 @@ mod tests {
             columns: vec!["a", "b"],
             rows: vec![vec![text("x,y"), Cell::Json(Some(json!({"k": "v"})))]],
         };
-        assert_eq!(render_csv(&t), "a,b\n\"x,y\",\"{\"\"k\"\":\"\"v\"\"}\"\n");
+        assert_eq!(
+            render_csv(&t, false),
+            "a,b\n\"x,y\",\"{\"\"k\"\":\"\"v\"\"}\"\n"
+        );
+        let risky = Table {
+            columns: vec!["name", "n"],
+            rows: vec![vec![text("=HYPERLINK(\"http://x\")"), text("-5")]],
+        };
+        assert_eq!(
+            render_csv(&risky, false),
+            "name,n\n\"'=HYPERLINK(\"\"http://x\"\")\",-5\n",
+            "a formula is shown, not run; a number stays a number"
+        );
+        assert_eq!(
+            render_csv(&risky, true),
+            "name,n\n\"=HYPERLINK(\"\"http://x\"\")\",-5\n"
+        );
         let c: BTreeMap<String, i64> = [("pulled", 1), ("zeta", 2), ("new", 3), ("changed", 4)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))

@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod activity_log;
 pub mod contacts;
+pub mod http_guard;
 pub mod io;
 pub mod jobs;
 pub mod mapping_identity;

@@ -409,9 +409,17 @@ fn round(x: f64) -> f64 {
 }
 
 /// Writes `source_id,status,affinity_id,score,method,reason`, one line per decision; a record
-/// without an id is named by its row (`row:7`).
-pub fn write_decisions(path: &Path, decisions: &[Decision]) -> std::io::Result<()> {
+/// without an id is named by its row (`row:7`). Cells a spreadsheet would run are neutralized
+/// (a leading `'`) unless `raw`.
+pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::io::Result<()> {
     use std::io::Write;
+    let cell = |s: &str| {
+        if raw {
+            crate::io::export::csv_cell_raw(s)
+        } else {
+            cell(s)
+        }
+    };
     let tmp = path.with_extension("partial");
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);

@@ -28,6 +28,8 @@ use affsync_core::model::{Kind, Owner, RunId, ValueItem};
 use affsync_core::plan::activity::{self as plan, Action, Directory, NewContact, Op, Plan, Target};
 use affsync_core::source::{ReadOptions, SourceFormat};
 
+mod recover;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ActivityError {
     /// The settings file or the feed has a mistake.
@@ -43,12 +45,16 @@ pub enum ActivityError {
     Source(SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Affinity could not be asked what an earlier run left unconfirmed.
+    #[error(transparent)]
+    Api(affinity_crm::Error),
 }
 
 impl Diagnose for ActivityError {
     fn class(&self) -> ErrorClass {
         match self {
             ActivityError::Store(e) => e.class(),
+            ActivityError::Api(_) => ErrorClass::Failure,
             _ => ErrorClass::BadInput,
         }
     }
@@ -57,7 +63,7 @@ impl Diagnose for ActivityError {
             ActivityError::File(e) => e.hint(),
             ActivityError::Source(e) => e.hint(),
             ActivityError::Store(e) => e.hint(),
-            ActivityError::Io { .. } => None,
+            ActivityError::Io { .. } | ActivityError::Api(_) => None,
         }
     }
 }
@@ -249,9 +255,27 @@ pub async fn log_activity(
 ) -> Result<Report, ActivityError> {
     let rows = read_feed(feed_path)?;
     let phone = phone_field(store, settings).await?;
+    let calls_before = client.stats().calls;
+    // A real run starts before the plan: what earlier runs left of their contacts is settled
+    // first (journaled in this run), so that the plan finds those persons by their number.
+    let run = if opts.dry_run {
+        None
+    } else {
+        let run = store
+            .begin_run(RunKind::LogActivity, opts.job.as_deref())
+            .await?;
+        match recover::recover_contacts(store, client, &run, phone.as_ref()).await {
+            Ok(_) => Some(run),
+            Err(e) => {
+                run.fail(&e.to_string(), client.stats().calls - calls_before)
+                    .await;
+                return Err(e);
+            }
+        }
+    };
     let keys = vec![settings.phone_field.clone()];
     let cands = store.candidates(Kind::Person, &keys).await?;
-    let dir = Directory::from_candidates(&cands, &settings.phone_field);
+    let dir = Directory::from_candidates(&cands, &settings.phone_field, settings.default_country);
     let logged = store.activity_logged().await?;
     let the_plan = plan::plan(&rows, settings, &dir, &logged, Utc::now());
     let person_names = cands
@@ -270,13 +294,9 @@ pub async fn log_activity(
         plan: the_plan,
         failures: Vec::new(),
     };
-    if opts.dry_run {
+    let Some(run) = run else {
         return Ok(report);
-    }
-    let calls_before = client.stats().calls;
-    let run = store
-        .begin_run(RunKind::LogActivity, opts.job.as_deref())
-        .await?;
+    };
     report.run = Some(run.id());
     let done = write_plan(store, client, &run, phone.as_ref(), &mut report).await;
     report.counts.api_calls = client.stats().calls - calls_before;
@@ -331,9 +351,18 @@ async fn write_plan(
     // New contacts first: the writes about them need their ids.
     let mut created: Vec<Result<i64, String>> = Vec::new();
     for c in report.plan.new_contacts.clone() {
-        let outcome = create_contact(store, client, run, &c, phone).await?;
+        let (outcome, phone_error) = create_contact(store, client, run, &c, phone).await?;
         if outcome.is_ok() {
             report.counts.contacts_created += 1;
+        }
+        // The person exists without their number: a failure (the next run writes it, and
+        // finds the person again rather than making a second one).
+        if let Some(e) = phone_error {
+            report.counts.failed += 1;
+            report.failures.push((
+                format!("contact {}", c.contact),
+                format!("created, but its phone number was not written: {e}"),
+            ));
         }
         created.push(outcome);
     }
@@ -345,20 +374,21 @@ async fn write_plan(
 }
 
 /// Creates a contact the plan needs, with its phone number; gives its id, or why it could not
-/// be created (journaled).
+/// be created (journaled), and why its phone number was not written, if it was not.
 async fn create_contact(
     store: &Store,
     client: &Client,
     run: &Run,
     c: &NewContact,
     phone: Option<&(String, String)>,
-) -> Result<Result<i64, String>, ActivityError> {
+) -> Result<(Result<i64, String>, Option<String>), ActivityError> {
     let rk = format!("contact:{}", c.contact);
     run.events(&[JournalEvent::new(
         &rk,
         Step::ContactCreateStarted {
             first_name: Some(c.first_name.clone()),
             last_name: Some(c.last_name.clone()),
+            phone: phone.and(c.phone.clone()),
         },
     )])
     .await?;
@@ -374,7 +404,7 @@ async fn create_contact(
             let msg = e.to_string();
             run.events(&[JournalEvent::new(&rk, failed(&msg, None))])
                 .await?;
-            return Ok(Err(msg));
+            return Ok((Err(msg), None));
         }
     };
     let id = p.id.0;
@@ -382,6 +412,8 @@ async fn create_contact(
         .learn_entity(
             &LearnedEntity::Person {
                 id,
+                // A person created through the API is an external one.
+                person_type: Some("external".into()),
                 first_name: Some(c.first_name.clone()),
                 last_name: Some(c.last_name.clone()),
                 emails: body.emails.clone(),
@@ -401,15 +433,15 @@ async fn create_contact(
         Step::ContactCreated {
             person_id: id,
             phone: phone_written,
-            phone_error,
+            phone_error: phone_error.clone(),
         },
     )])
     .await?;
-    Ok(Ok(id))
+    Ok((Ok(id), phone_error))
 }
 
 /// Writes a new contact's phone number (through v1, which takes a field's numeric id).
-async fn write_phone(
+pub(super) async fn write_phone(
     store: &Store,
     client: &Client,
     person: i64,
@@ -432,6 +464,18 @@ async fn write_phone(
     if let Err(e) = client.create_field_value_v1(&fv).await {
         return Ok(Err(e.to_string()));
     }
+    learn_phone(store, person, field, value_type, number).await?;
+    Ok(Ok(()))
+}
+
+/// The mirror learns a person's phone number in the phone field.
+pub(super) async fn learn_phone(
+    store: &Store,
+    person: i64,
+    field: &str,
+    value_type: &str,
+    number: &str,
+) -> Result<(), StoreError> {
     let item = ValueItem {
         value_type: value_type.to_string(),
         text: Some(number.to_string()),
@@ -444,8 +488,7 @@ async fn write_phone(
             &[item],
             Utc::now(),
         )
-        .await?;
-    Ok(Ok(()))
+        .await
 }
 
 /// Creates an earlier run started and never saw completed (killed between the request and the
@@ -556,78 +599,22 @@ async fn apply(
     person: i64,
     unconfirmed: bool,
 ) -> Result<ActivityWrite, ApplyError> {
-    let now = Utc::now;
+    let learn = |object, id, kind| async move {
+        store
+            .record_activity(&op.feed_id, object, id, kind, person, &op.hash, Utc::now())
+            .await
+    };
     match &op.action {
         Action::CreateNote {
             content,
             created_at,
-        } => {
-            if unconfirmed {
-                let notes: Vec<_> = client
-                    .notes_v1(Some(FieldValuesOf::Person(PersonId(person))))
-                    .try_collect()
-                    .await
-                    .map_err(api)?;
-                if let Some(n) = notes.iter().find(|n| n.text().as_deref() == Some(content)) {
-                    store
-                        .record_activity(
-                            &op.feed_id,
-                            plan::Object::Note,
-                            n.id.0,
-                            None,
-                            person,
-                            &op.hash,
-                            now(),
-                        )
-                        .await?;
-                    return Ok(ActivityWrite {
-                        note_id: Some(n.id.0),
-                        person_id: Some(person),
-                        found: true,
-                        ..ActivityWrite::default()
-                    });
-                }
-            }
-            let body = NewNote {
-                content: content.clone(),
-                person_ids: vec![PersonId(person)],
-                created_at: *created_at,
-                ..NewNote::default()
-            };
-            let n = client.create_note_v1(&body).await.map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Note,
-                    n.id.0,
-                    None,
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
-            Ok(ActivityWrite {
-                note_id: Some(n.id.0),
-                person_id: Some(person),
-                ..ActivityWrite::default()
-            })
-        }
+        } => create_note(store, client, op, person, unconfirmed, content, *created_at).await,
         Action::UpdateNote { note_id, content } => {
             client
                 .update_note_v1(NoteId(*note_id), content)
                 .await
                 .map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Note,
-                    *note_id,
-                    None,
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
+            learn(plan::Object::Note, *note_id, None).await?;
             Ok(ActivityWrite {
                 note_id: Some(*note_id),
                 ..ActivityWrite::default()
@@ -640,7 +627,7 @@ async fn apply(
                 Err(e) if e.status() == Some(404) => {}
                 Err(e) => return Err(api(e)),
             }
-            store.mark_activity_deleted(&op.feed_id, now()).await?;
+            store.mark_activity_deleted(&op.feed_id, Utc::now()).await?;
             Ok(ActivityWrite {
                 note_id: Some(*note_id),
                 ..ActivityWrite::default()
@@ -651,70 +638,17 @@ async fn apply(
             direction,
             content,
         } => {
-            if unconfirmed {
-                let calls: Vec<_> = client
-                    .person_interactions_v1(
-                        plan::CALL,
-                        PersonId(person),
-                        *date - chrono::Duration::minutes(1),
-                        *date + chrono::Duration::minutes(1),
-                    )
-                    .try_collect()
-                    .await
-                    .map_err(api)?;
-                let same = calls.iter().find(|i| {
-                    i.date == Some(*date)
-                        && i.direction == Some(*direction)
-                        && i.content.as_deref() == Some(content)
-                });
-                if let Some(i) = same {
-                    store
-                        .record_activity(
-                            &op.feed_id,
-                            plan::Object::Interaction,
-                            i.id.0,
-                            Some(plan::CALL),
-                            person,
-                            &op.hash,
-                            now(),
-                        )
-                        .await?;
-                    return Ok(ActivityWrite {
-                        interaction_id: Some(i.id.0),
-                        person_id: Some(person),
-                        found: true,
-                        ..ActivityWrite::default()
-                    });
-                }
-            }
-            let body = NewInteraction {
-                interaction_type: plan::CALL,
-                person_ids: vec![PersonId(person)],
-                content: Some(content.clone()),
-                date: *date,
-                direction: Some(*direction),
-            };
-            let i = client.create_interaction_v1(&body).await.map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Interaction,
-                    i.id.0,
-                    Some(plan::CALL),
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
-            Ok(ActivityWrite {
-                interaction_id: Some(i.id.0),
-                person_id: Some(person),
-                date: Some(date.to_rfc3339()),
-                direction: serde_json::to_value(direction)
-                    .ok()
-                    .map(|d| d.to_string().trim_matches('"').to_string()),
-                ..ActivityWrite::default()
-            })
+            log_call(
+                store,
+                client,
+                op,
+                person,
+                unconfirmed,
+                *date,
+                *direction,
+                content,
+            )
+            .await
         }
         Action::UpdateCall {
             id,
@@ -722,28 +656,12 @@ async fn apply(
             direction,
             content,
         } => {
-            let body = NewInteraction {
-                interaction_type: plan::CALL,
-                person_ids: vec![PersonId(person)],
-                content: Some(content.clone()),
-                date: *date,
-                direction: Some(*direction),
-            };
+            let body = call_body(person, *date, *direction, content);
             client
                 .update_interaction_v1(InteractionId(*id), &body)
                 .await
                 .map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Interaction,
-                    *id,
-                    Some(plan::CALL),
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
+            learn(plan::Object::Interaction, *id, Some(plan::CALL)).await?;
             Ok(ActivityWrite {
                 interaction_id: Some(*id),
                 ..ActivityWrite::default()
@@ -758,11 +676,153 @@ async fn apply(
                 Err(e) if e.status() == Some(404) => {}
                 Err(e) => return Err(api(e)),
             }
-            store.mark_activity_deleted(&op.feed_id, now()).await?;
+            store.mark_activity_deleted(&op.feed_id, Utc::now()).await?;
             Ok(ActivityWrite {
                 interaction_id: Some(*id),
                 ..ActivityWrite::default()
             })
         }
     }
+}
+
+fn call_body(
+    person: i64,
+    date: chrono::DateTime<Utc>,
+    direction: i64,
+    content: &str,
+) -> NewInteraction {
+    NewInteraction {
+        interaction_type: plan::CALL,
+        person_ids: vec![PersonId(person)],
+        content: Some(content.to_string()),
+        date,
+        direction: Some(direction),
+    }
+}
+
+/// A note for a feed event; when an earlier run's create of it is unconfirmed, the person's
+/// notes are asked first and one with the same text is taken as that create.
+async fn create_note(
+    store: &Store,
+    client: &Client,
+    op: &Op,
+    person: i64,
+    unconfirmed: bool,
+    content: &str,
+    created_at: Option<chrono::DateTime<Utc>>,
+) -> Result<ActivityWrite, ApplyError> {
+    let mut found = None;
+    if unconfirmed {
+        let notes: Vec<_> = client
+            .notes_v1(Some(FieldValuesOf::Person(PersonId(person))))
+            .try_collect()
+            .await
+            .map_err(api)?;
+        found = notes
+            .iter()
+            .find(|n| n.text().as_deref() == Some(content))
+            .map(|n| n.id.0);
+    }
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let body = NewNote {
+                content: content.to_string(),
+                person_ids: vec![PersonId(person)],
+                created_at,
+                ..NewNote::default()
+            };
+            client.create_note_v1(&body).await.map_err(api)?.id.0
+        }
+    };
+    store
+        .record_activity(
+            &op.feed_id,
+            plan::Object::Note,
+            id,
+            None,
+            person,
+            &op.hash,
+            Utc::now(),
+        )
+        .await?;
+    Ok(ActivityWrite {
+        note_id: Some(id),
+        person_id: Some(person),
+        found: found.is_some(),
+        ..ActivityWrite::default()
+    })
+}
+
+/// A call for a feed event; when an earlier run's create of it is unconfirmed, the person's
+/// calls around its time are asked first and one with the same date, direction and words is
+/// taken as that create.
+#[allow(clippy::too_many_arguments)]
+async fn log_call(
+    store: &Store,
+    client: &Client,
+    op: &Op,
+    person: i64,
+    unconfirmed: bool,
+    date: chrono::DateTime<Utc>,
+    direction: i64,
+    content: &str,
+) -> Result<ActivityWrite, ApplyError> {
+    let mut found = None;
+    if unconfirmed {
+        let calls: Vec<_> = client
+            .person_interactions_v1(
+                plan::CALL,
+                PersonId(person),
+                date - chrono::Duration::minutes(1),
+                date + chrono::Duration::minutes(1),
+            )
+            .try_collect()
+            .await
+            .map_err(api)?;
+        found = calls
+            .iter()
+            .find(|i| {
+                i.date == Some(date)
+                    && i.direction == Some(direction)
+                    && i.content.as_deref() == Some(content)
+            })
+            .map(|i| i.id.0);
+    }
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let body = call_body(person, date, direction, content);
+            client.create_interaction_v1(&body).await.map_err(api)?.id.0
+        }
+    };
+    store
+        .record_activity(
+            &op.feed_id,
+            plan::Object::Interaction,
+            id,
+            Some(plan::CALL),
+            person,
+            &op.hash,
+            Utc::now(),
+        )
+        .await?;
+    // A call found again keeps the shape it was journaled with before (no date, direction).
+    if found.is_some() {
+        return Ok(ActivityWrite {
+            interaction_id: Some(id),
+            person_id: Some(person),
+            found: true,
+            ..ActivityWrite::default()
+        });
+    }
+    Ok(ActivityWrite {
+        interaction_id: Some(id),
+        person_id: Some(person),
+        date: Some(date.to_rfc3339()),
+        direction: serde_json::to_value(direction)
+            .ok()
+            .map(|d| d.to_string().trim_matches('"').to_string()),
+        ..ActivityWrite::default()
+    })
 }

@@ -26,6 +26,10 @@ pub struct Args {
     /// Runs listed, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: i64,
+    /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
+    /// leading `'`, so that a spreadsheet shows it instead of running it.
+    #[arg(long)]
+    pub raw_cells: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -52,7 +56,7 @@ impl Args {
         };
         store.close().await;
         let table = table?;
-        let bytes = activity::render(&table, format)?;
+        let bytes = activity::render(&table, format, self.raw_cells)?;
         match &self.out {
             Some(path) => std::fs::write(path, bytes)
                 .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,

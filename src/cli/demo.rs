@@ -118,7 +118,11 @@ impl Args {
         };
         let quiet = affsync::push::apply::Quiet;
         let dry = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
-        outln!("estimated write calls: {}", dry.counts.estimated_calls);
+        outln!(
+            "estimated calls: {} ({} writes)",
+            dry.counts.estimated_calls,
+            dry.counts.estimated_write_calls
+        );
 
         outln!("\n== push: create + update, onto the Deal Flow list");
         popts.dry_run = false;

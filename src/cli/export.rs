@@ -23,6 +23,10 @@ pub struct ListArgs {
     /// The file to write: `.csv`, `.parquet` or `.jsonl`.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
+    /// leading `'`, so that a spreadsheet shows it instead of running it.
+    #[arg(long)]
+    pub raw_cells: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -67,7 +71,7 @@ impl ListArgs {
             return Err(problem.into());
         };
         let view = store.list_view(&list).await?;
-        let rows = affsync::io::export::write_list(&view, &self.out)?;
+        let rows = affsync::io::export::write_list(&view, &self.out, self.raw_cells)?;
         errln!(
             "wrote {} rows and {} field columns of `{}` to {}",
             rows,

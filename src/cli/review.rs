@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// A secret every request must carry (open the page with `?token=SECRET` once).
     #[arg(long, env = "AFFSYNC_REVIEW_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A host name requests may name besides the bound address (the page's public name
+    /// behind a proxy); repeatable. Requests naming any other host are refused.
+    #[arg(long, value_name = "HOST")]
+    pub allowed_host: Vec<String>,
     /// The name decisions are signed with when the page has not been given one.
     #[arg(long)]
     pub reviewer: Option<String>,
@@ -111,6 +115,7 @@ impl ServeArgs {
             port: self.port,
             token: self.token.clone(),
             reviewer: self.reviewer.clone(),
+            allowed_hosts: self.allowed_host.clone(),
         };
         let with_token = self.token.is_some();
         serve(store, opts, |addr| {

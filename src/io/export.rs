@@ -150,8 +150,14 @@ fn column_names(fixed: &[&str], fields: &[FieldRow]) -> Vec<String> {
         .collect()
 }
 
-/// The table of a list.
-pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
+/// The table of a list; `safe` neutralizes text cells (for a CSV file people open).
+pub fn list_frame(view: &ListView, safe: bool) -> Result<DataFrame, ExportError> {
+    let text = |s: Option<String>| -> Option<String> {
+        match s {
+            Some(s) if safe => Some(neutralize(&s).into_owned()),
+            other => other,
+        }
+    };
     let n = view.entries.len();
     let mut fixed = vec!["entry_id", "entity_id", "entity_name"];
     match view.list.kind {
@@ -178,7 +184,7 @@ pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
             "entity_name".into(),
             view.entries
                 .iter()
-                .map(|e| e.entity_name.clone())
+                .map(|e| text(e.entity_name.clone()))
                 .collect::<Vec<Option<String>>>(),
         ),
     ];
@@ -235,7 +241,7 @@ pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
             CellKind::Text => Column::new(
                 name.as_str().into(),
                 values
-                    .map(|v| v.and_then(|items| cell_text(items)))
+                    .map(|v| text(v.and_then(|items| cell_text(items))))
                     .collect::<Vec<Option<String>>>(),
             ),
         };
@@ -245,9 +251,11 @@ pub fn list_frame(view: &ListView) -> Result<DataFrame, ExportError> {
 }
 
 /// Writes a list's table to `path` in the format its extension names; gives the row count.
-pub fn write_list(view: &ListView, path: &Path) -> Result<usize, ExportError> {
+/// Text cells of a CSV file are neutralized (see [`neutralize`]) unless `raw`; Parquet and JSON
+/// Lines keep every value as it is.
+pub fn write_list(view: &ListView, path: &Path, raw: bool) -> Result<usize, ExportError> {
     let format = Format::from_path(path)?;
-    let mut df = list_frame(view)?;
+    let mut df = list_frame(view, format == Format::Csv && !raw)?;
     let io = |source| ExportError::Io {
         path: path.display().to_string(),
         source,
@@ -276,8 +284,26 @@ pub fn write_list(view: &ListView, path: &Path) -> Result<usize, ExportError> {
     Ok(df.height())
 }
 
-/// A CSV cell, quoted when it must be (a separator, a quote or a line break in it).
+/// A cell as a spreadsheet must not run it: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'`, so that it is shown, not evaluated (a person named
+/// `=HYPERLINK(...)` stays a name). Plain numbers (`-5`, `+33`) are kept as they are.
+pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A CSV cell for a file people open: neutralized (see [`neutralize`]), then quoted when it
+/// must be (a separator, a quote or a line break in it).
 pub fn csv_cell(s: &str) -> String {
+    csv_cell_raw(&neutralize(s))
+}
+
+/// A CSV cell as it is, for files programs read back: quoted when it must be.
+pub fn csv_cell_raw(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -288,6 +314,26 @@ pub fn csv_cell(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralized_and_numbers_kept() {
+        for (cell, want) in [
+            (
+                "=HYPERLINK(\"http://evil\")",
+                "\"'=HYPERLINK(\"\"http://evil\"\")\"",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("-5", "-5"),
+            ("+33", "+33"),
+            ("Acme, Inc.", "\"Acme, Inc.\""),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(csv_cell(cell), want, "{cell}");
+        }
+        assert_eq!(csv_cell_raw("=1+1"), "=1+1");
+    }
 
     fn item(t: &str) -> ValueItem {
         ValueItem {

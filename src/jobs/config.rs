@@ -201,6 +201,8 @@ pub enum KeyError {
     Command { command: String, message: String },
     #[error("{0} is empty")]
     Empty(String),
+    #[error("{0} holds a character no API key has (a space, a line break or a control character)")]
+    NotText(String),
 }
 
 impl Diagnose for ConfigError {
@@ -225,6 +227,7 @@ impl Diagnose for KeyError {
             KeyError::File { .. } => "check `key_file` under `[affinity]`".into(),
             KeyError::Command { .. } => "run it by hand; it must print the key on its standard output and exit 0".into(),
             KeyError::Empty(_) => "put the API key there, without quotes".into(),
+            KeyError::NotText(_) => "put the key alone on one line, without quotes".into(),
         })
     }
 }
@@ -238,6 +241,7 @@ impl KeySpec {
                 (v, KeySource::Env(var.clone()), format!("`{var}`"))
             }
             KeySpec::File(path) => {
+                affinity_crm::warn_if_others_can_read(path);
                 let v = std::fs::read_to_string(path).map_err(|source| KeyError::File {
                     path: path.clone(),
                     source,
@@ -275,11 +279,11 @@ impl KeySpec {
                 )
             }
         };
-        let key = raw.trim();
-        if key.is_empty() {
-            return Err(KeyError::Empty(what));
-        }
-        Ok((ApiKey::new(key), source))
+        let key = affinity_crm::checked_key(&raw, &source).map_err(|e| match e {
+            affinity_crm::ConfigError::KeyNotText { .. } => KeyError::NotText(what.clone()),
+            _ => KeyError::Empty(what.clone()),
+        })?;
+        Ok((key, source))
     }
 }
 

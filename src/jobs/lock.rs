@@ -9,10 +9,12 @@
 
 use affsync_core::model::RunId;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use affinity_crm::WriteGate;
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 
 use crate::store::locks::LockRow;
 use crate::store::{time_text, Store, StoreError};
@@ -26,8 +28,68 @@ pub struct JobLock {
     holder: String,
     heartbeat: tokio::task::JoinHandle<()>,
     lost: Arc<AtomicBool>,
+    last_beat: Arc<Mutex<DateTime<Utc>>>,
+    stale_after: Duration,
     /// The previous holder, when this lock was taken over from a dead one.
     pub took_over: Option<Holder>,
+}
+
+/// A held lock as the API client's [`WriteGate`]: a write is sent only while the lock is
+/// still this process's. When the last confirmed heartbeat is older than half the stale
+/// period (the process was paused: SIGSTOP, a suspended laptop, a migrated VM), the lock is
+/// confirmed against the store before the write; a lock another process took over refuses
+/// this and every later write. (A pause between the check and the send itself cannot be
+/// seen from here; it is a window of microseconds, against the pause of seconds it guards.)
+pub struct LockGate {
+    store: Store,
+    job: String,
+    holder: String,
+    lost: Arc<AtomicBool>,
+    last_beat: Arc<Mutex<DateTime<Utc>>>,
+    stale_after: Duration,
+}
+
+impl LockGate {
+    fn lost_reason(&self) -> String {
+        format!(
+            "the lock of job `{}` was taken over by another process (this one was paused or too late with its heartbeat)",
+            self.job
+        )
+    }
+}
+
+impl WriteGate for LockGate {
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            if self.lost.load(Ordering::SeqCst) {
+                return Err(self.lost_reason());
+            }
+            let now = Utc::now();
+            let last = *self.last_beat.lock().expect("not poisoned");
+            if now - last < stale_cutoff(self.stale_after) / 2 {
+                return Ok(());
+            }
+            match self
+                .store
+                .heartbeat_lock(&self.job, &self.holder, now)
+                .await
+            {
+                Ok(true) => {
+                    *self.last_beat.lock().expect("not poisoned") = now;
+                    Ok(())
+                }
+                Ok(false) => {
+                    self.lost.store(true, Ordering::SeqCst);
+                    tracing::error!(job = %self.job, "{}; its writes stop", self.lost_reason());
+                    Err(self.lost_reason())
+                }
+                Err(e) => Err(format!(
+                    "cannot confirm that this process still holds the lock of job `{}`: {e}",
+                    self.job
+                )),
+            }
+        })
+    }
 }
 
 /// Who holds a lock.
@@ -145,16 +207,23 @@ impl JobLock {
         took_over: Option<Holder>,
     ) -> JobLock {
         let lost = Arc::new(AtomicBool::new(false));
+        let last_beat = Arc::new(Mutex::new(Utc::now()));
         // A few heartbeats per stale period, so that one late beat does not lose the lock.
         let every = (stale_after / 4).max(Duration::from_millis(100));
         let heartbeat = tokio::spawn({
-            let (store, job, holder, lost) =
-                (store.clone(), job.to_string(), holder.clone(), lost.clone());
+            let (store, job, holder, lost, last_beat) = (
+                store.clone(),
+                job.to_string(),
+                holder.clone(),
+                lost.clone(),
+                last_beat.clone(),
+            );
             async move {
                 loop {
                     tokio::time::sleep(every).await;
-                    match store.heartbeat_lock(&job, &holder, Utc::now()).await {
-                        Ok(true) => {}
+                    let now = Utc::now();
+                    match store.heartbeat_lock(&job, &holder, now).await {
+                        Ok(true) => *last_beat.lock().expect("not poisoned") = now,
                         Ok(false) => {
                             if !lost.swap(true, Ordering::SeqCst) {
                                 tracing::error!(
@@ -174,8 +243,22 @@ impl JobLock {
             holder,
             heartbeat,
             lost,
+            last_beat,
+            stale_after,
             took_over,
         }
+    }
+
+    /// This lock as a write gate for the API client (see [`LockGate`]).
+    pub fn gate(&self) -> Arc<LockGate> {
+        Arc::new(LockGate {
+            store: self.store.clone(),
+            job: self.job.clone(),
+            holder: self.holder.clone(),
+            lost: self.lost.clone(),
+            last_beat: self.last_beat.clone(),
+            stale_after: self.stale_after,
+        })
     }
 
     /// Writes the run this lock covers, so that a taker after a crash can close it.

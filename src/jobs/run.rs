@@ -187,7 +187,11 @@ impl Runner {
                 ),
                 _ => tracing::info!(trigger = ?trigger, "job started"),
             }
-            self.run_steps(job, guard, trigger, started).await
+            // Every write of every step asks the lock first: a run paused past the stale
+            // period, whose lock another process took, writes nothing more.
+            let client = self.client.with_write_gate(lock.gate());
+            self.run_steps(&client, &lock, job, guard, trigger, started)
+                .await
         }
         .instrument(span.clone())
         .await;
@@ -204,6 +208,8 @@ impl Runner {
 
     async fn run_steps(
         &self,
+        client: &Client,
+        lock: &lock::JobLock,
         job: &Job,
         guard: Run,
         trigger: Trigger,
@@ -229,8 +235,20 @@ impl Runner {
                 break;
             }
             let t = std::time::Instant::now();
+            if lock.lost() {
+                error = Some((
+                    format!(
+                        "the job lock was taken over by another process before step {} of {} (`{}`); this run stopped",
+                        i + 1,
+                        job.steps.len(),
+                        step.kind()
+                    ),
+                    None,
+                ));
+                break;
+            }
             let root = self.config.mapping_root();
-            match run_step(&self.client, &self.store, &root, job, step).await {
+            match run_step(client, &self.store, &root, job, step).await {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
@@ -256,6 +274,13 @@ impl Runner {
                     break;
                 }
             }
+        }
+        if error.is_none() && lock.lost() {
+            error = Some((
+                "the job lock was taken over by another process during the run; its writes stopped"
+                    .into(),
+                None,
+            ));
         }
         let status = if error.is_some() {
             RunStatus::Failed
@@ -436,16 +461,34 @@ pub async fn run_step(
             let Some(file) = cfg.file_path(mapping) else {
                 return Err(StepError::NoContactsFile(mapping.display().to_string()));
             };
-            let (c, _) = crate::contacts::sync(store, client, &file, mapping).await?;
+            let (c, _) = crate::contacts::sync(
+                store,
+                client,
+                &file,
+                mapping,
+                &crate::contacts::SyncOptions::default(),
+            )
+            .await?;
             Ok(StepOutcome {
                 step: step.kind(),
                 target: step.target(),
                 run: None,
-                status: RunStatus::Ok.as_str().into(),
+                status: if c.partial() {
+                    RunStatus::Partial
+                } else {
+                    RunStatus::Ok
+                }
+                .as_str()
+                .into(),
                 counts: serde_json::to_value(&c).unwrap_or_default(),
                 api_calls: c.api_calls,
                 seconds: 0.0,
-                error: None,
+                error: c.partial().then(|| {
+                    format!(
+                        "{} contact rows could not be synced and {} writes failed",
+                        c.errors, c.failed
+                    )
+                }),
             })
         }
         Step::Push { mapping } => {

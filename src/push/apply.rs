@@ -17,7 +17,7 @@ use affsync_core::model::{Kind, ListRow, Owner, RunId};
 use affsync_core::plan::push::{CreateSpec, FieldWrite, Op, RecordPlan, SkipKind, Writes};
 
 use super::resolve::{learned_id, OpenWrites, Prepared};
-use super::values::{to_v2, words};
+use super::values::{as_pulled, to_v2, words, RefDetails};
 use super::PushError;
 
 /// Progress of the apply stage.
@@ -99,8 +99,39 @@ pub async fn monthly_left(client: &Client) -> Result<Option<u64>, PushError> {
     Ok(r.org_per_month.and_then(|q| q.remaining.count()))
 }
 
-/// A list entry found or made: its id and when it was created.
-type EntryFound = (i64, Option<String>);
+/// A list entry found or made: its id, when it was created and by whom, as a pull reads them.
+type EntryFound = (i64, Option<String>, Option<i64>);
+
+fn entry_row(
+    id: i64,
+    list_id: i64,
+    entity_kind: Kind,
+    entity_id: i64,
+    created_at: Option<String>,
+    creator_id: Option<i64>,
+) -> affsync_core::model::EntryRow {
+    affsync_core::model::EntryRow {
+        id,
+        list_id,
+        entity_kind,
+        entity_id,
+        created_at,
+        creator_id,
+    }
+}
+
+fn entry_found(e: &affinity_crm::v1::ListEntry) -> EntryFound {
+    // v2, which pulls read, gives times to the second; v1 answers with milliseconds.
+    let to_second = |t: chrono::DateTime<Utc>| {
+        use chrono::Timelike;
+        t.with_nanosecond(0).unwrap_or(t)
+    };
+    (
+        e.id.0,
+        e.created_at.map(|t| crate::store::time_text(to_second(t))),
+        e.creator_id.map(|p| p.0),
+    )
+}
 
 /// What applying needs, shared by the records written at once.
 pub struct Ctx<'a> {
@@ -111,6 +142,7 @@ pub struct Ctx<'a> {
     run: RunId,
     mapping: &'a str,
     open: &'a OpenWrites,
+    refs: &'a RefDetails,
     stop: AtomicBool,
     stop_reason: Mutex<Option<String>>,
 }
@@ -123,6 +155,7 @@ impl<'a> Ctx<'a> {
         run: RunId,
         mapping: &'a str,
         open: &'a OpenWrites,
+        refs: &'a RefDetails,
     ) -> Ctx<'a> {
         Ctx {
             store,
@@ -132,6 +165,7 @@ impl<'a> Ctx<'a> {
             run,
             mapping,
             open,
+            refs,
             stop: AtomicBool::new(false),
             stop_reason: Mutex::new(None),
         }
@@ -143,9 +177,13 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    /// A failed call: the quota being spent stops the push; anything else fails the record.
+    /// A failed call: the quota being spent, or a write the client's gate refused (a job
+    /// whose lock was taken over), stops the push; anything else fails the record.
     fn halt_on(&self, e: &ApiError) {
-        if matches!(e, ApiError::RateLimited { .. }) {
+        if matches!(
+            e,
+            ApiError::RateLimited { .. } | ApiError::WriteRefused { .. }
+        ) {
             self.stop.store(true, Ordering::SeqCst);
             let mut r = self.stop_reason.lock().expect("not poisoned");
             if r.is_none() {
@@ -368,6 +406,7 @@ async fn create(
             .map(|x| {
                 let e = LearnedEntity::Person {
                     id: x.id.0,
+                    person_type: Some(super::resolve::v1_person_type(x.person_type).into()),
                     first_name: x.first_name,
                     last_name: x.last_name,
                     emails: x.emails,
@@ -389,7 +428,7 @@ async fn create(
                         .list_entries
                         .as_ref()
                         .and_then(|es| es.iter().find(|e| e.list_id.0 == list.id))
-                        .map(|e| (e.id.0, e.created_at.map(crate::store::time_text)));
+                        .map(entry_found);
                     let e = LearnedEntity::Opportunity {
                         id: o.id.0,
                         name: o.name,
@@ -406,9 +445,9 @@ async fn create(
     let id = learned_id(&e);
     ctx.store.learn_entity(&e, Utc::now()).await?;
     let mut entry_id = None;
-    if let (Some((eid, at)), Some(list)) = (entry, ctx.list) {
+    if let (Some((eid, at, by)), Some(list)) = (entry, ctx.list) {
         ctx.store
-            .learn_entry(eid, list.id, ctx.kind, id, at, Utc::now())
+            .learn_entry(&entry_row(eid, list.id, ctx.kind, id, at, by), Utc::now())
             .await?;
         entry_id = Some(eid);
     }
@@ -455,7 +494,7 @@ async fn add_to_list(
                     .unwrap_or_default()
                     .into_iter()
                     .find(|e| e.list_id.0 == list.id)
-                    .map(|e| (e.id.0, e.created_at.map(crate::store::time_text)));
+                    .map(|e| entry_found(&e));
             }
             Err(e) => return Ok(Err(e)),
         }
@@ -471,13 +510,13 @@ async fn add_to_list(
         .await?;
         out.write_calls += 1;
         match ctx.client.add_list_entry_v1(ListId(list.id), id).await {
-            Ok(e) => entry = Some((e.id.0, e.created_at.map(crate::store::time_text))),
+            Ok(e) => entry = Some(entry_found(&e)),
             Err(e) => return Ok(Err(e)),
         }
     }
-    let (eid, at) = entry.expect("found or added");
+    let (eid, at, by) = entry.expect("found or added");
     ctx.store
-        .learn_entry(eid, list.id, ctx.kind, id, at, Utc::now())
+        .learn_entry(&entry_row(eid, list.id, ctx.kind, id, at, by), Utc::now())
         .await?;
     ctx.event(
         rk,
@@ -587,8 +626,9 @@ async fn learn_written(
     ws: &[FieldWrite],
 ) -> Result<(), PushError> {
     for w in ws {
+        let read = as_pulled(&w.value_type, &w.new, ctx.refs);
         ctx.store
-            .learn_values(owner, &w.field_id, &w.new, Utc::now())
+            .learn_values(owner, &w.field_id, &read, Utc::now())
             .await?;
         ctx.event(
             rk,

@@ -78,7 +78,7 @@ pub enum PushError {
     Check(Vec<Diagnostic>),
     #[error("the push needs {needed} API calls, more than `--max-calls {max}`")]
     OverMaxCalls { needed: u64, max: u64 },
-    #[error("the push needs {needed} API calls and the monthly quota has {left} left")]
+    #[error("the push does not start: it needs {needed} API calls and the monthly quota has {left} left")]
     OverQuota { needed: u64, left: u64 },
     #[error(transparent)]
     Match(#[from] MatchError),
@@ -296,16 +296,24 @@ async fn run_push(
     run: RunId,
     progress: &dyn apply::Progress,
 ) -> Result<PushReport, PushError> {
-    let resolved = resolve::resolve(store, client, prepared, run, opts).await?;
+    // The monthly quota is asked first, once (a dry run counts that call for the push): a push
+    // the quota cannot cover does not start, and spends nothing on term searches.
+    let quota_left = if opts.dry_run {
+        None
+    } else {
+        apply::monthly_left(client).await?
+    };
+    if quota_left == Some(0) {
+        return Err(PushError::OverQuota { needed: 1, left: 0 });
+    }
+    let resolved = resolve::resolve(store, client, prepared, run, opts, quota_left).await?;
     let plans = plan(&resolved.plan_input(prepared));
     let writes: u64 = plans.iter().map(|p| p.op.write_calls()).sum();
-    // The quota is asked once before any write.
-    let quota_check = u64::from(writes > 0);
     let mut counts = PushCounts {
         records: plans.len(),
         found_in_affinity: resolved.found_in_affinity,
         term_searches: resolved.term_searches,
-        estimated_calls: resolved.lookup_calls + quota_check + writes,
+        estimated_calls: 1 + resolved.lookup_calls + writes,
         estimated_write_calls: writes,
         ..PushCounts::default()
     };
@@ -343,17 +351,24 @@ async fn run_push(
             });
         }
     }
-    if writes > 0 {
-        if let Some(left) = apply::monthly_left(client).await? {
-            if writes > left {
-                return Err(PushError::OverQuota {
-                    needed: writes,
-                    left,
-                });
-            }
+    if let Some(left) = quota_left.map(|l| l.saturating_sub(resolved.lookup_calls)) {
+        if writes > left {
+            return Err(PushError::OverQuota {
+                needed: writes,
+                left,
+            });
         }
     }
-    let ctx = apply::Ctx::new(store, client, prepared, run, &mapping, &resolved.open);
+    let refs = referenced(store, &plans).await?;
+    let ctx = apply::Ctx::new(
+        store,
+        client,
+        prepared,
+        run,
+        &mapping,
+        &resolved.open,
+        &refs,
+    );
     let (outcomes, stopped) = apply::apply(&ctx, &plans, opts.concurrency.max(1), progress).await?;
     // Records created now are matched: the review queue no longer offers them.
     let created: Vec<(String, i64)> = plans
@@ -377,6 +392,24 @@ async fn run_push(
         counts,
         stopped,
     })
+}
+
+/// What the mirror knows of the persons and organizations the plans' values refer to.
+async fn referenced(store: &Store, plans: &[RecordPlan]) -> Result<values::RefDetails, PushError> {
+    let (mut persons, mut orgs) = (BTreeSet::new(), BTreeSet::new());
+    for w in plans
+        .iter()
+        .filter_map(|p| p.op.writes())
+        .flat_map(|w| w.all())
+    {
+        let ids = w.new.iter().filter_map(|i| i.ref_id);
+        if w.value_type.starts_with("person") {
+            persons.extend(ids);
+        } else if w.value_type.starts_with("company") {
+            orgs.extend(ids);
+        }
+    }
+    Ok(store.ref_details(&persons, &orgs).await?)
 }
 
 /// The counts of a plan (dry) or of its outcomes.

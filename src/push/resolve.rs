@@ -179,6 +179,7 @@ pub async fn resolve(
     p: &Prepared<'_>,
     run: RunId,
     opts: &PushOptions,
+    quota_left: Option<u64>,
 ) -> Result<Resolved, PushError> {
     let mapping = p.mapping;
     let mut inputs = matching::prepare(store, mapping).await?;
@@ -191,7 +192,16 @@ pub async fn resolve(
     let open = open_writes(store, &inputs.mapping).await?;
     let calls_before = client.stats().calls;
     let mut searches = 0;
-    let found = search_terms(store, client, p, &mut inputs, learn, &mut searches).await?;
+    let found = search_terms(
+        store,
+        client,
+        p,
+        &mut inputs,
+        learn,
+        &mut searches,
+        quota_left,
+    )
+    .await?;
     let mut decisions = matching::decide(mapping, &inputs);
     let found_in_affinity = decisions
         .iter()
@@ -250,6 +260,7 @@ async fn search_terms(
     inputs: &mut MatchInputs,
     learn: bool,
     searches: &mut usize,
+    quota_left: Option<u64>,
 ) -> Result<BTreeSet<String>, PushError> {
     let kind = p.mapping.kind();
     let known = inputs.candidate_keys(kind);
@@ -270,6 +281,14 @@ async fn search_terms(
             if !wanted.contains(&k) {
                 wanted.push(k);
             }
+        }
+    }
+    if let Some(left) = quota_left {
+        if wanted.len() as u64 > left {
+            return Err(PushError::OverQuota {
+                needed: wanted.len() as u64,
+                left,
+            });
         }
     }
     let mut found = BTreeSet::new();
@@ -332,6 +351,7 @@ fn candidate(e: &LearnedEntity) -> Candidate {
             first_name,
             last_name,
             emails,
+            ..
         } => {
             let name = [first_name.clone(), last_name.clone()]
                 .into_iter()
@@ -347,6 +367,14 @@ fn candidate(e: &LearnedEntity) -> Candidate {
         LearnedEntity::Opportunity { id, name, .. } => {
             Candidate::new(Kind::Opportunity, id.to_string(), name.clone())
         }
+    }
+}
+
+/// A v1 person's `type` as v2 (and the mirror) names it (affinity-api.md §2.1).
+pub(super) fn v1_person_type(t: i64) -> &'static str {
+    match t {
+        1 => "internal",
+        _ => "external",
     }
 }
 
@@ -388,6 +416,7 @@ pub(super) async fn search(
                 .take(100)
                 .map_ok(|p| LearnedEntity::Person {
                     id: p.id.0,
+                    person_type: Some(v1_person_type(p.person_type).into()),
                     first_name: p.first_name,
                     last_name: p.last_name,
                     emails: p.emails,

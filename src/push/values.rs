@@ -72,6 +72,9 @@ pub async fn look_up_references(
                                 .learn_entity(
                                     &crate::store::pushed::LearnedEntity::Person {
                                         id: p.id.0,
+                                        person_type: Some(
+                                            super::resolve::v1_person_type(p.person_type).into(),
+                                        ),
                                         first_name: p.first_name.clone(),
                                         last_name: p.last_name.clone(),
                                         emails: p.emails.clone(),
@@ -202,6 +205,68 @@ pub fn to_v2(value_type: &str, items: &[ValueItem]) -> Option<FieldValue> {
         }
         _ => return None,
     })
+}
+
+/// What the mirror knows of the persons and organizations values refer to, to record a written
+/// reference as a pull reads it back (names, email, domain).
+#[derive(Debug, Clone, Default)]
+pub struct RefDetails {
+    pub persons: std::collections::BTreeMap<i64, PersonRef>,
+    pub organizations: std::collections::BTreeMap<i64, CompanyRef>,
+}
+
+/// A date as Affinity keeps it since 2026: midnight US Pacific of the day the instant falls on
+/// there (affinity-api.md §8.7).
+pub fn affinity_day(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let tz = chrono_tz::America::Los_Angeles;
+    let day = at.with_timezone(&tz).date_naive();
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(at)
+}
+
+/// The items a pull will read back after `items` are written to a field of `value_type`:
+/// dates at Affinity's midnight, references with the names Affinity sends with them. The
+/// mirror learns these, so that the next pull finds nothing changed.
+pub fn as_pulled(value_type: &str, items: &[ValueItem], refs: &RefDetails) -> Vec<ValueItem> {
+    let Some(mut fv) = to_v2(value_type, items) else {
+        return items.to_vec();
+    };
+    let person = |p: &mut PersonRef| {
+        if let Some(known) = refs.persons.get(&p.id.0) {
+            *p = known.clone();
+        }
+    };
+    let company = |c: &mut CompanyRef| {
+        if let Some(known) = refs.organizations.get(&c.id.0) {
+            *c = known.clone();
+        }
+    };
+    match &mut fv {
+        FieldValue::Datetime(Some(at)) => *at = affinity_day(*at),
+        FieldValue::Person(Some(p)) => person(p),
+        FieldValue::PersonMulti(Some(ps)) => ps.iter_mut().for_each(person),
+        FieldValue::Company(Some(c)) => company(c),
+        FieldValue::CompanyMulti(Some(cs)) => cs.iter_mut().for_each(company),
+        FieldValue::RankedDropdown(Some(r)) => {
+            // The rank and text a pull reads come with the written item.
+            if let Some(i) = items.first() {
+                r.text = i.text.clone();
+                r.rank = i.number.map(|n| n as i64);
+            }
+        }
+        FieldValue::Dropdown(Some(d)) => d.text = items.first().and_then(|i| i.text.clone()),
+        FieldValue::DropdownMulti(Some(ds)) => {
+            for (d, i) in ds.iter_mut().zip(items) {
+                d.text = i.text.clone();
+            }
+        }
+        _ => {}
+    }
+    crate::pull::value_items(&fv)
 }
 
 /// A value in words, for the dry run and the journal: `2024-03-05`, `Series A`, `12`.

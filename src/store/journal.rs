@@ -9,6 +9,7 @@ use affsync_core::journal::{JournalEvent, RunKind, RunStatus, Step, StoredEvent}
 use affsync_core::model::RunId;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::{col, in_list, placeholders, time_text, Backend, Ctx, Store, StoreError};
 
@@ -35,12 +36,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RunId, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO runs (kind, job, started_at, status, api_calls) VALUES ($1, $2, $3, $4, 0) RETURNING id",
+            "INSERT INTO runs (kind, job, started_at, status, api_calls, holder, heartbeat_at) VALUES ($1, $2, $3, $4, 0, $5, $3) RETURNING id",
         )
         .bind(kind.as_str())
         .bind(job)
         .bind(time_text(now))
         .bind(RunStatus::Running.as_str())
+        .bind(process_id())
         .fetch_one(&self.pool)
         .await
         .ctx("opening a run in the journal")?;
@@ -314,12 +316,53 @@ pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvent, Store
     })
 }
 
+/// This process as the journal names it: `host:pid`.
+pub fn process_id() -> String {
+    format!("{}:{}", host_name(), std::process::id())
+}
+
+/// This machine's name.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Whether the process a run names is gone: its heartbeat is older than the cutoff, or, on
+/// this machine (where `/proc` says), its pid no longer exists.
+fn holder_is_gone(holder: &str, heartbeat_at: Option<&str>, cutoff: &str) -> bool {
+    let silent = heartbeat_at.is_none_or(|h| h < cutoff);
+    let here = host_name();
+    match holder.rsplit_once(':') {
+        Some((host, pid)) if host == here && Path::new("/proc/self").exists() => {
+            silent || !Path::new(&format!("/proc/{pid}")).exists()
+        }
+        _ => silent,
+    }
+}
+
+/// How often a run shows it is alive, and how old a heartbeat may be before the run counts as
+/// abandoned (when its process cannot be looked up).
+pub const RUN_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(15);
+pub const RUN_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// An open run of the journal, closed exactly once: [`Run::finish`] with its outcome, or
-/// [`Run::fail`] with its error. Every kind of run opens one through [`Store::begin_run`].
+/// [`Run::fail`] with its error. Every kind of run opens one through [`Store::begin_run`];
+/// while it is open, a heartbeat shows it alive.
 #[derive(Debug)]
 pub struct Run {
     store: Store,
     id: RunId,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
 }
 
 /// How a run ended, for [`Run::finish`].
@@ -345,13 +388,90 @@ impl RunEnd {
 }
 
 impl Store {
-    /// Opens a run of `kind` (for `job`, when a job runs it).
+    /// Opens a run of `kind` (for `job`, when a job runs it), after closing the runs whose
+    /// process is gone.
     pub async fn begin_run(&self, kind: RunKind, job: Option<&str>) -> Result<Run, StoreError> {
+        self.close_abandoned_runs(chrono::Utc::now()).await?;
         let id = self.start_run(kind, job, chrono::Utc::now()).await?;
+        let heartbeat = tokio::spawn({
+            let store = self.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(RUN_HEARTBEAT).await;
+                    if let Err(e) = store.run_heartbeat(id, chrono::Utc::now()).await {
+                        tracing::warn!(run = %id, error = %e, "cannot refresh the run's heartbeat");
+                    }
+                }
+            }
+        });
         Ok(Run {
             store: self.clone(),
             id,
+            heartbeat,
         })
+    }
+
+    async fn run_heartbeat(&self, run: RunId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET heartbeat_at = $1 WHERE id = $2")
+            .bind(time_text(now))
+            .bind(run.0)
+            .execute(&self.pool)
+            .await
+            .ctx("refreshing a run's heartbeat")?;
+        Ok(())
+    }
+
+    /// Closes as failed ("abandoned") the runs still `running` whose process is gone: killed
+    /// on this machine, or silent for longer than [`RUN_STALE_AFTER`]. Gives how many.
+    pub async fn close_abandoned_runs(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, holder, heartbeat_at, started_at FROM runs WHERE status = $1")
+                .bind(RunStatus::Running.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading running runs")?;
+        let cutoff = time_text(
+            now - chrono::Duration::from_std(RUN_STALE_AFTER).unwrap_or(chrono::Duration::MAX),
+        );
+        let mut closed = 0;
+        for r in &rows {
+            let id: i64 = col(r, "id")?;
+            let holder: Option<String> = col(r, "holder")?;
+            let beat: Option<String> = col(r, "heartbeat_at")?;
+            let started: String = col(r, "started_at")?;
+            let last = beat.clone().unwrap_or(started);
+            let gone = match &holder {
+                Some(h) => holder_is_gone(h, Some(&last), &cutoff),
+                // A run of an earlier version, which kept no heartbeat.
+                None => last < cutoff,
+            };
+            if !gone {
+                continue;
+            }
+            let why = format!(
+                "abandoned: the process running it ({}) stopped; its last sign of life was at {last}",
+                holder.as_deref().unwrap_or("unknown")
+            );
+            sqlx::query(
+                "UPDATE runs SET status = $1, ended_at = $2, error = $3 WHERE id = $4 AND status = $5",
+            )
+            .bind(RunStatus::Failed.as_str())
+            .bind(&last)
+            .bind(why)
+            .bind(id)
+            .bind(RunStatus::Running.as_str())
+            .execute(&self.pool)
+            .await
+            .ctx("closing an abandoned run")?;
+            closed += 1;
+        }
+        if closed > 0 {
+            tracing::warn!(
+                runs = closed,
+                "closed runs whose process had stopped as abandoned"
+            );
+        }
+        Ok(closed)
     }
 }
 
@@ -372,6 +492,7 @@ impl Run {
 
     /// Closes the run with its outcome.
     pub async fn finish(self, end: RunEnd) -> Result<(), StoreError> {
+        self.heartbeat.abort();
         self.store
             .finish_run(
                 self.id,
@@ -387,6 +508,7 @@ impl Run {
     /// Closes the run as failed. Best effort: the error that failed the run is what the
     /// caller reports, so a journal that cannot be written is logged, not returned.
     pub async fn fail(self, error: &str, api_calls: u64) {
+        self.heartbeat.abort();
         let closed = self
             .store
             .finish_run(

@@ -872,3 +872,120 @@ async fn runs_missed_while_affsync_was_down_are_reported_and_run_once() {
     assert_eq!(s[0]["missed_slots"], 0, "{s}");
     assert_eq!(s[0]["attention"], json!([]), "{s}");
 }
+
+/// Sends a signal (`STOP`, `CONT`) to a child process.
+fn signal(child: &tokio::process::Child, sig: &str) {
+    let pid = child.id().expect("the child runs").to_string();
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &pid])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+/// Write calls `POST /organizations` the emulator has served.
+async fn org_creates(t: &TestEmu) -> u64 {
+    let stats: Value = t
+        .http
+        .get(t.url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["routes"]["POST /organizations"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_paused_job_whose_lock_was_taken_over_writes_nothing_more() {
+    // Slow answers, so that the first run is paused in the middle of its creates.
+    let t = TestEmu::with(
+        EmulatorConfig {
+            latency: Duration::from_millis(60),
+            ..Default::default()
+        },
+        test_seed(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let mut csv = String::from("source_id,company_name,website\n");
+    for i in 0..40 {
+        csv.push_str(&format!("N{i},Paused Co {i},paused{i}.example\n"));
+    }
+    std::fs::write(dir.path().join("new.csv"), csv).unwrap();
+    std::fs::write(
+        dir.path().join("m.toml"),
+        "version = 1\nentity = \"organization\"\n[source]\npath = \"new.csv\"\nid = \"source_id\"\n\
+         [match]\nsearch_term = \"website\"\n[push]\nmode = \"create_update\"\n\
+         [[fields]]\nsource = \"company_name\"\naffinity = \"name\"\ntype = \"text\"\n",
+    )
+    .unwrap();
+    write_config(
+        dir.path(),
+        &t,
+        &db,
+        "lock_stale_after_s = 1.5",
+        "[[jobs]]\nname = \"nightly\"\nschedule = \"0 0 2 * * *\"\nsteps = [ { pull = [\"Deal Flow\"] }, { push = \"m.toml\" } ]\n",
+    );
+    let store = Store::open(&db).await.unwrap();
+    let mut first = affsync(dir.path(), &["run", "nightly"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while org_creates(&t).await < 3 {
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first run ended before it was paused"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no create seen"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    signal(&first, "STOP");
+    // Past the stale period, a second run takes the lock over and does the whole job.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let (code, _, err) = run(dir.path(), &["run", "nightly"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("took over the lock"), "{err}");
+    let after_second = org_creates(&t).await;
+    signal(&first, "CONT");
+    let out = first.wait_with_output().await.unwrap();
+    let first_err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the paused run fails: {first_err}");
+    assert!(
+        org_creates(&t).await <= after_second + 1,
+        "the paused run wrote on after its lock was taken (at most the request it was paused in): {first_err}"
+    );
+
+    let tenant = crate::proxy::content(&t.emu);
+    let dupes: Vec<_> = tenant
+        .iter()
+        .filter(|l| l.starts_with("DUPLICATE") && l.contains("Paused Co"))
+        .collect();
+    assert!(dupes.is_empty(), "{dupes:?}");
+    let ours = tenant
+        .iter()
+        .filter(|l| l.starts_with("org Paused Co "))
+        .count();
+    assert_eq!(ours, 40, "each organization once");
+    let jobs: Vec<_> = store
+        .runs(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "job")
+        .collect();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert_eq!(jobs[0].status, "ok", "{jobs:?}");
+    assert_eq!(jobs[1].status, "failed", "the paused run is marked failed");
+    let why = jobs[1].error.clone().unwrap_or_default();
+    assert!(why.contains("taken over"), "{why}");
+    store.close().await;
+}

@@ -308,8 +308,10 @@ async fn sqlite_and_postgres_give_the_same_export() {
         for ext in ["csv", "jsonl"] {
             let a = dir.path().join(format!("{}-sqlite.{ext}", l.id));
             let b = dir.path().join(format!("{}-pg.{ext}", l.id));
-            affsync::io::export::write_list(&lite.store.list_view(&l).await.unwrap(), &a).unwrap();
-            affsync::io::export::write_list(&pg.store.list_view(&l).await.unwrap(), &b).unwrap();
+            affsync::io::export::write_list(&lite.store.list_view(&l).await.unwrap(), &a, false)
+                .unwrap();
+            affsync::io::export::write_list(&pg.store.list_view(&l).await.unwrap(), &b, false)
+                .unwrap();
             assert_eq!(
                 std::fs::read(&a).unwrap(),
                 std::fs::read(&b).unwrap(),

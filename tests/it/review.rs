@@ -404,8 +404,24 @@ async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_tok
         assert!(err.contains("--token") && err.contains("hint:"), "{err}");
     }
 
-    // With a token, every request needs it: a `?token=` link sets the cookie.
-    let server = serve(dir.path(), &db, &["--token", "s3cret"]).await;
+    // A token too short to be a secret is refused.
+    let (code, _, err) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["review", "serve", "--port", "0", "--token", "s3cret"],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("at least 16") && err.contains("hint:"),
+        "{err}"
+    );
+
+    // With a token, every request needs it: a `?token=` link sets the cookie, and the
+    // address drops the token.
+    const TOKEN: &str = "s3cret-0123456789abcdef";
+    let server = serve(dir.path(), &db, &["--token", TOKEN]).await;
     let http = no_redirects();
     let status = |r: reqwest::Response| r.status().as_u16();
     assert_eq!(status(http.get(&server.url).send().await.unwrap()), 401);
@@ -419,26 +435,27 @@ async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_tok
         401
     );
     let r = http
-        .get(format!("{}?token=s3cret", server.url))
+        .get(format!("{}?token={TOKEN}&status=review", server.url))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.status().as_u16(), 303, "a redirect that drops the token");
+    assert_eq!(r.headers()["location"], "/?status=review");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
-        cookie.starts_with("affsync_token=s3cret;") && cookie.contains("HttpOnly"),
+        cookie.starts_with(&format!("affsync_token={TOKEN};")) && cookie.contains("HttpOnly"),
         "{cookie}"
     );
     let with_cookie = http
         .get(&server.url)
-        .header("cookie", "affsync_token=s3cret")
+        .header("cookie", format!("affsync_token={TOKEN}"))
         .send()
         .await
         .unwrap();
     assert_eq!(status(with_cookie), 200);
     let with_header = http
         .get(&server.url)
-        .bearer_auth("s3cret")
+        .bearer_auth(TOKEN)
         .send()
         .await
         .unwrap();
@@ -458,6 +475,67 @@ async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_tok
         status(post),
         401,
         "no token: refused before the form is read"
+    );
+}
+
+/// A page on another site that rebinds its name to 127.0.0.1 names its own host and origin:
+/// refused before it can read the form token or decide a record. Notices in an address someone
+/// else made are not shown.
+#[tokio::test]
+async fn review_serve_refuses_a_foreign_host_and_a_cross_origin_request() {
+    let (_t, dir, db) = setup().await;
+    let server = serve(dir.path(), &db, &[]).await;
+    let http = no_redirects();
+    let ok = http.get(&server.url).send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let foreign = http
+        .get(&server.url)
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status().as_u16(), 421, "a foreign Host");
+    let post = http
+        .post(format!("{}decide", server.url))
+        .header("host", "evil.example")
+        .header("origin", "http://evil.example")
+        .form(&[
+            ("csrf", "x"),
+            ("mapping", "m.toml"),
+            ("source_id", "R1"),
+            ("verdict", "reject"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 421);
+    let cross = http
+        .post(format!("{}decide", server.url))
+        .header("origin", "http://evil.example")
+        .form(&[
+            ("csrf", "x"),
+            ("mapping", "m.toml"),
+            ("source_id", "R1"),
+            ("verdict", "reject"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status().as_u16(), 403, "a cross-origin Origin");
+    let page = http
+        .get(format!(
+            "{}?notice=Your%20session%20expired%2C%20call%20us",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("session expired"),
+        "a notice the server did not make is not shown"
     );
 }
 

@@ -398,6 +398,9 @@ pub enum Step {
         first_name: Option<String>,
         #[serde(default)]
         last_name: Option<String>,
+        /// The number to write into the phone field once the person exists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone: Option<String>,
     },
     ContactCreated {
         person_id: i64,
@@ -599,6 +602,8 @@ impl Step {
     }
 
     /// One step, in words: `matched by fuzzy (score 0.93) to 201`, `Website: a.io → b.io`.
+    // Long by design: one short arm per step variant, an exhaustive match that the compiler
+    // keeps complete when a step is added.
     pub fn describe(&self) -> String {
         let or = |v: &Option<String>, d: &str| v.clone().unwrap_or_else(|| d.to_string());
         match self {
@@ -738,6 +743,7 @@ impl Step {
             Step::ContactCreateStarted {
                 first_name,
                 last_name,
+                ..
             } => format!(
                 "creating contact {} {}",
                 or(first_name, ""),
@@ -853,6 +859,13 @@ pub const PUSH_WRITE_STEPS: [&str; 4] =
     ["create_started", "created", "add_started", "added_to_list"];
 /// The steps of log-activity's writes a rerun must settle.
 pub const ACTIVITY_WRITE_STEPS: [&str; 2] = ["write_started", "contact_create_started"];
+/// The steps that tell how far the creation of a log-activity contact got (`contact:` records).
+pub const CONTACT_STEPS: [&str; 4] = [
+    "contact_create_started",
+    "contact_created",
+    "failed",
+    "skipped",
+];
 
 /// A run's id and its events, as a caller of the store sees them.
 #[derive(Debug, Clone, PartialEq)]
@@ -1088,10 +1101,36 @@ mod tests {
             Step::ContactCreateStarted {
                 first_name: None,
                 last_name: None,
+                phone: None,
             },
         ];
         let names: Vec<String> = activity.iter().map(Step::name).collect();
         assert_eq!(names, ACTIVITY_WRITE_STEPS);
+        let contact = [
+            activity[1].clone(),
+            Step::ContactCreated {
+                person_id: 1,
+                phone: None,
+                phone_error: None,
+            },
+            Step::Failed {
+                reason: None,
+                field: None,
+                fields: vec![],
+                message: None,
+                error: None,
+                action: None,
+            },
+            Step::Skipped {
+                reason: None,
+                detail: None,
+                why: None,
+                row: None,
+                problem: None,
+            },
+        ];
+        let names: Vec<String> = contact.iter().map(Step::name).collect();
+        assert_eq!(names, CONTACT_STEPS);
     }
 
     #[test]

@@ -255,6 +255,21 @@ fn a_few_bad_cells_are_warnings() {
         "{}",
         d[0]
     );
+    assert!(d[0].hint.contains("push skips the value"), "{}", d[0].hint);
+
+    // Under `strict = true` check says what push will then do: fail the record.
+    let m = mapping(&format!(
+        "strict = true\n{}",
+        field_toml("d", "Last Funding Date", "date")
+    ));
+    let d = check(
+        &m,
+        &catalog(),
+        &NoResolve,
+        &rows("d", &["2024-01-01", "2024-02-30", "2023-05-06", ""]),
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].hint.contains("push fails the record"), "{}", d[0].hint);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 -- Mapping identities (postgres). Kept column for column in step with
--- migrations/sqlite/0007_mapping_identity.sql.
+-- migrations/sqlite/0011_mapping_identity.sql.
 --
 -- A mapping file's decisions and verdicts were kept under its path from the folder a command ran
 -- in; they are now kept under its `name`, else its path from the folder of `affsync.toml` (or
