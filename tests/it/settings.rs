@@ -223,3 +223,70 @@ async fn flags_win_over_the_environment_which_wins_over_the_file() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("nope.toml") && err.contains("hint:"), "{err}");
 }
+
+/// Issue 16's second finding: the same job run from another folder (`--config` from the parent,
+/// or from a folder below) stored its mapping under another key, and the reviewers' verdicts
+/// came back open. A mapping's identity is now its path from the settings file's folder.
+#[tokio::test]
+async fn the_same_job_run_from_two_folders_keeps_every_verdict() {
+    let t = TestEmu::start().await;
+    let dir = project(&t);
+    let d = dir.path();
+    let parent = d.parent().unwrap();
+    let config = d.join("affsync.toml");
+    let config = config.to_str().unwrap();
+    let name = d.file_name().unwrap().to_str().unwrap();
+    let from_parent = format!("{name}/affsync.toml");
+
+    let (code, out, err) = bare(d, &["run", "nightly", "--json"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = bare(
+        d,
+        &[
+            "review",
+            "decide",
+            "N1",
+            "--mapping",
+            "mappings/m.toml",
+            "--reject",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+
+    let listed = |cwd: std::path::PathBuf, config: String| async move {
+        let (code, out, err) = bare(
+            &cwd,
+            &[
+                "review", "list", "--status", "all", "--json", "--config", &config,
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v
+    };
+    let before = listed(d.to_path_buf(), config.to_string()).await;
+    assert_eq!(before["total"], 1, "{before}");
+    let verdict = before["records"][0]["verdict"].clone();
+    assert!(!verdict.is_null(), "the verdict is recorded: {before}");
+
+    // From the parent folder, naming the file relative to it, and from a folder below.
+    for (cwd, cfg) in [
+        (parent.to_path_buf(), from_parent.clone()),
+        (d.join("deep/er"), config.to_string()),
+    ] {
+        let (code, out, err) = bare(&cwd, &["run", "nightly", "--json", "--config", &cfg]).await;
+        assert_eq!(code, 0, "{}: {out}{err}", cwd.display());
+        let after = listed(cwd.clone(), cfg).await;
+        assert_eq!(after["total"], 1, "{}: {after}", cwd.display());
+        assert_eq!(after["records"][0]["mapping"], "mappings/m.toml", "{after}");
+        assert_eq!(
+            after["records"][0]["verdict"],
+            verdict,
+            "{}: {after}",
+            cwd.display()
+        );
+    }
+    assert!(!parent.join(name).join("work").exists());
+}
