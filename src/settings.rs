@@ -115,12 +115,12 @@ impl Diagnose for SettingsError {
     fn hint(&self) -> Option<String> {
         match self {
             SettingsError::ConfigMissing { .. } => Some(
-                "give the path of an existing `affsync.toml`, or run `affsync init` to write one"
+                "give the path of an existing `affsync.toml`"
                     .into(),
             ),
             SettingsError::Config(e) => e.hint(),
             SettingsError::NoConfig { .. } => Some(
-                "run `affsync init` to write one here, or pass `--config FILE` (or set `AFFSYNC_CONFIG`)"
+                "write an `affsync.toml` here (see the README's `affsync.toml` section), or pass `--config FILE` (or set `AFFSYNC_CONFIG`)"
                     .into(),
             ),
             SettingsError::BaseUrl { .. } => {
