@@ -80,7 +80,7 @@ impl Args {
         };
         let emu = Emulator::start(config, seed).await?;
         tracing::info!(url = %emu.base_url(), "emulator listening");
-        println!("{}", emu.base_url());
+        outln!("{}", emu.base_url());
         shutdown_signal().await;
         emu.stop().await;
         Ok(())

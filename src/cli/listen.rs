@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
-use affinity_crm::{Client, Config};
 use affsync::listen::{self, EnrichJob, ListenOptions};
 
-use super::run::ConfigArgs;
+use super::api::ApiArgs;
+use super::db::DbArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,46 +31,33 @@ pub struct Args {
     /// With `--status`, or when the listener stops: JSON.
     #[arg(long)]
     pub json: bool,
-    /// Affinity's address (default: `base_url` in the jobs file).
-    #[arg(long, env = affinity_crm::BASE_URL_ENV, hide_env_values = true)]
-    pub base_url: Option<String>,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let config = self.config.load_if_present()?;
-        let store = self.config.open(config.as_ref()).await?;
+        let settings = self.db.with_api(&self.api)?;
+        let store = settings.open_store().await?;
         if self.status {
             let s = listen::status::status(&store, chrono::Utc::now()).await?;
             store.close().await;
             if self.json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                outln!("{}", serde_json::to_string_pretty(&s)?);
             } else {
-                print!("{}", listen::status::render(&s));
+                out!("{}", listen::status::render(&s));
             }
             return Ok(());
         }
-        let client = match &config {
-            Some(c) => super::run::client(c, self.base_url.as_deref())?,
-            None => {
-                let mut c = Config::from_env_or_file(None)?;
-                if let Some(base) = &self.base_url {
-                    c = c.with_base_url(base).map_err(|e| {
-                        super::Problem::bad_input(
-                            format!("invalid `--base-url` `{base}`: {e}"),
-                            "use a URL such as `https://api.affinity.co`",
-                        )
-                    })?;
-                }
-                Client::new(c)?
-            }
-        };
+        let client = settings.client()?;
+        // The enrichment loop runs the jobs of the settings file that have `on_list_entry`.
+        let config = settings.jobs().ok();
         if self.unsubscribe {
             let id = listen::unsubscribe(&client, &store).await?;
             store.close().await;
-            println!("removed webhook subscription {id}");
+            outln!("removed webhook subscription {id}");
             return Ok(());
         }
         let enrich: Vec<EnrichJob> = config
@@ -95,7 +82,7 @@ impl Args {
         let stop = super::run::stop_on_signals();
         let summary = listen::listen(&client, &store, &opts, stop, |l| {
             // The origin only: the secret path is never printed.
-            println!(
+            outln!(
                 "listening on {} for Affinity's webhooks (subscription {}{}, run {})",
                 l.origin,
                 l.subscription,
@@ -106,10 +93,10 @@ impl Args {
         .await?;
         store.close().await;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            outln!("{}", serde_json::to_string_pretty(&summary)?);
         } else {
             let c = &summary.counts;
-            println!(
+            outln!(
                 "stopped: {} events ({} applied, {} needed nothing, {} failed), {} reads; entries {} new, {} changed, {} removed; enriched {}, not in the source {}",
                 c.events, c.applied, c.skipped, c.failed, c.reads, c.entries_new, c.entries_changed, c.entries_removed, c.enriched, c.not_in_source
             );

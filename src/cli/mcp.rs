@@ -43,9 +43,10 @@ impl Args {
         if let Some(o) = &http_opts {
             http::check(o).map_err(|e| bad(&e))?;
         }
-        let store = self.db.open().await?;
+        let settings = self.db.with_api(&self.api)?;
+        let store = settings.open_store().await?;
         // The mirror tools work without a key; the live ones say how to set it.
-        let client = self.api.client().map_err(|e| {
+        let client = settings.client().map_err(|e| {
             let (_, hint) = super::diagnose(&e);
             ToolError::new(
                 format!("{e:#}").lines().next().unwrap_or_default().to_string(),

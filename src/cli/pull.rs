@@ -30,9 +30,6 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// No progress bars.
-    #[arg(long, short)]
-    pub quiet: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -41,15 +38,16 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let client = self.api.client()?;
-        let store = self.db.open().await?;
+        let settings = self.db.with_api(&self.api)?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
         if let Some(view) = &self.view {
             let v = affsync::listen::view::pull_view(&client, &store, view, None).await?;
             store.close().await;
             if self.json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                outln!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                println!(
+                outln!(
                     "{}/{}: {} entries, {} new, {} changed, {} values; {} calls, {:.2} s\nrun {} in the journal",
                     v.list, v.view, v.entries_seen, v.new, v.changed, v.field_values, v.api_calls, v.seconds, v.run
                 );
@@ -61,12 +59,12 @@ impl Args {
             all_lists: self.all_lists,
             concurrency: self.concurrency,
         };
-        let show = !self.quiet && std::io::stdout().is_terminal();
+        let show = !super::out::quiet() && std::io::stderr().is_terminal();
         let summary = run_pull(&client, &store, &opts, show).await?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            outln!("{}", serde_json::to_string_pretty(&summary)?);
         } else {
-            print!("{}", render(&summary));
+            out!("{}", render(&summary));
         }
         store.close().await;
         Ok(())

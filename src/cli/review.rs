@@ -11,7 +11,6 @@ use chrono::Utc;
 use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::Problem;
-use affsync::matching::mapping_key;
 use affsync::review::queue::candidate_ids;
 use affsync::review::server::{check_bind, serve, ServeOptions};
 use affsync::review::{decide, Decide, Verdict};
@@ -118,7 +117,7 @@ impl Args {
 impl ServeArgs {
     async fn run(self) -> anyhow::Result<()> {
         check_bind(self.bind, self.token.as_deref())?;
-        let store = self.db.open().await?;
+        let store = self.db.settings()?.open_store().await?;
         let subdomain = match &self.affinity_subdomain {
             Some(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
             None => self.ask_subdomain().await,
@@ -155,7 +154,7 @@ impl ServeArgs {
     /// The tenant's subdomain from whoami, once; `None` (candidates shown without links) when
     /// no key is set or Affinity does not answer in time.
     async fn ask_subdomain(&self) -> Option<String> {
-        let client = self.api.client().ok()?;
+        let client = self.db.with_api(&self.api).ok()?.client().ok()?;
         match tokio::time::timeout(std::time::Duration::from_secs(15), client.whoami_v1()).await {
             Ok(Ok(who)) => who.tenant.subdomain.filter(|s| !s.trim().is_empty()),
             Ok(Err(e)) => {
@@ -178,9 +177,10 @@ impl ListArgs {
                 "use `open`, `review`, `unmatched`, `decided` or `all`",
             )
         })?;
-        let store = self.db.open().await?;
+        let settings = self.db.settings()?;
+        let store = settings.open_store().await?;
         let filter = QueueFilter {
-            mapping: self.mapping.as_deref().map(mapping_key),
+            mapping: self.mapping.as_deref().map(|m| settings.mapping_key(m)),
             status,
             ..QueueFilter::default()
         };
@@ -242,7 +242,7 @@ impl ListArgs {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({
                     "total": total,
@@ -253,9 +253,14 @@ impl ListArgs {
             );
             return Ok(());
         }
-        println!(
+        outln!(
             "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} reason",
-            "mapping", "source_id", "status", "score", "candidates", "verdict"
+            "mapping",
+            "source_id",
+            "status",
+            "score",
+            "candidates",
+            "verdict"
         );
         for it in &items {
             let d = &it.decision;
@@ -272,7 +277,7 @@ impl ListArgs {
                     None => r.verdict.as_str().to_string(),
                 })
                 .unwrap_or_else(|| "-".into());
-            println!(
+            outln!(
                 "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} {}",
                 d.mapping,
                 d.source_id,
@@ -285,9 +290,10 @@ impl ListArgs {
                 d.reason
             );
         }
-        println!(
+        outln!(
             "{total} listed; {} reviewed, {} remaining",
-            progress.reviewed, progress.remaining
+            progress.reviewed,
+            progress.remaining
         );
         Ok(())
     }
@@ -304,14 +310,15 @@ impl DecideArgs {
         } else {
             Verdict::Undo
         };
-        let store = self.db.open().await?;
+        let settings = self.db.settings()?;
+        let store = settings.open_store().await?;
         let who = self
             .reviewer
             .clone()
             .or_else(|| std::env::var("USER").ok())
             .filter(|n| !n.trim().is_empty());
         let item = Decide {
-            mapping: mapping_key(&self.mapping),
+            mapping: settings.mapping_key(&self.mapping),
             source_id: self.source_id.clone(),
             verdict: verdict.clone(),
         };
@@ -324,7 +331,7 @@ impl DecideArgs {
         .await
         {
             Ok(_) => {
-                println!(
+                outln!(
                     "{} {}: {}",
                     item.mapping,
                     item.source_id,

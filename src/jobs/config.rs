@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
-use affinity_crm::{ApiKey, KeySource, KEY_ENV};
+use affinity_crm::{ApiKey, KeySource};
 use affsync_core::mapping::line_of;
 
 /// The file read when no `--config` is given.
@@ -57,8 +57,11 @@ pub struct JobsConfig {
     pub path: PathBuf,
     pub database_url: Option<String>,
     pub lock_stale_after: Duration,
+    /// Whether the file sets `lock_stale_after_s` (else it is the default).
+    pub lock_stale_after_set: bool,
     pub base_url: Option<String>,
-    pub key: KeySpec,
+    /// Where the file says the key is, when it says.
+    pub key: Option<KeySpec>,
     pub jobs: Vec<Job>,
 }
 
@@ -434,7 +437,7 @@ impl JobsConfig {
         };
 
         let (base_url, key) = match &raw.affinity {
-            None => (None, KeySpec::Env(KEY_ENV.to_string())),
+            None => (None, None),
             Some(a) => {
                 let span = a.span();
                 let a = a.get_ref();
@@ -465,7 +468,7 @@ impl JobsConfig {
                 }
                 (
                     a.base_url.as_ref().map(|b| b.get_ref().clone()),
-                    given.pop().unwrap_or(KeySpec::Env(KEY_ENV.to_string())),
+                    given.pop(),
                 )
             }
         };
@@ -621,6 +624,7 @@ impl JobsConfig {
             path: path.to_path_buf(),
             database_url: raw.database_url,
             lock_stale_after,
+            lock_stale_after_set: raw.lock_stale_after_s.is_some(),
             base_url,
             key,
             jobs,
@@ -630,6 +634,19 @@ impl JobsConfig {
     /// A job by name, or an error that names the jobs there are.
     pub fn job(&self, name: &str) -> Option<&Job> {
         self.jobs.iter().find(|j| j.name == name)
+    }
+
+    /// The folder the jobs' mapping files are identified from: this file's.
+    pub fn mapping_root(&self) -> crate::mapping_identity::MappingRoot {
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        crate::mapping_identity::MappingRoot::Folder(
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+        )
     }
 
     pub fn job_names(&self) -> Vec<&str> {
@@ -707,7 +724,7 @@ steps = [ { pull = ["301"] } ]
         assert_eq!(c.database_url.as_deref(), Some("sqlite://m.db"));
         assert_eq!(c.lock_stale_after, Duration::from_millis(2500));
         assert_eq!(c.base_url.as_deref(), Some("http://127.0.0.1:9"));
-        assert_eq!(c.key, KeySpec::Command("echo k".into()));
+        assert_eq!(c.key, Some(KeySpec::Command("echo k".into())));
         assert_eq!(c.job_names(), ["nightly-dealflow", "often"]);
         let j = &c.jobs[0];
         assert_eq!(j.timezone, chrono_tz::Europe::Paris);
@@ -738,7 +755,7 @@ steps = [ { pull = ["301"] } ]
         assert_eq!(c.jobs[1].timezone, chrono_tz::UTC);
         assert!(c.jobs[1].webhook.is_none());
         let d = parse("").unwrap();
-        assert_eq!(d.key, KeySpec::Env("AFFINITY_API_KEY".into()));
+        assert_eq!(d.key, None);
         assert_eq!(d.lock_stale_after, DEFAULT_LOCK_STALE_AFTER);
     }
 

@@ -251,7 +251,8 @@ impl Runner {
                 ));
                 break;
             }
-            match run_step(client, &self.store, job, step).await {
+            let root = self.config.mapping_root();
+            match run_step(client, &self.store, &root, job, step).await {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
@@ -379,6 +380,7 @@ fn trigger_text(t: Trigger) -> &'static str {
 pub async fn run_step(
     client: &Client,
     store: &Store,
+    root: &crate::mapping_identity::MappingRoot,
     job: &Job,
     step: &Step,
 ) -> Result<StepOutcome, StepError> {
@@ -448,7 +450,7 @@ pub async fn run_step(
             })
         }
         Step::Match { mapping } => {
-            let m = crate::io::load_mapping(mapping)?;
+            let m = crate::mapping_identity::load(mapping, root)?;
             let o = crate::matching::run_match(store, &m, Some(&job.name)).await?;
             Ok(StepOutcome {
                 step: step.kind(),
@@ -532,7 +534,7 @@ pub async fn run_step(
             })
         }
         Step::Push { mapping } => {
-            let m = crate::io::load_mapping(mapping)?;
+            let m = crate::mapping_identity::load(mapping, root)?;
             let opts = crate::push::PushOptions {
                 job: Some(job.name.clone()),
                 ..Default::default()

@@ -13,6 +13,7 @@ pub mod decisions;
 pub mod journal;
 pub mod listen;
 pub mod locks;
+pub mod mapping_keys;
 pub mod mcp;
 pub mod mirror;
 pub mod pushed;

@@ -35,4 +35,5 @@ mod pushed;
 mod report;
 mod review;
 mod review_browser;
+mod settings;
 mod webhooks;
