@@ -447,7 +447,7 @@ async fn fifty_records_triaged_by_keys_alone_in_at_most_60_presses_and_one_page_
                 kb.press('x').await;
                 want.insert(sid.clone(), "reject".into());
             }
-            _ if cands.is_empty() || n % 11 == 0 => {
+            _ if cands.is_empty() || n.is_multiple_of(11) => {
                 kb.press('n').await;
                 want.insert(sid.clone(), "create".into());
             }
