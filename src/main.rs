@@ -15,7 +15,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(cli.run()) {
+    let result = runtime.block_on(cli.run());
+    // A task still running when the command is done (a database pool's upkeep, a blocking
+    // read) must not keep the process alive: it was seen spinning at exit after a push whose
+    // answer was lost, and the runtime's drop waits for blocking tasks without end.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             errln!("{}", cli::render_error(&e));
