@@ -39,6 +39,7 @@ use crate::source::{ReadOptions, SourceFormat};
 pub mod catalog;
 pub mod check;
 pub mod convert;
+pub mod scaffold;
 
 /// The only version of the format so far.
 pub const VERSION: i64 = 1;
