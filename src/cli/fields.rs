@@ -121,9 +121,10 @@ impl Args {
     }
 }
 
-/// A dropdown's options in a table cell: the first eight, then how many more.
+/// A dropdown's options in a table cell: the first five, then how many more (`--json` has
+/// them all).
 fn options_text(f: &FieldRow) -> String {
-    const SHOWN: usize = 8;
+    const SHOWN: usize = 5;
     if f.options.is_empty() {
         return "-".into();
     }

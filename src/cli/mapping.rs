@@ -18,10 +18,11 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum MappingCommand {
-    /// Write a mapping file guessed from an enrichment file's header, a sample of its rows and
-    /// the list's fields: the id column, the search term (a website for organizations, an
-    /// email for persons), and every column whose name is the same as or close to a field's
-    /// and whose values convert to it. Each guess is marked with a `# guess` comment; the
+    /// Write a mapping file guessed from an enrichment file and a list's fields.
+    ///
+    /// The guesses, from the file's header, a sample of its rows and the list's fields: the id
+    /// column, the search term (a website for organizations, an email for persons), and every
+    /// column whose name is the same as or close to a field's and whose values convert to it. Each guess is marked with a `# guess` comment; the
     /// columns left out are listed at the end with the reason. The file passes
     /// `affsync check` (after `affsync pull`).
     #[command(after_long_help = "Examples:
@@ -217,16 +218,28 @@ impl NewArgs {
         if !to_stdout {
             let f = out.display();
             say("next: read the `# guess` comments, then".to_string());
-            say(format!(
-                "  affsync pull --list \"{}\"   # the list and its fields into the mirror",
-                list.name
-            ));
-            say(format!(
-                "  affsync check {f}          # the file against the mirror's catalog"
-            ));
-            say(format!(
-                "  affsync push {f} --dry-run # what a push would write"
-            ));
+            let steps = [
+                (
+                    format!("affsync pull --list \"{}\"", list.name),
+                    "the list and its fields into the mirror",
+                ),
+                (
+                    format!("affsync check {f}"),
+                    "the file against the mirror's catalog",
+                ),
+                (
+                    format!("affsync push {f} --dry-run"),
+                    "what a push would write",
+                ),
+            ];
+            let width = steps
+                .iter()
+                .map(|(c, _)| c.chars().count())
+                .max()
+                .unwrap_or(0);
+            for (cmd, what) in steps {
+                say(format!("  {cmd:<width$}  # {what}"));
+            }
         }
         Ok(())
     }

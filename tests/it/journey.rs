@@ -433,15 +433,19 @@ async fn init_writes_a_commented_settings_file_that_every_command_reads() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|s| s["setting"].as_str().unwrap().contains(name))
+            .find(|s| s["setting"] == name)
             .unwrap_or_else(|| panic!("{name}: {j}"))
             .clone()
     };
-    let b = setting("base_url");
+    let b = setting("affinity.base_url");
     assert_eq!(b["value"], base.as_str(), "{b}");
-    assert_eq!(b["source"], "found", "{b}");
+    assert_eq!(b["source"], "file", "{b}");
+    assert!(
+        b["origin"].as_str().unwrap().ends_with("affsync.toml"),
+        "{b}"
+    );
     let db = setting("database_url");
-    assert_eq!(db["source"], "found", "{db}");
+    assert_eq!(db["source"], "file", "{db}");
     assert!(
         db["value"].as_str().unwrap().ends_with("affsync.db"),
         "{db}"
@@ -460,16 +464,28 @@ async fn init_writes_a_commented_settings_file_that_every_command_reads() {
 }
 
 /// A folder with an `affsync.toml` whose job pulls Deal Flow and pushes the example
-/// companies (some of whose records Affinity refuses: a partial push).
+/// companies with `strict = true`: the rows with a cell that does not convert fail (a
+/// partial push), the others are written.
 fn job_folder(t: &TestEmu) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let mapping = repo("mappings/companies.toml");
+    let csv = repo("fixtures/enrichment/companies.csv");
+    let mapping = std::fs::read_to_string(repo("mappings/companies.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../fixtures/enrichment/companies.csv\"",
+            &format!("path = \"{}\"", csv.display()),
+        )
+        .replace(
+            "mode = \"create_update\"",
+            "mode = \"create_update\"\nstrict = true",
+        );
+    assert!(mapping.contains("strict = true"));
+    std::fs::write(dir.path().join("companies.toml"), mapping).unwrap();
     std::fs::write(
         dir.path().join("affsync.toml"),
         format!(
-            "database_url = \"sqlite://m.db\"\n\n[affinity]\nbase_url = \"{}\"\n\n[[jobs]]\nname = \"nightly\"\nschedule = \"0 2 * * *\"\nsteps = [ {{ pull = [\"Deal Flow\"] }}, {{ push = \"{}\" }} ]\n",
+            "database_url = \"sqlite://m.db\"\n\n[affinity]\nbase_url = \"{}\"\n\n[[jobs]]\nname = \"nightly\"\nschedule = \"0 2 * * *\"\nsteps = [ {{ pull = [\"Deal Flow\"] }}, {{ push = \"companies.toml\" }} ]\n",
             t.emu.base_url(),
-            mapping.display()
         ),
     )
     .unwrap();
@@ -534,7 +550,7 @@ async fn a_push_and_a_job_whose_pipe_reader_has_gone_end_quietly_and_journaled()
     let t = demo().await;
     let dir = job_folder(&t);
     let d = dir.path();
-    let mapping = repo("mappings/companies.toml");
+    let mapping = d.join("companies.toml");
     let (code, _, err) = affsync(&t, d, &["pull", "--list", "Deal Flow", "-q"]).await;
     assert_eq!(code, 0, "{err}");
 

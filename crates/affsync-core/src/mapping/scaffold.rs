@@ -396,18 +396,24 @@ pub fn scaffold(input: &Input) -> Scaffold {
             .then_with(|| a.2.name.cmp(&b.2.name))
     });
     let mut taken_cols: BTreeSet<&str> = BTreeSet::new();
-    let mut taken_fields: BTreeSet<&str> = BTreeSet::new();
     let mut why_not: BTreeMap<&str, String> = BTreeMap::new();
     let mut guesses: Vec<Guess> = Vec::new();
+    let mut taken_by: BTreeMap<&str, &str> = BTreeMap::new();
     for (s, c, f) in pairs {
-        if taken_cols.contains(c.as_str()) || taken_fields.contains(f.id.as_str()) {
+        if taken_cols.contains(c.as_str()) {
+            continue;
+        }
+        if let Some(by) = taken_by.get(f.id.as_str()) {
+            why_not.entry(c.as_str()).or_insert_with(|| {
+                format!("close to `{}`, which column `{by}` is closer to", f.name)
+            });
             continue;
         }
         let p = prof(c);
         match type_for(p, f) {
             Some((ty, share)) => {
                 taken_cols.insert(c.as_str());
-                taken_fields.insert(f.id.as_str());
+                taken_by.insert(f.id.as_str(), c.as_str());
                 let scope = match f.list_id {
                     Some(_) => format!("a field of `{}`", input.list.name),
                     None => format!("a global {} field", input.kind),
@@ -684,6 +690,143 @@ mod tests {
             let s = name_score(col, field);
             assert_eq!(s >= NAME_THRESHOLD, close, "{col} vs {field}: {s}");
         }
+    }
+
+    fn field(
+        id: &str,
+        name: &str,
+        field_type: &str,
+        value_type: &str,
+        list: Option<i64>,
+    ) -> FieldRow {
+        FieldRow {
+            id: id.into(),
+            name: name.into(),
+            field_type: field_type.into(),
+            value_type: value_type.into(),
+            list_id: list,
+            entity_kind: Some(Kind::Organization),
+            allows_multiple: false,
+            enrichment_source: (field_type == "enriched").then(|| "dealroom".to_string()),
+            track_changes: None,
+            options: ["Seed", "Series A"]
+                .iter()
+                .enumerate()
+                .filter(|_| value_type == "dropdown")
+                .map(|(i, t)| crate::model::OptionRow {
+                    option_id: i as i64 + 1,
+                    text: t.to_string(),
+                    rank: None,
+                    color: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_scaffold_maps_the_close_columns_whose_values_fit_and_passes_check() {
+        let list = ListRow {
+            id: 1,
+            name: "Deal Flow".into(),
+            kind: Kind::Organization,
+            is_public: true,
+            owner_id: None,
+            creator_id: None,
+        };
+        let fields = vec![
+            field("field-1", "Round", "list", "dropdown", Some(1)),
+            field("field-2", "Headcount", "list", "number", Some(1)),
+            field("field-3", "Employees", "enriched", "number", None),
+            field("field-4", "Website", "list", "text", Some(1)),
+        ];
+        let catalog = Catalog {
+            lists: vec![list.clone()],
+            list_fields: [(1, fields.iter().map(|f| f.id.clone()).collect())].into(),
+            fields,
+        };
+        let columns: Vec<String> = [
+            "ref_id",
+            "company",
+            "site",
+            "round",
+            "headcount",
+            "round_size_usd",
+            "employees",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let rows: Vec<SourceRecord> = (0..6)
+            .map(|i| SourceRecord {
+                row: i + 1,
+                id: Some(format!("r{i}")),
+                values: columns
+                    .iter()
+                    .zip([
+                        format!("r{i}"),
+                        format!("Acme {i}"),
+                        format!("https://acme{i}.com"),
+                        ["Seed", "Series A"][i % 2].to_string(),
+                        (10 * i).to_string(),
+                        (1_000_000 * i).to_string(),
+                        (11 * i).to_string(),
+                    ])
+                    .map(|(c, v)| (c.clone(), v))
+                    .collect(),
+                problem: None,
+            })
+            .collect();
+        let s = scaffold(&Input {
+            kind: Kind::Organization,
+            list: &list,
+            catalog: &catalog,
+            columns: &columns,
+            rows: &rows,
+            source_path: "deals.csv".into(),
+            mapping_path: Path::new("deals.toml"),
+            name: Some("deals".into()),
+        });
+        assert_eq!(s.id, "ref_id");
+        assert_eq!(s.search_term.as_deref(), Some("site"));
+        let mapped: Vec<(&str, &str, ValueKind)> = s
+            .fields
+            .iter()
+            .map(|g| (g.column.as_str(), g.affinity.as_str(), g.ty))
+            .collect();
+        assert_eq!(
+            mapped,
+            [
+                ("company", "name", ValueKind::Text),
+                ("site", "domain", ValueKind::Url),
+                ("round", "Round", ValueKind::Dropdown),
+                ("headcount", "Headcount", ValueKind::Number),
+            ]
+        );
+        let unmapped: Vec<&str> = s.unmapped.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(
+            unmapped,
+            ["round_size_usd", "employees"],
+            "{:?}",
+            s.unmapped
+        );
+        // The text passes the checker, and every entry says it is a guess.
+        let m = Mapping::parse(Path::new("deals.toml"), s.text.clone()).unwrap();
+        let sample = SourceSample::Read {
+            missing: vec![],
+            available: columns.clone(),
+            rows: rows.clone(),
+        };
+        let errors: Vec<_> = check(&m, &catalog, &NoResolve, &sample)
+            .into_iter()
+            .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}\n{}", s.text);
+        assert_eq!(
+            s.text.matches("[[fields]]  # guess").count(),
+            4,
+            "{}",
+            s.text
+        );
     }
 
     #[test]
