@@ -92,17 +92,43 @@ impl Args {
         let key_set = std::env::var_os(&self.key_env).is_some_and(|v| !v.is_empty());
         outln!("wrote `{}`", self.path.display());
         outln!("next:");
+        let mut steps: Vec<(String, &str)> = Vec::new();
         if !key_set {
-            outln!(
-                "  export {}=...                     # your Affinity API key (Settings → API in Affinity)",
-                self.key_env
-            );
+            steps.push((
+                format!("export {}=...", self.key_env),
+                "your Affinity API key (Settings → API in Affinity)",
+            ));
         }
-        outln!("  affsync config show                 # the settings, and where each comes from");
-        outln!("  affsync whoami                      # the tenant and user behind the key");
-        outln!("  affsync lists                       # the lists; `affsync fields --list NAME` their fields");
-        outln!("  affsync pull --list NAME            # a list into the mirror");
-        outln!("  affsync mapping new --from FILE --list NAME   # a first mapping file, then `affsync check` it");
+        steps.extend([
+            (
+                "affsync config show".to_string(),
+                "the settings, and where each comes from",
+            ),
+            (
+                "affsync whoami".to_string(),
+                "the tenant and user behind the key",
+            ),
+            (
+                "affsync lists".to_string(),
+                "the lists; `affsync fields --list NAME` shows their fields",
+            ),
+            (
+                "affsync pull --list NAME".to_string(),
+                "a list into the mirror",
+            ),
+            (
+                "affsync mapping new --from FILE --list NAME".to_string(),
+                "a first mapping file; then `affsync check` it",
+            ),
+        ]);
+        let width = steps
+            .iter()
+            .map(|(c, _)| c.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (cmd, what) in steps {
+            outln!("  {cmd:<width$}  # {what}");
+        }
         Ok(())
     }
 }

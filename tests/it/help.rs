@@ -68,3 +68,36 @@ fn every_help_is_snapshotted_and_every_subcommand_has_examples() {
         "these commands' long help has no `Examples:`: {missing:?}"
     );
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_same_tree() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_affsync"))
+            .args(args)
+            .output()
+            .expect("affsync runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (code, text) = run(&["completions", shell]);
+        assert_eq!(code, Some(0), "{shell}");
+        assert!(
+            text.contains("mapping") && text.contains("completions"),
+            "{shell}: {text}"
+        );
+    }
+    let (code, _) = run(&["completions", "tcsh"]);
+    assert_eq!(code, Some(2));
+    let (code, page) = run(&["man"]);
+    assert_eq!(code, Some(0));
+    assert!(page.contains(".TH affsync 1"), "{page}");
+    assert!(page.contains("Examples (a first hour)"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _) = run(&["man", "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let page = std::fs::read_to_string(dir.path().join("affsync-mapping-new.1")).unwrap();
+    assert!(page.contains("Examples:"), "{page}");
+}

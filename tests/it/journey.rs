@@ -605,13 +605,38 @@ async fn bad_input_exits_2_with_a_hint() {
             "missing.toml",
             "--reject",
         ],
+        vec!["push", "missing.toml"],
+        vec!["match", "missing.toml"],
+        vec!["log-activity", "calls.jsonl", "--settings", "missing.toml"],
+        vec![
+            "contacts",
+            "sync",
+            "--file",
+            "c.csv",
+            "--mapping",
+            "missing.toml",
+        ],
+        vec!["report", "9999", "--out", "r.html"],
+        vec!["activity", "--format", "parquet"],
+        vec![
+            "mapping",
+            "new",
+            "--from",
+            "missing.csv",
+            "--list",
+            "Deal Flow",
+        ],
     ] {
         let (code, out, err) = affsync(&t, d, &args).await;
         assert_eq!(code, 2, "{args:?}: {err}");
-        // `check` prints its diagnostics, hints and all, on stdout.
         assert!(
-            err.contains("hint:") || (args[0] == "check" && out.contains("hint:")),
+            err.contains("hint:"),
             "{args:?} gives no hint: {out}\n{err}"
+        );
+        // The reason once, not once more from the error's chain.
+        assert!(
+            err.matches("No such file or directory").count() <= 1,
+            "{args:?}: {err}"
         );
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
