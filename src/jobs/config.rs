@@ -690,12 +690,48 @@ fn job_at(text: &str, offset: usize) -> Option<String> {
 
 /// A five-field cron expression (`min hour day month weekday`, as crontab writes it) with its
 /// seconds put first, as the `cron` crate reads it; six or seven fields are left as they are.
+///
+/// crontab numbers weekdays 0 to 7 from Sunday (0 and 7 both Sunday); the `cron` crate numbers
+/// them 1 to 7 from Sunday, so `1-5` would shift a day silently. The five-field form's weekday
+/// numbers are written as names (`MON-FRI`), which both read the same; a step (`*/2`) stays a
+/// number.
 pub fn with_seconds(expr: &str) -> String {
-    if expr.split_whitespace().count() == 5 {
-        format!("0 {expr}")
-    } else {
-        expr.to_string()
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    if fields.len() != 5 {
+        return expr.to_string();
     }
+    const DAYS: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    let mut weekday = String::new();
+    let mut digits = String::new();
+    let mut after_slash = false;
+    let flush = |digits: &mut String, out: &mut String, step: bool| {
+        if digits.is_empty() {
+            return;
+        }
+        match digits
+            .parse::<usize>()
+            .ok()
+            .filter(|n| !step && *n < DAYS.len())
+        {
+            Some(n) => out.push_str(DAYS[n]),
+            None => out.push_str(digits),
+        }
+        digits.clear();
+    };
+    for c in fields[4].chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        flush(&mut digits, &mut weekday, after_slash);
+        after_slash = c == '/';
+        weekday.push(c);
+    }
+    flush(&mut digits, &mut weekday, after_slash);
+    format!(
+        "0 {} {} {} {} {weekday}",
+        fields[0], fields[1], fields[2], fields[3]
+    )
 }
 
 #[cfg(test)]
@@ -783,6 +819,27 @@ steps = [ { pull = ["301"] } ]
         );
         assert_eq!(with_seconds("0 0 2 * * *"), "0 0 2 * * *");
         assert_eq!(with_seconds("0 2 * * *"), "0 0 2 * * *");
+        // crontab's weekdays, 0 (or 7) for Sunday.
+        for (cron, want) in [
+            ("0 2 * * 1-5", "0 0 2 * * MON-FRI"),
+            ("0 2 * * 0,6", "0 0 2 * * SUN,SAT"),
+            ("0 2 * * 7", "0 0 2 * * SUN"),
+            ("0 2 * * */2", "0 0 2 * * */2"),
+            ("0 2 * * 1-5/2", "0 0 2 * * MON-FRI/2"),
+            ("0 2 * * Mon", "0 0 2 * * Mon"),
+        ] {
+            assert_eq!(with_seconds(cron), want, "{cron}");
+        }
+        let c = parse(
+            "[[jobs]]\nname = \"a\"\nschedule = \"0 9 * * 1-5\"\nsteps = [ { pull = [\"L\"] } ]\n",
+        )
+        .unwrap();
+        // Saturday 1 June 2024: the next weekday run is Monday the 3rd.
+        let next = c.jobs[0].schedule.after(&from).next().unwrap();
+        assert_eq!(
+            next,
+            chrono::Utc.with_ymd_and_hms(2024, 6, 3, 9, 0, 0).unwrap()
+        );
     }
 
     #[test]

@@ -534,9 +534,9 @@ async fn through_head(t: &TestEmu, dir: &Path, args: &str, both: bool) -> (i32, 
     (code, err)
 }
 
-/// The runs of the mirror in `dir` (`affsync activity --format json`).
+/// The runs of the mirror in `dir` (`affsync activity --json`).
 async fn runs(t: &TestEmu, dir: &Path) -> Vec<Value> {
-    let (code, out, err) = affsync(&t, dir, &["activity", "--format", "json"]).await;
+    let (code, out, err) = affsync(t, dir, &["activity", "--json"]).await;
     assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
     j.as_array()
