@@ -152,6 +152,10 @@ pub fn name_score(column: &str, field: &str) -> f64 {
         strsim::jaro_winkler(a, b).max(strsim::normalized_levenshtein(a, b))
     };
     let mut best = score(&c, &f);
+    // The field's name as the column's last words: `job_title` → `Title`.
+    if c.len() > f.len() && c.ends_with(&format!(" {f}")) {
+        best = best.max(0.9);
+    }
     let mut ws: Vec<&str> = c.split(' ').collect();
     while ws.len() > 1 && ws.last().is_some_and(|w| TYPE_WORDS.contains(w)) {
         ws.pop();
@@ -261,7 +265,8 @@ pub fn scaffold(input: &Input) -> Scaffold {
         "the first column; no column's values are all there and all different: name the id column"
     };
 
-    let others: Vec<&String> = cols.iter().filter(|c| **c != id).collect();
+    // The id column may be the search term or a value too (an email that keys a person).
+    let others: Vec<&String> = cols.iter().collect();
     let mut specials: Vec<Guess> = Vec::new();
     let special = |column: &str, s: Special, ty: ValueKind, why: String| Guess {
         column: column.to_string(),
@@ -500,7 +505,7 @@ pub fn scaffold(input: &Input) -> Scaffold {
     let mapped: BTreeSet<&str> = all.iter().map(|g| g.column.as_str()).collect();
     let mut unmapped: Vec<(String, String)> = Vec::new();
     for c in &others {
-        if mapped.contains(c.as_str()) {
+        if mapped.contains(c.as_str()) || c.as_str() == id {
             continue;
         }
         let why = left_out
@@ -686,6 +691,8 @@ mod tests {
             ("sectors", "Stage", false),
             ("website", "Owner", false),
             ("phone", "Title", false),
+            ("job_title", "Title", true),
+            ("title", "Job Title", false),
         ] {
             let s = name_score(col, field);
             assert_eq!(s >= NAME_THRESHOLD, close, "{col} vs {field}: {s}");
