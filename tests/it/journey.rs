@@ -584,6 +584,17 @@ async fn a_push_and_a_job_whose_pipe_reader_has_gone_end_quietly_and_journaled()
     }
     let (code, _, err) = affsync(&t, d, &["run", "nightly"]).await;
     assert_eq!(code, 4, "{err}");
+
+    // `-` is standard output where a file is written.
+    let run = all[0]["run"].to_string();
+    let (code, out, err) = affsync(&t, d, &["report", &run, "--out", "-"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("<!DOCTYPE html>"), "{out}");
+    let (code, out, err) =
+        affsync(&t, d, &["activity", &run, "--out", "-", "--format", "csv"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().count() > 1, "{out}");
+    assert!(!d.join("-").exists());
 }
 
 #[tokio::test]
