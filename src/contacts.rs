@@ -117,6 +117,9 @@ impl Diagnose for ContactsError {
         match self {
             ContactsError::Config { .. } => Some("the keys are `[file]` (`path`, `email`, `first_name`, `last_name`) and `[sync]` (`create_in_affinity`, `out`)".into()),
             ContactsError::Source(s) => s.hint(),
+            ContactsError::Read { .. } => Some(
+                "check the path: `--mapping` names the contacts mapping, `--file` the contacts file".into(),
+            ),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod activity_log;
+pub mod catalog;
 pub mod contacts;
 pub mod http_guard;
 pub mod io;

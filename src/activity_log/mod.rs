@@ -35,12 +35,8 @@ pub enum ActivityError {
     /// The settings file or the feed has a mistake.
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("cannot read `{path}`: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read `{path}`: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error(transparent)]
     Source(SourceError),
     #[error(transparent)]
@@ -63,7 +59,10 @@ impl Diagnose for ActivityError {
             ActivityError::File(e) => e.hint(),
             ActivityError::Source(e) => e.hint(),
             ActivityError::Store(e) => e.hint(),
-            ActivityError::Io { .. } | ActivityError::Api(_) => None,
+            ActivityError::Io { .. } => Some(
+                "check the path: `--settings` names the settings file, and its `feed` is relative to it".into(),
+            ),
+            ActivityError::Api(_) => None,
         }
     }
 }
@@ -77,9 +76,9 @@ impl ActivityError {
 
 /// Reads a settings file.
 pub fn load_settings(path: &Path) -> Result<Settings, ActivityError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ActivityError::Io {
+    let text = std::fs::read_to_string(path).map_err(|cause| ActivityError::Io {
         path: path.display().to_string(),
-        source,
+        cause,
     })?;
     Ok(Settings::parse(path, &text)?)
 }
@@ -88,9 +87,9 @@ pub fn load_settings(path: &Path) -> Result<Settings, ActivityError> {
 pub fn read_feed(path: &Path) -> Result<Vec<FeedRow>, ActivityError> {
     let shown = path.display().to_string();
     let read = || {
-        std::fs::read_to_string(path).map_err(|source| ActivityError::Io {
+        std::fs::read_to_string(path).map_err(|cause| ActivityError::Io {
             path: shown.clone(),
-            source,
+            cause,
         })
     };
     let bad = |message: String, hint: String| {

@@ -18,9 +18,12 @@ pub struct Args {
     #[arg(long)]
     pub status: Option<String>,
     /// Output format (default: from `--out`'s extension, else `table`).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "json")]
     pub format: Option<Format>,
-    /// Write to this file instead of standard output.
+    /// Print JSON: the same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
+    /// Write to this file instead of standard output (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Runs listed, newest first.
@@ -36,11 +39,13 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
+        let out = self.out.clone().filter(|p| p.as_os_str() != "-");
         let format = self
             .format
-            .or_else(|| self.out.as_deref().and_then(Format::from_path))
+            .or(self.json.then_some(Format::Json))
+            .or_else(|| out.as_deref().and_then(Format::from_path))
             .unwrap_or(Format::Table);
-        if format == Format::Parquet && self.out.is_none() {
+        if format == Format::Parquet && out.is_none() {
             return Err(super::Problem::bad_input(
                 "Parquet is not written to a terminal",
                 "add `--out FILE.parquet`",
@@ -57,7 +62,7 @@ impl Args {
         store.close().await;
         let table = table?;
         let bytes = activity::render(&table, format, self.raw_cells)?;
-        match &self.out {
+        match &out {
             Some(path) => std::fs::write(path, bytes)
                 .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
             None => super::out::write_out_bytes(&bytes),

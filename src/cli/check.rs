@@ -78,7 +78,7 @@ impl Args {
                     reports.len(),
                     if bad == 1 { "has" } else { "have" }
                 ),
-                "",
+                "each error is printed above with its file, line and hint; fix them and check again",
             )
             .into());
         }

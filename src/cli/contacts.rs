@@ -14,6 +14,9 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum What {
     /// Sync a contacts file with Affinity's persons, both ways, keyed by email.
+    #[command(after_long_help = "Examples:
+  affsync contacts sync --file contacts.csv --mapping contacts.toml --dry-run
+  affsync contacts sync --file contacts.csv --mapping contacts.toml --json")]
     Sync(SyncArgs),
 }
 

@@ -13,6 +13,10 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum What {
     /// One row per live entry of a list, one column per field.
+    #[command(after_long_help = "Examples:
+  affsync export list \"Deal Flow\" --out deal-flow.csv
+  affsync export list 180026 --out deal-flow.parquet
+  affsync export list LPs --out lps.jsonl --raw-cells")]
     List(ListArgs),
 }
 

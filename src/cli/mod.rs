@@ -6,15 +6,20 @@ pub mod out;
 pub mod activity;
 pub mod api;
 pub mod check;
+pub mod completions;
 pub mod config;
 pub mod contacts;
 pub mod db;
 pub mod demo;
 pub mod emulator;
 pub mod export;
+pub mod fields;
+pub mod init;
 pub mod link;
 pub mod listen;
+pub mod lists;
 pub mod log_activity;
+pub mod mapping;
 pub mod match_cmd;
 pub mod mcp;
 pub mod pull;
@@ -33,7 +38,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Keeps an Affinity CRM tenant and your enrichment data in step, both ways.
 #[derive(Debug, Parser)]
-#[command(name = "affsync", version, about, long_about = None)]
+#[command(
+    name = "affsync",
+    version,
+    about,
+    long_about = None,
+    after_long_help = "Examples (a first hour):
+  affsync demo                                         # everything, against an emulated tenant
+  affsync init                                         # a commented affsync.toml here
+  affsync lists                                        # the tenant's lists
+  affsync fields --list \"Deal Flow\"                    # what a mapping may write there
+  affsync pull --list \"Deal Flow\"                      # the list into the mirror
+  affsync mapping new --from companies.csv --list \"Deal Flow\"
+  affsync check companies.toml && affsync push companies.toml --dry-run"
+)]
 pub struct Cli {
     /// How logs (on stderr) are written: `text` for people, `json` for schedulers.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -69,49 +87,122 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the demo: the emulator with a demo tenant, and everything affsync can do against it.
+    #[command(
+        after_long_help = "Examples:\n  affsync demo\n  affsync demo --database-url sqlite://demo.db    # keep the demo's mirror"
+    )]
     Demo(demo::Args),
+    /// Write a commented `affsync.toml` here, and say what to run next.
+    Init(init::Args),
     /// Show the tenant, user and grant behind the API key.
+    #[command(
+        after_long_help = "Examples:\n  affsync whoami\n  affsync whoami --json\n  AFFINITY_BASE_URL=http://127.0.0.1:8787 affsync whoami"
+    )]
     Whoami(whoami::Args),
     /// Show the per-minute and monthly request budgets and what is left of them.
+    #[command(after_long_help = "Examples:\n  affsync rate-limit\n  affsync rate-limit --json")]
     RateLimit(rate_limit::Args),
+    /// Show the tenant's lists (read from Affinity): id, name, kind, entries, fields.
+    Lists(lists::Args),
+    /// Show the field catalog (read from Affinity): what a mapping file may write.
+    Fields(fields::Args),
+    /// Start a mapping file: `mapping new` guesses one from an enrichment file and a list.
+    #[command(
+        after_long_help = "Examples:\n  affsync mapping new --from companies.csv --list \"Deal Flow\""
+    )]
+    Mapping(mapping::Args),
     /// Pull Affinity lists (entries, entities, field values) into the mirror.
+    #[command(
+        after_long_help = "Examples:\n  affsync pull --list \"Deal Flow\"\n  affsync pull --all-lists --concurrency 2\n  affsync pull --list 180026 --json"
+    )]
     Pull(pull::Args),
     /// Keep the mirror current from Affinity's webhooks; run the jobs' `on_list_entry` enrichment.
+    #[command(
+        after_long_help = "Examples:\n  affsync listen --port 8790\n  affsync listen --bind 0.0.0.0 --public-url https://affsync.example.com --token \"$TOKEN\"\n  affsync listen --status --json"
+    )]
     Listen(listen::Args),
     /// Push a mapping file's records into Affinity: create or update, add to lists, only what changed.
+    #[command(
+        after_long_help = "Examples:\n  affsync push mappings/companies.toml --dry-run\n  affsync push mappings/companies.toml\n  affsync push mappings/people.toml --max-calls 500 --json"
+    )]
     Push(push::Args),
     /// Push again only the records that failed in a push run.
+    #[command(
+        after_long_help = "Examples:\n  affsync retry 42\n  affsync retry 42 --mapping mappings/companies.toml"
+    )]
     Retry(retry::Args),
     /// Write what the mirror holds to a file.
+    #[command(
+        after_long_help = "Examples:\n  affsync export list \"Deal Flow\" --out deal-flow.csv\n  affsync export list 180026 --out deal-flow.parquet"
+    )]
     Export(export::Args),
     /// Check mapping files against the field catalog in the mirror, offline.
+    #[command(
+        after_long_help = "Examples:\n  affsync check mappings/companies.toml\n  affsync check mappings/*.toml --json"
+    )]
     Check(check::Args),
     /// Match one file against another with a `[match]` section, offline: one pair per record.
+    #[command(
+        after_long_help = "Examples:\n  affsync link crm-export.csv vendor.csv --config link.toml --out pairs.csv"
+    )]
     Link(link::Args),
     /// Match a mapping file's records against the mirror: decisions stored, journaled, counted.
+    #[command(
+        after_long_help = "Examples:\n  affsync match mappings/companies.toml\n  affsync match mappings/companies.toml --out decisions.csv\n  affsync match mappings/people.toml --json"
+    )]
     Match(match_cmd::Args),
     /// Run one job of `affsync.toml` now (exit code 3 when it is already running).
+    #[command(
+        after_long_help = "Examples:\n  affsync run nightly\n  affsync run nightly --json\n  affsync run nightly --config ops/affsync.toml"
+    )]
     Run(run::Args),
     /// Run every job of `affsync.toml` on its schedule until SIGINT or SIGTERM.
+    #[command(
+        after_long_help = "Examples:\n  affsync schedule\n  affsync schedule --log-format json"
+    )]
     Schedule(schedule::Args),
     /// Show each job's last run, next run and failures in a row.
+    #[command(after_long_help = "Examples:\n  affsync status\n  affsync status --json")]
     Status(status::Args),
     /// Show the journal: the runs, one run's records, or one record's timeline.
+    #[command(
+        after_long_help = "Examples:\n  affsync activity\n  affsync activity 42 --status failed\n  affsync activity --record src:ACME-1\n  affsync activity 42 --out run-42.csv"
+    )]
     Activity(activity::Args),
     /// Write a self-contained HTML report of a run.
+    #[command(after_long_help = "Examples:\n  affsync report 42 --out run-42.html")]
     Report(report::Args),
     /// Log a communication feed (calls, voicemail, SMS, notes) into Affinity as interactions and notes.
+    #[command(
+        after_long_help = "Examples:\n  affsync log-activity calls.jsonl --settings activity.toml --dry-run\n  affsync log-activity calls.jsonl --settings activity.toml"
+    )]
     LogActivity(log_activity::Args),
     /// Sync a contacts file with Affinity's persons, both ways.
+    #[command(
+        after_long_help = "Examples:\n  affsync contacts sync --file contacts.csv --mapping contacts.toml --dry-run"
+    )]
     Contacts(contacts::Args),
     /// Review the records matching could not settle: a web page, or `list` and `decide` here.
+    #[command(
+        after_long_help = "Examples:\n  affsync review serve\n  affsync review list --mapping mappings/companies.toml\n  affsync review decide ACME-1 --mapping mappings/companies.toml --accept 202"
+    )]
     Review(review::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
+    #[command(
+        after_long_help = "Examples:\n  affsync emulator --port 8787\n  affsync emulator --port 8787 --seed tenant.json --fault-rate 0.05 --fault-seed 7"
+    )]
     Emulator(emulator::Args),
     /// Serve Affinity and the mirror as tools for AI assistants (Model Context Protocol).
+    #[command(
+        after_long_help = "Examples:\n  affsync mcp\n  affsync mcp --allow-writes\n  affsync mcp --http 8800 --bind 0.0.0.0 --token \"$TOKEN\""
+    )]
     Mcp(mcp::Args),
     /// Show the effective settings and where each comes from.
+    #[command(after_long_help = "Examples:\n  affsync config show\n  affsync config show --json")]
     Config(config::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the manual page, or write one per command into a folder.
+    Man(completions::ManArgs),
 }
 
 impl Cli {
@@ -139,6 +230,12 @@ impl Cli {
             Command::Emulator(a) => a.run().await,
             Command::Mcp(a) => a.run().await,
             Command::Config(a) => a.run().await,
+            Command::Init(a) => a.run().await,
+            Command::Lists(a) => a.run().await,
+            Command::Fields(a) => a.run().await,
+            Command::Mapping(a) => a.run().await,
+            Command::Completions(a) => a.run().await,
+            Command::Man(a) => a.run().await,
         }
     }
 }
@@ -282,8 +379,11 @@ pub fn init_logging(format: LogFormat, level: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let colour = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
-    // A stderr whose reader has gone loses the log line, never the command.
+    // A stderr whose reader has gone loses the log line, never the command: the builder's
+    // default reports a failed write with `eprintln!`, which panics on that same closed stderr
+    // (seen as exit 101 from `affsync push … 2>&1 | head -c1`).
     let builder = tracing_subscriber::fmt()
+        .log_internal_errors(false)
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(colour)

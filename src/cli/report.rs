@@ -9,7 +9,7 @@ use super::db::DbArgs;
 pub struct Args {
     /// The run (`affsync activity` lists them).
     pub run: i64,
-    /// The HTML file to write.
+    /// The HTML file to write; `-` for standard output.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     #[command(flatten)]
@@ -22,7 +22,12 @@ impl Args {
         let data = affsync::report::gather(&store, RunId(self.run)).await;
         store.close().await;
         let data = data?;
-        std::fs::write(&self.out, affsync::report::render(&data))
+        let html = affsync::report::render(&data);
+        if self.out.as_os_str() == "-" {
+            super::out::write_out_bytes(html.as_bytes());
+            return Ok(());
+        }
+        std::fs::write(&self.out, html)
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", self.out.display()))?;
         errln!("wrote {}", self.out.display());
         Ok(())

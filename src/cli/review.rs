@@ -26,10 +26,21 @@ pub struct Args {
 pub enum ReviewCommand {
     /// Serve the review page: records in review or unmatched, their candidates, and the
     /// buttons to decide them.
+    #[command(after_long_help = "Examples:
+  affsync review serve
+  affsync review serve --port 0 --reviewer ana
+  affsync review serve --bind 0.0.0.0 --token \"$TOKEN\"")]
     Serve(ServeArgs),
     /// List the review queue.
+    #[command(after_long_help = "Examples:
+  affsync review list
+  affsync review list --mapping mappings/companies.toml --status all --json")]
     List(ListArgs),
     /// Record a verdict on one source record (or undo one).
+    #[command(after_long_help = "Examples:
+  affsync review decide ACME-1 --mapping mappings/companies.toml --accept 202
+  affsync review decide ACME-2 --mapping mappings/companies.toml --create
+  affsync review decide ACME-3 --mapping mappings/companies.toml --undo")]
     Decide(DecideArgs),
 }
 

@@ -90,6 +90,17 @@ impl Args {
                 }
                 match &r.error {
                     None => Ok(()),
+                    // Some records failed, the others were done: exit code 4, as the step alone
+                    // exits.
+                    Some(e) if r.status == affsync_core::journal::RunStatus::Partial.as_str() => {
+                        Err(super::Problem::partial(format!(
+                            "job `{}` was partial (run {}): {}",
+                            r.job,
+                            r.run,
+                            e.strip_prefix("partial: ").unwrap_or(e)
+                        ))
+                        .into())
+                    }
                     Some(e) => Err(anyhow::anyhow!("job `{}` failed (run {}): {e}", r.job, r.run)),
                 }
             }

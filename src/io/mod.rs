@@ -10,9 +10,9 @@ use affsync_core::mapping::{Mapping, MappingError};
 
 /// Reads and parses a mapping file.
 pub fn load_mapping(path: &Path) -> Result<Mapping, MappingError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
+    let text = std::fs::read_to_string(path).map_err(|cause| MappingError::Io {
         file: path.display().to_string(),
-        source,
+        cause,
     })?;
     Mapping::parse(path, text)
 }

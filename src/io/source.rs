@@ -121,6 +121,27 @@ pub fn sample_source(m: &Mapping) -> SourceSample {
 /// Reads the records of one file. The whole file fails only when it cannot be read at all
 /// (missing, unknown format, a column not there); bad rows are records with a problem.
 pub fn read_records(path: &Path, opts: &ReadOptions) -> Result<Vec<SourceRecord>, SourceError> {
+    read_columns(path, opts, false).map(|(_, rows)| rows)
+}
+
+/// Every column of a file and its records, each with every column (`affsync mapping new`
+/// reads a file it knows nothing of yet); no column is the id.
+pub fn read_all_columns(
+    path: &Path,
+    separator: Option<u8>,
+) -> Result<(Vec<String>, Vec<SourceRecord>), SourceError> {
+    let opts = ReadOptions {
+        separator,
+        ..Default::default()
+    };
+    read_columns(path, &opts, true)
+}
+
+fn read_columns(
+    path: &Path,
+    opts: &ReadOptions,
+    all: bool,
+) -> Result<(Vec<String>, Vec<SourceRecord>), SourceError> {
     let shown = path.display().to_string();
     let format = opts
         .format
@@ -229,6 +250,9 @@ pub fn read_records(path: &Path, opts: &ReadOptions) -> Result<Vec<SourceRecord>
         .iter()
         .map(|c| c.to_string())
         .collect();
+    if all {
+        wanted = present.clone();
+    }
     if height > 0 || format != SourceFormat::Jsonl {
         for c in &wanted {
             if !present.contains(c) {
@@ -285,5 +309,5 @@ pub fn read_records(path: &Path, opts: &ReadOptions) -> Result<Vec<SourceRecord>
         });
     }
     records.sort_by_key(|r| r.row);
-    Ok(records)
+    Ok((present, records))
 }

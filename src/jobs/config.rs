@@ -11,7 +11,7 @@
 //!
 //! [[jobs]]
 //! name = "nightly-dealflow"
-//! schedule = "0 0 2 * * *"                   # cron with seconds
+//! schedule = "0 0 2 * * *"                   # cron: `min hour day month weekday`, or seconds first
 //! timezone = "Europe/Paris"                  # optional, UTC by default
 //! steps = [ { pull = ["Deal Flow"] }, { push = "mappings/companies.toml" } ]
 //! on_failure = { webhook = "http://127.0.0.1:9000/hook" }
@@ -494,12 +494,12 @@ impl JobsConfig {
                 ));
             }
             let schedule_text = rj.schedule.get_ref().trim().to_string();
-            let schedule = cron::Schedule::from_str(&schedule_text).map_err(|e| {
+            let schedule = cron::Schedule::from_str(&with_seconds(&schedule_text)).map_err(|e| {
                 invalid(
                     rj.schedule.span(),
                     Some(&name),
                     format!("invalid cron expression `{schedule_text}`: {e}"),
-                    "cron here has seconds: `sec min hour day-of-month month day-of-week`, e.g. `0 0 2 * * *` for 02:00 every day, `0 */15 * * * *` every 15 minutes",
+                    "cron is `min hour day-of-month month day-of-week` (e.g. `0 2 * * *` for 02:00 every day), with seconds first when six fields are given (`0 */15 * * * *` every 15 minutes)",
                 )
             })?;
             let timezone = match &rj.timezone {
@@ -688,6 +688,52 @@ fn job_at(text: &str, offset: usize) -> Option<String> {
     })
 }
 
+/// A five-field cron expression (`min hour day month weekday`, as crontab writes it) with its
+/// seconds put first, as the `cron` crate reads it; six or seven fields are left as they are.
+///
+/// crontab numbers weekdays 0 to 7 from Sunday (0 and 7 both Sunday); the `cron` crate numbers
+/// them 1 to 7 from Sunday, so `1-5` would shift a day silently. The five-field form's weekday
+/// numbers are written as names (`MON-FRI`), which both read the same; a step (`*/2`) stays a
+/// number.
+pub fn with_seconds(expr: &str) -> String {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    if fields.len() != 5 {
+        return expr.to_string();
+    }
+    const DAYS: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    let mut weekday = String::new();
+    let mut digits = String::new();
+    let mut after_slash = false;
+    let flush = |digits: &mut String, out: &mut String, step: bool| {
+        if digits.is_empty() {
+            return;
+        }
+        match digits
+            .parse::<usize>()
+            .ok()
+            .filter(|n| !step && *n < DAYS.len())
+        {
+            Some(n) => out.push_str(DAYS[n]),
+            None => out.push_str(digits),
+        }
+        digits.clear();
+    };
+    for c in fields[4].chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        flush(&mut digits, &mut weekday, after_slash);
+        after_slash = c == '/';
+        weekday.push(c);
+    }
+    flush(&mut digits, &mut weekday, after_slash);
+    format!(
+        "0 {} {} {} {} {weekday}",
+        fields[0], fields[1], fields[2], fields[3]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -760,14 +806,51 @@ steps = [ { pull = ["301"] } ]
     }
 
     #[test]
+    fn five_field_cron_reads_as_crontab_writes_it() {
+        let c = parse(
+            "[[jobs]]\nname = \"a\"\nschedule = \"30 2 * * *\"\nsteps = [ { pull = [\"L\"] } ]\n",
+        )
+        .unwrap();
+        let from = chrono::Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+        let next = c.jobs[0].schedule.after(&from).next().unwrap();
+        assert_eq!(
+            next,
+            chrono::Utc.with_ymd_and_hms(2024, 6, 1, 2, 30, 0).unwrap()
+        );
+        assert_eq!(with_seconds("0 0 2 * * *"), "0 0 2 * * *");
+        assert_eq!(with_seconds("0 2 * * *"), "0 0 2 * * *");
+        // crontab's weekdays, 0 (or 7) for Sunday.
+        for (cron, want) in [
+            ("0 2 * * 1-5", "0 0 2 * * MON-FRI"),
+            ("0 2 * * 0,6", "0 0 2 * * SUN,SAT"),
+            ("0 2 * * 7", "0 0 2 * * SUN"),
+            ("0 2 * * */2", "0 0 2 * * */2"),
+            ("0 2 * * 1-5/2", "0 0 2 * * MON-FRI/2"),
+            ("0 2 * * Mon", "0 0 2 * * Mon"),
+        ] {
+            assert_eq!(with_seconds(cron), want, "{cron}");
+        }
+        let c = parse(
+            "[[jobs]]\nname = \"a\"\nschedule = \"0 9 * * 1-5\"\nsteps = [ { pull = [\"L\"] } ]\n",
+        )
+        .unwrap();
+        // Saturday 1 June 2024: the next weekday run is Monday the 3rd.
+        let next = c.jobs[0].schedule.after(&from).next().unwrap();
+        assert_eq!(
+            next,
+            chrono::Utc.with_ymd_and_hms(2024, 6, 3, 9, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
     fn mistakes_name_the_file_line_job_and_a_hint() {
         let job = |extra: &str| {
             format!("[[jobs]]\nname = \"a\"\nschedule = \"0 0 2 * * *\"\nsteps = [ {{ pull = [\"L\"] }} ]\n\n[[jobs]]\nname = \"b\"\n{extra}")
         };
         let cases: Vec<(String, &str, Option<&str>, &str)> = vec![
             (
-                job("schedule = \"0 0 2 * *\"\nsteps = [ { pull = [\"L\"] } ]\n"),
-                "invalid cron expression `0 0 2 * *`",
+                job("schedule = \"0 0 2 *\"\nsteps = [ { pull = [\"L\"] } ]\n"),
+                "invalid cron expression `0 0 2 *`",
                 Some("b"),
                 "line 8",
             ),

@@ -432,14 +432,14 @@ async fn config_mistakes_exit_2_with_file_line_and_job() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("affsync.toml"),
-        "[[jobs]]\nname = \"nightly\"\nschedule = \"0 0 2 * *\"\nsteps = [ { pull = [\"L\"] } ]\n",
+        "[[jobs]]\nname = \"nightly\"\nschedule = \"0 0 2 *\"\nsteps = [ { pull = [\"L\"] } ]\n",
     )
     .unwrap();
     let (code, _, err) = run(dir.path(), &["run", "nightly"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(
         // The file found upward is named by its full path.
-        err.contains("/affsync.toml`, line 3, job `nightly`: invalid cron expression `0 0 2 * *`"),
+        err.contains("/affsync.toml`, line 3, job `nightly`: invalid cron expression `0 0 2 *`"),
         "{err}"
     );
     std::fs::write(

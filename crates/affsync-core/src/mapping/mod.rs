@@ -39,6 +39,7 @@ use crate::source::{ReadOptions, SourceFormat};
 pub mod catalog;
 pub mod check;
 pub mod convert;
+pub mod scaffold;
 
 /// The only version of the format so far.
 pub const VERSION: i64 = 1;
@@ -169,12 +170,10 @@ pub enum WriteMode {
 /// A mapping file that cannot be read or parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
-    #[error("cannot read mapping file `{file}`: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The reason is in the message, not the error chain too: printed with its chain, the
+    // error said it twice.
+    #[error("cannot read mapping file `{file}`: {cause}")]
+    Io { file: String, cause: std::io::Error },
     #[error("`{file}`, line {line}: {message}")]
     Invalid {
         file: String,
@@ -192,7 +191,9 @@ impl Diagnose for MappingError {
     }
     fn hint(&self) -> Option<String> {
         match self {
-            MappingError::Io { .. } => None,
+            MappingError::Io { .. } => Some(
+                "check the path: a relative one is read from the folder affsync runs in, or from the `affsync.toml` folder for a job's step; `affsync mapping new` writes a first mapping file".into(),
+            ),
             MappingError::Invalid { hint, .. } => Some(hint.clone()),
             MappingError::Match(e) => e.hint(),
         }
