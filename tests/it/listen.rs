@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::{oneshot, watch};
 
 use crate::common::{TestEmu, KEY};
-use crate::db::{fingerprint, sqlite};
+use crate::db::{fingerprint, sqlite, TestDb};
 
 fn client(t: &TestEmu) -> Client {
     let config = Config::new(ApiKey::new(KEY), KeySource::Code)
@@ -32,26 +32,32 @@ struct Running {
     at: Listening,
 }
 
-async fn start(t: &TestEmu, store: &Store) -> Running {
+/// Starts the listener as `affsync listen` runs: on a runtime of its own (its future is not
+/// `Send`, so on a thread of its own too) and with a store of its own, on the same mirror.
+///
+/// Not the test's `Store`: that would share one pool between two runtimes. A Postgres
+/// connection is a socket of the runtime that opened it, and once the listener's runtime has
+/// stopped, a query of the test's that draws one of those from the pool fails with "A Tokio 1.x
+/// context was found, but it is being shutdown" (seen in the reconciliation after `stop`, on
+/// Postgres only: SQLite's connections run on threads of their own).
+async fn start(t: &TestEmu, db: &TestDb) -> Running {
     let (stop, rx) = watch::channel(false);
     let (ready_tx, ready_rx) = oneshot::channel();
-    let (c, s) = (client(t), store.clone());
-    // On a thread of its own, as `affsync listen` runs it on its main task (its future is
-    // not `Send`).
+    let (c, url) = (client(t), db.url.clone());
     let task = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(listen::listen(
-            &c,
-            &s,
-            &ListenOptions::default(),
-            rx,
-            move |l| {
+        rt.block_on(async move {
+            let store = Store::open(&url).await.expect("the listener's store opens");
+            let r = listen::listen(&c, &store, &ListenOptions::default(), rx, move |l| {
                 let _ = ready_tx.send(l.clone());
-            },
-        ))
+            })
+            .await;
+            store.close().await;
+            r
+        })
     });
     let at = tokio::time::timeout(Duration::from_secs(10), ready_rx)
         .await
@@ -124,7 +130,7 @@ async fn an_entry_added_a_value_changed_and_an_entry_removed_reach_the_mirror_wi
             .await
             .unwrap();
     }
-    let l = start(&t, store).await;
+    let l = start(&t, &db).await;
     assert!(!l.at.reused, "a first start subscribes");
 
     // Engine Works (205) is on no list: added to Deal Flow.
@@ -221,7 +227,7 @@ async fn reconcile_after_changes(drop_rate: f64) -> (Vec<i64>, BTreeSet<i64>, us
     pull(&client(&t), store, &PullOptions::default(), &Quiet)
         .await
         .unwrap();
-    let l = start(&t, store).await;
+    let l = start(&t, &db).await;
     let added = add_entries(&t, 1_000).await;
     let dropped: BTreeSet<i64> = t
         .emu
