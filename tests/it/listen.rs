@@ -41,6 +41,11 @@ struct Running {
 /// context was found, but it is being shutdown" (seen in the reconciliation after `stop`, on
 /// Postgres only: SQLite's connections run on threads of their own).
 async fn start(t: &TestEmu, db: &TestDb) -> Running {
+    start_with(t, db, ListenOptions::default()).await
+}
+
+/// [`start`] with these options.
+async fn start_with(t: &TestEmu, db: &TestDb, opts: ListenOptions) -> Running {
     let (stop, rx) = watch::channel(false);
     let (ready_tx, ready_rx) = oneshot::channel();
     let (c, url) = (client(t), db.url.clone());
@@ -51,7 +56,7 @@ async fn start(t: &TestEmu, db: &TestDb) -> Running {
             .unwrap();
         rt.block_on(async move {
             let store = Store::open(&url).await.expect("the listener's store opens");
-            let r = listen::listen(&c, &store, &ListenOptions::default(), rx, move |l| {
+            let r = listen::listen(&c, &store, &opts, rx, move |l| {
                 let _ = ready_tx.send(l.clone());
             })
             .await;
@@ -313,4 +318,151 @@ async fn a_reconciliation_after_dropped_deliveries_finds_exactly_the_dropped_one
     );
     assert_eq!(landed + dropped.len(), 1_000);
     assert_eq!(drifted, dropped.into_iter().collect::<Vec<_>>());
+}
+
+/// The values Affinity holds on a list entry: field id → value.
+fn entry_values(
+    t: &TestEmu,
+    entry: i64,
+) -> std::collections::BTreeMap<i64, affinity_crm_emulator::state::Value> {
+    let st = t.emu.shared.tenant();
+    st.field_values
+        .values()
+        .filter(|v| v.list_entry_id == Some(entry))
+        .map(|v| (v.field_id, v.value.clone()))
+        .collect()
+}
+
+/// The enrichment loop (`on_list_entry`): the mapping's source has a row for Engine Works (on
+/// no list, so not in the mirror yet); once it is added to Deal Flow in Affinity, the listener's
+/// read brings it into the mirror, the row is matched to it offline, and its mapped fields are
+/// written to its new entry: in at most 3 calls in all (the read, the push's quota check, one
+/// update). A record the source lacks is journaled as such and costs no more than its read.
+#[tokio::test]
+async fn a_company_added_to_a_list_gets_its_enrichment_fields_in_three_calls_at_most() {
+    use affinity_crm_emulator::state::Value;
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        "source_id,company_name,website,headcount,funded\n\
+         EW1,Engine Works,https://www.engineworks.co.uk/,77,2024-05-01\n\
+         ZZ1,Zeta Nowhere,zeta-nowhere.example,5,2020-01-01\n",
+    )
+    .unwrap();
+    let mapping = dir.path().join("companies.toml");
+    std::fs::write(
+        &mapping,
+        r#"version = 1
+entity = "organization"
+
+[source]
+path = "companies.csv"
+id = "source_id"
+
+[match]
+search_term = "website"
+
+[push]
+mode = "update_only"
+add_to_list = "Deal Flow"
+
+[[fields]]
+source = "headcount"
+affinity = "Headcount"
+type = "number"
+
+[[fields]]
+source = "funded"
+affinity = "Last Funding Date"
+type = "date"
+"#,
+    )
+    .unwrap();
+    pull(&client(&t), store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let opts = ListenOptions {
+        enrich: vec![listen::EnrichJob {
+            job: "enrich-deal-flow".into(),
+            list: "Deal Flow".into(),
+            mapping,
+        }],
+        ..ListenOptions::default()
+    };
+    let l = start_with(&t, &db, opts).await;
+
+    // Engine Works (205) added to Deal Flow.
+    let mark = t.emu.recorded().len();
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 205}),
+            200,
+        )
+        .await;
+    let entry = e["id"].as_i64().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = entry_values(&t, entry);
+        if v.get(&505) == Some(&Value::Number(77.0)) && v.contains_key(&503) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the entry's fields are not written within 20 s: {v:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Value::Date(at) = &entry_values(&t, entry)[&503] else {
+        panic!("Last Funding Date is a date");
+    };
+    assert_eq!(at.date_naive().to_string(), "2024-05-01");
+    wait_for(store, 10, || async { true }).await;
+    // The calls after the test's own write, in the order they were answered: the loop's end
+    // with its update; after it, the listener follows the `field_value.*` events that update
+    // announced, with one read of the entry (the mirror learned the values from the push
+    // already, but an event never writes what its body says).
+    let calls: Vec<String> = t.emu.recorded()[mark + 1..]
+        .iter()
+        .filter(|r| !r.route.starts_with("/_emulator"))
+        .map(|r| format!("{} {}", r.method, r.route))
+        .collect();
+    let update = "PATCH /v2/lists/{listId}/list-entries/{listEntryId}/fields";
+    let read = "GET /v2/lists/{listId}/list-entries/{listEntryId}";
+    let n = calls
+        .iter()
+        .position(|c| c == update)
+        .unwrap_or_else(|| panic!("one update: {calls:?}"))
+        + 1;
+    assert!(n <= 3, "the enrichment loop took {n} calls: {calls:?}");
+    assert!(
+        calls[n..].iter().all(|c| c == read) && calls.len() - n <= 1,
+        "after the update, one read of the entry at most: {calls:?}"
+    );
+
+    // Cobol Systems (202) added again: the source has no row for it.
+    let before = t.served().await;
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 202}),
+            200,
+        )
+        .await;
+    let again = e["id"].as_i64().unwrap();
+    wait_for(store, 10, || async {
+        live(store, again).await == Some(true)
+    })
+    .await;
+    let summary = l.stop().await;
+    assert_eq!(t.served().await - before - 1, 1, "only the listener's read");
+    assert!(entry_values(&t, again).is_empty());
+    assert_eq!(summary.counts.failed, 0);
+    assert_eq!(summary.counts.enriched, 1, "{summary:?}");
+    assert_eq!(summary.counts.not_in_source, 1, "{summary:?}");
 }
