@@ -7,6 +7,8 @@ use sqlx::{Connection, Row};
 
 pub struct TestDb {
     pub store: Store,
+    /// Where it is, for a process or a runtime of its own to open it too.
+    pub url: String,
     pub backend: &'static str,
     _dir: Option<tempfile::TempDir>,
 }
@@ -16,6 +18,7 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}", dir.path().join("mirror.db").display());
     TestDb {
         store: Store::open(&url).await.expect("sqlite store opens"),
+        url,
         backend: "sqlite",
         _dir: Some(dir),
     }
@@ -41,6 +44,7 @@ pub async fn postgres(test: &str) -> Option<TestDb> {
     let url = url.to_string();
     Some(TestDb {
         store: Store::open(&url).await.expect("postgres store opens"),
+        url,
         backend: "postgres",
         _dir: None,
     })

@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::{oneshot, watch};
 
 use crate::common::{TestEmu, KEY};
-use crate::db::{fingerprint, sqlite};
+use crate::db::{fingerprint, sqlite, TestDb};
 
 fn client(t: &TestEmu) -> Client {
     let config = Config::new(ApiKey::new(KEY), KeySource::Code)
@@ -32,26 +32,37 @@ struct Running {
     at: Listening,
 }
 
-async fn start(t: &TestEmu, store: &Store) -> Running {
+/// Starts the listener as `affsync listen` runs: on a runtime of its own (its future is not
+/// `Send`, so on a thread of its own too) and with a store of its own, on the same mirror.
+///
+/// Not the test's `Store`: that would share one pool between two runtimes. A Postgres
+/// connection is a socket of the runtime that opened it, and once the listener's runtime has
+/// stopped, a query of the test's that draws one of those from the pool fails with "A Tokio 1.x
+/// context was found, but it is being shutdown" (seen in the reconciliation after `stop`, on
+/// Postgres only: SQLite's connections run on threads of their own).
+async fn start(t: &TestEmu, db: &TestDb) -> Running {
+    start_with(t, db, ListenOptions::default()).await
+}
+
+/// [`start`] with these options.
+async fn start_with(t: &TestEmu, db: &TestDb, opts: ListenOptions) -> Running {
     let (stop, rx) = watch::channel(false);
     let (ready_tx, ready_rx) = oneshot::channel();
-    let (c, s) = (client(t), store.clone());
-    // On a thread of its own, as `affsync listen` runs it on its main task (its future is
-    // not `Send`).
+    let (c, url) = (client(t), db.url.clone());
     let task = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(listen::listen(
-            &c,
-            &s,
-            &ListenOptions::default(),
-            rx,
-            move |l| {
+        rt.block_on(async move {
+            let store = Store::open(&url).await.expect("the listener's store opens");
+            let r = listen::listen(&c, &store, &opts, rx, move |l| {
                 let _ = ready_tx.send(l.clone());
-            },
-        ))
+            })
+            .await;
+            store.close().await;
+            r
+        })
     });
     let at = tokio::time::timeout(Duration::from_secs(10), ready_rx)
         .await
@@ -124,7 +135,7 @@ async fn an_entry_added_a_value_changed_and_an_entry_removed_reach_the_mirror_wi
             .await
             .unwrap();
     }
-    let l = start(&t, store).await;
+    let l = start(&t, &db).await;
     assert!(!l.at.reused, "a first start subscribes");
 
     // Engine Works (205) is on no list: added to Deal Flow.
@@ -205,6 +216,58 @@ async fn add_entries(t: &TestEmu, n: usize) -> Vec<i64> {
     ids
 }
 
+/// The entries of `list_entry.created` deliveries the emulator dropped so far.
+fn dropped_entries(t: &TestEmu) -> BTreeSet<i64> {
+    t.emu
+        .dropped_deliveries()
+        .iter()
+        .filter(|d| d.kind == "list_entry.created")
+        .map(|d| d.body["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Waits until each of `added` that the emulator did not drop is live in the mirror and the
+/// queue is empty, for at most `secs`.
+///
+/// Not until as many events were settled as changes were made: a delivery can arrive twice
+/// (an answer later than the sender's timeout makes it send again; Affinity's deliveries are
+/// at least once), so that count can be reached while a change is still on its way, and the
+/// reconciliation then finds it. And the drops are read again each time: a delivery's fate is
+/// decided when its task first runs, which can be after the write that announced it answered.
+async fn wait_for_entries(t: &TestEmu, store: &Store, added: &[i64], secs: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut missing: BTreeSet<i64> = added.iter().copied().collect();
+    loop {
+        let dropped = dropped_entries(t);
+        let mut still = BTreeSet::new();
+        for &e in missing.difference(&dropped) {
+            if live(store, e).await != Some(true) {
+                still.insert(e);
+            }
+        }
+        missing = still;
+        let queued = store
+            .webhook_figures(chrono::Utc::now())
+            .await
+            .unwrap()
+            .queued;
+        if missing.is_empty() && queued == 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} entries not in the mirror within {secs} s ({queued} queued), e.g. {:?}",
+            missing.len(),
+            missing.iter().take(5).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Makes 1,000 changes with the listener running, waits for them, stops it and reconciles:
+/// the entries drifted, the deliveries dropped, and how many entries the listener added to
+/// the mirror (a delivery that came twice is applied twice, so its applied events can
+/// outnumber the changes; its new entries cannot).
 async fn reconcile_after_changes(drop_rate: f64) -> (Vec<i64>, BTreeSet<i64>, usize) {
     let config = EmulatorConfig {
         rate_limit_per_minute: 100_000,
@@ -221,25 +284,10 @@ async fn reconcile_after_changes(drop_rate: f64) -> (Vec<i64>, BTreeSet<i64>, us
     pull(&client(&t), store, &PullOptions::default(), &Quiet)
         .await
         .unwrap();
-    let l = start(&t, store).await;
+    let l = start(&t, &db).await;
     let added = add_entries(&t, 1_000).await;
-    let dropped: BTreeSet<i64> = t
-        .emu
-        .dropped_deliveries()
-        .iter()
-        .filter(|d| d.kind == "list_entry.created")
-        .map(|d| d.body["id"].as_i64().unwrap())
-        .collect();
-    let want = added.len() - dropped.len();
-    wait_for(store, 60, || async {
-        store
-            .webhook_figures(chrono::DateTime::UNIX_EPOCH)
-            .await
-            .unwrap()
-            .applied_since as usize
-            >= want
-    })
-    .await;
+    wait_for_entries(&t, store, &added, 60).await;
+    let dropped = dropped_entries(&t);
     let summary = l.stop().await;
     assert_eq!(summary.counts.failed, 0);
     let r = listen::reconcile::reconcile(&client(&t), store, &[], None)
@@ -247,24 +295,174 @@ async fn reconcile_after_changes(drop_rate: f64) -> (Vec<i64>, BTreeSet<i64>, us
         .unwrap();
     assert_eq!(r.drift.entries, 2_000);
     let drifted: Vec<i64> = r.drift.drifted.clone();
-    (drifted, dropped, summary.counts.applied as usize)
+    (drifted, dropped, summary.counts.entries_new as usize)
 }
 
 #[tokio::test]
 async fn a_reconciliation_after_1000_webhook_applied_changes_finds_no_drift() {
-    let (drifted, dropped, applied) = reconcile_after_changes(0.0).await;
+    let (drifted, dropped, landed) = reconcile_after_changes(0.0).await;
     assert!(dropped.is_empty());
-    assert_eq!(applied, 1_000);
+    assert_eq!(
+        landed, 1_000,
+        "every entry reached the mirror by its webhook"
+    );
     assert_eq!(drifted, Vec::<i64>::new(), "no drift");
 }
 
 #[tokio::test]
 async fn a_reconciliation_after_dropped_deliveries_finds_exactly_the_dropped_ones() {
-    let (drifted, dropped, applied) = reconcile_after_changes(0.05).await;
+    let (drifted, dropped, landed) = reconcile_after_changes(0.05).await;
     assert!(
         !dropped.is_empty(),
         "the seed drops some of 1,000 deliveries"
     );
-    assert_eq!(applied + dropped.len(), 1_000);
+    assert_eq!(landed + dropped.len(), 1_000);
     assert_eq!(drifted, dropped.into_iter().collect::<Vec<_>>());
+}
+
+/// The values Affinity holds on a list entry: field id → value.
+fn entry_values(
+    t: &TestEmu,
+    entry: i64,
+) -> std::collections::BTreeMap<i64, affinity_crm_emulator::state::Value> {
+    let st = t.emu.shared.tenant();
+    st.field_values
+        .values()
+        .filter(|v| v.list_entry_id == Some(entry))
+        .map(|v| (v.field_id, v.value.clone()))
+        .collect()
+}
+
+/// The enrichment loop (`on_list_entry`): the mapping's source has a row for Engine Works (on
+/// no list, so not in the mirror yet); once it is added to Deal Flow in Affinity, the listener's
+/// read brings it into the mirror, the row is matched to it offline, and its mapped fields are
+/// written to its new entry: in at most 3 calls in all (the read, the push's quota check, one
+/// update). A record the source lacks is journaled as such and costs no more than its read.
+#[tokio::test]
+async fn a_company_added_to_a_list_gets_its_enrichment_fields_in_three_calls_at_most() {
+    use affinity_crm_emulator::state::Value;
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        "source_id,company_name,website,headcount,funded\n\
+         EW1,Engine Works,https://www.engineworks.co.uk/,77,2024-05-01\n\
+         ZZ1,Zeta Nowhere,zeta-nowhere.example,5,2020-01-01\n",
+    )
+    .unwrap();
+    let mapping = dir.path().join("companies.toml");
+    std::fs::write(
+        &mapping,
+        r#"version = 1
+entity = "organization"
+
+[source]
+path = "companies.csv"
+id = "source_id"
+
+[match]
+search_term = "website"
+
+[push]
+mode = "update_only"
+add_to_list = "Deal Flow"
+
+[[fields]]
+source = "headcount"
+affinity = "Headcount"
+type = "number"
+
+[[fields]]
+source = "funded"
+affinity = "Last Funding Date"
+type = "date"
+"#,
+    )
+    .unwrap();
+    pull(&client(&t), store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let opts = ListenOptions {
+        enrich: vec![listen::EnrichJob {
+            job: "enrich-deal-flow".into(),
+            list: "Deal Flow".into(),
+            mapping,
+        }],
+        ..ListenOptions::default()
+    };
+    let l = start_with(&t, &db, opts).await;
+
+    // Engine Works (205) added to Deal Flow.
+    let mark = t.emu.recorded().len();
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 205}),
+            200,
+        )
+        .await;
+    let entry = e["id"].as_i64().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = entry_values(&t, entry);
+        if v.get(&505) == Some(&Value::Number(77.0)) && v.contains_key(&503) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the entry's fields are not written within 20 s: {v:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Value::Date(at) = &entry_values(&t, entry)[&503] else {
+        panic!("Last Funding Date is a date");
+    };
+    assert_eq!(at.date_naive().to_string(), "2024-05-01");
+    wait_for(store, 10, || async { true }).await;
+    // The calls after the test's own write, in the order they were answered: the loop's end
+    // with its update; after it, the listener follows the `field_value.*` events that update
+    // announced, with one read of the entry (the mirror learned the values from the push
+    // already, but an event never writes what its body says).
+    let calls: Vec<String> = t.emu.recorded()[mark + 1..]
+        .iter()
+        .filter(|r| !r.route.starts_with("/_emulator"))
+        .map(|r| format!("{} {}", r.method, r.route))
+        .collect();
+    let update = "PATCH /v2/lists/{listId}/list-entries/{listEntryId}/fields";
+    let read = "GET /v2/lists/{listId}/list-entries/{listEntryId}";
+    let n = calls
+        .iter()
+        .position(|c| c == update)
+        .unwrap_or_else(|| panic!("one update: {calls:?}"))
+        + 1;
+    assert!(n <= 3, "the enrichment loop took {n} calls: {calls:?}");
+    assert!(
+        calls[n..].iter().all(|c| c == read) && calls.len() - n <= 1,
+        "after the update, one read of the entry at most: {calls:?}"
+    );
+
+    // Cobol Systems (202) added again: the source has no row for it.
+    let before = t.served().await;
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 202}),
+            200,
+        )
+        .await;
+    let again = e["id"].as_i64().unwrap();
+    wait_for(store, 10, || async {
+        live(store, again).await == Some(true)
+    })
+    .await;
+    let summary = l.stop().await;
+    assert_eq!(t.served().await - before - 1, 1, "only the listener's read");
+    assert!(entry_values(&t, again).is_empty());
+    assert_eq!(summary.counts.failed, 0);
+    assert_eq!(summary.counts.enriched, 1, "{summary:?}");
+    assert_eq!(summary.counts.not_in_source, 1, "{summary:?}");
 }
