@@ -10,11 +10,25 @@ use super::{
     Decision, Found, Matcher, Method, Reviewed, ReviewerDecision, Scored, SourceRecord, Status, TOP,
 };
 
-/// Who holds a candidate.
+/// Who holds a candidate: a source matched to it, or one whose key names it and that went to
+/// review (it may yet be matched to it).
 #[derive(Debug, Clone, Copy)]
 struct Claim {
     source: usize,
     method: Method,
+    matched: bool,
+}
+
+impl Claim {
+    /// `it is matched to row 3 by key`, `row 3 has its key and is in review`.
+    fn words(&self, sources: &[SourceRecord]) -> String {
+        let row = sources[self.source].row;
+        match (self.matched, self.method) {
+            (true, Method::Reviewer) => format!("a reviewer matched it to row {row}"),
+            (true, m) => format!("it is matched to row {row} by {}", m.as_str()),
+            (false, _) => format!("row {row} has its key and is in review"),
+        }
+    }
 }
 
 /// The source that scores a candidate best (position, score), and the best other one.
@@ -22,6 +36,18 @@ type Winner = (usize, f64, Option<(usize, f64)>);
 
 fn fmt_score(s: f64) -> String {
     format!("{s:.2}")
+}
+
+/// A score beside a threshold (or another score), each with as many decimals as it takes to
+/// tell them apart: never "0.92, below accept 0.92".
+fn fmt_vs(s: f64, t: f64) -> (String, String) {
+    for p in 2..=6 {
+        let (a, b) = (format!("{s:.p$}"), format!("{t:.p$}"));
+        if a != b || s == t {
+            return (a, b);
+        }
+    }
+    (format!("{s}"), format!("{t}"))
 }
 
 pub(crate) fn decide(
@@ -124,6 +150,7 @@ pub(crate) fn decide(
                         claims[c as usize] = Some(Claim {
                             source: i,
                             method: Method::Reviewer,
+                            matched: true,
                         });
                         Decision {
                             status: Status::Matched,
@@ -202,7 +229,8 @@ pub(crate) fn decide(
         } else {
             let c = cands[0];
             let same_key = &key_sources[&c];
-            if let Some(claim) = claims[c as usize] {
+            // Only a reviewer's match is in place before the keys are decided.
+            if let Some(claim) = claims[c as usize].filter(|c| c.method == Method::Reviewer) {
                 Decision {
                     status: Status::Review,
                     affinity_id: Some(cid(c).to_string()),
@@ -211,10 +239,10 @@ pub(crate) fn decide(
                     top: listed,
                     considered: 1,
                     reason: format!(
-                        "`{key}` is {} of {}, which a reviewer matched to row {}",
+                        "`{key}` is {} of {}, but {}",
                         m.kind.key_words(),
                         describe(c),
-                        sources[claim.source].row
+                        claim.words(sources)
                     ),
                     ..base(i)
                 }
@@ -255,11 +283,16 @@ pub(crate) fn decide(
                 }
             }
         };
+        let matched = d.status == Status::Matched;
         for &c in cands {
-            claims[c as usize].get_or_insert(Claim {
-                source: i,
-                method: Method::Key,
-            });
+            let slot = &mut claims[c as usize];
+            if slot.is_none_or(|held| matched && !held.matched) {
+                *slot = Some(Claim {
+                    source: i,
+                    method: Method::Key,
+                    matched,
+                });
+            }
         }
         out[i] = Some(d);
     }
@@ -297,6 +330,8 @@ pub(crate) fn decide(
             note,
             keys,
             detail,
+            vetoed,
+            cap,
         } = f
         else {
             continue;
@@ -309,7 +344,16 @@ pub(crate) fn decide(
             }
         };
         let Some(&(c, s1)) = scored.first() else {
-            let why = if considered == 0 && note.contains("nothing to compare") {
+            let why = if let Some((c, s, why)) = &vetoed {
+                join(
+                    &note,
+                    format!(
+                        "best candidate {} scored {} ({why})",
+                        describe(*c),
+                        fmt_score(*s)
+                    ),
+                )
+            } else if considered == 0 && note.contains("nothing to compare") {
                 note.clone()
             } else if considered == 0 {
                 join(&note, "no candidate resembles it".into())
@@ -336,19 +380,29 @@ pub(crate) fn decide(
             reason: join(&note, why),
             ..base(i)
         };
-        let best = format!("{} scored {} ({detail})", describe(c), fmt_score(s1));
-        let below = || {
-            fuzzy(
-                Status::Unmatched,
-                format!("best candidate {best}, below review {}", fmt_score(review)),
-            )
+        // The best candidate in words, its score shown beside another figure.
+        let best_vs = |t: f64| -> (String, String) {
+            let (a, b) = fmt_vs(s1, t);
+            (format!("{} scored {a} ({detail})", describe(c)), b)
         };
-        let taken = |why: String| {
+        let best = best_vs(s1).0;
+        let below = || {
+            let (a, b) = fmt_vs(s1, review);
             fuzzy(
                 Status::Unmatched,
                 format!(
-                    "best candidate {best}, below accept {}, and {why}",
-                    fmt_score(accept)
+                    "best candidate {} scored {a} ({detail}), below review {b}",
+                    describe(c)
+                ),
+            )
+        };
+        let taken = |why: String| {
+            let (a, b) = fmt_vs(s1, accept);
+            fuzzy(
+                Status::Unmatched,
+                format!(
+                    "best candidate {} scored {a} ({detail}), below accept {b}, and {why}",
+                    describe(c)
                 ),
             )
         };
@@ -358,79 +412,78 @@ pub(crate) fn decide(
             if s1 >= accept {
                 fuzzy(
                     Status::Review,
-                    format!(
-                        "best candidate {best}, but it is matched to row {} by {}",
-                        sources[claim.source].row,
-                        claim.method.as_str()
-                    ),
+                    format!("best candidate {best}, but {}", claim.words(sources)),
                 )
             } else if s1 >= review {
-                taken(format!(
-                    "it is matched to row {} by {}",
-                    sources[claim.source].row,
-                    claim.method.as_str()
-                ))
+                taken(claim.words(sources))
             } else {
                 below()
             }
         } else if winner[&c].0 != i {
             let (j, sj, _) = winner[&c];
             if s1 >= accept {
+                let (best, other) = best_vs(sj);
                 fuzzy(
                     Status::Review,
                     format!(
-                        "best candidate {best}, but row {} scores it higher ({})",
+                        "best candidate {best}, but row {} scores it higher ({other})",
                         sources[j].row,
-                        fmt_score(sj)
                     ),
                 )
             } else if s1 >= review {
-                taken(format!(
-                    "row {} scores it higher ({})",
-                    sources[j].row,
-                    fmt_score(sj)
-                ))
+                let (_, other) = fmt_vs(s1, sj);
+                taken(format!("row {} scores it higher ({other})", sources[j].row))
             } else {
                 below()
             }
         } else if s1 >= accept {
-            if let Some((sd, cd)) = m.domain_conflict(&keys, c) {
+            if let Some(why) = &cap {
+                fuzzy(Status::Review, format!("{best}, but {why}"))
+            } else if let Some((sd, cd)) = m.domain_conflict(&keys, c) {
                 fuzzy(
                     Status::Review,
                     format!("{best}, but its domain `{cd}` is not `{sd}`"),
                 )
             } else if let Some((j, sj)) = winner[&c].2.filter(|&(_, sj)| s1 - sj < TIE_MARGIN) {
+                let (best, other) = best_vs(sj);
                 fuzzy(
                     Status::Review,
                     format!(
-                        "{best}, and row {} scores it nearly as high ({})",
+                        "{best}, and row {} scores it nearly as high ({other})",
                         sources[j].row,
-                        fmt_score(sj)
                     ),
                 )
             } else if let Some((c2, s2)) = runner.filter(|&(_, s2)| s1 - s2 < TIE_MARGIN) {
+                let (best, other) = best_vs(s2);
                 fuzzy(
                     Status::Review,
                     format!(
-                        "{best}, and the runner-up {} is within {} ({})",
+                        "{best}, and the runner-up {} is within {} ({other})",
                         describe(c2),
                         fmt_score(TIE_MARGIN),
-                        fmt_score(s2)
                     ),
                 )
             } else {
-                fuzzy(
-                    Status::Matched,
-                    format!("fuzzy: {best}, at or above accept {}", fmt_score(accept)),
-                )
+                {
+                    let (a, b) = fmt_vs(s1, accept);
+                    fuzzy(
+                        Status::Matched,
+                        format!(
+                            "fuzzy: {} scored {a} ({detail}), at or above accept {b}",
+                            describe(c)
+                        ),
+                    )
+                }
             }
         } else if s1 >= review {
+            let (a, lo) = fmt_vs(s1, review);
+            let (b, hi) = fmt_vs(s1, accept);
+            let shown = if a.len() >= b.len() { a } else { b };
             fuzzy(
                 Status::Review,
                 format!(
-                    "{best}, between review {} and accept {}",
-                    fmt_score(review),
-                    fmt_score(accept)
+                    "{} scored {shown} ({detail}), between review {lo} and accept {hi}",
+                    describe(c)
                 ),
             )
         } else {

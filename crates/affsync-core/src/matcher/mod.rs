@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod decide;
+pub mod identity;
 pub mod index;
 pub mod normalize;
 pub mod score;
@@ -32,6 +33,8 @@ pub const BLOCK_K: usize = 10;
 /// Candidates whose cosine is below this share of the best one's are not scored: they differ
 /// too much from the source where the best one resembles it.
 pub const BLOCK_KEEP: f32 = 0.4;
+/// Names whose similarity is below this differ: other columns alone cannot match them.
+pub const NAME_AGREE: f64 = 0.80;
 
 /// The kinds of Affinity record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -213,7 +216,10 @@ pub type Reviewed = BTreeMap<String, ReviewerDecision>;
 /// A compared attribute, normalized.
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
-    Org(OrgName),
+    /// An organization's name and its [identity tokens](identity).
+    Org(OrgName, Vec<String>),
+    /// An opportunity's name, folded, and its identity tokens.
+    Title(String, Vec<String>),
     Person(PersonName),
     /// A first or last name.
     Part(String),
@@ -225,7 +231,8 @@ enum Value {
 impl Value {
     fn sim(&self, other: &Value) -> f64 {
         match (self, other) {
-            (Value::Org(a), Value::Org(b)) => score::org_sim(a, b),
+            (Value::Org(a, _), Value::Org(b, _)) => score::org_sim(a, b),
+            (Value::Title(a, _), Value::Title(b, _)) => score::value_sim(a, b),
             (Value::Person(a), Value::Person(b)) => score::person_sim(a, b),
             (Value::Part(a), Value::Part(b)) => score::part_sim(a, b),
             (Value::Texts(a), Value::Texts(b)) => score::texts_sim(a, b),
@@ -238,11 +245,46 @@ impl Value {
     /// The text the candidate index sees; keys (domains, emails) are not fuzzy text.
     fn block_text(&self) -> Option<String> {
         match self {
-            Value::Org(o) => Some(o.norm.clone()),
+            Value::Org(o, _) => Some(o.norm.clone()),
+            Value::Title(t, _) => Some(t.clone()),
             Value::Person(p) => Some(p.full()),
             Value::Part(s) => Some(s.clone()),
             Value::Texts(t) => Some(t.join(" ")),
             Value::Domains(_) | Value::Emails(_) => None,
+        }
+    }
+}
+
+fn org_value(text: &str) -> Value {
+    let o = normalize::org_name(text);
+    let ids = identity::identity_tokens(&o.raw);
+    Value::Org(o, ids)
+}
+
+fn title_value(text: &str) -> Value {
+    let t = normalize::fold(text);
+    let ids = identity::identity_tokens(&t);
+    Value::Title(t, ids)
+}
+
+impl Value {
+    /// The identity tokens of a name.
+    fn identity(&self) -> Option<&[String]> {
+        match self {
+            Value::Org(_, ids) | Value::Title(_, ids) => Some(ids),
+            _ => None,
+        }
+    }
+
+    /// Whether an exact agreement on this value identifies a record: a domain, an email, a
+    /// number of at least five digits (a phone, a registration or other id).
+    fn is_identifier(&self) -> bool {
+        match self {
+            Value::Domains(_) | Value::Emails(_) => true,
+            Value::Texts(t) => t
+                .iter()
+                .any(|v| v.bytes().filter(u8::is_ascii_digit).count() >= 5 && score::is_numeric(v)),
+            _ => false,
         }
     }
 }
@@ -253,15 +295,15 @@ fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
 
 /// A source value for a compared attribute of a record of `kind`.
 fn source_value(kind: Kind, attr: &Attr, text: &str) -> Option<Value> {
-    let text = text.trim();
+    let text = normalize::capped(text.trim());
     if text.is_empty() {
         return None;
     }
     Some(match attr {
         Attr::Name => match kind {
-            Kind::Organization => Value::Org(normalize::org_name(text)),
+            Kind::Organization => org_value(text),
             Kind::Person => Value::Person(normalize::person_name(text)),
-            Kind::Opportunity => Value::Texts(vec![normalize::fold(text)]),
+            Kind::Opportunity => title_value(text),
         },
         Attr::FirstName | Attr::LastName => Value::Part(normalize::person_part(text)),
         Attr::Domain => Value::Domains(non_empty(
@@ -280,18 +322,24 @@ fn source_value(kind: Kind, attr: &Attr, text: &str) -> Option<Value> {
 
 /// A candidate's value for a compared attribute.
 fn candidate_value(c: &Candidate, attr: &Attr) -> Option<Value> {
+    let cap = normalize::capped;
+    let part = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| normalize::person_part(cap(s)))
+            .unwrap_or_default()
+    };
     let person = || match (&c.first_name, &c.last_name) {
-        (None, None) => normalize::person_name(&c.name),
+        (None, None) => normalize::person_name(cap(&c.name)),
         (f, l) => PersonName {
-            first: f.as_deref().map(normalize::person_part).unwrap_or_default(),
-            last: l.as_deref().map(normalize::person_part).unwrap_or_default(),
+            first: part(f),
+            last: part(l),
         },
     };
     let v = match attr {
         Attr::Name => match c.kind {
-            Kind::Organization => Value::Org(normalize::org_name(&c.name)),
+            Kind::Organization => org_value(cap(&c.name)),
             Kind::Person => Value::Person(person()),
-            Kind::Opportunity => Value::Texts(vec![normalize::fold(&c.name)]),
+            Kind::Opportunity => title_value(cap(&c.name)),
         },
         Attr::FirstName => Value::Part(person().first),
         Attr::LastName => Value::Part(person().last),
@@ -312,7 +360,7 @@ fn candidate_value(c: &Candidate, attr: &Attr) -> Option<Value> {
                 .get(f)
                 .map(|vs| {
                     vs.iter()
-                        .map(|v| normalize::fold(v))
+                        .map(|v| normalize::fold(cap(v)))
                         .filter(|v| !v.is_empty())
                         .collect()
                 })
@@ -320,7 +368,8 @@ fn candidate_value(c: &Candidate, attr: &Attr) -> Option<Value> {
         ),
     };
     let empty = match &v {
-        Value::Org(o) => o.raw.is_empty(),
+        Value::Org(o, _) => o.raw.is_empty(),
+        Value::Title(t, _) => t.is_empty(),
         Value::Person(p) => p.first.is_empty() && p.last.is_empty(),
         Value::Part(s) => s.is_empty(),
         Value::Texts(t) | Value::Domains(t) | Value::Emails(t) => t.is_empty(),
@@ -379,7 +428,7 @@ fn source_keys(kind: Kind, text: &str) -> Vec<String> {
 }
 
 /// A source record, normalized for matching.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PreparedSource {
     keys: Vec<String>,
     /// Whether the search term column had any text.
@@ -406,6 +455,12 @@ pub(crate) enum Found {
         note: String,
         keys: Vec<String>,
         detail: String,
+        /// The best candidate that may not be matched on its name (see [`Matcher::veto`]),
+        /// when it scored above every allowed one: its score, and why, in words.
+        vetoed: Option<(u32, f64, String)>,
+        /// Why the best candidate may be sent to review at most, not matched (see
+        /// [`Matcher::cap`]).
+        cap: Option<String>,
     },
 }
 
@@ -510,6 +565,14 @@ impl<'a> Matcher<'a> {
             .and_then(|col| s.values.get(col))
             .map(|t| t.trim())
             .unwrap_or("");
+        // Several websites or addresses fit; a megabyte of them is not a search term.
+        let term = {
+            let mut end = term.len().min(4 * normalize::MAX_TEXT);
+            while !term.is_char_boundary(end) {
+                end -= 1;
+            }
+            &term[..end]
+        };
         let keys = if term.is_empty() {
             Vec::new()
         } else {
@@ -701,6 +764,8 @@ impl<'a> Matcher<'a> {
                 note: format!("{term_note}, and no `[[match.compare]]` for a fuzzy fallback"),
                 keys: p.keys,
                 detail: String::new(),
+                vetoed: None,
+                cap: None,
             };
         }
         if p.values.iter().all(Option::is_none) {
@@ -719,23 +784,118 @@ impl<'a> Matcher<'a> {
                 ),
                 keys: p.keys,
                 detail: String::new(),
+                vetoed: None,
+                cap: None,
             };
         }
         let index = self.index.as_ref().expect("an index exists when rules do");
         let scratch = scratch.get_or_insert_with(|| index.scratch());
         let blocked = self.block(&p, scratch);
-        let scored = self.sorted_scores(&p, &blocked);
+        let mut scored = self.sorted_scores(&p, &blocked);
+        let mut vetoed = None;
+        scored.retain(|&(c, s)| match self.veto(&p, c) {
+            None => true,
+            Some(why) => {
+                if vetoed.is_none() {
+                    vetoed = Some((c, s, why));
+                }
+                false
+            }
+        });
+        // Only a vetoed candidate that beat every allowed one is worth naming.
+        let vetoed = vetoed
+            .filter(|&(_, s, _)| scored.first().is_none_or(|&(_, best)| s > best))
+            .map(|(c, s, why)| (c, s, format!("{} ({why})", self.explain(&p, c))));
         let detail = scored
             .first()
             .map(|&(c, _)| self.explain(&p, c))
             .unwrap_or_default();
+        let cap = scored.first().and_then(|&(c, _)| self.cap(&p, c));
         Found::Fuzzy {
             considered: blocked.len(),
             scored,
             note: term_note,
             keys: p.keys,
             detail,
+            vetoed,
+            cap,
         }
+    }
+
+    /// Whether an exact agreement of an identifier (a domain, an email, an id or a phone
+    /// number) backs a candidate: the only evidence strong enough to match records whose names
+    /// do not say so.
+    fn identifier_agrees(&self, p: &PreparedSource, c: u32, except: Option<usize>) -> bool {
+        p.values.iter().enumerate().any(|(r, sv)| {
+            Some(r) != except
+                && match (sv, self.value(c, r)) {
+                    (Some(a), Some(b)) => a.is_identifier() && b.is_identifier() && a.sim(b) >= 1.0,
+                    _ => false,
+                }
+        })
+    }
+
+    /// Why a candidate may be sent to review at most: unless an identifier agrees, other
+    /// columns (a city, an industry) cannot match records on their own, nor lift names that
+    /// differ (below [`NAME_AGREE`]) over `accept`.
+    fn cap(&self, p: &PreparedSource, c: u32) -> Option<String> {
+        if self.identifier_agrees(p, c, None) {
+            return None;
+        }
+        let (sims, _) = self.rule_sims(p, c);
+        let names: Vec<usize> = (0..self.rules.len())
+            .filter(|&r| {
+                matches!(
+                    self.rules[r].1,
+                    Attr::Name | Attr::FirstName | Attr::LastName
+                )
+            })
+            .collect();
+        let compared: Vec<(usize, f64)> = names
+            .iter()
+            .filter_map(|&r| sims[r].map(|s| (r, s)))
+            .collect();
+        if compared.is_empty() {
+            let what = if names.is_empty() {
+                "no name is compared".to_string()
+            } else {
+                let cols: Vec<String> = names
+                    .iter()
+                    .map(|&r| format!("`{}`", self.rules[r].0.source))
+                    .collect();
+                format!(
+                    "no name to compare ({} or the candidate's empty)",
+                    cols.join(", ")
+                )
+            };
+            return Some(format!("{what}, and no identifier agrees"));
+        }
+        if compared.iter().all(|&(_, s)| s < NAME_AGREE) {
+            let shown: Vec<String> = compared
+                .iter()
+                .map(|&(r, s)| {
+                    let rule = &self.rules[r].0;
+                    format!("`{}` ~ {} {s:.2}", rule.source, rule.affinity)
+                })
+                .collect();
+            return Some(format!(
+                "the names differ ({}), and no identifier agrees",
+                shown.join(", ")
+            ));
+        }
+        None
+    }
+
+    /// Why a candidate may not be matched or sent to review on its name: the names'
+    /// [identity tokens](identity) differ (`Acme 2` and `Acme 20`), and no identifier (a
+    /// domain, an email, an id or a phone number) agrees exactly.
+    fn veto(&self, p: &PreparedSource, c: u32) -> Option<String> {
+        let (r, why) = p.values.iter().enumerate().find_map(|(r, sv)| {
+            let (a, b) = (sv.as_ref()?, self.value(c, r)?);
+            identity::conflict(a.identity()?, b.identity()?).map(|why| (r, why))
+        })?;
+        let strong = self.identifier_agrees(p, c, Some(r));
+        (!strong).then(|| format!("the names differ in {why}, and no identifier agrees"))
     }
 
     /// Domain keys of a source and a candidate that both have some and share none.
@@ -765,6 +925,22 @@ fn block_text(values: &[Option<Value>]) -> String {
         .filter(|t| !t.is_empty())
         .collect();
     parts.join(" ")
+}
+
+/// The ids held by more than one candidate, sorted: each would be matched as one record, so a
+/// caller refuses them (the mirror's ids are unique; a file's may not be).
+pub fn duplicate_ids(cands: &[Candidate]) -> Vec<&str> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for c in cands {
+        *seen.entry(c.id.as_str()).or_default() += 1;
+    }
+    let mut dups: Vec<&str> = seen
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(id, _)| id)
+        .collect();
+    dups.sort_unstable();
+    dups
 }
 
 /// Matches `sources` against the `cands` of `kind`: one decision per source record, in order.
