@@ -30,7 +30,9 @@ use serde::Deserialize;
 use super::BadInput;
 use crate::source::{read_records, ReadOptions, SourceFormat};
 use affsync_core::matcher::config::{toml_error, Attr};
-use affsync_core::matcher::{Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status};
+use affsync_core::matcher::{
+    duplicate_ids, Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -221,9 +223,25 @@ pub fn write_pairs(path: &Path, decisions: &[Decision]) -> std::io::Result<()> {
     w.flush()
 }
 
+/// An output file's folder must exist: a path mistake is bad input (exit code 2), found before
+/// any work is done.
+pub fn check_out_folder(out: &Path) -> Result<(), BadInput> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    match parent {
+        Some(dir) if !dir.is_dir() => Err(BadInput(format!(
+            "cannot write `{}`: the folder `{}` does not exist\nhint: create it first (`mkdir -p {}`), or give another `--out`",
+            out.display(),
+            dir.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let link = load(&self.config)?;
+        check_out_folder(&self.out)?;
         let read = |path: &Path, opts: &ReadOptions| {
             read_records(path, opts).map_err(|e| anyhow::Error::new(BadInput(e.to_string())))
         };
@@ -251,6 +269,32 @@ impl Args {
                 .filter_map(|f| r.values.get(f).map(|v| (f.clone(), vec![v.clone()])))
                 .collect();
             cands.push(c);
+        }
+        let dups = duplicate_ids(&cands);
+        if !dups.is_empty() {
+            let rows_of = |id: &str| -> Vec<String> {
+                right
+                    .iter()
+                    .filter(|r| r.id.as_deref() == Some(id))
+                    .map(|r| r.row.to_string())
+                    .collect()
+            };
+            let shown: Vec<String> = dups
+                .iter()
+                .take(5)
+                .map(|id| format!("`{id}` (rows {})", rows_of(id).join(", ")))
+                .collect();
+            let more = if dups.len() > 5 {
+                format!(" and {} more", dups.len() - 5)
+            } else {
+                String::new()
+            };
+            return Err(BadInput(format!(
+                "`{}` has ids on more than one row: {}{more}\nhint: each right record is one record to match against: give it an id of its own, or remove the copies",
+                self.right.display(),
+                shown.join(", ")
+            ))
+            .into());
         }
         let decisions = Matcher::new(&link.cfg, link.kind, &cands).run(&left, &Reviewed::new());
         write_pairs(&self.out, &decisions)

@@ -28,6 +28,9 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let mapping = Mapping::load(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        if let Some(out) = &self.out {
+            super::link::check_out_folder(out)?;
+        }
         let store = self.db.open().await?;
         let outcome = match run_match(&store, &mapping, None).await {
             Ok(o) => o,
