@@ -31,7 +31,7 @@ use super::BadInput;
 use crate::source::{read_records, ReadOptions, SourceFormat};
 use affsync_core::matcher::config::{toml_error, Attr};
 use affsync_core::matcher::{
-    duplicate_ids, Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status,
+    duplicate_ids, waterfall, Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status,
 };
 
 #[derive(Debug, clap::Args)]
@@ -43,7 +43,7 @@ pub struct Args {
     /// The link file: `[left]`, `[right]` and `[match]`.
     #[arg(long)]
     pub config: PathBuf,
-    /// Where to write the pairs (`left_id,right_id,status,score,method,reason`).
+    /// Where to write the pairs (`left_id,right_id,status,score,method,reason,contributions`).
     #[arg(long)]
     pub out: PathBuf,
     /// Print the counts as JSON.
@@ -204,20 +204,25 @@ fn load(path: &Path) -> Result<Link, BadInput> {
     })
 }
 
-/// Writes `left_id,right_id,status,score,method,reason`, one line per decision.
+/// Writes `left_id,right_id,status,score,method,reason,contributions`, one line per decision
+/// (`contributions`: the waterfall of the match weight, as in `affsync match --out`).
 pub fn write_pairs(path: &Path, decisions: &[Decision]) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(w, "left_id,right_id,status,score,method,reason")?;
+    writeln!(
+        w,
+        "left_id,right_id,status,score,method,reason,contributions"
+    )?;
     for d in decisions {
         writeln!(
             w,
-            "{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{}",
             cell(d.source_id.as_deref().unwrap_or_default()),
             cell(d.affinity_id.as_deref().unwrap_or_default()),
             d.status.as_str(),
             d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
             d.method.map(|m| m.as_str()).unwrap_or_default(),
-            cell(&d.reason)
+            cell(&d.reason),
+            cell(&waterfall(&d.contributions))
         )?;
     }
     w.flush()

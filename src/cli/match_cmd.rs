@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Also write every decision to this CSV file:
-    /// `source_id,status,affinity_id,score,method,reason`.
+    /// `source_id,status,affinity_id,score,method,reason,contributions`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]

@@ -211,7 +211,10 @@ affinity = "name"
     assert!(stdout.contains("error          1"), "{stdout}");
     let pairs = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = pairs.lines().collect();
-    assert_eq!(lines[0], "left_id,right_id,status,score,method,reason");
+    assert_eq!(
+        lines[0],
+        "left_id,right_id,status,score,method,reason,contributions"
+    );
     assert!(lines[1].starts_with("a1,r1,matched,1.0000,key,"), "{pairs}");
     assert!(
         lines[2].starts_with("a2,r2,matched,") && lines[2].contains(",fuzzy,"),

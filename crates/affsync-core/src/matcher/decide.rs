@@ -1,13 +1,22 @@
-//! The decision: reviewers first, then exact keys, then the fuzzy scores one to one (mutual
-//! best), each decision with its method, score, best candidates and a reason in words.
+//! The decision: reviewers first, then exact keys, then the fuzzy scores one to one, each
+//! decision with its method, score (the probability of a match), best candidates, the
+//! waterfall of its match weight and a reason in words.
+//!
+//! Fuzzy candidates are assigned greedily, strongest pair first: a source takes its best
+//! candidate when nobody with a stronger claim holds it, or else a candidate that the model
+//! reads as a duplicate of that best one (Affinity holding one company twice). A runner-up
+//! within [`TIE_BITS`], or another source within [`TIE_BITS`] of the same candidate, sends the
+//! decision to review.
 //!
 //! Sequential and in source order, so that the same input gives the same output.
 
 use std::collections::HashMap;
 
-use super::config::TIE_MARGIN;
+use super::config::TIE_BITS;
+use super::model::{self, Model};
 use super::{
-    Decision, Found, Matcher, Method, Reviewed, ReviewerDecision, Scored, SourceRecord, Status, TOP,
+    waterfall, Contribution, Decision, Found, Hit, Matcher, Method, Reviewed, ReviewerDecision,
+    Scored, SourceRecord, Status, TOP,
 };
 
 /// Who holds a candidate: a source matched to it, or one whose key names it and that went to
@@ -31,48 +40,69 @@ impl Claim {
     }
 }
 
-/// The source that scores a candidate best (position, score), and the best other one.
-type Winner = (usize, f64, Option<(usize, f64)>);
-
-fn fmt_score(s: f64) -> String {
-    format!("{s:.2}")
-}
-
 /// A score beside a threshold (or another score), each with as many decimals as it takes to
 /// tell them apart: never "0.92, below accept 0.92".
-fn fmt_vs(s: f64, t: f64) -> (String, String) {
-    for p in 2..=6 {
-        let (a, b) = (format!("{s:.p$}"), format!("{t:.p$}"));
-        if a != b || s == t {
-            return (a, b);
-        }
-    }
-    (format!("{s}"), format!("{t}"))
+pub(crate) fn fmt_vs(s: f64, t: f64) -> (String, String) {
+    let (a, b) = fmt_among(s, &[t]);
+    (a, b.into_iter().next().unwrap_or_default())
+}
+
+/// As [`fmt_vs`], beside several figures at once.
+fn fmt_among(s: f64, ts: &[f64]) -> (String, Vec<String>) {
+    let p = (2..=6)
+        .find(|&p| {
+            ts.iter()
+                .all(|&t| s == t || format!("{s:.p$}") != format!("{t:.p$}"))
+        })
+        .unwrap_or(9);
+    (
+        format!("{s:.p$}"),
+        ts.iter().map(|t| format!("{t:.p$}")).collect(),
+    )
 }
 
 pub(crate) fn decide(
     m: &Matcher<'_>,
+    model: &Model,
     sources: &[SourceRecord],
     found: Vec<Found>,
     reviewed: &Reviewed,
 ) -> Vec<Decision> {
     let accept = m.cfg.accept();
     let review = m.cfg.review();
+    let (accept_w, review_w) = (model::weight_of(accept), model::weight_of(review));
     let cid = |c: u32| m.cands[c as usize].id.as_str();
-    let top = |scored: &[(u32, f64)]| -> Vec<Scored> {
+    let top = |scored: &[Hit]| -> Vec<Scored> {
         scored
             .iter()
             .take(TOP)
-            .map(|&(c, s)| Scored {
-                affinity_id: cid(c).to_string(),
-                score: s,
+            .map(|h| Scored {
+                affinity_id: cid(h.c).to_string(),
+                score: h.probability(),
             })
             .collect()
     };
+    let contributions = |h: &Hit| -> Vec<Contribution> { m.contributions(model, h) };
     let describe = |c: u32| -> String {
         let cand = &m.cands[c as usize];
         let global = if cand.global { "global " } else { "" };
         format!("{global}{} {}", cand.kind.as_str(), cand.id)
+    };
+    // `organization 7 scored 0.97 (prior −3.1, `name` ~ name exact +9.0)`, the probability
+    // shown beside another figure.
+    let scored_words = |h: &Hit, other: f64| -> (String, String) {
+        let (a, b) = fmt_vs(h.probability(), other);
+        let w = waterfall(&contributions(h));
+        (format!("{} scored {a} ({w})", describe(h.c)), b)
+    };
+    let between_words = |h: &Hit| -> (String, String, String) {
+        let (a, ts) = fmt_among(h.probability(), &[review, accept]);
+        let w = waterfall(&contributions(h));
+        (
+            format!("{} scored {a} ({w})", describe(h.c)),
+            ts[0].clone(),
+            ts[1].clone(),
+        )
     };
     let mut out: Vec<Option<Decision>> = vec![None; sources.len()];
     let base = |i: usize| Decision {
@@ -85,6 +115,7 @@ pub(crate) fn decide(
         top: Vec::new(),
         considered: 0,
         reason: String::new(),
+        contributions: Vec::new(),
     };
 
     // Errors, and a source id seen on an earlier row.
@@ -109,7 +140,7 @@ pub(crate) fn decide(
     }
 
     let mut claims: Vec<Option<Claim>> = vec![None; m.cands.len()];
-    let scored_of = |f: &Found| -> Vec<(u32, f64)> {
+    let scored_of = |f: &Found| -> Vec<Hit> {
         match f {
             Found::Key { scored, .. } | Found::Fuzzy { scored, .. } => scored.clone(),
             Found::Error(_) => Vec::new(),
@@ -152,13 +183,15 @@ pub(crate) fn decide(
                             method: Method::Reviewer,
                             matched: true,
                         });
+                        let hit = scored.iter().find(|h| h.c == c);
                         Decision {
                             status: Status::Matched,
                             affinity_id: Some(aid.clone()),
-                            score: scored.iter().find(|(x, _)| *x == c).map(|&(_, s)| s),
+                            score: hit.map(Hit::probability),
                             method: Some(Method::Reviewer),
                             top: top(&scored),
                             reason: format!("a reviewer matched it to {}", describe(c)),
+                            contributions: hit.map(contributions).unwrap_or_default(),
                             ..base(i)
                         }
                     }
@@ -209,6 +242,13 @@ pub(crate) fn decide(
         } else {
             top(scored)
         };
+        let explained = |c: u32| {
+            scored
+                .iter()
+                .find(|h| h.c == c)
+                .map(contributions)
+                .unwrap_or_default()
+        };
         let d = if cands.len() > 1 {
             let ids: Vec<&str> = cands.iter().map(|&c| cid(c)).collect();
             Decision {
@@ -224,63 +264,57 @@ pub(crate) fn decide(
                     m.kind.as_str(),
                     ids.join(", ")
                 ),
+                contributions: scored.first().map(contributions).unwrap_or_default(),
                 ..base(i)
             }
         } else {
             let c = cands[0];
             let same_key = &key_sources[&c];
+            let keyed = |status: Status, reason: String| Decision {
+                status,
+                affinity_id: Some(cid(c).to_string()),
+                score: Some(1.0),
+                method: Some(Method::Key),
+                top: listed.clone(),
+                considered: 1,
+                reason,
+                contributions: explained(c),
+                ..base(i)
+            };
             // Only a reviewer's match is in place before the keys are decided.
             if let Some(claim) = claims[c as usize].filter(|c| c.method == Method::Reviewer) {
-                Decision {
-                    status: Status::Review,
-                    affinity_id: Some(cid(c).to_string()),
-                    score: Some(1.0),
-                    method: Some(Method::Key),
-                    top: listed,
-                    considered: 1,
-                    reason: format!(
+                keyed(
+                    Status::Review,
+                    format!(
                         "`{key}` is {} of {}, but {}",
                         m.kind.key_words(),
                         describe(c),
                         claim.words(sources)
                     ),
-                    ..base(i)
-                }
+                )
             } else if same_key.len() > 1 {
                 let rows: Vec<String> = same_key
                     .iter()
                     .map(|&j| sources[j].row.to_string())
                     .collect();
-                Decision {
-                    status: Status::Review,
-                    affinity_id: Some(cid(c).to_string()),
-                    score: Some(1.0),
-                    method: Some(Method::Key),
-                    top: listed,
-                    considered: 1,
-                    reason: format!(
+                keyed(
+                    Status::Review,
+                    format!(
                         "`{key}` is {} of {}, and rows {} all have it",
                         m.kind.key_words(),
                         describe(c),
                         rows.join(", ")
                     ),
-                    ..base(i)
-                }
+                )
             } else {
-                Decision {
-                    status: Status::Matched,
-                    affinity_id: Some(cid(c).to_string()),
-                    score: Some(1.0),
-                    method: Some(Method::Key),
-                    top: listed,
-                    considered: 1,
-                    reason: format!(
+                keyed(
+                    Status::Matched,
+                    format!(
                         "exact key: `{key}` is {} of {}",
                         m.kind.key_words(),
                         describe(c)
                     ),
-                    ..base(i)
-                }
+                )
             }
         };
         let matched = d.status == Status::Matched;
@@ -297,29 +331,49 @@ pub(crate) fn decide(
         out[i] = Some(d);
     }
 
-    // Fuzzy: a candidate goes to the source that scores it best among those whose best it is.
-    // The winner, its score, and the best other source's (row, score).
-    let mut winner: HashMap<u32, Winner> = HashMap::new();
-    for (i, f) in found.iter().enumerate() {
-        if out[i].is_some() {
-            continue;
+    // Fuzzy: every pair at or above review, strongest first; a source takes its best
+    // candidate if it is free, or a free duplicate of it.
+    let hits_of = |i: usize| -> &[Hit] {
+        match &found[i] {
+            Found::Fuzzy { scored, .. } if out[i].is_none() => scored,
+            _ => &[],
         }
-        if let Found::Fuzzy { scored, .. } = f {
-            if let Some(&(c, s)) = scored.first() {
-                match winner.get_mut(&c) {
-                    None => {
-                        winner.insert(c, (i, s, None));
-                    }
-                    Some(w) if s > w.1 => *w = (i, s, Some((w.0, w.1))),
-                    Some(w) => {
-                        if w.2.is_none_or(|(_, s2)| s > s2) {
-                            w.2 = Some((i, s));
-                        }
-                    }
-                }
+    };
+    let mut edges: Vec<(f64, usize, usize)> = Vec::new();
+    let mut by_cand: HashMap<u32, Vec<(usize, f64)>> = HashMap::new();
+    for i in 0..found.len() {
+        for (k, h) in hits_of(i).iter().enumerate() {
+            if h.weight >= review_w {
+                edges.push((h.weight, i, k));
+                by_cand.entry(h.c).or_default().push((i, h.weight));
             }
         }
     }
+    edges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut taken: HashMap<u32, (usize, f64)> = HashMap::new();
+    let mut assigned: Vec<Option<usize>> = vec![None; found.len()];
+    let mut dup_cache: HashMap<(u32, u32), bool> = HashMap::new();
+    let mut is_dup = |a: u32, b: u32| -> bool {
+        *dup_cache
+            .entry((a.min(b), a.max(b)))
+            .or_insert_with(|| m.duplicates(model, a, b, accept))
+    };
+    for &(w, i, k) in &edges {
+        if assigned[i].is_some() {
+            continue;
+        }
+        let hits = hits_of(i);
+        let c = hits[k].c;
+        if claims[c as usize].is_some() || taken.contains_key(&c) {
+            continue;
+        }
+        if k > 0 && !is_dup(hits[0].c, c) {
+            continue;
+        }
+        taken.insert(c, (i, w));
+        assigned[i] = Some(k);
+    }
+
     for (i, f) in found.into_iter().enumerate() {
         if out[i].is_some() {
             continue;
@@ -329,9 +383,7 @@ pub(crate) fn decide(
             considered,
             note,
             keys,
-            detail,
             vetoed,
-            cap,
         } = f
         else {
             continue;
@@ -343,151 +395,169 @@ pub(crate) fn decide(
                 format!("{a}; {b}")
             }
         };
-        let Some(&(c, s1)) = scored.first() else {
-            let why = if let Some((c, s, why)) = &vetoed {
-                join(
-                    &note,
-                    format!(
-                        "best candidate {} scored {} ({why})",
-                        describe(*c),
-                        fmt_score(*s)
-                    ),
+        let Some(best) = scored.first() else {
+            let (why, explained) = if let Some((h, why)) = &vetoed {
+                let (words, _) = scored_words(h, h.probability());
+                (
+                    join(&note, format!("best candidate {words}, but {why}")),
+                    contributions(h),
                 )
             } else if considered == 0 && note.contains("nothing to compare") {
-                note.clone()
+                (note.clone(), Vec::new())
             } else if considered == 0 {
-                join(&note, "no candidate resembles it".into())
+                (join(&note, "no candidate resembles it".into()), Vec::new())
             } else {
-                join(&note, "no candidate could be compared".into())
+                (
+                    join(&note, "no candidate could be compared".into()),
+                    Vec::new(),
+                )
             };
             out[i] = Some(Decision {
                 status: Status::Unmatched,
                 considered,
                 reason: why,
+                contributions: explained,
                 ..base(i)
             });
             continue;
         };
         let listed = top(&scored);
-        let runner = scored.get(1).copied();
-        let fuzzy = |status: Status, why: String| Decision {
+        let fuzzy = |status: Status, h: &Hit, why: String| Decision {
             status,
-            affinity_id: (status != Status::Unmatched).then(|| cid(c).to_string()),
-            score: Some(s1),
+            affinity_id: (status != Status::Unmatched).then(|| cid(h.c).to_string()),
+            score: Some(h.probability()),
             method: Some(Method::Fuzzy),
             top: listed.clone(),
             considered,
             reason: join(&note, why),
+            contributions: contributions(h),
             ..base(i)
         };
-        // The best candidate in words, its score shown beside another figure.
-        let best_vs = |t: f64| -> (String, String) {
-            let (a, b) = fmt_vs(s1, t);
-            (format!("{} scored {a} ({detail})", describe(c)), b)
-        };
-        let best = best_vs(s1).0;
-        let below = || {
-            let (a, b) = fmt_vs(s1, review);
+        let below = |h: &Hit| {
+            let (words, t) = scored_words(h, review);
             fuzzy(
                 Status::Unmatched,
-                format!(
-                    "best candidate {} scored {a} ({detail}), below review {b}",
-                    describe(c)
-                ),
+                h,
+                format!("best candidate {words}, below review {t}"),
             )
         };
-        let taken = |why: String| {
-            let (a, b) = fmt_vs(s1, accept);
+        let taken_words = |h: &Hit, why: String| {
+            let (words, t) = scored_words(h, accept);
             fuzzy(
                 Status::Unmatched,
-                format!(
-                    "best candidate {} scored {a} ({detail}), below accept {b}, and {why}",
-                    describe(c)
-                ),
+                h,
+                format!("best candidate {words}, below accept {t}, and {why}"),
             )
         };
-        // A candidate that is someone else's is worth a person's time only when the source
-        // would otherwise have been matched to it.
-        let d = if let Some(claim) = claims[c as usize] {
-            if s1 >= accept {
-                fuzzy(
-                    Status::Review,
-                    format!("best candidate {best}, but {}", claim.words(sources)),
-                )
-            } else if s1 >= review {
-                taken(claim.words(sources))
-            } else {
-                below()
-            }
-        } else if winner[&c].0 != i {
-            let (j, sj, _) = winner[&c];
-            if s1 >= accept {
-                let (best, other) = best_vs(sj);
-                fuzzy(
-                    Status::Review,
-                    format!(
-                        "best candidate {best}, but row {} scores it higher ({other})",
-                        sources[j].row,
-                    ),
-                )
-            } else if s1 >= review {
-                let (_, other) = fmt_vs(s1, sj);
-                taken(format!("row {} scores it higher ({other})", sources[j].row))
-            } else {
-                below()
-            }
-        } else if s1 >= accept {
-            if let Some(why) = &cap {
-                fuzzy(Status::Review, format!("{best}, but {why}"))
-            } else if let Some((sd, cd)) = m.domain_conflict(&keys, c) {
-                fuzzy(
-                    Status::Review,
-                    format!("{best}, but its domain `{cd}` is not `{sd}`"),
-                )
-            } else if let Some((j, sj)) = winner[&c].2.filter(|&(_, sj)| s1 - sj < TIE_MARGIN) {
-                let (best, other) = best_vs(sj);
-                fuzzy(
-                    Status::Review,
-                    format!(
-                        "{best}, and row {} scores it nearly as high ({other})",
-                        sources[j].row,
-                    ),
-                )
-            } else if let Some((c2, s2)) = runner.filter(|&(_, s2)| s1 - s2 < TIE_MARGIN) {
-                let (best, other) = best_vs(s2);
-                fuzzy(
-                    Status::Review,
-                    format!(
-                        "{best}, and the runner-up {} is within {} ({other})",
-                        describe(c2),
-                        fmt_score(TIE_MARGIN),
-                    ),
-                )
-            } else {
-                {
-                    let (a, b) = fmt_vs(s1, accept);
+        let d = match assigned[i] {
+            None if best.weight < review_w => below(best),
+            None => {
+                // Its best candidate (and every duplicate of it) is someone else's.
+                let why = if let Some(claim) = claims[best.c as usize] {
+                    claim.words(sources)
+                } else if let Some(&(j, wj)) = taken.get(&best.c) {
+                    let (_, other) = fmt_vs(best.probability(), model::probability(wj));
+                    format!("row {} scores it higher ({other})", sources[j].row)
+                } else {
+                    "it is taken".to_string()
+                };
+                if best.weight >= accept_w {
+                    let (words, _) = scored_words(best, accept);
                     fuzzy(
-                        Status::Matched,
-                        format!(
-                            "fuzzy: {} scored {a} ({detail}), at or above accept {b}",
-                            describe(c)
-                        ),
+                        Status::Review,
+                        best,
+                        format!("best candidate {words}, but {why}"),
+                    )
+                } else {
+                    taken_words(best, why)
+                }
+            }
+            Some(k) => {
+                let h = &scored[k];
+                let c = h.c;
+                let instead = if k > 0 {
+                    let held = match (claims[best.c as usize], taken.get(&best.c)) {
+                        (Some(claim), _) => claim.words(sources),
+                        (None, Some(&(j, _))) => format!("row {} has it", sources[j].row),
+                        (None, None) => "it is taken".to_string(),
+                    };
+                    format!(
+                        "; its best candidate {} looks like the same record, but {held}",
+                        describe(best.c),
+                    )
+                } else {
+                    String::new()
+                };
+                if h.weight >= accept_w {
+                    // Another source nearly as strong on the same candidate, left without one.
+                    let rival = by_cand
+                        .get(&c)
+                        .into_iter()
+                        .flatten()
+                        .filter(|&&(j, wj)| {
+                            j != i && assigned[j].is_none() && h.weight - wj < TIE_BITS
+                        })
+                        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+                        .copied();
+                    // A runner-up nearly as strong that is another record.
+                    let runner = scored
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k2, h2)| k2 != k && h.weight - h2.weight < TIE_BITS)
+                        .map(|(_, h2)| h2)
+                        .find(|h2| !is_dup(c, h2.c));
+                    if let Some(why) = &h.cap {
+                        let (words, _) = scored_words(h, accept);
+                        fuzzy(Status::Review, h, format!("{words}, but {why}{instead}"))
+                    } else if let Some((sd, cd)) = m.domain_conflict(&keys, c) {
+                        let (words, _) = scored_words(h, accept);
+                        fuzzy(
+                            Status::Review,
+                            h,
+                            format!("{words}, but its domain `{cd}` is not `{sd}`{instead}"),
+                        )
+                    } else if let Some((j, wj)) = rival {
+                        let (words, other) = scored_words(h, model::probability(wj));
+                        fuzzy(
+                            Status::Review,
+                            h,
+                            format!(
+                                "{words}, and row {} scores it nearly as high ({other})",
+                                sources[j].row
+                            ),
+                        )
+                    } else if let Some(h2) = runner {
+                        let (words, other) = scored_words(h, h2.probability());
+                        fuzzy(
+                            Status::Review,
+                            h,
+                            format!(
+                                "{words}, and the runner-up {} is within {TIE_BITS} bit ({other})",
+                                describe(h2.c),
+                            ),
+                        )
+                    } else {
+                        let (words, t) = scored_words(h, accept);
+                        fuzzy(
+                            Status::Matched,
+                            h,
+                            format!("fuzzy: {words}, at or above accept {t}{instead}"),
+                        )
+                    }
+                } else {
+                    let (words, lo, hi) = between_words(h);
+                    let capped = h
+                        .cap
+                        .as_ref()
+                        .map(|why| format!("; {why}"))
+                        .unwrap_or_default();
+                    fuzzy(
+                        Status::Review,
+                        h,
+                        format!("{words}, between review {lo} and accept {hi}{capped}{instead}"),
                     )
                 }
             }
-        } else if s1 >= review {
-            let (a, lo) = fmt_vs(s1, review);
-            let (b, hi) = fmt_vs(s1, accept);
-            let shown = if a.len() >= b.len() { a } else { b };
-            fuzzy(
-                Status::Review,
-                format!(
-                    "{} scored {shown} ({detail}), between review {lo} and accept {hi}",
-                    describe(c)
-                ),
-            )
-        } else {
-            below()
         };
         out[i] = Some(d);
     }
