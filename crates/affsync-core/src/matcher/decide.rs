@@ -356,7 +356,7 @@ pub(crate) fn decide(
     let mut is_dup = |a: u32, b: u32| -> bool {
         *dup_cache
             .entry((a.min(b), a.max(b)))
-            .or_insert_with(|| m.duplicates(model, a, b, accept))
+            .or_insert_with(|| m.duplicates(model, a, b, review))
     };
     for &(w, i, k) in &edges {
         if assigned[i].is_some() {
@@ -374,10 +374,22 @@ pub(crate) fn decide(
         assigned[i] = Some(k);
     }
 
-    for (i, f) in found.into_iter().enumerate() {
-        if out[i].is_some() {
-            continue;
-        }
+    // Two source rows that look like one record to the model (duplicates in the file) may
+    // both be matched to the one Affinity record.
+    let mut same_cache: HashMap<(usize, usize), bool> = HashMap::new();
+    let mut same = |i: usize, j: usize| -> bool {
+        *same_cache
+            .entry((i.min(j), i.max(j)))
+            .or_insert_with(|| m.same_record(model, &sources[i], &sources[j], accept))
+    };
+    // The sources that took a candidate are decided first: the others may follow them.
+    let mut order: Vec<(usize, Found)> = found
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| out[*i].is_none())
+        .collect();
+    order.sort_by_key(|(i, _)| (assigned[*i].is_none(), *i));
+    for (i, f) in order {
         let Found::Fuzzy {
             scored,
             considered,
@@ -453,6 +465,16 @@ pub(crate) fn decide(
             None if best.weight < review_w => below(best),
             None => {
                 // Its best candidate (and every duplicate of it) is someone else's.
+                let holder = match (claims[best.c as usize], taken.get(&best.c)) {
+                    (Some(claim), _) => claim.matched.then_some(claim.source),
+                    (None, Some(&(j, _))) => Some(j),
+                    (None, None) => None,
+                };
+                let held_matched = holder.filter(|&j| {
+                    out[j].as_ref().is_some_and(|d| {
+                        d.status == Status::Matched && d.affinity_id.as_deref() == Some(cid(best.c))
+                    })
+                });
                 let why = if let Some(claim) = claims[best.c as usize] {
                     claim.words(sources)
                 } else if let Some(&(j, wj)) = taken.get(&best.c) {
@@ -461,7 +483,19 @@ pub(crate) fn decide(
                 } else {
                     "it is taken".to_string()
                 };
-                if best.weight >= accept_w {
+                if let Some(j) = held_matched
+                    .filter(|&j| best.weight >= accept_w && best.cap.is_none() && same(i, j))
+                {
+                    let (words, t) = scored_words(best, accept);
+                    fuzzy(
+                        Status::Matched,
+                        best,
+                        format!(
+                            "fuzzy: {words}, at or above accept {t}; row {} is matched to it too, and the two rows look like one record",
+                            sources[j].row
+                        ),
+                    )
+                } else if best.weight >= accept_w {
                     let (words, _) = scored_words(best, accept);
                     fuzzy(
                         Status::Review,
@@ -498,7 +532,8 @@ pub(crate) fn decide(
                             j != i && assigned[j].is_none() && h.weight - wj < TIE_BITS
                         })
                         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-                        .copied();
+                        .copied()
+                        .filter(|&(j, _)| !same(i, j));
                     // A runner-up nearly as strong that is another record.
                     let runner = scored
                         .iter()

@@ -46,9 +46,11 @@ pub const BLOCK_KEEP: f32 = 0.4;
 /// How many source records the model is estimated on, at most (a sample of the rest).
 pub const FIT_SAMPLE: usize = 20_000;
 /// How many random pairs u is counted on, at most (all pairs when there are fewer).
-pub const RANDOM_PAIRS: usize = 100_000;
+pub const RANDOM_PAIRS: usize = 30_000;
 /// First and last names read crosswise (each in the other's column) cost this many bits.
 pub const CROSSED_BITS: f64 = 1.0;
+/// Rounds of weighing the candidate pairs again under the model of all pairs (see `fit`).
+const GLOBAL_ROUNDS: usize = 3;
 /// How many of a source's best candidates are kept for the decision.
 const HITS: usize = 6;
 
@@ -1027,29 +1029,54 @@ impl<'a> Matcher<'a> {
         None
     }
 
-    /// Whether two candidates look like one record to the model (a duplicate in Affinity):
-    /// then either is a match for a source that cannot tell them apart. Two organizations (or
-    /// opportunities) are duplicates only under the same name: `Acme GmbH` and `Acme Ltd` are
-    /// two legal entities, and a person chooses between them.
-    pub(crate) fn duplicates(&self, model: &Model, a: u32, b: u32, accept: f64) -> bool {
-        let va: Vec<Option<Value>> = (0..self.rules.len())
-            .map(|r| self.value(a, r).cloned())
-            .collect();
-        if self.veto_values(&va, |r| self.value(b, r)).is_some() {
+    /// Whether two sets of values look like one record to the model: a probability of at
+    /// least `threshold`, no identity tokens that differ, names that agree, and for
+    /// organizations (and opportunities) the same name: `Acme GmbH` and `Acme Ltd` are two
+    /// legal entities, and a person chooses between them.
+    fn alike<'v>(
+        &self,
+        model: &Model,
+        a: &'v [Option<Value>],
+        b: impl Fn(usize) -> Option<&'v Value> + Copy,
+        threshold: f64,
+    ) -> bool {
+        if self.veto_values(a, b).is_some() {
             return false;
         }
-        let pair = self.compare_values(&va, |r| self.value(b, r));
+        let pair = self.compare_values(a, b);
         if self.cap(&pair).is_some() {
             return false;
         }
         let renamed = (0..self.rules.len()).any(|r| {
-            matches!(va[r], Some(Value::Org(..) | Value::Title(..))) && pair.parts[r].level > 0
+            matches!(a[r], Some(Value::Org(..) | Value::Title(..))) && pair.parts[r].level > 0
         });
         if renamed {
             return false;
         }
         let (w, _) = self.weigh(model, &pair);
-        model::probability(w) >= accept
+        model::probability(w) >= threshold
+    }
+
+    /// Whether two candidates look like one record (a duplicate in Affinity): then either is
+    /// a match for a source that cannot tell them apart.
+    pub(crate) fn duplicates(&self, model: &Model, a: u32, b: u32, threshold: f64) -> bool {
+        let va: Vec<Option<Value>> = (0..self.rules.len())
+            .map(|r| self.value(a, r).cloned())
+            .collect();
+        self.alike(model, &va, |r| self.value(b, r), threshold)
+    }
+
+    /// Whether two source records look like one record (duplicate rows in the file): then
+    /// both may be matched to the one Affinity record.
+    pub(crate) fn same_record(
+        &self,
+        model: &Model,
+        a: &SourceRecord,
+        b: &SourceRecord,
+        threshold: f64,
+    ) -> bool {
+        let (pa, pb) = (self.prepare(a), self.prepare(b));
+        self.alike(model, &pa.values, |r| pb.values[r].as_ref(), threshold)
     }
 
     /// Domain keys of a source and a candidate that both have some and share none.
@@ -1142,7 +1169,20 @@ impl<'a> Matcher<'a> {
             .collect();
         let fixed: Vec<bool> = attrs.iter().map(|a| a.fixed_m).collect();
         let fit = model::em(&pats, &groups, &m0, &u0, 0.5, &fixed);
-        // Per pattern: candidate pairs, and their expected matches (each pair on its own).
+        for (a, m) in attrs.iter_mut().zip(&fit.m) {
+            a.m = m.clone();
+        }
+        // u and the prior, in the frame of all pairs: the level counts over all pairs less the
+        // expected matches among the candidate pairs. The one-to-one fit counts a source's
+        // matches once; each pair is then weighed again on its own (a source may have two true
+        // records: duplicates in Affinity), a few rounds.
+        //
+        // The prior of a pair is that of the one-to-one model with the source's other records
+        // taken as ordinary non-matches: a share `pi` of the sources is one of the `n_right`
+        // records, each as likely; a pair's odds are then `pi * BF / (n_right * (1 - pi) +
+        // pi * (n_right - 1) * b)`, `b` the mean Bayes factor of a pair that is evidence
+        // against a match (from the random pairs). Competing candidates are the decision's
+        // business (`decide`: runner-up, rivals, duplicates).
         let mut per_pattern = vec![(0.0, 0.0); pats.len()];
         for (g, ws) in groups.iter().zip(&fit.pairs) {
             for (&q, &w) in g.iter().zip(ws) {
@@ -1150,19 +1190,22 @@ impl<'a> Matcher<'a> {
                 per_pattern[q as usize].1 += w * scale;
             }
         }
-        let expected_matches: f64 = per_pattern.iter().map(|x| x.1).sum();
-        for (r, a) in attrs.iter_mut().enumerate() {
-            a.m = fit.m[r].clone();
-            let n = a.m.len();
-            let (mut cand, mut matched) = (vec![0.0; n], vec![0.0; n]);
-            for (q, &(n, w)) in per_pattern.iter().enumerate() {
-                let l = pats.pattern(q)[r];
-                if l != MISSING {
-                    cand[l as usize] += n;
-                    matched[l as usize] += w;
+        let pi = if pats.is_empty() { 0.5 } else { fit.pi };
+        let mut prior = 0.0;
+        for round in 0..=GLOBAL_ROUNDS {
+            for (r, a) in attrs.iter_mut().enumerate() {
+                if a.fixed_u {
+                    continue;
                 }
-            }
-            if !a.fixed_u {
+                let n = a.m.len();
+                let (mut cand, mut matched) = (vec![0.0; n], vec![0.0; n]);
+                for (q, &(c, w)) in per_pattern.iter().enumerate() {
+                    let l = pats.pattern(q)[r];
+                    if l != MISSING {
+                        cand[l as usize] += c;
+                        matched[l as usize] += w;
+                    }
+                }
                 a.u = model::estimate_u(
                     &random.0[r],
                     drawn,
@@ -1172,7 +1215,44 @@ impl<'a> Matcher<'a> {
                     a.comparison.default_u(),
                 );
             }
+            let bits = |pattern: &[u8]| -> f64 {
+                pattern
+                    .iter()
+                    .zip(&attrs)
+                    .filter(|(&l, _)| l != MISSING)
+                    .map(|(&l, a)| a.weight(l))
+                    .sum()
+            };
+            let rp = &random.2;
+            let against: f64 = (0..rp.len())
+                .map(|q| {
+                    let w = bits(rp.pattern(q));
+                    if w < 0.0 {
+                        rp.counts[q] * w.exp2()
+                    } else {
+                        0.0
+                    }
+                })
+                .sum::<f64>()
+                / rp.total().max(1.0);
+            let b = if rp.is_empty() {
+                0.05
+            } else {
+                against.max(1e-6)
+            };
+            prior = pi.log2() - (n_right * (1.0 - pi) + pi * (n_right - 1.0).max(0.0) * b).log2();
+            if round == GLOBAL_ROUNDS {
+                break;
+            }
+            for (q, x) in per_pattern.iter_mut().enumerate() {
+                x.1 = x.0 * model::probability(prior + bits(pats.pattern(q)));
+            }
         }
+        // Each sampled pair's probability of being a match, for term frequencies.
+        let pair_weight: Vec<f64> = per_pattern
+            .iter()
+            .map(|&(c, w)| if c > 0.0 { w / c } else { 0.0 })
+            .collect();
         // Term frequencies, for the attributes whose exact agreements carry a value.
         for (r, a) in attrs.iter_mut().enumerate() {
             if a.comparison == Comparison::Domain {
@@ -1195,43 +1275,35 @@ impl<'a> Matcher<'a> {
             let mut tf = Tf::new(counts, total);
             let agreed: Vec<(u64, f64)> = grouped
                 .iter()
-                .zip(&fit.pairs)
-                .flat_map(|(g, ws)| g.iter().zip(ws))
+                .zip(&groups)
+                .flat_map(|(g, qs)| g.iter().zip(qs))
                 .filter(|(p, _)| p.parts[r].key != 0)
-                .map(|(p, &w)| (p.parts[r].key, w))
+                .map(|(p, &q)| (p.parts[r].key, pair_weight[q as usize]))
                 .collect();
             tf.set_reference(&agreed);
             a.tf = Some(tf);
         }
-        // The prior: the expected matches among all pairs; at least one match in a thousand
-        // pairs is assumed when nothing could be estimated.
-        let lambda = if pats.is_empty() || expected_matches <= 0.0 {
-            (0.5 * n_left.min(n_right) / all_pairs).min(0.5)
-        } else {
-            (expected_matches / all_pairs).clamp(0.5 / all_pairs, 0.5)
-        };
-        Model {
-            prior: model::weight_of(lambda),
-            attrs,
-        }
+        Model { prior, pi, attrs }
     }
 
     /// Levels of random pairs (a fuzzy source and an eligible candidate), per rule and level,
-    /// and how many pairs were drawn: every pair when there are at most [`RANDOM_PAIRS`].
+    /// how many pairs were drawn (every pair when there are at most [`RANDOM_PAIRS`]), and
+    /// their agreement patterns.
     fn random_levels(
         &self,
         prepared: &[PreparedSource],
         fuzzy: &[usize],
         right: &[u32],
-    ) -> (Vec<Vec<f64>>, f64) {
+    ) -> (Vec<Vec<f64>>, f64, Patterns) {
         let rules = self.rules.len();
+        let mut pats = Patterns::new(rules);
         let mut counts: Vec<Vec<f64>> = self
             .rules
             .iter()
             .map(|r| vec![0.0; r.comparison.level_count()])
             .collect();
         if fuzzy.is_empty() || right.is_empty() {
-            return (counts, 0.0);
+            return (counts, 0.0, pats);
         }
         let total = fuzzy.len() as u128 * right.len() as u128;
         let pairs: Vec<(usize, u32)> = if total <= RANDOM_PAIRS as u128 {
@@ -1271,8 +1343,9 @@ impl<'a> Matcher<'a> {
                     counts[r][lv[r] as usize] += 1.0;
                 }
             }
+            pats.add(lv, 1.0);
         }
-        (counts, pairs.len() as f64)
+        (counts, pairs.len() as f64, pats)
     }
 
     /// The model this matcher would use for these source records (for inspection: run()

@@ -35,7 +35,7 @@ pub const PI_PRIOR: f64 = 2.0;
 /// how often different records agree) and vanishes in large data (a million pairs or more).
 pub const U_PRIOR: f64 = 1000.0;
 /// EM stops when no probability moves more than this in an iteration.
-pub const EM_TOLERANCE: f64 = 1e-6;
+pub const EM_TOLERANCE: f64 = 1e-5;
 pub const EM_MAX_ITERATIONS: usize = 200;
 /// The largest term-frequency adjustment, in bits, either way.
 pub const TF_MAX_BITS: f64 = 12.0;
@@ -142,9 +142,12 @@ impl Tf {
 /// The whole model: the prior and one model per compared attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    /// The prior's log-odds in bits: `log2(λ / (1 - λ))`, λ the probability that two records
-    /// drawn at random (one from each side) are a match.
+    /// The prior's log-odds in bits: how likely a source record is a given candidate before
+    /// they are compared (see `Matcher`'s fit: it counts how many records there are to choose
+    /// from, and how many source records have a match at all).
     pub prior: f64,
+    /// The share of source records that have a match (the one-to-one fit's estimate).
+    pub pi: f64,
     pub attrs: Vec<AttrModel>,
 }
 

@@ -116,15 +116,29 @@ fn two_sources_for_one_candidate_do_not_both_match() {
     assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
     assert_ne!(d[1].status, Status::Matched, "{:?}", d[1]);
     assert!(d[1].reason.contains("row 1"), "{}", d[1].reason);
-    // Two rows alike (one name written twice): neither is matched silently.
+    // Two rows that are one record (one name written twice, duplicate rows of the file): both
+    // are that record, and the reason says so.
     let sources = [
         src(1, "s1", &[("name", "Acme Robotics")]),
         src(2, "s2", &[("name", "ACME robotics")]),
     ];
     let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
-    assert_eq!(d[0].status, Status::Review, "{:?}", d[0]);
+    assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
+    assert_eq!(d[1].status, Status::Matched, "{:?}", d[1]);
+    assert!(
+        d[1].reason.contains("row 1 is matched to it too"),
+        "{}",
+        d[1].reason
+    );
+    // Two rows alike but not one record (the names differ in a way that matters): neither is
+    // matched silently.
+    let sources = [
+        src(1, "s1", &[("name", "Acme Robotics GmbH")]),
+        src(2, "s2", &[("name", "Acme Robotics Ltd")]),
+    ];
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
+    assert!(d.iter().all(|d| d.status == Status::Review), "{d:?}");
     assert!(d[0].reason.contains("row 2"), "{}", d[0].reason);
-    assert_eq!(d[1].status, Status::Review, "{:?}", d[1]);
 }
 
 #[test]
