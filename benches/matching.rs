@@ -757,6 +757,18 @@ fn speed_one(n: usize) {
                 Status::Matched => "matched to another",
                 Status::Review => "review",
                 _ if d.top.iter().any(|s| t.contains(&s.affinity_id)) => {
+                    if missed
+                        .get("unmatched, true one scored")
+                        .copied()
+                        .unwrap_or(0)
+                        < 8
+                    {
+                        eprintln!(
+                            "scored but unmatched: {:?} -> {}",
+                            ds.left[d.row - 1].values,
+                            d.reason
+                        );
+                    }
                     "unmatched, true one scored"
                 }
                 _ => "unmatched, true one not found",

@@ -5,7 +5,8 @@ files and reads the pairs back. The model is a standard one, as in Splink's tuto
 comparisons by kind of column (names: Jaro-Winkler levels with term frequencies; dates:
 Splink's date-of-birth comparison; numbers: exact and Levenshtein; emails and domains: exact
 and fuzzy), u by random sampling, the prior from deterministic rules, m by EM over several
-blocking rules, blocking for prediction on exact columns and name prefixes. Pairs at a match
+blocking rules (columns in turn), blocking for prediction on pairs of columns, name prefixes
+and exact columns. Pairs at a match
 probability of 0.5 or more are reduced one to one, greedily by descending probability.
 
 Usage: python splink_runner.py SPEC.json
@@ -78,17 +79,38 @@ def main():
 
     start = time.perf_counter()
     db = DuckDBAPI()
-    left = db.register(frames[0], source_dataset_name="left")
-    right = db.register(frames[1], source_dataset_name="right")
+    left = db.register(frames[0], dataset_display_name="a_left")
+    right = db.register(frames[1], dataset_display_name="b_right")
 
     names = [c["name"] for c in cols if c["kind"] == "name"]
     exact = [c["name"] for c in cols if c["kind"] in ("date", "number", "email", "domain")]
+    every = [c["name"] for c in cols]
+    # Blocking for prediction: with one or two columns, each name's first and last three
+    # letters (and each exact column); with more, every two columns agreeing exactly, a name's
+    # first three letters with another column, and each exact column alone.
     blocking = []
-    for n in names:
-        blocking.append(block_on(n + "_p"))
-        blocking.append(block_on(n + "_s"))
-    for e in exact:
-        blocking.append(block_on(e))
+    if len(every) <= 2:
+        for n in names:
+            blocking += [block_on(n + "_p"), block_on(n + "_s")]
+    else:
+        for i, a in enumerate(every):
+            for b in every[i + 1:]:
+                blocking.append(block_on(a, b))
+        for n in names:
+            for o in every:
+                if o != n:
+                    blocking.append(block_on(n + "_p", o))
+    blocking += [block_on(e) for e in exact]
+    # EM sessions, each blocking on some columns and training the others' m: with one column,
+    # its first three letters; with two, each column in turn (a name on its first three
+    # letters); with more, pairs of columns in turn, so that every column is trained.
+    def alone(c):
+        return block_on(c + "_p") if c in names else block_on(c)
+
+    if len(every) <= 2:
+        training = [alone(c) for c in every]
+    else:
+        training = [block_on(every[i], every[(i + 1) % len(every)]) for i in range(0, len(every), 2)]
     settings = SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
@@ -100,19 +122,35 @@ def main():
     # The prior: pairs that agree on every name exactly (or on an exact column), recall 0.6.
     deterministic = [block_on(*names)] if names else []
     deterministic += [block_on(e) for e in exact]
+    phase = time.perf_counter()
+
+    def done(what):
+        nonlocal_phase[0] = time.perf_counter() - nonlocal_phase[1]
+        nonlocal_phase[1] = time.perf_counter()
+        print(f"{what}: {nonlocal_phase[0]:.1f} s", file=sys.stderr)
+
+    nonlocal_phase = [0.0, phase]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.6)
+    done("prior")
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+    done("u")
     # m by EM, one session per blocking rule (each leaves its own columns untrained).
-    for rule in blocking:
+    for rule in training:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         except Exception as e:  # a rule that blocks too few pairs
             print(f"EM with {rule} skipped: {e}", file=sys.stderr)
+    done("m")
     preds = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+    done("predict")
     scored = len(preds)
     preds = preds.sort_values("match_probability", ascending=False, kind="stable")
+    # Each pair with the left file's record first.
+    flip = preds["source_dataset_l"] != "a_left"
+    lefts = preds["unique_id_l"].where(~flip, preds["unique_id_r"])
+    rights = preds["unique_id_r"].where(~flip, preds["unique_id_l"])
     used_l, used_r, pairs = set(), set(), []
-    for l, r, p in zip(preds["unique_id_l"], preds["unique_id_r"], preds["match_probability"]):
+    for l, r, p in zip(lefts, rights, preds["match_probability"]):
         if l in used_l or r in used_r:
             continue
         used_l.add(l)

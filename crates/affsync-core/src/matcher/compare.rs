@@ -412,10 +412,11 @@ impl Value {
         (!s.is_empty()).then_some(s)
     }
 
-    /// The identity tokens of a name.
-    pub(crate) fn identity(&self) -> Option<&[String]> {
+    /// The identity tokens of a name, and the folded name they come from.
+    pub(crate) fn identity(&self) -> Option<(&[String], &str)> {
         match self {
-            Value::Org(_, ids) | Value::Title(_, ids) => Some(ids),
+            Value::Org(o, ids) => Some((ids, &o.raw)),
+            Value::Title(t, ids) => Some((ids, t)),
             _ => None,
         }
     }

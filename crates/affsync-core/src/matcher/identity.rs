@@ -206,37 +206,53 @@ fn number(digits: &str) -> String {
 
 /// The identity tokens of a folded name, sorted and without repeats.
 pub fn identity_tokens(folded: &str) -> Vec<String> {
+    let set: BTreeSet<String> = tokens_with_words(folded)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    set.into_iter().collect()
+}
+
+/// Each identity token with the word (or words) of the name it comes from.
+fn tokens_with_words(folded: &str) -> Vec<(String, String)> {
     let toks: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
-    let mut out: BTreeSet<String> = BTreeSet::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     for (i, &t) in toks.iter().enumerate() {
+        let mut found: Vec<String> = Vec::new();
         let after_fund = i > 0 && FUND_WORDS.contains(&toks[i - 1]);
         let after_series = i > 0 && SERIES_WORDS.contains(&toks[i - 1]);
         let has_digit = t.bytes().any(|b| b.is_ascii_digit());
         let has_alpha = t.bytes().any(|b| b.is_ascii_alphabetic());
         if has_digit && !has_alpha {
-            out.insert(number(t));
+            found.push(number(t));
         } else if let Some(n) = ordinal(t) {
-            out.insert(format!("#{n}"));
+            found.push(format!("#{n}"));
         } else if has_digit && t.len() <= 4 {
-            out.insert(t.to_string());
+            found.push(t.to_string());
         } else if has_digit {
-            for run in t
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|r| !r.is_empty())
-            {
-                out.insert(number(run));
+            // A number at either end of a longer word (`acme2`); digits inside a word
+            // (`dill1plc`) are more likely a slip of the keyboard or of a scanner.
+            let b = t.as_bytes();
+            let lead = b.iter().take_while(|c| c.is_ascii_digit()).count();
+            let trail = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+            if lead > 0 {
+                found.push(number(&t[..lead]));
+            }
+            if trail > 0 {
+                found.push(number(&t[t.len() - trail..]));
             }
         } else if let Some(n) = roman(t).filter(|_| t.len() >= 2 || after_fund) {
-            out.insert(format!("#{n}"));
+            found.push(format!("#{n}"));
         } else if let Some(&(_, n)) = NUMBER_WORDS.iter().find(|(w, _)| *w == t) {
             if after_fund {
-                out.insert(format!("#{n}"));
+                found.push(format!("#{n}"));
             }
         } else if t.len() == 1 && after_series {
-            out.insert(format!("series {t}"));
+            found.push(format!("series {t}"));
         } else if let Ok(at) = REGIONS.binary_search_by(|(w, _)| (*w).cmp(t)) {
-            out.insert(REGIONS[at].1.to_string());
+            found.push(REGIONS[at].1.to_string());
         }
+        out.extend(found.into_iter().map(|f| (f, t.to_string())));
     }
     // `Hong Kong`, `South Africa`, `New Zealand`: two words, one region.
     for pair in toks.windows(2) {
@@ -252,15 +268,52 @@ pub fn identity_tokens(folded: &str) -> Vec<String> {
             ["middle", "east"] => "mena",
             _ => continue,
         };
-        out.insert(r.to_string());
-        if r == "south africa" {
-            out.remove("africa");
-        }
-        if r == "north america" || r == "latam" {
-            out.remove("usa");
-        }
+        let words = pair.join(" ");
+        out.retain(|(t, w)| {
+            !((r == "south africa" && t == "africa" && w == pair[1])
+                || ((r == "north america" || r == "latam") && t == "usa" && w == pair[1]))
+        });
+        out.push((r.to_string(), words));
     }
-    out.into_iter().collect()
+    out
+}
+
+/// Whether `word` is one edit (a character changed, added or dropped) from a word of `other`
+/// that has no digit: `7lc` and `llc` (but not `web3` and `web4`).
+fn near_a_word(word: &str, other: &str) -> bool {
+    word.len() >= 3
+        && other
+            .split(' ')
+            .filter(|w| w.len() + 1 >= word.len() && w.len() <= word.len() + 1)
+            .filter(|w| !w.bytes().any(|b| b.is_ascii_digit()))
+            .any(|w| super::score::levenshtein(word.as_bytes(), w.as_bytes()) <= 1)
+}
+
+/// The identity conflict of two folded names, in words, or `None`. Tokens that both names
+/// have agree; a name with tokens of its own conflicts with the other (`2` and `20`, `2` and
+/// none), except where the word holding the token is one slip away from a word of the other
+/// name (`Hettinger 7LC` and `Hettinger LLC`: a typo, not a number). With `one_sided` false,
+/// only names that both have tokens of their own conflict (`Series A` and `Series B`, not
+/// `Series A` and nothing): for titles, which often leave a number out.
+pub fn conflict_names(a: &str, b: &str, one_sided: bool) -> Option<String> {
+    let (ta, tb) = (tokens_with_words(a), tokens_with_words(b));
+    let has = |ts: &[(String, String)], t: &str| ts.iter().any(|(x, _)| x == t);
+    let only = |ts: &[(String, String)], others: &[(String, String)], other_name: &str| {
+        let mut own: Vec<String> = ts
+            .iter()
+            .filter(|(t, _)| !has(others, t))
+            .filter(|(_, w)| !near_a_word(w, other_name))
+            .map(|(t, _)| t.clone())
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        own
+    };
+    let (oa, ob) = (only(&ta, &tb, b), only(&tb, &ta, a));
+    if (oa.is_empty() && ob.is_empty()) || (!one_sided && (oa.is_empty() || ob.is_empty())) {
+        return None;
+    }
+    conflict(&oa, &ob)
 }
 
 /// The tokens only one side has, in words (`` `2` and `20` ``, `` `china` and `india` ``), when
@@ -348,6 +401,31 @@ mod tests {
             let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
             assert_eq!(ids(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn a_typo_is_not_an_identity_token() {
+        let cases = [
+            ("Hettinger 7LC", "Hettinger LLC", false),
+            ("Dill1PLC", "Will PLC", false),
+            ("Hessel2WaSlcwi", "Hessel-Waelchi", false),
+            ("Acme 2", "Acme", true),
+            ("Acme 2", "Acme 3", true),
+            ("Acme Fund II", "Acme Fund I", true),
+            ("Acme2", "Acme 20", true),
+            ("3M", "M3", true),
+            ("Web3 Labs", "Web4 Labs", true),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(
+                conflict_names(&fold(a), &fold(b), true).is_some(),
+                want,
+                "{a} / {b}"
+            );
+        }
+        // Titles: only two numbers that differ.
+        assert!(conflict_names("acme series a", "acme", false).is_none());
+        assert!(conflict_names("acme series a", "acme series b", false).is_some());
     }
 
     #[test]

@@ -260,6 +260,9 @@ impl GramIndex {
         }
         hits.sort_unstable_by(by_score);
         hits.truncate(k);
+        // The vector held every partial hit; what a caller keeps (and collects from it in
+        // place) should not hold that memory.
+        hits.shrink_to_fit();
         hits
     }
 

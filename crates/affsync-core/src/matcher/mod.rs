@@ -46,7 +46,7 @@ pub const BLOCK_KEEP: f32 = 0.4;
 /// How many source records the model is estimated on, at most (a sample of the rest).
 pub const FIT_SAMPLE: usize = 20_000;
 /// How many random pairs u is counted on, at most (all pairs when there are fewer).
-pub const RANDOM_PAIRS: usize = 30_000;
+pub const RANDOM_PAIRS: usize = 10_000;
 /// First and last names read crosswise (each in the other's column) cost this many bits.
 pub const CROSSED_BITS: f64 = 1.0;
 /// Rounds of weighing the candidate pairs again under the model of all pairs (see `fit`).
@@ -810,10 +810,13 @@ impl<'a> Matcher<'a> {
         let hits = index.query(&p.block, BLOCK_K, scratch, |d| self.eligible[d as usize]);
         let best = hits.first().map_or(0.0, |h| h.1);
         let keep = BLOCK_KEEP * best;
-        hits.into_iter()
+        let mut kept: Vec<u32> = hits
+            .into_iter()
             .filter(|&(_, cos)| cos >= keep)
             .map(|(d, _)| d)
-            .collect()
+            .collect();
+        kept.shrink_to_fit();
+        kept
     }
 
     /// The ids of the candidates a source record is compared with (its key hits and the
@@ -964,7 +967,14 @@ impl<'a> Matcher<'a> {
     ) -> Option<String> {
         let (r, why) = a.iter().enumerate().find_map(|(r, sv)| {
             let (x, y) = (sv.as_ref()?, b(r)?);
-            identity::conflict(x.identity()?, y.identity()?).map(|why| (r, why))
+            let ((ia, na), (ib, nb)) = (x.identity()?, y.identity()?);
+            if ia == ib {
+                return None;
+            }
+            // An organization's number or region is its identity even when the other name has
+            // none (`Acme Fund II`, `Acme Fund`); a title often leaves its numbers out.
+            let one_sided = matches!(x, Value::Org(..));
+            identity::conflict_names(na, nb, one_sided).map(|why| (r, why))
         })?;
         let strong = (0..self.rules.len()).any(|r2| {
             r2 != r
@@ -1244,8 +1254,19 @@ impl<'a> Matcher<'a> {
             if round == GLOBAL_ROUNDS {
                 break;
             }
-            for (q, x) in per_pattern.iter_mut().enumerate() {
-                x.1 = x.0 * model::probability(prior + bits(pats.pattern(q)));
+            // A pair counts as a match as much as the one-to-one fit or the model of all pairs
+            // says, whichever is more: the first knows a source's other candidates, the second
+            // lets a source have two true records.
+            let global: Vec<f64> = (0..pats.len())
+                .map(|q| model::probability(prior + bits(pats.pattern(q))))
+                .collect();
+            for x in per_pattern.iter_mut() {
+                x.1 = 0.0;
+            }
+            for (g, ws) in groups.iter().zip(&fit.pairs) {
+                for (&q, &w) in g.iter().zip(ws) {
+                    per_pattern[q as usize].1 += w.max(global[q as usize]) * scale;
+                }
             }
         }
         // Each sampled pair's probability of being a match, for term frequencies.
@@ -1357,10 +1378,20 @@ impl<'a> Matcher<'a> {
     }
 
     fn pre_all(&self, sources: &[SourceRecord], prepared: &[PreparedSource]) -> Vec<Pre> {
+        let scratches: Vec<std::sync::Mutex<Option<Scratch>>> = (0..rayon::current_num_threads()
+            .max(1))
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
         sources
             .par_iter()
             .zip(prepared.par_iter())
-            .map_init(|| None, |scratch, (s, p)| self.pre(s, p, scratch))
+            .map(|(s, p)| {
+                // One scratch per thread of the pool: rayon's map_init would make one per
+                // piece of work, each as large as the index (megabytes at a million).
+                let slot = rayon::current_thread_index().unwrap_or(0) % scratches.len();
+                let mut scratch = scratches[slot].lock().unwrap_or_else(|e| e.into_inner());
+                self.pre(s, p, &mut scratch)
+            })
             .collect()
     }
 
