@@ -192,6 +192,19 @@ impl GramIndex {
         scratch: &mut Scratch,
         keep: impl Fn(u32) -> bool,
     ) -> Vec<(u32, f32)> {
+        self.query_with(text, k, scratch, keep, &[])
+    }
+
+    /// As [`GramIndex::query`], with `extra` candidates (found by another pass of blocking)
+    /// scored exactly beside the index's own and ranked with them.
+    pub fn query_with(
+        &self,
+        text: &str,
+        k: usize,
+        scratch: &mut Scratch,
+        keep: impl Fn(u32) -> bool,
+        extra: &[u32],
+    ) -> Vec<(u32, f32)> {
         grams(text, &mut scratch.grams);
         if scratch.grams.is_empty() || self.docs == 0 || k == 0 {
             return Vec::new();
@@ -254,6 +267,11 @@ impl GramIndex {
         if hits.len() > RESCORE {
             hits.select_nth_unstable_by(RESCORE - 1, by_score);
             hits.truncate(RESCORE);
+        }
+        for &d in extra {
+            if (d as usize) < self.docs && keep(d) && !hits.iter().any(|h| h.0 == d) {
+                hits.push((d, 0.0));
+            }
         }
         for h in &mut hits {
             h.1 = self.cosine(&q, h.0);

@@ -5,8 +5,11 @@
 //!
 //! 1. **Key** (stage 1): the source's `search_term`, normalized, against the candidates' keys
 //!    (an organization's domains, a person's emails, an opportunity's name).
-//! 2. **Fuzzy** (stage 2, only with `[[match.compare]]`): a candidate index
-//!    ([`index::GramIndex`], never all pairs) proposes candidates; each pair's attributes are
+//! 2. **Fuzzy** (stage 2, only with `[[match.compare]]`): blocking, never all pairs, in
+//!    passes: a candidate index ([`index::GramIndex`]) ranks candidates by the cosine of
+//!    their grams with the names' tokens and one-typo variants as a second way in, and exact
+//!    blocks on selective attributes (a date, a phone, a postcode; [`block`]) add theirs;
+//!    each pair's attributes are
 //!    compared in levels ([`compare`]) and weighed by a Fellegi–Sunter model ([`model`])
 //!    estimated from these very records, without labels: the match weight (bits) is the
 //!    prior plus each attribute's `log2(m/u)`, its probability the score.
@@ -17,6 +20,7 @@
 //!    cannot match records whose names differ or are missing unless an identifier (domain,
 //!    email, id, phone) agrees exactly.
 
+pub mod block;
 pub mod compare;
 pub mod config;
 pub mod decide;
@@ -524,6 +528,12 @@ pub struct Matcher<'a> {
     /// Candidate domain keys, for the conflict check (organizations with a search term).
     domains: Vec<Vec<String>>,
     index: Option<GramIndex>,
+    /// The compared text's tokens and their one-typo variants, for the second blocking pass.
+    tokens: block::KeyBlocks,
+    /// Tokens too common to block on (more candidates than the cap hold them).
+    common_tokens: std::collections::HashSet<u32>,
+    /// Exact blocks of the selective attributes, by rule.
+    exact: Vec<(usize, block::KeyBlocks)>,
     /// The rules comparing `first_name` and `last_name`, when both are compared.
     name_rules: Option<(usize, usize)>,
 }
@@ -611,6 +621,79 @@ impl<'a> Matcher<'a> {
             blocks.push(block);
         }
         let index = (!rules.is_empty()).then(|| GramIndex::build(&blocks));
+        let n_eligible = eligible.iter().filter(|&&e| e).count();
+        let cap = block::cap_for(n_eligible);
+        // Second pass: tokens of the compared text and their one-typo variants, without the
+        // words that more than `cap` candidates hold.
+        let (tokens, common_tokens) = if rules.is_empty() {
+            Default::default()
+        } else {
+            let mut df: HashMap<u32, u32> = HashMap::new();
+            for (i, b) in blocks.iter().enumerate() {
+                if !eligible[i] {
+                    continue;
+                }
+                let mut words: Vec<u32> = b
+                    .split(' ')
+                    .filter(|w| w.len() >= 4)
+                    .map(block::key)
+                    .collect();
+                words.sort_unstable();
+                words.dedup();
+                for w in words {
+                    *df.entry(w).or_default() += 1;
+                }
+            }
+            let common: std::collections::HashSet<u32> = df
+                .into_iter()
+                .filter(|&(_, n)| n as usize > cap)
+                .map(|(k, _)| k)
+                .collect();
+            let per: Vec<Vec<u32>> = blocks
+                .par_iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let mut keys = Vec::new();
+                    if eligible[i] {
+                        block::token_keys(b, |k| common.contains(&k), &mut keys);
+                    }
+                    keys
+                })
+                .collect();
+            let pairs: Vec<(u32, u32)> = per
+                .into_iter()
+                .enumerate()
+                .flat_map(|(i, ks)| ks.into_iter().map(move |k| (k, i as u32)))
+                .collect();
+            (block::KeyBlocks::build(pairs, cap), common)
+        };
+        drop(blocks);
+        // Third: exact blocks on the attributes whose values are rare enough.
+        let exact: Vec<(usize, block::KeyBlocks)> = (0..rules.len())
+            .filter(|&r| {
+                !rules[r].is_name()
+                    && matches!(
+                        rules[r].comparison,
+                        Comparison::Date
+                            | Comparison::Number
+                            | Comparison::Email
+                            | Comparison::Domain
+                            | Comparison::Text
+                    )
+            })
+            .filter_map(|r| {
+                let pairs: Vec<(u32, u32)> = (0..cands.len())
+                    .filter(|&c| eligible[c])
+                    .filter_map(|c| {
+                        let v = values[c * rules.len() + r].as_ref()?;
+                        Some((block::key(v.exact_key()?), c as u32))
+                    })
+                    .collect();
+                let kb = block::KeyBlocks::build(pairs, cap);
+                (!kb.is_empty() && kb.mean_block() <= block::SELECTIVE_MEAN_BLOCK)
+                    .then_some((r, kb))
+            })
+            .collect();
         let find = |a: Attr| rules.iter().position(|r| r.attr == a);
         let name_rules = find(Attr::FirstName).zip(find(Attr::LastName));
         Matcher {
@@ -623,6 +706,9 @@ impl<'a> Matcher<'a> {
             keys,
             domains,
             index,
+            tokens,
+            common_tokens,
+            exact,
             name_rules,
         }
     }
@@ -802,12 +888,33 @@ impl<'a> Matcher<'a> {
         out
     }
 
-    /// The candidates the index proposes for a prepared source, best first.
+    /// The candidates blocking proposes for a prepared source: the index's best by cosine,
+    /// with those sharing a token or a one-typo variant of one ranked among them, then those
+    /// sharing a selective attribute's value exactly.
     fn block(&self, p: &PreparedSource, scratch: &mut Scratch) -> Vec<u32> {
         let Some(index) = &self.index else {
             return Vec::new();
         };
-        let hits = index.query(&p.block, BLOCK_K, scratch, |d| self.eligible[d as usize]);
+        let eligible = |d: u32| self.eligible[d as usize];
+        // Token blocks: candidates by how many of the source's keys they share.
+        let mut keys = Vec::new();
+        block::token_keys(&p.block, |k| self.common_tokens.contains(&k), &mut keys);
+        let mut shared: Vec<u32> = keys.iter().flat_map(|&k| self.tokens.get(k)).collect();
+        shared.sort_unstable();
+        let mut counted: Vec<(u32, u32)> = Vec::new();
+        for d in shared {
+            match counted.last_mut() {
+                Some((x, n)) if *x == d => *n += 1,
+                _ => counted.push((d, 1)),
+            }
+        }
+        counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let extra: Vec<u32> = counted
+            .iter()
+            .take(2 * BLOCK_K)
+            .map(|&(d, _)| d)
+            .collect();
+        let hits = index.query_with(&p.block, BLOCK_K, scratch, eligible, &extra);
         let best = hits.first().map_or(0.0, |h| h.1);
         let keep = BLOCK_KEEP * best;
         let mut kept: Vec<u32> = hits
@@ -815,6 +922,16 @@ impl<'a> Matcher<'a> {
             .filter(|&(_, cos)| cos >= keep)
             .map(|(d, _)| d)
             .collect();
+        // Exact blocks on selective attributes, whatever the names.
+        for (r, kb) in &self.exact {
+            if let Some(k) = p.values[*r].as_ref().and_then(Value::exact_key) {
+                for d in kb.get(block::key(k)).filter(|&d| eligible(d)).take(BLOCK_K) {
+                    if !kept.contains(&d) {
+                        kept.push(d);
+                    }
+                }
+            }
+        }
         kept.shrink_to_fit();
         kept
     }
