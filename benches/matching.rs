@@ -10,7 +10,8 @@
 //! - `splink`: the same data sets (and generated 10k and 100k; 1M with
 //!   `AFFSYNC_BENCH_SPLINK_1M=1`) through affsync and through Splink side by side: precision,
 //!   recall, F1, time and peak memory of each, each run in a process of its own. Splink is
-//!   installed by `benches/splink_setup.sh` into a virtualenv under `target/` (Python from
+//!   installed by `benches/splink_setup.sh` into a virtualenv in the target folder
+//!   (`CARGO_TARGET_DIR` or `target/`; Python from
 //!   `AFFSYNC_BENCH_PYTHON`, `python3` by default) and run by `benches/splink_runner.py`;
 //!   when that cannot be done the mode says why and runs affsync alone.
 //!
@@ -28,11 +29,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use affsync::source::{read_records, ReadOptions};
+use affsync::io::source::read_records;
 use affsync_core::matcher::{
     Attr, Candidate, Comparison, Decision, Kind, MatchConfig, Matcher, Method, Reviewed,
     SourceRecord, Status,
 };
+use affsync_core::source::ReadOptions;
 
 fn data_dir() -> PathBuf {
     match std::env::var_os("AFFSYNC_MATCHING_DATA") {
@@ -875,10 +877,19 @@ fn one(key: &str) {
     println!("{}", serde_json::to_string(&f).unwrap());
 }
 
+/// The cargo target folder (`CARGO_TARGET_DIR` when set, else `target/`): the Splink
+/// virtualenv and the files handed to it live there.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+    }
+}
+
 /// The python of a virtualenv with Splink, or why there is none.
 fn splink_python() -> Result<PathBuf, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let venv = root.join("target/bench-splink-venv");
+    let venv = target_dir().join("bench-splink-venv");
     let python = std::env::var("AFFSYNC_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = Command::new("sh")
         .arg(root.join("benches/splink_setup.sh"))
@@ -987,9 +998,7 @@ fn write_side(path: &Path, ids: &[String], cols: &[(String, Vec<String>)]) {
 
 /// Splink on one data set: writes both sides, runs the runner, reads its pairs.
 fn run_splink(python: &Path, ds: &Loaded) -> Result<Figures, String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target/bench-splink")
-        .join(&ds.key);
+    let dir = target_dir().join("bench-splink").join(&ds.key);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let cols = splink_columns(ds);
     let left_ids: Vec<String> = ds

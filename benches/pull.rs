@@ -5,16 +5,16 @@
 //! Run with `cargo bench --bench pull [-- pull|ingest]`; each scenario prints one Markdown table
 //! row for BENCHMARKS.md. `AFFSYNC_BENCH_ENTRIES` changes the list size.
 
+use affsync_core::model::{
+    EntityRow, EntryRow, Kind, OrganizationRow, OwnedValue, Owner, ValueItem,
+};
 use std::time::{Duration, Instant};
 
 use affinity_crm::{ApiKey, Client, Config, KeySource};
 use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
 use affinity_crm_emulator::{Emulator, EmulatorConfig};
 use affsync::pull::{pull, PullOptions, Quiet};
-use affsync::store::{
-    EntityKind, EntityRow, EntryRow, OrganizationRow, OwnedValue, Owner, PageData, PageRecord,
-    Store, ValueItem,
-};
+use affsync::store::{PageData, PageRecord, Store};
 
 const KEY: &str = "bench-key";
 
@@ -98,7 +98,7 @@ fn page(p: usize) -> PageData {
                     owner: if f < 12 {
                         Owner::Entry(n)
                     } else {
-                        Owner::Entity(EntityKind::Company, entity)
+                        Owner::Entity(Kind::Organization, entity)
                     },
                     field_id: format!("field-{}", 5000 + f),
                     items: vec![ValueItem {
@@ -113,12 +113,12 @@ fn page(p: usize) -> PageData {
                 entry: EntryRow {
                     id: n,
                     list_id: BIG_LIST_ID,
-                    entity_kind: EntityKind::Company,
+                    entity_kind: Kind::Organization,
                     entity_id: entity,
                     created_at: Some("2026-01-01T00:00:00.000Z".into()),
                     creator_id: Some(1),
                 },
-                entity: EntityRow::Company(OrganizationRow {
+                entity: EntityRow::Organization(OrganizationRow {
                     id: entity,
                     name: format!("Company {n}"),
                     domain: Some(format!("c{n}.example")),
@@ -144,7 +144,11 @@ async fn ingest() {
         .await
         .unwrap();
     let run = store
-        .start_run("bench", None, chrono::Utc::now())
+        .start_run(
+            affsync_core::journal::RunKind::Pull,
+            None,
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let t = Instant::now();

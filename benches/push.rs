@@ -10,7 +10,6 @@ use std::time::Instant;
 use affinity_crm::{ApiKey, Client, Config, KeySource};
 use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
 use affinity_crm_emulator::{Emulator, EmulatorConfig};
-use affsync::mapping::Mapping;
 use affsync::pull::{pull, PullOptions, Quiet};
 use affsync::push::{push, PushOptions};
 use affsync::store::Store;
@@ -153,7 +152,7 @@ async fn main() {
     }
     std::fs::write(dir.path().join("enrichment.csv"), csv).unwrap();
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
-    let mapping = Mapping::load(&dir.path().join("m.toml")).unwrap();
+    let mapping = affsync::io::load_mapping(&dir.path().join("m.toml")).unwrap();
 
     let before_served: u64 = emu.stats().values().sum();
     let before = client.stats();
@@ -188,15 +187,6 @@ async fn main() {
         after.rate_limited - before.rate_limited,
         after.paced - before.paced,
     );
-    assert_eq!(
-        c.failed,
-        0,
-        "{:?}",
-        report
-            .plans
-            .iter()
-            .find(|p| p.action == affsync::push::Action::Failed)
-            .map(|p| &p.reason)
-    );
+    assert_eq!(c.failed, 0, "{:?}", report.failures().first());
     emu.stop().await;
 }

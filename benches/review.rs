@@ -4,6 +4,7 @@
 //!
 //! Run with `cargo bench --bench review`; `AFFSYNC_BENCH_RECORDS` (default 10,000) sets the size.
 
+use affsync_core::model::RunId;
 use std::time::{Duration, Instant};
 
 use affinity_crm::{ApiKey, Client, Config, KeySource};
@@ -14,7 +15,7 @@ use affsync::review::pages::{render_queue, PageCtx};
 use affsync::review::queue::{load_page, PER_PAGE};
 use affsync::store::decisions::DecisionRow;
 use affsync::store::review::{QueueFilter, QueueStatus};
-use affsync::store::{RunId, Store};
+use affsync::store::Store;
 use affsync_core::matcher::Kind;
 use serde_json::json;
 

@@ -5,41 +5,42 @@
 //! are runs of their own carrying the job's name, started while the job ran. Looking at a job's
 //! run looks at those too.
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
+use affsync_core::model::RunId;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::store::journal::{run_from_row, RunRow, RUN_COLUMNS};
-use crate::store::{col, Ctx, RunId, Store, StoreError};
+use crate::store::journal::RunRow;
+use crate::store::{Store, StoreError};
+use affsync_core::journal::JournalEvent;
 
-/// The steps in the order a person reads them; others come after, by name.
-pub const STEP_ORDER: &[&str] = &[
-    "new",
-    "changed",
-    "removed",
-    "merged",
-    "gone",
-    "pulled",
-    "matched",
-    "review",
-    "unmatched",
-    "created",
-    "field_updated",
-    "added_to_list",
-    "unchanged",
-    "skipped",
-    "failed",
-    "error",
-];
+pub use affsync_core::journal::STEP_ORDER;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActivityError {
-    #[error("no run {0} in the journal\nhint: `affsync activity` lists the runs")]
+    #[error("no run {0} in the journal")]
     NoRun(i64),
     #[error("cannot write the table as Parquet: {0}")]
     Parquet(#[from] polars::prelude::PolarsError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Diagnose for ActivityError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ActivityError::NoRun(_) => ErrorClass::BadInput,
+            ActivityError::Parquet(_) => ErrorClass::Failure,
+            ActivityError::Store(s) => s.class(),
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ActivityError::NoRun(_) => Some("`affsync activity` lists the runs".into()),
+            _ => None,
+        }
+    }
 }
 
 /// How a table is written.
@@ -104,34 +105,6 @@ fn text(s: impl Into<String>) -> Cell {
     Cell::Text(Some(s.into()))
 }
 
-/// The step counts of some runs: `run → step → n`.
-async fn step_counts(
-    store: &Store,
-    runs: &[i64],
-) -> Result<BTreeMap<i64, BTreeMap<String, i64>>, StoreError> {
-    let mut out: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
-    for chunk in runs.chunks(500) {
-        if chunk.is_empty() {
-            continue;
-        }
-        let sql = format!(
-            "SELECT run_id, step, COUNT(*) AS n FROM events WHERE run_id IN ({}) GROUP BY run_id, step",
-            crate::store::in_list(store.backend(), 1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q.bind(*r);
-        }
-        for row in q.fetch_all(store.pool()).await.ctx("counting events")? {
-            let run: i64 = col(&row, "run_id")?;
-            let step: String = col(&row, "step")?;
-            let n: i64 = col(&row, "n")?;
-            out.entry(run).or_default().insert(step, n);
-        }
-    }
-    Ok(out)
-}
-
 /// `new 4, changed 1, pulled 2`, in [`STEP_ORDER`].
 pub fn counts_text(counts: &BTreeMap<String, i64>) -> String {
     ordered_steps(counts.keys().map(String::as_str))
@@ -159,40 +132,13 @@ pub fn ordered_steps<'a>(steps: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 
 /// A run by id.
 pub async fn run(store: &Store, run: RunId) -> Result<RunRow, ActivityError> {
-    let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1");
-    let row = sqlx::query(&sql)
-        .bind(run.0)
-        .fetch_optional(store.pool())
-        .await
-        .ctx("reading a run")?;
-    match row {
-        Some(r) => Ok(run_from_row(&r)?),
-        None => Err(ActivityError::NoRun(run.0)),
-    }
+    store.run(run).await?.ok_or(ActivityError::NoRun(run.0))
 }
 
 /// A run and, for a job's run, the runs of its steps (same job name, started while it ran).
 pub async fn family(store: &Store, r: &RunRow) -> Result<Vec<RunRow>, StoreError> {
     let mut out = vec![r.clone()];
-    if r.kind != "job" {
-        return Ok(out);
-    }
-    let Some(job) = &r.job else { return Ok(out) };
-    let sql = format!(
-        "SELECT {RUN_COLUMNS} FROM runs WHERE job = $1 AND kind <> 'job' AND id > $2 AND started_at >= $3 AND started_at <= $4 ORDER BY id"
-    );
-    let until = r.ended_at.clone().unwrap_or_else(|| "9999".into());
-    let rows = sqlx::query(&sql)
-        .bind(job)
-        .bind(r.id.0)
-        .bind(&r.started_at)
-        .bind(until)
-        .fetch_all(store.pool())
-        .await
-        .ctx("reading a job's step runs")?;
-    for row in &rows {
-        out.push(run_from_row(row)?);
-    }
+    out.extend(store.job_step_runs(r).await?);
     Ok(out)
 }
 
@@ -209,29 +155,13 @@ pub async fn runs_table(
     status: Option<&str>,
     limit: i64,
 ) -> Result<Table, ActivityError> {
-    let sql = match status {
-        Some(_) => {
-            format!("SELECT {RUN_COLUMNS} FROM runs WHERE status = $2 ORDER BY id DESC LIMIT $1")
-        }
-        None => format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT $1"),
-    };
-    let mut q = sqlx::query(&sql).bind(limit);
-    if let Some(s) = status {
-        q = q.bind(s);
-    }
-    let runs: Vec<RunRow> = q
-        .fetch_all(store.pool())
-        .await
-        .ctx("reading runs")?
-        .iter()
-        .map(run_from_row)
-        .collect::<Result<_, _>>()?;
+    let runs = store.runs_with_status(status, limit).await?;
     let mut families = Vec::new();
     for r in &runs {
         families.push(family(store, r).await?);
     }
     let ids: Vec<i64> = families.iter().flatten().map(|r| r.id.0).collect();
-    let counts = step_counts(store, &ids).await?;
+    let counts = store.step_counts(&ids).await?;
     let rows = runs
         .iter()
         .zip(&families)
@@ -290,40 +220,73 @@ pub async fn run_table(
     step: Option<&str>,
 ) -> Result<Table, ActivityError> {
     let r = run(store, id).await?;
-    let mut rows = Vec::new();
+    let mut events = Vec::new();
     for m in family(store, &r).await? {
-        for e in store.events(m.id).await? {
-            if step.is_some_and(|s| s != e.event.step) {
-                continue;
-            }
-            rows.push(vec![
-                Cell::Int(Some(m.id.0)),
-                text(&e.at),
-                text(&e.event.record),
-                text(&e.event.step),
-                text(describe(&e.event.step, e.event.detail.as_ref())),
-                Cell::Json(e.event.detail.clone()),
-            ]);
+        events.extend(store.events(m.id).await?);
+    }
+    let names = Names::load(store, events.iter().map(|e| &e.event)).await?;
+    let mut rows = Vec::new();
+    for e in events {
+        let (name, detail) = e.event.to_stored();
+        if step.is_some_and(|s| s != name) {
+            continue;
         }
+        rows.push(vec![
+            Cell::Int(Some(e.run_id.0)),
+            text(&e.at),
+            text(&e.event.record),
+            Cell::Text(names.label(&e.event)),
+            text(name),
+            text(e.event.step.describe()),
+            Cell::Json(detail),
+        ]);
     }
     Ok(Table {
-        columns: vec!["run", "at", "record", "step", "summary", "detail"],
+        columns: vec!["run", "at", "record", "name", "step", "summary", "detail"],
         rows,
     })
 }
 
+/// The names of the Affinity records events name, for people reading the journal.
+struct Names(std::collections::BTreeMap<i64, (affsync_core::model::Kind, String)>);
+
+impl Names {
+    async fn load<'a>(
+        store: &Store,
+        events: impl Iterator<Item = &'a JournalEvent>,
+    ) -> Result<Names, StoreError> {
+        let ids = events.filter_map(affinity_id).collect();
+        Ok(Names(store.names_by_id(&ids).await?))
+    }
+
+    /// `Acme 20 Inc (organization 2918538601)` for the record an event names, if any.
+    fn label(&self, e: &JournalEvent) -> Option<String> {
+        let id = affinity_id(e)?;
+        self.0
+            .get(&id)
+            .map(|(kind, name)| affsync_core::model::labelled(name, *kind, id))
+    }
+}
+
+/// The Affinity id an event is about: the one its step names, or its record's
+/// (`organization:201`, `person:7`).
+fn affinity_id(e: &JournalEvent) -> Option<i64> {
+    e.step
+        .affinity_id()
+        .and_then(|a| a.parse().ok())
+        .or_else(|| {
+            let (kind, id) = e.record.split_once(':')?;
+            affsync_core::model::Kind::parse(kind)?;
+            id.parse().ok()
+        })
+}
+
 /// Whether an event is about `id`: its record exactly (`entry:601`), the part after the colon
-/// (`601`), or the Affinity id it names (`detail.affinity_id`).
-pub fn is_about(id: &str, record: &str, detail: Option<&Json>) -> bool {
-    record == id
-        || record.split_once(':').is_some_and(|(_, rest)| rest == id)
-        || detail
-            .and_then(|d| d.get("affinity_id"))
-            .is_some_and(|a| match a {
-                Json::String(s) => s == id,
-                Json::Number(n) => n.to_string() == id,
-                _ => false,
-            })
+/// (`601`), or the Affinity id its step names.
+pub fn is_about(id: &str, e: &JournalEvent) -> bool {
+    e.record == id
+        || e.record.split_once(':').is_some_and(|(_, rest)| rest == id)
+        || e.step.affinity_id().is_some_and(|a| a == id)
 }
 
 /// One record's timeline across runs; `step` keeps one step.
@@ -332,169 +295,32 @@ pub async fn record_table(
     id: &str,
     step: Option<&str>,
 ) -> Result<Table, ActivityError> {
-    // A wide net in SQL (the id may sit after any prefix, or in a detail), exact in Rust.
-    let rows = sqlx::query(
-        "SELECT e.run_id, e.at, e.record, e.step, e.detail, r.kind, r.job FROM events e JOIN runs r ON r.id = e.run_id \
-         WHERE e.record = $1 OR e.record LIKE $2 OR e.detail LIKE $3 ORDER BY e.id",
-    )
-    .bind(id)
-    .bind(format!("%:{id}"))
-    .bind(format!("%affinity_id%{id}%"))
-    .fetch_all(store.pool())
-    .await
-    .ctx("reading a record's events")?;
     let mut out = Vec::new();
-    for row in &rows {
-        let record: String = col(row, "record")?;
-        let st: String = col(row, "step")?;
-        let detail: Option<String> = col(row, "detail")?;
-        let detail: Option<Json> = detail.and_then(|d| serde_json::from_str(&d).ok());
-        if !is_about(id, &record, detail.as_ref()) || step.is_some_and(|s| s != st) {
+    let found = store.events_mentioning(id).await?;
+    let names = Names::load(store, found.iter().map(|(e, _, _)| &e.event)).await?;
+    for (e, kind, job) in found {
+        let (name, detail) = e.event.to_stored();
+        if !is_about(id, &e.event) || step.is_some_and(|s| s != name) {
             continue;
         }
         out.push(vec![
-            Cell::Int(Some(col(row, "run_id")?)),
-            text(col::<String>(row, "kind")?),
-            Cell::Text(col(row, "job")?),
-            text(col::<String>(row, "at")?),
-            text(&record),
-            text(&st),
-            text(describe(&st, detail.as_ref())),
+            Cell::Int(Some(e.run_id.0)),
+            text(kind),
+            Cell::Text(job),
+            text(&e.at),
+            text(&e.event.record),
+            Cell::Text(names.label(&e.event)),
+            text(name),
+            text(e.event.step.describe()),
             Cell::Json(detail),
         ]);
     }
     Ok(Table {
         columns: vec![
-            "run", "kind", "job", "at", "record", "step", "summary", "detail",
+            "run", "kind", "job", "at", "record", "name", "step", "summary", "detail",
         ],
         rows: out,
     })
-}
-
-/// A detail value as a person reads it.
-fn val(d: Option<&Json>, key: &str) -> Option<String> {
-    match d?.get(key)? {
-        Json::Null => None,
-        Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(match n.as_f64() {
-            Some(f) if n.is_f64() => format!("{f:.2}"),
-            _ => n.to_string(),
-        }),
-        other => Some(other.to_string()),
-    }
-}
-
-/// One step, in words: `matched by fuzzy (score 0.93) to 201`, `Website: a.io → b.io`.
-pub fn describe(step: &str, d: Option<&Json>) -> String {
-    let v = |k: &str| val(d, k);
-    let or = |k: &str, dflt: &str| v(k).unwrap_or_else(|| dflt.to_string());
-    match step {
-        "new" | "changed" | "removed" | "merged" | "gone" if d.is_none() => step.to_string(),
-        "new" => match (v("name"), v("list"), v("entity")) {
-            (Some(n), _, _) => format!("new: {n}"),
-            (_, Some(l), Some(e)) => format!("new on list {l}: {e}"),
-            (_, Some(l), None) => format!("new on list {l}"),
-            _ => "new".into(),
-        },
-        "changed" => match d.and_then(|d| d.get("changed")) {
-            Some(Json::Array(a)) => format!(
-                "changed: {}",
-                a.iter()
-                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Some(Json::String(w)) => format!("changed: {w}"),
-            _ => match v("name") {
-                Some(n) => format!("changed: {n}"),
-                None => "changed".into(),
-            },
-        },
-        "removed" => match v("list") {
-            Some(l) => format!("removed from list {l}"),
-            None => "removed".into(),
-        },
-        "merged" => format!("merged into {}", or("into", "?")),
-        "pulled" => match (v("entries_seen"), v("new"), v("changed"), v("removed")) {
-            (Some(e), Some(n), Some(c), Some(r)) => {
-                format!("pulled {e} entries: {n} new, {c} changed, {r} removed")
-            }
-            _ => "pulled".into(),
-        },
-        "matched" => {
-            let mut s = format!("matched by {}", or("method", "?"));
-            if let Some(sc) = v("score") {
-                s.push_str(&format!(" (score {sc})"));
-            }
-            if let Some(a) = v("affinity_id") {
-                s.push_str(&format!(" to {a}"));
-            }
-            s
-        }
-        "review" => {
-            let n = d.and_then(|d| d.get("candidates")).map(|c| {
-                c.as_array()
-                    .map_or_else(|| c.to_string(), |a| a.len().to_string())
-            });
-            format!(
-                "sent to review (score {}, {} candidates)",
-                or("score", "?"),
-                n.unwrap_or_else(|| "?".into())
-            )
-        }
-        "unmatched" => format!("no match: {}", or("reason", "no reason given")),
-        "error" => match (v("reason"), v("message")) {
-            (Some(r), Some(m)) => format!("error: {r}: {}", first_line(&m)),
-            (Some(r), None) => format!("error: {r}"),
-            (None, Some(m)) => format!("error: {}", first_line(&m)),
-            _ => "error".into(),
-        },
-        "created" => format!(
-            "created {} {}",
-            or("kind", "record"),
-            or("affinity_id", "?")
-        ),
-        "field_updated" => format!(
-            "{}: {} → {}",
-            or("field", "?"),
-            or("old", "(empty)"),
-            or("new", "(empty)")
-        ),
-        "added_to_list" => format!(
-            "added to {} (entry {})",
-            or("list", "?"),
-            or("entry_id", "?")
-        ),
-        "unchanged" => "unchanged".into(),
-        "skipped" => format!("skipped: {}", or("reason", "no reason given")),
-        "failed" => {
-            let mut s = match v("field") {
-                Some(f) => format!("failed on {f}"),
-                None => "failed".into(),
-            };
-            if let Some(r) = v("reason") {
-                s.push_str(&format!(": {r}"));
-            }
-            if let Some(m) = v("message") {
-                s.push_str(&format!(" ({})", first_line(&m)));
-            }
-            s
-        }
-        _ => match d {
-            Some(Json::Object(o)) if !o.is_empty() => format!(
-                "{step}: {}",
-                o.iter()
-                    .map(|(k, v)| match v {
-                        Json::String(s) => format!("{k}={s}"),
-                        v => format!("{k}={v}"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Some(Json::Null) | None => step.to_string(),
-            Some(other) => format!("{step}: {other}"),
-        },
-    }
 }
 
 /// The columns a format shows: the table for people leaves the raw JSON columns out.
@@ -516,7 +342,7 @@ pub fn render_table(t: &Table) -> String {
     if rows.is_empty() {
         return "(nothing in the journal matches)\n".into();
     }
-    crate::cli::api::table(&header, &rows)
+    crate::io::text_table(&header, &rows)
 }
 
 /// A JSON array of objects.
@@ -537,13 +363,14 @@ pub fn render_json(t: &Table) -> String {
     serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"
 }
 
-/// CSV (RFC 4180: fields with a comma, quote or line break are quoted).
-pub fn render_csv(t: &Table) -> String {
+/// CSV (RFC 4180: fields with a comma, quote or line break are quoted); cells that a
+/// spreadsheet would run are neutralized unless `raw` (see [`crate::io::export::neutralize`]).
+pub fn render_csv(t: &Table, raw: bool) -> String {
     let field = |s: String| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
+        if raw {
+            crate::io::export::csv_cell_raw(&s)
         } else {
-            s
+            crate::io::export::csv_cell(&s)
         }
     };
     let mut out = t.columns.join(",") + "\n";
@@ -609,11 +436,11 @@ pub fn write_parquet(t: &Table, w: impl std::io::Write) -> Result<(), ActivityEr
 }
 
 /// The table in a format, as bytes.
-pub fn render(t: &Table, format: Format) -> Result<Vec<u8>, ActivityError> {
+pub fn render(t: &Table, format: Format, raw: bool) -> Result<Vec<u8>, ActivityError> {
     Ok(match format {
         Format::Table => render_table(t).into_bytes(),
         Format::Json => render_json(t).into_bytes(),
-        Format::Csv => render_csv(t).into_bytes(),
+        Format::Csv => render_csv(t, raw).into_bytes(),
         Format::Parquet => {
             let mut buf = Vec::new();
             write_parquet(t, &mut buf)?;
@@ -627,96 +454,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_step_reads_as_a_phrase() {
-        let cases: Vec<(&str, Json, &str)> = vec![
-            (
-                "matched",
-                json!({"method": "fuzzy", "score": 0.931, "affinity_id": 201}),
-                "matched by fuzzy (score 0.93) to 201",
-            ),
-            ("matched", json!({"method": "key"}), "matched by key"),
-            (
-                "review",
-                json!({"score": 0.71, "candidates": [1, 2, 3]}),
-                "sent to review (score 0.71, 3 candidates)",
-            ),
-            (
-                "unmatched",
-                json!({"reason": "no candidate"}),
-                "no match: no candidate",
-            ),
-            (
-                "error",
-                json!({"reason": "bad_row", "message": "line 3\nmore"}),
-                "error: bad_row: line 3",
-            ),
-            (
-                "created",
-                json!({"affinity_id": 901, "kind": "organization"}),
-                "created organization 901",
-            ),
-            (
-                "field_updated",
-                json!({"field": "Website", "old": null, "new": "a.io"}),
-                "Website: (empty) → a.io",
-            ),
-            (
-                "added_to_list",
-                json!({"list": "Deal Flow", "entry_id": 77}),
-                "added to Deal Flow (entry 77)",
-            ),
-            ("unchanged", Json::Null, "unchanged"),
-            (
-                "skipped",
-                json!({"reason": "no_match"}),
-                "skipped: no_match",
-            ),
-            (
-                "failed",
-                json!({"field": "Headcount", "reason": "type", "message": "not a number"}),
-                "failed on Headcount: type (not a number)",
-            ),
-            (
-                "merged",
-                json!({"into": "company:7"}),
-                "merged into company:7",
-            ),
-            ("removed", json!({"list": 301}), "removed from list 301"),
-            (
-                "changed",
-                json!({"changed": ["fields", "entity"]}),
-                "changed: fields, entity",
-            ),
-            (
-                "pulled",
-                json!({"entries_seen": 4, "new": 1, "changed": 0, "removed": 2}),
-                "pulled 4 entries: 1 new, 0 changed, 2 removed",
-            ),
-            (
-                "teleported",
-                json!({"to": "mars", "n": 2}),
-                "teleported: n=2, to=mars",
-            ),
-            ("teleported", Json::Null, "teleported"),
-        ];
-        for (step, d, want) in cases {
-            let d = (!d.is_null()).then_some(d);
-            assert_eq!(describe(step, d.as_ref()), want, "{step}");
-        }
-    }
-
-    #[test]
     fn a_record_is_found_by_its_id_its_number_or_its_affinity_id() {
-        let d = json!({"affinity_id": 201});
-        for (id, record, detail, want) in [
+        use affsync_core::journal::Step;
+        let unchanged = |a: Option<&str>| Step::Unchanged {
+            affinity_id: a.map(str::to_string),
+        };
+        for (id, record, affinity_id, want) in [
             ("entry:601", "entry:601", None, true),
             ("601", "entry:601", None, true),
             ("60", "entry:601", None, false),
-            ("201", "src:ACME-1", Some(&d), true),
+            ("201", "src:ACME-1", Some("201"), true),
             ("ACME-1", "src:ACME-1", None, true),
-            ("202", "src:ACME-1", Some(&d), false),
+            ("202", "src:ACME-1", Some("201"), false),
         ] {
-            assert_eq!(is_about(id, record, detail), want, "{id} / {record}");
+            let e = JournalEvent::new(record, unchanged(affinity_id));
+            assert_eq!(is_about(id, &e), want, "{id} / {record}");
         }
     }
 
@@ -726,7 +478,23 @@ mod tests {
             columns: vec!["a", "b"],
             rows: vec![vec![text("x,y"), Cell::Json(Some(json!({"k": "v"})))]],
         };
-        assert_eq!(render_csv(&t), "a,b\n\"x,y\",\"{\"\"k\"\":\"\"v\"\"}\"\n");
+        assert_eq!(
+            render_csv(&t, false),
+            "a,b\n\"x,y\",\"{\"\"k\"\":\"\"v\"\"}\"\n"
+        );
+        let risky = Table {
+            columns: vec!["name", "n"],
+            rows: vec![vec![text("=HYPERLINK(\"http://x\")"), text("-5")]],
+        };
+        assert_eq!(
+            render_csv(&risky, false),
+            "name,n\n\"'=HYPERLINK(\"\"http://x\"\")\",-5\n",
+            "a formula is shown, not run; a number stays a number"
+        );
+        assert_eq!(
+            render_csv(&risky, true),
+            "name,n\n\"=HYPERLINK(\"\"http://x\"\")\",-5\n"
+        );
         let c: BTreeMap<String, i64> = [("pulled", 1), ("zeta", 2), ("new", 3), ("changed", 4)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))

@@ -20,22 +20,27 @@
 //! when both sides changed a contact, Affinity's names go to `out` and nothing is written to
 //! Affinity. Everything is journaled (a `contacts` run, one event per contact that moved).
 
-use crate::export::csv_cell as cell;
+use crate::io::export::csv_cell_raw as cell;
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
 use futures::TryStreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::source::{read_records, ReadOptions};
-use crate::store::{col, time_text, Ctx, Event, RunStatus, Store, StoreError};
+use crate::io::source::read_records;
+use crate::store::contacts::ContactState;
+use crate::store::journal::RunEnd;
+use crate::store::{Store, StoreError};
 use affinity_crm::v1::{NewPerson, PersonUpdate};
 use affinity_crm::{Client, PersonId};
+use affsync_core::journal::{JournalEvent, RunKind, Step};
 use affsync_core::matcher::normalize;
+use affsync_core::model::Kind;
+use affsync_core::source::ReadOptions;
 
 /// A contacts mapping file.
 #[derive(Debug, Clone, Deserialize)]
@@ -83,18 +88,36 @@ impl Default for SyncSettings {
 pub enum ContactsError {
     #[error("cannot read `{file}`: {message}")]
     Read { file: String, message: String },
-    #[error("`{file}`, line {line}: {message}\nhint: the keys are `[file]` (`path`, `email`, `first_name`, `last_name`) and `[sync]` (`create_in_affinity`, `out`)")]
+    #[error("`{file}`, line {line}: {message}")]
     Config {
         file: String,
         line: usize,
         message: String,
     },
     #[error(transparent)]
-    Source(#[from] crate::source::SourceError),
+    Source(#[from] crate::io::source::SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Api(#[from] affinity_crm::Error),
+}
+
+impl Diagnose for ContactsError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ContactsError::Read { .. } | ContactsError::Config { .. } => ErrorClass::BadInput,
+            ContactsError::Source(s) => s.class(),
+            ContactsError::Store(s) => s.class(),
+            ContactsError::Api(_) => ErrorClass::Failure,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ContactsError::Config { .. } => Some("the keys are `[file]` (`path`, `email`, `first_name`, `last_name`) and `[sync]` (`create_in_affinity`, `out`)".into()),
+            ContactsError::Source(s) => s.hint(),
+            _ => None,
+        }
+    }
 }
 
 impl ContactsError {
@@ -126,7 +149,7 @@ impl ContactsConfig {
             file: path.display().to_string(),
             line: e
                 .span()
-                .map_or(1, |s| crate::mapping::line_of(&text, s.start)),
+                .map_or(1, |s| affsync_core::mapping::line_of(&text, s.start)),
             message: e.message().trim_end().to_string(),
         })
     }
@@ -166,55 +189,6 @@ pub struct SyncCounts {
     pub api_calls: u64,
 }
 
-struct State {
-    affinity_id: Option<i64>,
-    file_hash: Option<String>,
-    affinity_hash: Option<String>,
-}
-
-async fn load_state(store: &Store, mapping: &str) -> Result<BTreeMap<String, State>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT contact_key, affinity_id, file_hash, affinity_hash FROM contact_sync WHERE mapping = $1",
-    )
-    .bind(mapping.to_string())
-    .fetch_all(store.pool())
-    .await
-    .ctx("reading the contact sync state")?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                col::<String>(r, "contact_key")?,
-                State {
-                    affinity_id: col(r, "affinity_id")?,
-                    file_hash: col(r, "file_hash")?,
-                    affinity_hash: col(r, "affinity_hash")?,
-                },
-            ))
-        })
-        .collect()
-}
-
-async fn save_state(store: &Store, mapping: &str, key: &str, s: &State) -> Result<(), StoreError> {
-    let mut tx = store.write_tx("saving the contact sync state").await?;
-    sqlx::query(
-        "INSERT INTO contact_sync (mapping, contact_key, affinity_id, file_hash, affinity_hash, synced_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (mapping, contact_key) DO UPDATE SET \
-         affinity_id = excluded.affinity_id, file_hash = excluded.file_hash, \
-         affinity_hash = excluded.affinity_hash, synced_at = excluded.synced_at",
-    )
-    .bind(mapping.to_string())
-    .bind(key.to_string())
-    .bind(s.affinity_id)
-    .bind(s.file_hash.clone())
-    .bind(s.affinity_hash.clone())
-    .bind(time_text(Utc::now()))
-    .execute(&mut *tx)
-    .await
-    .ctx("saving the contact sync state")?;
-    tx.commit().await.ctx("saving the contact sync state")?;
-    Ok(())
-}
-
 /// Syncs the contacts file with Affinity's persons.
 pub async fn sync(
     store: &Store,
@@ -234,7 +208,7 @@ pub async fn sync(
             ..ReadOptions::default()
         },
     )?;
-    let run = store.start_run("contacts", None, Utc::now()).await?;
+    let run = store.begin_run(RunKind::Contacts, None).await?;
     let mut counts = SyncCounts::default();
     let mut events = Vec::new();
 
@@ -242,10 +216,15 @@ pub async fn sync(
     for r in &records {
         let Some(key) = r.id.as_deref().and_then(normalize::email_key) else {
             counts.skipped += 1;
-            events.push(Event::new(
+            events.push(JournalEvent::new(
                 format!("row:{}", r.row),
-                "skipped",
-                Some(json!({"reason": "no usable email", "problem": r.problem})),
+                Step::Skipped {
+                    reason: Some("no usable email".into()),
+                    detail: None,
+                    why: None,
+                    row: Some(r.row),
+                    problem: r.problem.clone(),
+                },
             ));
             continue;
         };
@@ -281,7 +260,7 @@ pub async fn sync(
         ));
     }
     counts.affinity_persons = in_affinity.len();
-    let state = load_state(store, &mapping).await?;
+    let state = store.contact_states(&mapping).await?;
 
     let out_path = mapping_path
         .parent()
@@ -318,10 +297,13 @@ pub async fn sync(
                     counts.writes += 1;
                     counts.updated_in_affinity += 1;
                     new_ah.clone_from(&fh);
-                    events.push(Event::new(
+                    events.push(JournalEvent::new(
                         rec,
-                        "person_updated",
-                        Some(json!({"affinity_id": id.to_string(), "first_name": f.first_name, "last_name": f.last_name})),
+                        Step::PersonUpdated {
+                            affinity_id: id.to_string(),
+                            first_name: Some(f.first_name.clone()),
+                            last_name: Some(f.last_name.clone()),
+                        },
                     ));
                 } else {
                     // Affinity changed it (or both sides did, or they differ at the first
@@ -330,26 +312,35 @@ pub async fn sync(
                         counts.conflicts += 1;
                     }
                     to_file.push(a.clone());
-                    events.push(Event::new(
+                    events.push(JournalEvent::new(
                         rec,
-                        "written_to_file",
-                        Some(json!({"affinity_id": id.to_string(), "reason": "changed in Affinity; Affinity wins"})),
+                        Step::WrittenToFile {
+                            affinity_id: id.to_string(),
+                            reason: Some("changed in Affinity; Affinity wins".into()),
+                        },
                     ));
                 }
-                let s = State {
+                let s = ContactState {
                     affinity_id: Some(*id),
                     file_hash: Some(fh),
                     affinity_hash: Some(new_ah),
                 };
-                save_state(store, &mapping, key, &s).await?;
+                store.save_contact_state(&mapping, key, &s).await?;
             }
             (Some(f), None) => {
                 if prev.and_then(|s| s.affinity_id).is_some() {
                     counts.skipped += 1;
-                    events.push(Event::new(
+                    events.push(JournalEvent::new(
                         rec,
-                        "skipped",
-                        Some(json!({"reason": "gone from Affinity since the last sync; not created again"})),
+                        Step::Skipped {
+                            reason: Some(
+                                "gone from Affinity since the last sync; not created again".into(),
+                            ),
+                            detail: None,
+                            why: None,
+                            row: None,
+                            problem: None,
+                        },
                     ));
                     continue;
                 }
@@ -368,21 +359,24 @@ pub async fn sync(
                 counts.writes += 1;
                 counts.created_in_affinity += 1;
                 let h = f.hash();
-                save_state(
-                    store,
-                    &mapping,
-                    key,
-                    &State {
-                        affinity_id: Some(p.id.0),
-                        file_hash: Some(h.clone()),
-                        affinity_hash: Some(h),
-                    },
-                )
-                .await?;
-                events.push(Event::new(
+                store
+                    .save_contact_state(
+                        &mapping,
+                        key,
+                        &ContactState {
+                            affinity_id: Some(p.id.0),
+                            file_hash: Some(h.clone()),
+                            affinity_hash: Some(h),
+                        },
+                    )
+                    .await?;
+                events.push(JournalEvent::new(
                     rec,
-                    "created",
-                    Some(json!({"affinity_id": p.id.0.to_string(), "kind": "person"})),
+                    Step::Created {
+                        affinity_id: p.id.0.to_string(),
+                        kind: Some(Kind::Person.as_str().into()),
+                        name: None,
+                    },
                 ));
             }
             (None, Some((id, a))) => {
@@ -392,21 +386,23 @@ pub async fn sync(
                     continue;
                 }
                 to_file.push(a.clone());
-                save_state(
-                    store,
-                    &mapping,
-                    key,
-                    &State {
-                        affinity_id: Some(*id),
-                        file_hash: None,
-                        affinity_hash: Some(ah),
-                    },
-                )
-                .await?;
-                events.push(Event::new(
+                store
+                    .save_contact_state(
+                        &mapping,
+                        key,
+                        &ContactState {
+                            affinity_id: Some(*id),
+                            file_hash: None,
+                            affinity_hash: Some(ah),
+                        },
+                    )
+                    .await?;
+                events.push(JournalEvent::new(
                     rec,
-                    "written_to_file",
-                    Some(json!({"affinity_id": id.to_string(), "reason": "not in the file"})),
+                    Step::WrittenToFile {
+                        affinity_id: id.to_string(),
+                        reason: Some("not in the file".into()),
+                    },
                 ));
             }
             (None, None) => {}
@@ -448,16 +444,8 @@ pub async fn sync(
         std::fs::rename(&tmp, &out_path).map_err(io)?;
     }
     counts.api_calls = client.stats().calls - calls_before;
-    store.add_events(run, &events, Utc::now()).await?;
-    store
-        .finish_run(
-            run,
-            RunStatus::Ok,
-            &json!(counts),
-            counts.api_calls,
-            None,
-            Utc::now(),
-        )
+    run.events(&events).await?;
+    run.finish(RunEnd::ok(json!(counts), counts.api_calls))
         .await?;
     Ok((counts, out_path))
 }

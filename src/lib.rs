@@ -5,15 +5,13 @@
 
 pub mod activity;
 pub mod activity_log;
-pub mod cli;
 pub mod contacts;
-pub mod export;
+pub mod http_guard;
+pub mod io;
 pub mod jobs;
-pub mod mapping;
 pub mod matching;
 pub mod pull;
 pub mod push;
 pub mod report;
 pub mod review;
-pub mod source;
 pub mod store;

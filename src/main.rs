@@ -1,10 +1,12 @@
 //! The `affsync` binary: parse arguments, dispatch, map errors to exit codes; nothing else.
 
+mod cli;
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = affsync::cli::Cli::parse();
-    affsync::cli::init_logging(cli.log_format);
+    let cli = cli::Cli::parse();
+    cli::init_logging(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -15,8 +17,8 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cli.run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(affsync::cli::exit_code(&e))
+            eprintln!("{}", cli::render_error(&e));
+            std::process::ExitCode::from(cli::exit_code(&e))
         }
     }
 }

@@ -2,27 +2,34 @@
 //! decisions winning over computed ones. Decisions are stored (one per source record, the
 //! latest) and journaled (one event per record); push reads them back.
 
-use crate::export::csv_cell as cell;
+use crate::io::export::csv_cell as cell;
+use affsync_core::model::RunId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::Utc;
 use serde_json::json;
 
-use crate::mapping::Mapping;
-use crate::source::{read_records, SourceError};
-use crate::store::decisions::{DecisionRow, ReviewVerdict};
-use crate::store::{Event, RunId, RunStatus, Store, StoreError};
+use crate::io::source::{read_records, SourceError};
+use crate::store::decisions::{DecisionRow, Fate, ReviewRow, ReviewVerdict};
+use crate::store::journal::RunEnd;
+use crate::store::{Store, StoreError};
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
+use affsync_core::journal::{
+    CandidateScore, JournalEvent, MatchDetail, RunKind, RunStatus, Step, WeightStep,
+};
+use affsync_core::mapping::Mapping;
 use affsync_core::matcher::config::Attr;
 use affsync_core::matcher::{
-    waterfall, Contribution, Decision, Matcher, Reviewed, ReviewerDecision, SourceRecord, Status,
+    normalize, waterfall, Candidate, Contribution, Decision, Kind, Matcher, Method, Reviewed,
+    ReviewerDecision, SourceRecord, Status,
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum MatchError {
-    #[error("`{0}` has no `[match]` section\nhint: add `[match]` with a `search_term` or a `[[match.compare]]` entry")]
+    #[error("`{0}` has no `[match]` section")]
     NoMatchSection(String),
-    #[error("the mirror is empty: nothing to match against\nhint: run `affsync pull` first")]
+    #[error("the mirror is empty: nothing to match against")]
     EmptyMirror,
     #[error(transparent)]
     Source(#[from] SourceError),
@@ -30,13 +37,31 @@ pub enum MatchError {
     Store(#[from] StoreError),
 }
 
+impl Diagnose for MatchError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            MatchError::NoMatchSection(_) | MatchError::EmptyMirror | MatchError::Source(_) => {
+                ErrorClass::BadInput
+            }
+            MatchError::Store(s) => s.class(),
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            MatchError::NoMatchSection(_) => {
+                Some("add `[match]` with a `search_term` or a `[[match.compare]]` entry".into())
+            }
+            MatchError::EmptyMirror => Some("run `affsync pull` first".into()),
+            MatchError::Source(s) => s.hint(),
+            MatchError::Store(s) => s.hint(),
+        }
+    }
+}
+
 impl MatchError {
     /// Whether the error is the user's input (exit code 2) rather than a failure.
     pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            MatchError::NoMatchSection(_) | MatchError::EmptyMirror | MatchError::Source(_)
-        )
+        self.class() == ErrorClass::BadInput
     }
 }
 
@@ -51,13 +76,7 @@ pub fn mapping_key(path: &Path) -> String {
     rel.unwrap_or(abs).to_string_lossy().replace('\\', "/")
 }
 
-/// How the journal names a source record: `src:ID`, or `row:N` for a row without an id.
-pub fn record_key(source_id: Option<&str>, row: usize) -> String {
-    match source_id {
-        Some(s) if !s.trim().is_empty() => format!("src:{s}"),
-        _ => format!("row:{row}"),
-    }
-}
+pub use affsync_core::journal::record_key;
 
 /// Counts of one match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -86,23 +105,79 @@ pub struct MatchOutcome {
     pub counts: MatchCounts,
 }
 
-/// Reads the mapping's source, matches it against the mirror, stores and journals the
-/// decisions. `job` names the job the run belongs to, if any.
-pub async fn run_match(
-    store: &Store,
-    mapping: &Mapping,
-    job: Option<&str>,
-) -> Result<MatchOutcome, MatchError> {
-    run_match_in(store, mapping, job, None).await
+/// What a match is made from: the mapping's records, the mirror's candidates and the
+/// reviewers' verdicts. [`prepare`] reads them; push adds the candidates it finds in Affinity.
+#[derive(Debug, Clone)]
+pub struct MatchInputs {
+    /// The mapping's stable key (its identity in the store).
+    pub mapping: String,
+    pub records: Vec<SourceRecord>,
+    pub candidates: Vec<Candidate>,
+    pub reviewed: Reviewed,
+    pub verdicts: BTreeMap<String, ReviewVerdict>,
+    /// Verdicts changed because Affinity merged or deleted the accepted record (journaled by
+    /// [`record`]).
+    pub verdict_changes: Vec<(String, Step)>,
 }
 
-/// As [`run_match`], journaling into `run` (a push's) when given, else into a run of its own.
-pub async fn run_match_in(
-    store: &Store,
-    mapping: &Mapping,
-    job: Option<&str>,
-    into: Option<RunId>,
-) -> Result<MatchOutcome, MatchError> {
+impl MatchInputs {
+    /// The search-term keys the candidates hold (domains, emails or names, normalized).
+    pub fn candidate_keys(&self, kind: Kind) -> BTreeSet<String> {
+        self.candidates
+            .iter()
+            .filter(|c| c.kind == kind)
+            .flat_map(|c| match kind {
+                Kind::Organization => c
+                    .domains
+                    .iter()
+                    .filter_map(|d| normalize::domain_key(d))
+                    .collect::<Vec<_>>(),
+                Kind::Person => c
+                    .emails
+                    .iter()
+                    .filter_map(|e| normalize::email_key(e))
+                    .collect(),
+                Kind::Opportunity => vec![normalize::fold(&c.name)],
+            })
+            .collect()
+    }
+
+    /// Source ids a reviewer rejected.
+    pub fn rejected(&self) -> BTreeSet<String> {
+        self.verdicts
+            .iter()
+            .filter(|(_, v)| **v == ReviewVerdict::Reject)
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
+}
+
+/// The search-term keys of one record: its domains (organizations), emails (persons) or name
+/// (opportunities), normalized.
+pub fn record_keys(mapping: &Mapping, rec: &SourceRecord) -> Vec<String> {
+    let Some(term) = mapping
+        .match_config()
+        .and_then(|c| c.search_term.as_ref())
+        .and_then(|t| rec.values.get(t))
+    else {
+        return Vec::new();
+    };
+    match mapping.kind() {
+        Kind::Organization => normalize::split_multi(term)
+            .filter_map(normalize::domain_key)
+            .collect(),
+        Kind::Person => normalize::split_multi(term)
+            .filter_map(normalize::email_key)
+            .collect(),
+        Kind::Opportunity => Some(normalize::fold(term))
+            .filter(|k| !k.is_empty())
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Reads the mapping's source, the mirror's candidates and the reviewers' verdicts.
+pub async fn prepare(store: &Store, mapping: &Mapping) -> Result<MatchInputs, MatchError> {
     let cfg = mapping
         .match_config()
         .ok_or_else(|| MatchError::NoMatchSection(mapping.file()))?;
@@ -110,7 +185,6 @@ pub async fn run_match_in(
         return Err(MatchError::EmptyMirror);
     }
     let records = read_records(&mapping.source_path(), &mapping.read_options())?;
-    let kind = mapping.kind();
     let field_keys: Vec<String> = cfg
         .compare
         .iter()
@@ -121,11 +195,12 @@ pub async fn run_match_in(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let cands = store.candidates(kind, &field_keys).await?;
+    let candidates = store.candidates(mapping.kind(), &field_keys).await?;
     let key = mapping_key(&mapping.path);
     let mut reviewed = Reviewed::new();
     let mut verdicts = BTreeMap::new();
-    for r in store.reviews(Some(&key)).await? {
+    let (reviews, verdict_changes) = follow_fates(store, mapping.kind(), &key).await?;
+    for r in reviews {
         let d = match (r.verdict, &r.affinity_id) {
             (ReviewVerdict::Accept, Some(id)) => ReviewerDecision::Match(id.clone()),
             _ => ReviewerDecision::NoMatch,
@@ -133,16 +208,85 @@ pub async fn run_match_in(
         reviewed.insert(r.source_id.clone(), d);
         verdicts.insert(r.source_id, r.verdict);
     }
+    Ok(MatchInputs {
+        mapping: key,
+        records,
+        candidates,
+        reviewed,
+        verdicts,
+        verdict_changes,
+    })
+}
 
-    let run = match into {
-        Some(r) => r,
-        None => store.start_run("match", job, Utc::now()).await?,
-    };
-    let decisions = Matcher::new(cfg, kind, &cands).run(&records, &reviewed);
+/// The reviewers' verdicts of a mapping, after what Affinity did to the records they accepted:
+/// a verdict on a record merged since follows the survivor; one on a record deleted since is
+/// dropped and its record is open again. Gives the verdicts and what changed.
+async fn follow_fates(
+    store: &Store,
+    kind: Kind,
+    mapping: &str,
+) -> Result<(Vec<ReviewRow>, Vec<(String, Step)>), StoreError> {
+    let mut reviews = store.reviews(Some(mapping)).await?;
+    let accepted: Vec<i64> = reviews
+        .iter()
+        .filter(|r| r.verdict == ReviewVerdict::Accept)
+        .filter_map(|r| r.affinity_id.as_deref()?.parse().ok())
+        .collect();
+    let fates = store.record_fates(kind, &accepted).await?;
+    let mut changes = Vec::new();
+    let mut kept = Vec::with_capacity(reviews.len());
+    for mut r in reviews.drain(..) {
+        let id = r.affinity_id.as_deref().and_then(|a| a.parse::<i64>().ok());
+        match id.and_then(|i| fates.get(&i).map(|f| (i, *f))) {
+            Some((from, Fate::MergedInto(to))) if r.verdict == ReviewVerdict::Accept => {
+                r.affinity_id = Some(to.to_string());
+                store.save_review(&r).await?;
+                changes.push((
+                    r.source_id.clone(),
+                    Step::VerdictFollowedMerge {
+                        from: from.to_string(),
+                        to: to.to_string(),
+                    },
+                ));
+                kept.push(r);
+            }
+            Some((gone, Fate::Gone)) if r.verdict == ReviewVerdict::Accept => {
+                store.undo_review(mapping, &r.source_id).await?;
+                changes.push((
+                    r.source_id.clone(),
+                    Step::VerdictReopened {
+                        affinity_id: gone.to_string(),
+                        reason: "is gone from Affinity".into(),
+                    },
+                ));
+            }
+            _ => kept.push(r),
+        }
+    }
+    Ok((kept, changes))
+}
 
+/// The decisions of a mapping's records (pure: the core's matcher).
+pub fn decide(mapping: &Mapping, inputs: &MatchInputs) -> Vec<Decision> {
+    let cfg = mapping
+        .match_config()
+        .expect("prepare checked the `[match]` section");
+    Matcher::new(cfg, mapping.kind(), &inputs.candidates).run(&inputs.records, &inputs.reviewed)
+}
+
+/// Stores the decisions (the latest per record) and journals one event per record in `run`.
+pub async fn record(
+    store: &Store,
+    run: RunId,
+    mapping: &Mapping,
+    inputs: &MatchInputs,
+    decisions: &[Decision],
+) -> Result<MatchCounts, MatchError> {
+    let kind = mapping.kind();
+    let key = &inputs.mapping;
     let mut counts = MatchCounts {
-        records: records.len(),
-        candidates: cands.iter().filter(|c| c.kind == kind).count(),
+        records: inputs.records.len(),
+        candidates: inputs.candidates.iter().filter(|c| c.kind == kind).count(),
         ..MatchCounts::default()
     };
     let now = Utc::now();
@@ -150,16 +294,14 @@ pub async fn run_match_in(
     let mut events = Vec::with_capacity(decisions.len());
     let mut rows = Vec::with_capacity(decisions.len());
     let compared: Vec<String> = mapping.source_columns();
-    for (d, s) in decisions.iter().zip(&records) {
+    for (d, s) in decisions.iter().zip(&inputs.records) {
         match d.status {
             Status::Matched => {
                 counts.matched += 1;
                 match d.method {
-                    Some(affsync_core::matcher::Method::Key) => counts.matched_by_key += 1,
-                    Some(affsync_core::matcher::Method::Fuzzy) => counts.matched_by_fuzzy += 1,
-                    Some(affsync_core::matcher::Method::Reviewer) => {
-                        counts.matched_by_reviewer += 1
-                    }
+                    Some(Method::Key) => counts.matched_by_key += 1,
+                    Some(Method::Fuzzy) => counts.matched_by_fuzzy += 1,
+                    Some(Method::Reviewer) => counts.matched_by_reviewer += 1,
                     None => {}
                 }
             }
@@ -167,24 +309,35 @@ pub async fn run_match_in(
             Status::Unmatched => counts.unmatched += 1,
             Status::Error => counts.error += 1,
         }
-        let candidates = json!(d
-            .top
-            .iter()
-            .map(|c| json!({"affinity_id": c.affinity_id, "score": round(c.score)}))
-            .collect::<Vec<_>>());
-        events.push(Event::new(
-            record_key(d.source_id.as_deref(), d.row),
-            d.status.as_str(),
-            Some(json!({
-                "mapping": key,
-                "method": d.method.map(|m| m.as_str()),
-                "score": d.score.map(round),
-                "affinity_id": d.affinity_id,
-                "reason": d.reason,
-                "candidates": candidates,
-                "contributions": contributions_json(&d.contributions),
-            })),
-        ));
+        let detail = MatchDetail {
+            method: d.method.map(|m| m.as_str().to_string()),
+            score: d.score.map(round),
+            affinity_id: d.affinity_id.clone(),
+            reason: Some(d.reason.clone()),
+            candidates: d
+                .top
+                .iter()
+                .map(|c| CandidateScore {
+                    affinity_id: c.affinity_id.clone(),
+                    score: Some(round(c.score)),
+                })
+                .collect(),
+            contributions: weight_steps(&d.contributions),
+        };
+        let candidates = json!(detail.candidates);
+        let step = match d.status {
+            Status::Matched => Step::Matched(detail),
+            Status::Review => Step::Review(detail),
+            Status::Unmatched => Step::Unmatched(detail),
+            Status::Error => Step::Error {
+                reason: Some(d.reason.clone()),
+                message: None,
+                step: None,
+            },
+        };
+        events.push(
+            JournalEvent::new(record_key(d.source_id.as_deref(), d.row), step).for_mapping(key),
+        );
         if let Some(sid) = d.source_id.as_ref().filter(|s| !s.trim().is_empty()) {
             let record: serde_json::Map<String, serde_json::Value> = compared
                 .iter()
@@ -205,24 +358,48 @@ pub async fn run_match_in(
             });
         }
     }
+    events.extend(inputs.verdict_changes.iter().map(|(sid, step)| {
+        JournalEvent::new(record_key(Some(sid), 0), step.clone()).for_mapping(key)
+    }));
     store.save_decisions(&rows).await?;
     store.add_events(run, &events, now).await?;
-    if into.is_none() {
-        let status = if counts.error > 0 {
-            RunStatus::Partial
-        } else {
-            RunStatus::Ok
-        };
-        store
-            .finish_run(run, status, &json!(counts), 0, None, Utc::now())
-            .await?;
-    }
+    Ok(counts)
+}
+
+/// Reads the mapping's source, matches it against the mirror, stores and journals the
+/// decisions, in a `match` run of its own. `job` names the job the run belongs to, if any.
+pub async fn run_match(
+    store: &Store,
+    mapping: &Mapping,
+    job: Option<&str>,
+) -> Result<MatchOutcome, MatchError> {
+    let inputs = prepare(store, mapping).await?;
+    let run = store.begin_run(RunKind::Match, job).await?;
+    let decisions = decide(mapping, &inputs);
+    let counts = record(store, run.id(), mapping, &inputs, &decisions).await;
+    let id = run.id();
+    let counts = run
+        .close(
+            counts,
+            |c| RunEnd {
+                status: if c.error > 0 {
+                    RunStatus::Partial
+                } else {
+                    RunStatus::Ok
+                },
+                counts: json!(c),
+                api_calls: 0,
+                note: None,
+            },
+            0,
+        )
+        .await?;
     Ok(MatchOutcome {
-        run,
-        mapping: key,
-        records,
+        run: id,
+        mapping: inputs.mapping,
+        records: inputs.records,
         decisions,
-        verdicts,
+        verdicts: inputs.verdicts,
         counts,
     })
 }
@@ -231,18 +408,17 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// A decision's waterfall for the journal: `[{"source", "affinity", "level", "weight"}]`, the
-/// prior first (without source and affinity); weights in bits.
-pub fn contributions_json(cs: &[Contribution]) -> serde_json::Value {
-    json!(cs
-        .iter()
-        .map(|c| json!({
-            "source": c.source,
-            "affinity": c.affinity,
-            "level": c.level,
-            "weight": (c.weight * 100.0).round() / 100.0,
-        }))
-        .collect::<Vec<_>>())
+/// A decision's waterfall for the journal (`[{"source", "affinity", "level", "weight"}]`), the
+/// prior first (without source and affinity); weights in bits, to two decimals.
+pub fn weight_steps(cs: &[Contribution]) -> Vec<WeightStep> {
+    cs.iter()
+        .map(|c| WeightStep {
+            source: c.source.clone(),
+            affinity: c.affinity.clone(),
+            level: c.level.clone(),
+            weight: (c.weight * 100.0).round() / 100.0,
+        })
+        .collect()
 }
 
 /// Writes `source_id,status,affinity_id,score,method,reason,contributions`, one line per

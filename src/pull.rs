@@ -4,6 +4,12 @@
 //! pass no longer sees are flagged gone; entities that no live entry holds any more are asked
 //! of Affinity by id, in batches, to learn whether they were deleted or merged.
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
+use affsync_core::model::RunId;
+use affsync_core::model::{
+    EntityRow, EntryRow, FieldRow, Kind, ListRow, OpportunityRow, OptionRow, OrganizationRow,
+    OwnedValue, Owner, PersonRow, ValueItem,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -12,16 +18,14 @@ use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::store::{
-    EntityKind, EntityRow, EntryRow, Event, FieldRow, ListRow, OpportunityRow, OptionRow,
-    OrganizationRow, OwnedValue, Owner, PageData, PageRecord, PersonRow, RunId, RunStatus, Store,
-    StoreError, ValueItem,
-};
+use crate::store::journal::{Run, RunEnd};
+use crate::store::{PageData, PageRecord, Store, StoreError};
 use affinity_crm::v1;
 use affinity_crm::v2::{self, Entity, FieldValue, ListEntryWithEntity};
 use affinity_crm::Color;
 use affinity_crm::FieldSelection;
 use affinity_crm::{Client, Error as ApiError, OpportunityId, OrganizationId, PersonId};
+use affsync_core::journal::{JournalEvent, RunKind, Step};
 
 /// The field types a list entry is asked for: all of them, so that one call per 100 entries
 /// brings every value (affinity-api.md §3.1: without `fieldTypes` none come).
@@ -48,12 +52,12 @@ impl Default for PullOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
-    #[error("no list named `{name}`\navailable lists: {}\nhint: name a list as Affinity spells it, or give its id", available.join(", "))]
+    #[error("no list named `{name}`\navailable lists: {}", available.join(", "))]
     UnknownList {
         name: String,
         available: Vec<String>,
     },
-    #[error("no list chosen\navailable lists: {}\nhint: add `--list NAME` (repeatable) or `--all-lists`", available.join(", "))]
+    #[error("no list chosen\navailable lists: {}", available.join(", "))]
     NoListChosen { available: Vec<String> },
     #[error("pulling from Affinity failed: {0}")]
     Api(#[from] ApiError),
@@ -61,23 +65,29 @@ pub enum PullError {
     Store(#[from] StoreError),
 }
 
-/// What a pull did to one list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ListSummary {
-    pub list_id: i64,
-    pub list: String,
-    pub entries_seen: usize,
-    pub new: usize,
-    pub changed: usize,
-    pub removed: usize,
-    pub entities: usize,
-    pub field_values: usize,
-    pub field_values_written: usize,
-    pub fields_new: usize,
-    pub fields_changed: usize,
-    pub api_calls: u64,
-    pub seconds: f64,
+impl Diagnose for PullError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            PullError::UnknownList { .. } | PullError::NoListChosen { .. } => ErrorClass::BadInput,
+            PullError::Api(_) => ErrorClass::Failure,
+            PullError::Store(s) => s.class(),
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            PullError::UnknownList { .. } => {
+                Some("name a list as Affinity spells it, or give its id".into())
+            }
+            PullError::NoListChosen { .. } => {
+                Some("add `--list NAME` (repeatable) or `--all-lists`".into())
+            }
+            _ => None,
+        }
+    }
 }
+
+/// What a pull did to one list (journaled as its `pulled` step).
+pub use affsync_core::journal::ListPulled as ListSummary;
 
 /// What a whole pull did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -163,36 +173,23 @@ pub async fn pull_for_job(
 ) -> Result<PullSummary, PullError> {
     let started = Instant::now();
     let calls_before = client.stats().attempts;
-    let run = store.start_run("pull", job, Utc::now()).await?;
-    let result = pull_run(client, store, opts, progress, run).await;
+    let run = store.begin_run(RunKind::Pull, job).await?;
+    let result = pull_run(client, store, opts, progress, &run)
+        .await
+        .map(|mut summary| {
+            summary.api_calls = client.stats().attempts - calls_before;
+            summary.seconds = started.elapsed().as_secs_f64();
+            summary
+        });
     let api_calls = client.stats().attempts - calls_before;
-    let seconds = started.elapsed().as_secs_f64();
-    match result {
-        Ok(mut summary) => {
-            summary.api_calls = api_calls;
-            summary.seconds = seconds;
-            let counts = serde_json::to_value(&summary).unwrap_or_default();
-            store
-                .finish_run(run, RunStatus::Ok, &counts, api_calls, None, Utc::now())
-                .await?;
-            Ok(summary)
-        }
-        Err(e) => {
-            let msg = e.to_string();
-            // The run is closed as failed; the pages stored so far stay (a rerun completes them).
-            let _ = store
-                .finish_run(
-                    run,
-                    RunStatus::Failed,
-                    &serde_json::json!({}),
-                    api_calls,
-                    Some(&msg),
-                    Utc::now(),
-                )
-                .await;
-            Err(e)
-        }
-    }
+    // A failed pull's run is closed as failed; the pages stored so far stay (a rerun
+    // completes them).
+    run.close(
+        result,
+        |s| RunEnd::ok(serde_json::to_value(s).unwrap_or_default(), api_calls),
+        api_calls,
+    )
+    .await
 }
 
 async fn pull_run(
@@ -200,8 +197,9 @@ async fn pull_run(
     store: &Store,
     opts: &PullOptions,
     progress: &dyn Progress,
-    run: RunId,
+    run: &Run,
 ) -> Result<PullSummary, PullError> {
+    let run = run.id();
     let lists: Vec<ListRow> = client
         .lists_v2()
         .map_ok(|l| list_row(&l))
@@ -239,7 +237,7 @@ async fn pull_run(
 }
 
 fn list_row(l: &v2::List) -> Option<ListRow> {
-    let kind = EntityKind::parse(l.list_type.as_deref()?)?;
+    let kind = Kind::parse(l.list_type.as_deref()?)?;
     Some(ListRow {
         id: l.id.0,
         name: l.name.clone(),
@@ -259,9 +257,9 @@ pub fn field_row(meta: &v2::FieldMetadata, v1_fields: &BTreeMap<i64, v1::Field>)
         .and_then(|n| n.parse::<i64>().ok())
         .and_then(|n| v1_fields.get(&n));
     let entity_kind = v1.and_then(|f| match f.entity_type {
-        Some(v1::EntityType::Person) => Some(EntityKind::Person),
-        Some(v1::EntityType::Organization) => Some(EntityKind::Company),
-        Some(v1::EntityType::Opportunity) => Some(EntityKind::Opportunity),
+        Some(v1::EntityType::Person) => Some(Kind::Person),
+        Some(v1::EntityType::Organization) => Some(Kind::Organization),
+        Some(v1::EntityType::Opportunity) => Some(Kind::Opportunity),
         _ => None,
     });
     FieldRow {
@@ -347,7 +345,7 @@ async fn pull_list(
 
     // Only a complete pass may say an entry is gone.
     let record = format!("list:{}", list.id);
-    let last_seen = store.last_event_at(&record, "pulled").await?;
+    let last_seen = store.last_pulled_at(list.id).await?;
     let removed = store
         .flag_entries_gone(
             run,
@@ -363,11 +361,7 @@ async fn pull_list(
     store
         .add_events(
             run,
-            &[Event::new(
-                record,
-                "pulled",
-                Some(serde_json::to_value(&s).unwrap_or_default()),
-            )],
+            &[JournalEvent::new(record, Step::Pulled(s.clone()))],
             Utc::now(),
         )
         .await?;
@@ -385,7 +379,7 @@ async fn check_orphans(
 ) -> Result<(), PullError> {
     let orphans = store.orphan_entities().await?;
     summary.entities_checked = orphans.len();
-    for kind in EntityKind::ALL {
+    for kind in Kind::ALL {
         let ids: Vec<i64> = orphans
             .iter()
             .filter(|(k, _)| *k == kind)
@@ -393,7 +387,7 @@ async fn check_orphans(
             .collect();
         for chunk in ids.chunks(100) {
             let present: BTreeSet<i64> = match kind {
-                EntityKind::Company => {
+                Kind::Organization => {
                     let ids: Vec<OrganizationId> = chunk.iter().map(|i| (*i).into()).collect();
                     client
                         .companies_v2(&ids, &FieldSelection::none())
@@ -401,7 +395,7 @@ async fn check_orphans(
                         .try_collect()
                         .await?
                 }
-                EntityKind::Person => {
+                Kind::Person => {
                     let ids: Vec<PersonId> = chunk.iter().map(|i| (*i).into()).collect();
                     client
                         .persons_v2(&ids, &FieldSelection::none())
@@ -409,7 +403,7 @@ async fn check_orphans(
                         .try_collect()
                         .await?
                 }
-                EntityKind::Opportunity => {
+                Kind::Opportunity => {
                     let ids: Vec<OpportunityId> = chunk.iter().map(|i| (*i).into()).collect();
                     client
                         .opportunities_v2(&ids)
@@ -422,17 +416,15 @@ async fn check_orphans(
                 // One call each, only for the missing: it tells a merge (422 naming the
                 // survivor, §8.4) from a deletion (404).
                 let answer = match kind {
-                    EntityKind::Company => client
+                    Kind::Organization => client
                         .company_v2((*id).into(), &FieldSelection::none())
                         .await
                         .map(|_| ()),
-                    EntityKind::Person => client
+                    Kind::Person => client
                         .person_v2((*id).into(), &FieldSelection::none())
                         .await
                         .map(|_| ()),
-                    EntityKind::Opportunity => {
-                        client.opportunity_v2((*id).into()).await.map(|_| ())
-                    }
+                    Kind::Opportunity => client.opportunity_v2((*id).into()).await.map(|_| ()),
                 };
                 match answer {
                     Ok(()) => {}
@@ -462,7 +454,7 @@ pub fn page_data(entries: &[ListEntryWithEntity]) -> PageData {
     for e in entries {
         let (entity, fields) = match &e.entity {
             Entity::Company(c) => (
-                EntityRow::Company(OrganizationRow {
+                EntityRow::Organization(OrganizationRow {
                     id: c.id.0,
                     name: c.name.clone(),
                     domain: c.domain.clone(),
@@ -501,7 +493,7 @@ pub fn page_data(entries: &[ListEntryWithEntity]) -> PageData {
             .map(|f| OwnedValue {
                 // List fields belong to the entry; the others to the entity (and so are
                 // shared by every list it is on). Opportunities have only list fields (§2.3).
-                owner: if f.field_type == "list" || kind == EntityKind::Opportunity {
+                owner: if f.field_type == "list" || kind == Kind::Opportunity {
                     Owner::Entry(e.id.0)
                 } else {
                     Owner::Entity(kind, entity.id())
@@ -663,7 +655,7 @@ mod tests {
             ListRow {
                 id: 301,
                 name: "Deal Flow".into(),
-                kind: EntityKind::Company,
+                kind: Kind::Organization,
                 is_public: true,
                 owner_id: None,
                 creator_id: None,
@@ -671,7 +663,7 @@ mod tests {
             ListRow {
                 id: 302,
                 name: "LPs".into(),
-                kind: EntityKind::Person,
+                kind: Kind::Person,
                 is_public: true,
                 owner_id: None,
                 creator_id: None,
@@ -695,7 +687,7 @@ mod tests {
         assert!(msg.contains("no list named `Dealflow`"), "{msg}");
         assert!(msg.contains("Deal Flow (301), LPs (302)"), "{msg}");
         let e = choose_lists(&lists(), &[], false).unwrap_err();
-        assert!(e.to_string().contains("--all-lists"), "{e}");
+        assert!(e.hint().is_some_and(|h| h.contains("--all-lists")), "{e}");
     }
 
     #[test]

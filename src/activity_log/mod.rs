@@ -5,60 +5,149 @@
 //! the hash of what was written), so that the same feed run twice writes nothing the second
 //! time, and a feed's edits and deletions follow the notes and calls they became.
 
-pub mod feed;
-pub mod plan;
-pub mod settings;
-mod store;
-
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::Utc;
 use futures::TryStreamExt;
 use serde_json::json;
 
-use crate::source::SourceError;
-use crate::store::mirror::{EntityKind, Owner, ValueItem};
+use crate::io::source::{read_records, SourceError};
+use crate::store::journal::{Run, RunEnd};
 use crate::store::pushed::LearnedEntity;
-use crate::store::{Event, RunId, RunStatus, Store, StoreError};
+use crate::store::{Store, StoreError};
 use affinity_crm::v1::{NewFieldValue, NewInteraction, NewNote, NewPerson};
 use affinity_crm::{Client, FieldId, FieldValuesOf, InteractionId, NoteId, PersonId};
+use affsync_core::activity::feed::{self, csv_columns, parse_event, read_jsonl, FeedRow};
+use affsync_core::activity::settings::Settings;
+use affsync_core::diagnostic::{quoted, Diagnose, ErrorClass, FileError};
+use affsync_core::journal::{
+    ActivityWrite, JournalEvent, RunKind, RunStatus, Step, ACTIVITY_WRITE_STEPS,
+};
+use affsync_core::model::{Kind, Owner, RunId, ValueItem};
+use affsync_core::plan::activity::{self as plan, Action, Directory, NewContact, Op, Plan, Target};
+use affsync_core::source::{ReadOptions, SourceFormat};
 
-pub use feed::{read_feed, FeedEvent, FeedRow};
-pub use plan::{plan, Action, Directory, Op, Plan, Skip, SkipKind, Target};
-pub use settings::Settings;
+mod recover;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActivityError {
-    #[error("`{file}`, line {line}: {message}\nhint: {hint}")]
-    Settings {
-        file: String,
-        line: usize,
-        message: String,
-        hint: String,
-    },
+    /// The settings file or the feed has a mistake.
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("cannot read `{path}`: {source}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("`{path}`, line {line}: {message}\nhint: {hint}")]
-    Feed {
-        path: String,
-        line: usize,
-        message: String,
-        hint: String,
-    },
     #[error(transparent)]
     Source(SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Affinity could not be asked what an earlier run left unconfirmed.
+    #[error(transparent)]
+    Api(affinity_crm::Error),
+}
+
+impl Diagnose for ActivityError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ActivityError::Store(e) => e.class(),
+            ActivityError::Api(_) => ErrorClass::Failure,
+            _ => ErrorClass::BadInput,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ActivityError::File(e) => e.hint(),
+            ActivityError::Source(e) => e.hint(),
+            ActivityError::Store(e) => e.hint(),
+            ActivityError::Io { .. } | ActivityError::Api(_) => None,
+        }
+    }
 }
 
 impl ActivityError {
     /// Errors in what a person wrote or gave (exit code 2).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, ActivityError::Store(_))
+        self.class() == ErrorClass::BadInput
+    }
+}
+
+/// Reads a settings file.
+pub fn load_settings(path: &Path) -> Result<Settings, ActivityError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ActivityError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(Settings::parse(path, &text)?)
+}
+
+/// Reads a feed file: `.jsonl`/`.ndjson` line by line, `.csv`/`.tsv` through the source reader.
+pub fn read_feed(path: &Path) -> Result<Vec<FeedRow>, ActivityError> {
+    let shown = path.display().to_string();
+    let read = || {
+        std::fs::read_to_string(path).map_err(|source| ActivityError::Io {
+            path: shown.clone(),
+            source,
+        })
+    };
+    let bad = |message: String, hint: String| {
+        ActivityError::File(FileError {
+            file: shown.clone(),
+            line: 1,
+            message,
+            hint,
+        })
+    };
+    match SourceFormat::from_path(path) {
+        Some(SourceFormat::Jsonl) => Ok(read_jsonl(&read()?)),
+        Some(SourceFormat::Csv) => {
+            let text = read()?;
+            let tsv = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+            let sep = if tsv { '\t' } else { ',' };
+            let header: Vec<String> = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .split(sep)
+                .map(|c| c.trim().trim_matches('"').to_string())
+                .collect();
+            let columns = csv_columns(&header).map_err(|missing| {
+                bad(
+                    format!("the feed has no column `{missing}`"),
+                    format!("a feed has the columns {}", quoted(feed::COLUMNS)),
+                )
+            })?;
+            let opts = ReadOptions {
+                id: "id".into(),
+                columns,
+                separator: Some(sep as u8),
+                format: Some(SourceFormat::Csv),
+            };
+            let records = read_records(path, &opts).map_err(ActivityError::Source)?;
+            Ok(records
+                .into_iter()
+                .map(|r| {
+                    let event = match r.problem {
+                        Some(p) => Err(p),
+                        None => parse_event(&r.values, r.id.as_deref()),
+                    };
+                    FeedRow {
+                        row: r.row,
+                        id: r.id,
+                        event,
+                    }
+                })
+                .collect())
+        }
+        _ => Err(bad(
+            "cannot tell the feed's format".into(),
+            "end the file name with `.jsonl` or `.csv`".into(),
+        )),
     }
 }
 
@@ -82,6 +171,8 @@ pub struct Counts {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub run: Option<RunId>,
+    /// The names of the persons the plan writes to, by id (for people reading the report).
+    pub person_names: std::collections::BTreeMap<i64, String>,
     pub dry_run: bool,
     pub plan: Plan,
     pub counts: Counts,
@@ -110,7 +201,7 @@ async fn phone_field(
     let person_fields: Vec<_> = fields
         .into_iter()
         .filter(|(f, gone)| {
-            !gone && f.list_id.is_none() && f.entity_kind.is_none_or(|k| k == EntityKind::Person)
+            !gone && f.list_id.is_none() && f.entity_kind.is_none_or(|k| k == Kind::Person)
         })
         .map(|(f, _)| f)
         .collect();
@@ -125,12 +216,12 @@ async fn phone_field(
         (None, Some(line)) => {
             let mut names: Vec<String> = person_fields
                 .iter()
-                .filter(|f| f.entity_kind == Some(EntityKind::Person))
+                .filter(|f| f.entity_kind == Some(Kind::Person))
                 .map(|f| format!("`{}`", f.name))
                 .collect();
             names.sort();
             names.dedup();
-            Err(ActivityError::Settings {
+            Err(ActivityError::File(FileError {
                 file: settings.file.clone(),
                 line,
                 message: format!(
@@ -141,7 +232,7 @@ async fn phone_field(
                 } else {
                     format!("the mirror's person fields are {}", names.join(", "))
                 },
-            })
+            }))
         }
     }
 }
@@ -164,15 +255,36 @@ pub async fn log_activity(
 ) -> Result<Report, ActivityError> {
     let rows = read_feed(feed_path)?;
     let phone = phone_field(store, settings).await?;
+    let calls_before = client.stats().calls;
+    // A real run starts before the plan: what earlier runs left of their contacts is settled
+    // first (journaled in this run), so that the plan finds those persons by their number.
+    let run = if opts.dry_run {
+        None
+    } else {
+        let run = store
+            .begin_run(RunKind::LogActivity, opts.job.as_deref())
+            .await?;
+        match recover::recover_contacts(store, client, &run, phone.as_ref()).await {
+            Ok(_) => Some(run),
+            Err(e) => {
+                run.fail(&e.to_string(), client.stats().calls - calls_before)
+                    .await;
+                return Err(e);
+            }
+        }
+    };
     let keys = vec![settings.phone_field.clone()];
-    let cands = store
-        .candidates(affsync_core::matcher::Kind::Person, &keys)
-        .await?;
+    let cands = store.candidates(Kind::Person, &keys).await?;
     let dir = Directory::from_candidates(&cands, &settings.phone_field);
     let logged = store.activity_logged().await?;
     let the_plan = plan::plan(&rows, settings, &dir, &logged, Utc::now());
+    let person_names = cands
+        .iter()
+        .filter_map(|c| Some((c.id.parse::<i64>().ok()?, c.name.clone())))
+        .collect();
     let mut report = Report {
         run: None,
+        person_names,
         dry_run: opts.dry_run,
         counts: Counts {
             skipped: the_plan.skipped.len(),
@@ -182,231 +294,285 @@ pub async fn log_activity(
         plan: the_plan,
         failures: Vec::new(),
     };
-    if opts.dry_run {
+    let Some(run) = run else {
         return Ok(report);
-    }
-    let calls_before = client.stats().calls;
-    let run = store
-        .start_run("log-activity", opts.job.as_deref(), Utc::now())
-        .await?;
-    report.run = Some(run);
-    let skips: Vec<Event> = report
-        .plan
-        .skipped
-        .iter()
-        .map(|s| {
-            Event::new(
-                record_of(s.feed_id.as_deref(), s.row),
-                "skipped",
-                Some(json!({"why": s.kind.as_str(), "reason": s.reason, "row": s.row})),
-            )
-        })
-        .collect();
-    store.add_events(run, &skips, Utc::now()).await?;
-
-    // New contacts first: the writes about them need their ids.
-    let mut created: Vec<Result<i64, String>> = Vec::new();
-    for c in &report.plan.new_contacts {
-        let rk = format!("contact:{}", c.contact);
-        store
-            .add_events(
-                run,
-                &[Event::new(
-                    &rk,
-                    "contact_create_started",
-                    Some(json!({"first_name": c.first_name, "last_name": c.last_name})),
-                )],
-                Utc::now(),
-            )
-            .await?;
-        let body = NewPerson {
-            first_name: c.first_name.clone(),
-            last_name: c.last_name.clone(),
-            emails: c.email.iter().cloned().collect(),
-            organization_ids: None,
-        };
-        let outcome = match client.create_person_v1(&body).await {
-            Ok(p) => {
-                let id = p.id.0;
-                store
-                    .learn_entity(
-                        &LearnedEntity::Person {
-                            id,
-                            first_name: Some(c.first_name.clone()),
-                            last_name: Some(c.last_name.clone()),
-                            emails: body.emails.clone(),
-                        },
-                        Utc::now(),
-                    )
-                    .await?;
-                let mut detail = json!({"person_id": id});
-                if let (Some(number), Some((field, value_type))) = (&c.phone, &phone) {
-                    let v1_id = field
-                        .strip_prefix("field-")
-                        .and_then(|n| n.parse::<i64>().ok());
-                    match v1_id {
-                        Some(fid) => {
-                            let fv = NewFieldValue {
-                                field_id: FieldId(fid),
-                                entity_id: id,
-                                value: json!(number),
-                                list_entry_id: None,
-                            };
-                            match client.create_field_value_v1(&fv).await {
-                                Ok(_) => {
-                                    let item = ValueItem {
-                                        value_type: value_type.clone(),
-                                        text: Some(number.clone()),
-                                        number: None,
-                                        at: None,
-                                        ref_id: None,
-                                        json: None,
-                                    };
-                                    store
-                                        .learn_values(
-                                            Owner::Entity(EntityKind::Person, id),
-                                            field,
-                                            &[item],
-                                            Utc::now(),
-                                        )
-                                        .await?;
-                                    detail["phone"] = json!(number);
-                                }
-                                Err(e) => detail["phone_error"] = json!(e.to_string()),
-                            }
-                        }
-                        None => {
-                            detail["phone_error"] =
-                                json!(format!("field `{field}` cannot be written through v1"))
-                        }
-                    }
-                }
-                store
-                    .add_events(
-                        run,
-                        &[Event::new(&rk, "contact_created", Some(detail))],
-                        Utc::now(),
-                    )
-                    .await?;
-                report.counts.contacts_created += 1;
-                Ok(id)
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                store
-                    .add_events(
-                        run,
-                        &[Event::new(&rk, "failed", Some(json!({"error": msg})))],
-                        Utc::now(),
-                    )
-                    .await?;
-                Err(msg)
-            }
-        };
-        created.push(outcome);
-    }
-
-    // Creates an earlier run started and never saw completed (killed between the request
-    // and the store learning it): Affinity is asked before they are written again.
-    let unconfirmed: std::collections::BTreeSet<String> = store
-        .events_with_steps(&["write_started"])
-        .await?
-        .into_iter()
-        .filter(|e| {
-            e.event
-                .detail
-                .as_ref()
-                .is_some_and(|d| d["action"] == "note_created" || d["action"] == "call_logged")
-        })
-        .filter_map(|e| e.event.record.strip_prefix("activity:").map(str::to_string))
-        .collect();
-    let ops = report.plan.ops.clone();
-    for op in &ops {
-        let rk = record_of(Some(&op.feed_id), op.row);
-        let person = match op.target {
-            Target::Person(id) => id,
-            Target::New(i) => match &created[i] {
-                Ok(id) => *id,
-                Err(e) => {
-                    let msg = format!("the contact could not be created: {e}");
-                    store
-                        .add_events(
-                            run,
-                            &[Event::new(&rk, "failed", Some(json!({"error": msg})))],
-                            Utc::now(),
-                        )
-                        .await?;
-                    report.counts.failed += 1;
-                    report.failures.push((op.feed_id.clone(), msg));
-                    continue;
-                }
-            },
-        };
-        // Write-ahead: the journal says what is about to be written before it is.
-        store
-            .add_events(
-                run,
-                &[Event::new(
-                    &rk,
-                    "write_started",
-                    Some(json!({"action": op.action.step(), "person_id": person, "row": op.row})),
-                )],
-                Utc::now(),
-            )
-            .await?;
-        match apply(store, client, op, person, unconfirmed.contains(&op.feed_id)).await {
-            Ok(detail) => {
-                match &op.action {
-                    Action::CreateNote { .. } => report.counts.notes_created += 1,
-                    Action::UpdateNote { .. } => report.counts.notes_updated += 1,
-                    Action::DeleteNote { .. } => report.counts.notes_deleted += 1,
-                    Action::LogCall { .. } => report.counts.calls_logged += 1,
-                    Action::UpdateCall { .. } => report.counts.calls_updated += 1,
-                    Action::DeleteCall { .. } => report.counts.calls_deleted += 1,
-                }
-                store
-                    .add_events(
-                        run,
-                        &[Event::new(&rk, op.action.step(), Some(detail))],
-                        Utc::now(),
-                    )
-                    .await?;
-            }
-            Err(ApplyError::Api(msg)) => {
-                store
-                    .add_events(
-                        run,
-                        &[Event::new(
-                            &rk,
-                            "failed",
-                            Some(json!({"error": msg, "action": op.action.step()})),
-                        )],
-                        Utc::now(),
-                    )
-                    .await?;
-                report.counts.failed += 1;
-                report.failures.push((op.feed_id.clone(), msg));
-            }
-            Err(ApplyError::Store(e)) => return Err(e.into()),
-        }
-    }
+    };
+    report.run = Some(run.id());
+    let done = write_plan(store, client, &run, phone.as_ref(), &mut report).await;
     report.counts.api_calls = client.stats().calls - calls_before;
     let status = if report.partial() {
         RunStatus::Partial
     } else {
         RunStatus::Ok
     };
-    store
-        .finish_run(
-            run,
+    let counts = serde_json::to_value(&report.counts).expect("counts serialize");
+    let api_calls = report.counts.api_calls;
+    run.close(
+        done,
+        |_| RunEnd {
             status,
-            &serde_json::to_value(&report.counts).expect("counts serialize"),
-            report.counts.api_calls,
-            None,
+            counts,
+            api_calls,
+            note: None,
+        },
+        api_calls,
+    )
+    .await?;
+    Ok(report)
+}
+
+/// The writes of a plan, in order: skips journaled, new contacts created, then each note and
+/// call, journaled before and after.
+async fn write_plan(
+    store: &Store,
+    client: &Client,
+    run: &Run,
+    phone: Option<&(String, String)>,
+    report: &mut Report,
+) -> Result<(), ActivityError> {
+    let skips: Vec<JournalEvent> = report
+        .plan
+        .skipped
+        .iter()
+        .map(|s| {
+            JournalEvent::new(
+                record_of(s.feed_id.as_deref(), s.row),
+                Step::Skipped {
+                    reason: Some(s.reason.clone()),
+                    detail: None,
+                    why: Some(s.kind.as_str().to_string()),
+                    row: Some(s.row),
+                    problem: None,
+                },
+            )
+        })
+        .collect();
+    run.events(&skips).await?;
+    // New contacts first: the writes about them need their ids.
+    let mut created: Vec<Result<i64, String>> = Vec::new();
+    for c in report.plan.new_contacts.clone() {
+        let (outcome, phone_error) = create_contact(store, client, run, &c, phone).await?;
+        if outcome.is_ok() {
+            report.counts.contacts_created += 1;
+        }
+        // The person exists without their number: a failure (the next run writes it, and
+        // finds the person again rather than making a second one).
+        if let Some(e) = phone_error {
+            report.counts.failed += 1;
+            report.failures.push((
+                format!("contact {}", c.contact),
+                format!("created, but its phone number was not written: {e}"),
+            ));
+        }
+        created.push(outcome);
+    }
+    let unconfirmed = unconfirmed_creates(store).await?;
+    for op in report.plan.ops.clone() {
+        write_op(store, client, run, &op, &created, &unconfirmed, report).await?;
+    }
+    Ok(())
+}
+
+/// Creates a contact the plan needs, with its phone number; gives its id, or why it could not
+/// be created (journaled), and why its phone number was not written, if it was not.
+async fn create_contact(
+    store: &Store,
+    client: &Client,
+    run: &Run,
+    c: &NewContact,
+    phone: Option<&(String, String)>,
+) -> Result<(Result<i64, String>, Option<String>), ActivityError> {
+    let rk = format!("contact:{}", c.contact);
+    run.events(&[JournalEvent::new(
+        &rk,
+        Step::ContactCreateStarted {
+            first_name: Some(c.first_name.clone()),
+            last_name: Some(c.last_name.clone()),
+            phone: phone.and(c.phone.clone()),
+        },
+    )])
+    .await?;
+    let body = NewPerson {
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        emails: c.email.iter().cloned().collect(),
+        organization_ids: None,
+    };
+    let p = match client.create_person_v1(&body).await {
+        Ok(p) => p,
+        Err(e) => {
+            let msg = e.to_string();
+            run.events(&[JournalEvent::new(&rk, failed(&msg, None))])
+                .await?;
+            return Ok((Err(msg), None));
+        }
+    };
+    let id = p.id.0;
+    store
+        .learn_entity(
+            &LearnedEntity::Person {
+                id,
+                // A person created through the API is an external one.
+                person_type: Some("external".into()),
+                first_name: Some(c.first_name.clone()),
+                last_name: Some(c.last_name.clone()),
+                emails: body.emails.clone(),
+            },
             Utc::now(),
         )
         .await?;
-    Ok(report)
+    let (mut phone_written, mut phone_error) = (None, None);
+    if let (Some(number), Some((field, value_type))) = (&c.phone, phone) {
+        match write_phone(store, client, id, field, value_type, number).await? {
+            Ok(()) => phone_written = Some(number.clone()),
+            Err(e) => phone_error = Some(e),
+        }
+    }
+    run.events(&[JournalEvent::new(
+        &rk,
+        Step::ContactCreated {
+            person_id: id,
+            phone: phone_written,
+            phone_error: phone_error.clone(),
+        },
+    )])
+    .await?;
+    Ok((Ok(id), phone_error))
+}
+
+/// Writes a new contact's phone number (through v1, which takes a field's numeric id).
+pub(super) async fn write_phone(
+    store: &Store,
+    client: &Client,
+    person: i64,
+    field: &str,
+    value_type: &str,
+    number: &str,
+) -> Result<Result<(), String>, ActivityError> {
+    let Some(fid) = field
+        .strip_prefix("field-")
+        .and_then(|n| n.parse::<i64>().ok())
+    else {
+        return Ok(Err(format!("field `{field}` cannot be written through v1")));
+    };
+    let fv = NewFieldValue {
+        field_id: FieldId(fid),
+        entity_id: person,
+        value: json!(number),
+        list_entry_id: None,
+    };
+    if let Err(e) = client.create_field_value_v1(&fv).await {
+        return Ok(Err(e.to_string()));
+    }
+    learn_phone(store, person, field, value_type, number).await?;
+    Ok(Ok(()))
+}
+
+/// The mirror learns a person's phone number in the phone field.
+pub(super) async fn learn_phone(
+    store: &Store,
+    person: i64,
+    field: &str,
+    value_type: &str,
+    number: &str,
+) -> Result<(), StoreError> {
+    let item = ValueItem {
+        value_type: value_type.to_string(),
+        text: Some(number.to_string()),
+        ..ValueItem::default()
+    };
+    store
+        .learn_values(
+            Owner::Entity(Kind::Person, person),
+            field,
+            &[item],
+            Utc::now(),
+        )
+        .await
+}
+
+/// Creates an earlier run started and never saw completed (killed between the request and the
+/// store learning it): Affinity is asked before they are written again.
+async fn unconfirmed_creates(store: &Store) -> Result<BTreeSet<String>, ActivityError> {
+    Ok(store
+        .events_with_steps(&ACTIVITY_WRITE_STEPS)
+        .await?
+        .into_iter()
+        .filter(|e| matches!(&e.event.step, Step::WriteStarted { action, .. } if action.creates()))
+        .filter_map(|e| e.event.record.strip_prefix("activity:").map(str::to_string))
+        .collect())
+}
+
+/// A `failed` step with an error and the write it stopped.
+fn failed(msg: &str, action: Option<&Action>) -> Step {
+    Step::Failed {
+        reason: None,
+        field: None,
+        fields: vec![],
+        message: None,
+        error: Some(msg.to_string()),
+        action: action.map(|a| a.journal().as_str().to_string()),
+    }
+}
+
+/// One note or call: journaled before it is written and after, counted.
+async fn write_op(
+    store: &Store,
+    client: &Client,
+    run: &Run,
+    op: &Op,
+    created: &[Result<i64, String>],
+    unconfirmed: &BTreeSet<String>,
+    report: &mut Report,
+) -> Result<(), ActivityError> {
+    let rk = record_of(Some(&op.feed_id), op.row);
+    let person = match op.target {
+        Target::Person(id) => id,
+        Target::New(i) => match &created[i] {
+            Ok(id) => *id,
+            Err(e) => {
+                let msg = format!("the contact could not be created: {e}");
+                run.events(&[JournalEvent::new(&rk, failed(&msg, None))])
+                    .await?;
+                report.counts.failed += 1;
+                report.failures.push((op.feed_id.clone(), msg));
+                return Ok(());
+            }
+        },
+    };
+    // Write-ahead: the journal says what is about to be written before it is.
+    run.events(&[JournalEvent::new(
+        &rk,
+        Step::WriteStarted {
+            action: op.action.journal(),
+            person_id: Some(person),
+            row: Some(op.row),
+        },
+    )])
+    .await?;
+    match apply(store, client, op, person, unconfirmed.contains(&op.feed_id)).await {
+        Ok(written) => {
+            let c = &mut report.counts;
+            *match &op.action {
+                Action::CreateNote { .. } => &mut c.notes_created,
+                Action::UpdateNote { .. } => &mut c.notes_updated,
+                Action::DeleteNote { .. } => &mut c.notes_deleted,
+                Action::LogCall { .. } => &mut c.calls_logged,
+                Action::UpdateCall { .. } => &mut c.calls_updated,
+                Action::DeleteCall { .. } => &mut c.calls_deleted,
+            } += 1;
+            run.events(&[JournalEvent::new(&rk, op.action.journal().done(written))])
+                .await?;
+        }
+        Err(ApplyError::Api(msg)) => {
+            run.events(&[JournalEvent::new(&rk, failed(&msg, Some(&op.action)))])
+                .await?;
+            report.counts.failed += 1;
+            report.failures.push((op.feed_id.clone(), msg));
+        }
+        Err(ApplyError::Store(e)) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 enum ApplyError {
@@ -432,7 +598,7 @@ async fn apply(
     op: &Op,
     person: i64,
     unconfirmed: bool,
-) -> Result<serde_json::Value, ApplyError> {
+) -> Result<ActivityWrite, ApplyError> {
     let now = Utc::now;
     match &op.action {
         Action::CreateNote {
@@ -457,7 +623,12 @@ async fn apply(
                             now(),
                         )
                         .await?;
-                    return Ok(json!({"note_id": n.id.0, "person_id": person, "found": true}));
+                    return Ok(ActivityWrite {
+                        note_id: Some(n.id.0),
+                        person_id: Some(person),
+                        found: true,
+                        ..ActivityWrite::default()
+                    });
                 }
             }
             let body = NewNote {
@@ -478,7 +649,11 @@ async fn apply(
                     now(),
                 )
                 .await?;
-            Ok(json!({"note_id": n.id.0, "person_id": person}))
+            Ok(ActivityWrite {
+                note_id: Some(n.id.0),
+                person_id: Some(person),
+                ..ActivityWrite::default()
+            })
         }
         Action::UpdateNote { note_id, content } => {
             client
@@ -496,7 +671,10 @@ async fn apply(
                     now(),
                 )
                 .await?;
-            Ok(json!({"note_id": note_id}))
+            Ok(ActivityWrite {
+                note_id: Some(*note_id),
+                ..ActivityWrite::default()
+            })
         }
         Action::DeleteNote { note_id } => {
             match client.delete_note_v1(NoteId(*note_id)).await {
@@ -506,7 +684,10 @@ async fn apply(
                 Err(e) => return Err(api(e)),
             }
             store.mark_activity_deleted(&op.feed_id, now()).await?;
-            Ok(json!({"note_id": note_id}))
+            Ok(ActivityWrite {
+                note_id: Some(*note_id),
+                ..ActivityWrite::default()
+            })
         }
         Action::LogCall {
             date,
@@ -541,9 +722,12 @@ async fn apply(
                             now(),
                         )
                         .await?;
-                    return Ok(
-                        json!({"interaction_id": i.id.0, "person_id": person, "found": true}),
-                    );
+                    return Ok(ActivityWrite {
+                        interaction_id: Some(i.id.0),
+                        person_id: Some(person),
+                        found: true,
+                        ..ActivityWrite::default()
+                    });
                 }
             }
             let body = NewInteraction {
@@ -565,9 +749,15 @@ async fn apply(
                     now(),
                 )
                 .await?;
-            Ok(
-                json!({"interaction_id": i.id.0, "person_id": person, "date": date.to_rfc3339(), "direction": direction}),
-            )
+            Ok(ActivityWrite {
+                interaction_id: Some(i.id.0),
+                person_id: Some(person),
+                date: Some(date.to_rfc3339()),
+                direction: serde_json::to_value(direction)
+                    .ok()
+                    .map(|d| d.to_string().trim_matches('"').to_string()),
+                ..ActivityWrite::default()
+            })
         }
         Action::UpdateCall {
             id,
@@ -597,7 +787,10 @@ async fn apply(
                     now(),
                 )
                 .await?;
-            Ok(json!({"interaction_id": id}))
+            Ok(ActivityWrite {
+                interaction_id: Some(*id),
+                ..ActivityWrite::default()
+            })
         }
         Action::DeleteCall { id } => {
             match client
@@ -609,7 +802,10 @@ async fn apply(
                 Err(e) => return Err(api(e)),
             }
             store.mark_activity_deleted(&op.feed_id, now()).await?;
-            Ok(json!({"interaction_id": id}))
+            Ok(ActivityWrite {
+                interaction_id: Some(*id),
+                ..ActivityWrite::default()
+            })
         }
     }
 }

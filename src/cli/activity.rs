@@ -1,10 +1,10 @@
 //! `affsync activity`: the journal as a table, JSON, CSV or Parquet.
 
+use affsync_core::model::RunId;
 use std::path::PathBuf;
 
 use super::run::ConfigArgs;
-use crate::activity::{self, Format};
-use crate::store::RunId;
+use affsync::activity::{self, Format};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,6 +26,10 @@ pub struct Args {
     /// Runs listed, newest first.
     #[arg(long, default_value_t = 50)]
     pub limit: i64,
+    /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
+    /// leading `'`, so that a spreadsheet shows it instead of running it.
+    #[arg(long)]
+    pub raw_cells: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -37,8 +41,9 @@ impl Args {
             .or_else(|| self.out.as_deref().and_then(Format::from_path))
             .unwrap_or(Format::Table);
         if format == Format::Parquet && self.out.is_none() {
-            return Err(super::BadInput(
-                "Parquet is not written to a terminal\nhint: add `--out FILE.parquet`".into(),
+            return Err(super::Problem::bad_input(
+                "Parquet is not written to a terminal",
+                "add `--out FILE.parquet`",
             )
             .into());
         }
@@ -51,11 +56,8 @@ impl Args {
             (None, None) => activity::runs_table(&store, status, self.limit).await,
         };
         store.close().await;
-        let table = table.map_err(|e| match e {
-            e @ activity::ActivityError::NoRun(_) => super::BadInput(e.to_string()).into(),
-            e => anyhow::Error::from(e),
-        })?;
-        let bytes = activity::render(&table, format)?;
+        let table = table?;
+        let bytes = activity::render(&table, format, self.raw_cells)?;
         match &self.out {
             Some(path) => std::fs::write(path, bytes)
                 .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,

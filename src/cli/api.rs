@@ -17,13 +17,13 @@ pub struct ApiArgs {
 impl ApiArgs {
     /// The client, or a bad-input error that says how to set the key.
     pub fn client(&self) -> anyhow::Result<Client> {
-        let mut config = Config::from_env_or_file(self.api_key_file.as_deref())
-            .map_err(|e| super::BadInput(e.to_string()))?;
+        let mut config = Config::from_env_or_file(self.api_key_file.as_deref())?;
         if let Some(base) = &self.base_url {
             config = config.with_base_url(base).map_err(|e| {
-                super::BadInput(format!(
-                    "invalid `--base-url` `{base}`: {e}\nhint: use a URL such as `https://api.affinity.co`"
-                ))
+                super::Problem::bad_input(
+                    format!("invalid `--base-url` `{base}`: {e}"),
+                    "use a URL such as `https://api.affinity.co`",
+                )
             })?;
         }
         Ok(Client::new(config)?)
@@ -40,31 +40,7 @@ pub fn human_secs(s: u64) -> String {
     }
 }
 
-/// A plain text table: a header row, then rows, columns padded to their widest cell.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut out = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                out.push_str(c);
-            } else {
-                out.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            }
-        }
-        out.trim_end().to_string()
-    };
-    let mut out = vec![line(header.to_vec())];
-    for r in rows {
-        out.push(line(r.iter().map(String::as_str).collect()));
-    }
-    out.join("\n") + "\n"
-}
+pub use affsync::io::text_table as table;
 
 #[cfg(test)]
 mod tests {

@@ -5,10 +5,9 @@
 use std::path::PathBuf;
 
 use super::db::DbArgs;
-use super::BadInput;
-use crate::mapping::catalog::{Catalog, MirrorRefs};
-use crate::mapping::check::{check, parse_failure, sample_source, FileReport};
-use crate::mapping::Mapping;
+use super::Problem;
+use affsync::io::source::sample_source;
+use affsync_core::mapping::check::{check, parse_failure, FileReport};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,15 +24,15 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let store = self.db.open().await?;
-        let catalog = Catalog::load(&store).await?;
+        let catalog = store.catalog().await?;
         if catalog.is_empty() {
-            return Err(BadInput(
-                "the mirror holds no field catalog, so the mapping files cannot be checked\nhint: run `affsync pull` first (`affsync pull --all-lists`)"
-                    .into(),
+            return Err(Problem::bad_input(
+                "the mirror holds no field catalog, so the mapping files cannot be checked",
+                "run `affsync pull` first (`affsync pull --all-lists`)",
             )
             .into());
         }
-        let refs = MirrorRefs::load(&store).await?;
+        let refs = store.mirror_refs().await?;
         store.close().await;
 
         let reports: Vec<FileReport> = self
@@ -41,7 +40,7 @@ impl Args {
             .iter()
             .map(|path| {
                 let file = path.display().to_string();
-                match Mapping::load(path) {
+                match affsync::io::load_mapping(path) {
                     Ok(m) => {
                         let sample = sample_source(&m);
                         FileReport::new(file, check(&m, &catalog, &refs, &sample))
@@ -75,11 +74,14 @@ impl Args {
         }
         let bad = reports.iter().filter(|r| !r.ok).count();
         if bad > 0 {
-            return Err(BadInput(format!(
-                "{bad} of {} mapping files {} errors",
-                reports.len(),
-                if bad == 1 { "has" } else { "have" }
-            ))
+            return Err(Problem::bad_input(
+                format!(
+                    "{bad} of {} mapping files {} errors",
+                    reports.len(),
+                    if bad == 1 { "has" } else { "have" }
+                ),
+                "",
+            )
             .into());
         }
         Ok(())

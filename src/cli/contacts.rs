@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use super::BadInput;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -47,12 +46,11 @@ impl SyncArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let store = self.db.open().await?;
         let client = self.api.client()?;
-        let (c, out) = match crate::contacts::sync(&store, &client, &self.file, &self.mapping).await
-        {
-            Ok(r) => r,
-            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
-            Err(e) => return Err(e.into()),
-        };
+        let (c, out) =
+            match affsync::contacts::sync(&store, &client, &self.file, &self.mapping).await {
+                Ok(r) => r,
+                Err(e) => return Err(e.into()),
+            };
         if self.json {
             let mut v = serde_json::to_value(&c)?;
             v["out"] = out.display().to_string().into();

@@ -1,6 +1,6 @@
 //! The option every command that reads or writes the mirror shares.
 
-use crate::store::{Store, DEFAULT_DATABASE_URL};
+use affsync::store::{Store, DEFAULT_DATABASE_URL};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
@@ -12,12 +12,6 @@ pub struct DbArgs {
 impl DbArgs {
     /// Opens and migrates the mirror; a URL it cannot use is bad input (exit code 2).
     pub async fn open(&self) -> anyhow::Result<Store> {
-        match Store::open(&self.database_url).await {
-            Ok(s) => Ok(s),
-            Err(e @ crate::store::StoreError::UnsupportedUrl(_)) => {
-                Err(super::BadInput(e.to_string()).into())
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(Store::open(&self.database_url).await?)
     }
 }

@@ -28,7 +28,7 @@ const DEMO_FILES: &[(&str, &str)] = &[
 ];
 
 /// A push's activity summary.
-fn print_push(r: &crate::push::PushReport) {
+fn print_push(r: &affsync::push::PushReport) {
     let c = &r.counts;
     println!(
         "{} records: {} created, {} updated, {} unchanged, {} awaiting review, {} skipped, {} failed; {} added to the list, {} fields written; {} API calls ({} writes)",
@@ -44,16 +44,8 @@ fn print_push(r: &crate::push::PushReport) {
         c.api_calls,
         c.write_calls
     );
-    for p in r
-        .plans
-        .iter()
-        .filter(|p| p.action == crate::push::Action::Failed)
-    {
-        println!(
-            "  failed {}: {}",
-            p.source_id.as_deref().unwrap_or("(no id)"),
-            p.reason
-        );
+    for (label, why) in r.failures() {
+        println!("  failed {label}: {why}");
     }
 }
 
@@ -84,9 +76,9 @@ impl Args {
             Some(u) => u.clone(),
             None => format!("sqlite://{}", tmp.path().join("demo.db").display()),
         };
-        let store = crate::store::Store::open(&url).await?;
-        println!("mirror: {}", crate::store::redact_url(&url));
-        let opts = crate::pull::PullOptions::default();
+        let store = affsync::store::Store::open(&url).await?;
+        println!("mirror: {}", affsync::store::redact_url(&url));
+        let opts = affsync::pull::PullOptions::default();
         let show = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let summary = super::pull::run_pull(&client, &store, &opts, show).await?;
         print!("{}", super::pull::render(&summary));
@@ -102,11 +94,11 @@ impl Args {
         for (path, text) in DEMO_FILES {
             std::fs::write(work.join(path), text)?;
         }
-        let mapping = crate::mapping::Mapping::load(&work.join("mappings/companies.toml"))
+        let mapping = affsync::io::load_mapping(&work.join("mappings/companies.toml"))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
         println!("\n== match: fixtures/enrichment/companies.csv against the mirror");
-        let m = crate::matching::run_match(&store, &mapping, None).await?;
+        let m = affsync::matching::run_match(&store, &mapping, None).await?;
         let c = &m.counts;
         println!(
             "{} records: {} matched (key {}, fuzzy {}), {} to review, {} unmatched, {} errors",
@@ -120,21 +112,21 @@ impl Args {
         );
 
         println!("\n== push, dry run: what would be written");
-        let mut popts = crate::push::PushOptions {
+        let mut popts = affsync::push::PushOptions {
             dry_run: true,
             ..Default::default()
         };
-        let quiet = crate::push::apply::Quiet;
-        let dry = crate::push::push(&store, &client, &mapping, &popts, &quiet).await?;
+        let quiet = affsync::push::apply::Quiet;
+        let dry = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
         println!("estimated write calls: {}", dry.counts.estimated_calls);
 
         println!("\n== push: create + update, onto the Deal Flow list");
         popts.dry_run = false;
-        let pushed = crate::push::push(&store, &client, &mapping, &popts, &quiet).await?;
+        let pushed = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
         print_push(&pushed);
 
         println!("\n== push again: nothing changed, so nothing is written");
-        let again = crate::push::push(&store, &client, &mapping, &popts, &quiet).await?;
+        let again = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
         print_push(&again);
         store.close().await;
 

@@ -36,14 +36,17 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         if !(0.0..=1.0).contains(&self.fault_rate) {
-            return Err(super::BadInput(format!(
-                "`--fault-rate` must be between 0 and 1, got {}\nhint: 0.05 fails one request in twenty",
-                self.fault_rate
-            ))
+            return Err(super::Problem::bad_input(
+                format!(
+                    "`--fault-rate` must be between 0 and 1, got {}",
+                    self.fault_rate
+                ),
+                "0.05 fails one request in twenty",
+            )
             .into());
         }
         let seed = match &self.seed {
-            Some(p) => load_seed(p).map_err(|e| super::BadInput(format!("{e:#}")))?,
+            Some(p) => load_seed(p)?,
             None => demo_seed(),
         };
         let config = EmulatorConfig {

@@ -23,6 +23,10 @@ pub struct ListArgs {
     /// The file to write: `.csv`, `.parquet` or `.jsonl`.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
+    /// leading `'`, so that a spreadsheet shows it instead of running it.
+    #[arg(long)]
+    pub raw_cells: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -38,30 +42,36 @@ impl Args {
 impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         // The format is checked before anything is read.
-        crate::export::Format::from_path(&self.out).map_err(|e| super::BadInput(e.to_string()))?;
+        affsync::io::export::Format::from_path(&self.out)?;
         let store = self.db.open().await?;
         let Some(list) = store.find_list(&self.list).await? else {
             let lists = store.lists().await?;
-            let msg = if lists.is_empty() {
-                format!(
-                    "no list named `{}`: the mirror holds no lists yet\nhint: run `affsync pull --all-lists` first",
-                    self.list
+            let problem = if lists.is_empty() {
+                super::Problem::bad_input(
+                    format!(
+                        "no list named `{}`: the mirror holds no lists yet",
+                        self.list
+                    ),
+                    "run `affsync pull --all-lists` first",
                 )
             } else {
-                format!(
-                    "no list named `{}` in the mirror\navailable lists: {}\nhint: name a list as Affinity spells it, or give its id",
-                    self.list,
-                    lists
-                        .iter()
-                        .map(|l| format!("{} ({})", l.name, l.id))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                super::Problem::bad_input(
+                    format!(
+                        "no list named `{}` in the mirror\navailable lists: {}",
+                        self.list,
+                        lists
+                            .iter()
+                            .map(|l| format!("{} ({})", l.name, l.id))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "name a list as Affinity spells it, or give its id",
                 )
             };
-            return Err(super::BadInput(msg).into());
+            return Err(problem.into());
         };
         let view = store.list_view(&list).await?;
-        let rows = crate::export::write_list(&view, &self.out)?;
+        let rows = affsync::io::export::write_list(&view, &self.out, self.raw_cells)?;
         eprintln!(
             "wrote {} rows and {} field columns of `{}` to {}",
             rows,

@@ -19,7 +19,7 @@
 //! affinity = "name"
 //! ```
 
-use crate::export::csv_cell as cell;
+use affsync::io::export::csv_cell as cell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,12 +27,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
-use super::BadInput;
-use crate::source::{read_records, ReadOptions, SourceFormat};
+use super::Problem;
+use affsync::io::source::read_records;
 use affsync_core::matcher::config::{toml_error, Attr};
 use affsync_core::matcher::{
     duplicate_ids, waterfall, Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status,
 };
+use affsync_core::source::{ReadOptions, SourceFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -84,14 +85,15 @@ struct RightSide {
     format: Option<SourceFormat>,
 }
 
-fn separator(file: &str, side: &str, s: &Option<String>) -> Result<Option<u8>, BadInput> {
+fn separator(file: &str, side: &str, s: &Option<String>) -> Result<Option<u8>, Problem> {
     match s.as_deref() {
         None => Ok(None),
         Some("\\t") | Some("\t") => Ok(Some(b'\t')),
         Some(s) if s.len() == 1 => Ok(Some(s.as_bytes()[0])),
-        Some(s) => Err(BadInput(format!(
-            "`{file}`: `{side}.separator` is `{s}`, not one character\nhint: write `separator = \"|\"`, or `\"\\t\"` for a tab"
-        ))),
+        Some(s) => Err(Problem::bad_input(
+            format!("`{file}`: `{side}.separator` is `{s}`, not one character"),
+            "write `separator = \"|\"`, or `\"\\t\"` for a tab",
+        )),
     }
 }
 
@@ -107,18 +109,17 @@ struct Link {
     cfg: MatchConfig,
 }
 
-fn load(path: &Path) -> Result<Link, BadInput> {
+fn load(path: &Path) -> anyhow::Result<Link> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        BadInput(format!(
-            "cannot read `{file}`: {e}\nhint: give the link file with `--config`"
-        ))
+        Problem::bad_input(
+            format!("cannot read `{file}`: {e}"),
+            "give the link file with `--config`",
+        )
     })?;
-    let lf: LinkFile = toml::from_str(&text)
-        .map_err(|e| BadInput(toml_error(&file, &text, &e, LINK_KEYS).to_string()))?;
-    lf.matching
-        .validate(&file)
-        .map_err(|e| BadInput(e.to_string()))?;
+    let lf: LinkFile =
+        toml::from_str(&text).map_err(|e| toml_error(&file, &text, &e, LINK_KEYS))?;
+    lf.matching.validate(&file)?;
     let kind: Kind = lf
         .right
         .kind
@@ -126,9 +127,10 @@ fn load(path: &Path) -> Result<Link, BadInput> {
         .unwrap_or("organization")
         .parse()
         .map_err(|e: String| {
-            BadInput(format!(
-                "`{file}`: `right.kind`: {e}\nhint: write `kind = \"organization\"`"
-            ))
+            Problem::bad_input(
+                format!("`{file}`: `right.kind`: {e}"),
+                "write `kind = \"organization\"`",
+            )
         })?;
     let has_column = |attr: &Attr| -> bool {
         match attr {
@@ -149,10 +151,14 @@ fn load(path: &Path) -> Result<Link, BadInput> {
     for (i, c) in lf.matching.compare.iter().enumerate() {
         let attr = Attr::parse(&c.affinity);
         if !has_column(&attr) {
-            return Err(BadInput(format!(
-                "`{file}`: `match.compare[{i}]` compares with `{}`, but `[right]` names no column for it\nhint: add `{} = \"COLUMN\"` to `[right]`",
-                c.affinity, c.affinity
-            )));
+            return Err(Problem::bad_input(
+                format!(
+                    "`{file}`: `match.compare[{i}]` compares with `{}`, but `[right]` names no column for it",
+                    c.affinity
+                ),
+                format!("add `{} = \"COLUMN\"` to `[right]`", c.affinity),
+            )
+            .into());
         }
         if let Attr::Field(f) = attr {
             fields.push(f);
@@ -164,10 +170,14 @@ fn load(path: &Path) -> Result<Link, BadInput> {
         Kind::Opportunity => ("name", &lf.right.name),
     };
     if lf.matching.search_term.is_some() && term_attr.1.is_none() {
-        return Err(BadInput(format!(
-            "`{file}`: `match.search_term` is compared with the {} of the right records, but `[right]` names no `{}` column\nhint: add `{} = \"COLUMN\"` to `[right]`",
-            term_attr.0, term_attr.0, term_attr.0
-        )));
+        return Err(Problem::bad_input(
+            format!(
+                "`{file}`: `match.search_term` is compared with the {} of the right records, but `[right]` names no `{}` column",
+                term_attr.0, term_attr.0
+            ),
+            format!("add `{} = \"COLUMN\"` to `[right]`", term_attr.0),
+        )
+        .into());
     }
     let mut left_cols: Vec<String> = lf
         .matching
@@ -230,15 +240,20 @@ pub fn write_pairs(path: &Path, decisions: &[Decision]) -> std::io::Result<()> {
 
 /// An output file's folder must exist: a path mistake is bad input (exit code 2), found before
 /// any work is done.
-pub fn check_out_folder(out: &Path) -> Result<(), BadInput> {
+pub fn check_out_folder(out: &Path) -> Result<(), Problem> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
     match parent {
-        Some(dir) if !dir.is_dir() => Err(BadInput(format!(
-            "cannot write `{}`: the folder `{}` does not exist\nhint: create it first (`mkdir -p {}`), or give another `--out`",
-            out.display(),
-            dir.display(),
-            dir.display()
-        ))),
+        Some(dir) if !dir.is_dir() => Err(Problem::bad_input(
+            format!(
+                "cannot write `{}`: the folder `{}` does not exist",
+                out.display(),
+                dir.display()
+            ),
+            format!(
+                "create it first (`mkdir -p {}`), or give another `--out`",
+                dir.display()
+            ),
+        )),
         _ => Ok(()),
     }
 }
@@ -247,9 +262,8 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let link = load(&self.config)?;
         check_out_folder(&self.out)?;
-        let read = |path: &Path, opts: &ReadOptions| {
-            read_records(path, opts).map_err(|e| anyhow::Error::new(BadInput(e.to_string())))
-        };
+        let read =
+            |path: &Path, opts: &ReadOptions| read_records(path, opts).map_err(anyhow::Error::new);
         let left = read(&self.left, &link.left)?;
         let right = read(&self.right, &link.right)?;
         let mut skipped = 0usize;
@@ -294,11 +308,14 @@ impl Args {
             } else {
                 String::new()
             };
-            return Err(BadInput(format!(
-                "`{}` has ids on more than one row: {}{more}\nhint: each right record is one record to match against: give it an id of its own, or remove the copies",
-                self.right.display(),
-                shown.join(", ")
-            ))
+            return Err(Problem::bad_input(
+                format!(
+                    "`{}` has ids on more than one row: {}{more}",
+                    self.right.display(),
+                    shown.join(", ")
+                ),
+                "each right record is one record to match against: give it an id of its own, or remove the copies",
+            )
             .into());
         }
         let decisions = Matcher::new(&link.cfg, link.kind, &cands).run(&left, &Reviewed::new());

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use super::{BadInput, Partial};
-use crate::activity_log::{log_activity, Action, Options, Report, Settings, Target};
+use super::Problem;
+use affsync::activity_log::{load_settings, log_activity, Options, Report};
+use affsync_core::model::{labelled, Kind};
+use affsync_core::plan::activity::{Action, Target};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,7 +31,7 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let settings = Settings::load(&self.settings).map_err(|e| BadInput(e.to_string()))?;
+        let settings = load_settings(&self.settings)?;
         let store = self.db.open().await?;
         let client = self.api.client()?;
         let opts = Options {
@@ -38,7 +40,6 @@ impl Args {
         };
         let report = match log_activity(&store, &client, &self.feed, &settings, &opts).await {
             Ok(r) => r,
-            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
             Err(e) => return Err(e.into()),
         };
         if self.json {
@@ -48,7 +49,7 @@ impl Args {
         }
         store.close().await;
         if report.partial() {
-            return Err(Partial(format!(
+            return Err(Problem::partial(format!(
                 "{} events could not be logged; the journal of run {} has each reason",
                 report.counts.failed,
                 report.run.map(|r| r.to_string()).unwrap_or_default()
@@ -61,7 +62,9 @@ impl Args {
 
 fn target(t: Target, r: &Report) -> serde_json::Value {
     match t {
-        Target::Person(id) => serde_json::json!({"person_id": id}),
+        Target::Person(id) => {
+            serde_json::json!({"person_id": id, "name": r.person_names.get(&id)})
+        }
         Target::New(i) => serde_json::json!({"new_contact": r.plan.new_contacts[i].contact}),
     }
 }
@@ -79,7 +82,7 @@ fn to_json(r: &Report) -> serde_json::Value {
                 "feed_id": o.feed_id,
                 "row": o.row,
                 "kind": o.kind.as_str(),
-                "action": o.action.step(),
+                "action": o.action.journal().as_str(),
                 "to": target(o.target, r),
             });
             match &o.action {
@@ -143,13 +146,17 @@ fn print_report(r: &Report) {
         }
         for o in &r.plan.ops {
             let to = match o.target {
-                Target::Person(id) => format!("person {id}"),
+                Target::Person(id) => labelled(
+                    r.person_names.get(&id).map_or("", String::as_str),
+                    Kind::Person,
+                    id,
+                ),
                 Target::New(i) => format!("new person `{}`", r.plan.new_contacts[i].contact),
             };
             println!(
                 "  row {:>4}  {:<12} {:<10} {to}",
                 o.row,
-                o.action.step(),
+                o.action.journal().as_str(),
                 o.feed_id
             );
         }

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::db::DbArgs;
-use super::BadInput;
-use crate::mapping::Mapping;
-use crate::matching::{run_match, write_decisions};
+use affsync::matching::{run_match, write_decisions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,14 +25,13 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = Mapping::load(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        let mapping = affsync::io::load_mapping(&self.mapping)?;
         if let Some(out) = &self.out {
             super::link::check_out_folder(out)?;
         }
         let store = self.db.open().await?;
         let outcome = match run_match(&store, &mapping, None).await {
             Ok(o) => o,
-            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
             Err(e) => return Err(e.into()),
         };
         if let Some(out) = &self.out {
@@ -46,6 +43,30 @@ impl Args {
             let mut v = serde_json::to_value(c)?;
             v["run"] = outcome.run.0.into();
             v["mapping"] = outcome.mapping.clone().into();
+            let ids = outcome
+                .decisions
+                .iter()
+                .filter_map(|d| d.affinity_id.as_deref()?.parse().ok())
+                .collect();
+            let names = store.names_by_id(&ids).await?;
+            v["decisions"] = outcome
+                .decisions
+                .iter()
+                .map(|d| {
+                    let name = d
+                        .affinity_id
+                        .as_deref()
+                        .and_then(|a| a.parse::<i64>().ok())
+                        .and_then(|i| names.get(&i))
+                        .map(|(_, n)| n.clone());
+                    serde_json::json!({
+                        "source_id": d.source_id, "row": d.row, "status": d.status.as_str(),
+                        "affinity_id": d.affinity_id, "name": name, "score": d.score,
+                        "method": d.method.map(|m| m.as_str()), "reason": d.reason,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into();
             println!("{v}");
         } else {
             println!("mapping        {}", outcome.mapping);

@@ -22,6 +22,7 @@ pub mod schedule;
 pub mod status;
 pub mod whoami;
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Keeps an Affinity CRM tenant and your enrichment data in step, both ways.
@@ -109,33 +110,116 @@ impl Cli {
     }
 }
 
-/// Bad input (arguments, files, settings): exit code 2.
+/// A problem the command line itself finds (an argument that names nothing, a run that was
+/// partial): its message, its class and what to do about it.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+#[error("{message}")]
+pub struct Problem {
+    pub class: ErrorClass,
+    pub message: String,
+    pub hint: Option<String>,
+}
 
-/// A run that did part of its work: some records failed, or it stopped early (exit code 4).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Partial(pub String);
+impl Problem {
+    /// Bad input (arguments, files, settings): exit code 2.
+    pub fn bad_input(message: impl Into<String>, hint: impl Into<String>) -> Problem {
+        Problem {
+            class: ErrorClass::BadInput,
+            message: message.into(),
+            hint: Some(hint.into()).filter(|h: &String| !h.is_empty()),
+        }
+    }
 
-/// A job that is already running somewhere (its lock is held and alive): exit code 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct AlreadyRunning(pub String);
+    /// A run that did part of its work: some records failed, or it stopped early (exit 4).
+    pub fn partial(message: impl Into<String>) -> Problem {
+        Problem {
+            class: ErrorClass::Partial,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A job that is already running somewhere (its lock is held and alive): exit code 3.
+    pub fn already_running(message: impl Into<String>, hint: impl Into<String>) -> Problem {
+        Problem {
+            class: ErrorClass::AlreadyRunning,
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+impl Diagnose for Problem {
+    fn class(&self) -> ErrorClass {
+        self.class
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+}
+
+/// The class and hint of one error, when its type knows them.
+fn diagnosis(e: &(dyn std::error::Error + 'static)) -> Option<(ErrorClass, Option<String>)> {
+    macro_rules! known {
+        ($($t:ty),* $(,)?) => {$(
+            if let Some(x) = e.downcast_ref::<$t>() {
+                return Some((x.class(), x.hint()));
+            }
+        )*};
+    }
+    known!(
+        Problem,
+        affsync::push::PushError,
+        affsync::matching::MatchError,
+        affsync::store::StoreError,
+        affsync::io::source::SourceError,
+        affsync::io::export::ExportError,
+        affsync::activity_log::ActivityError,
+        affsync::activity::ActivityError,
+        affsync::contacts::ContactsError,
+        affsync::jobs::config::ConfigError,
+        affsync::jobs::config::KeyError,
+        affsync::jobs::run::StepError,
+        affsync::jobs::run::JobError,
+        affsync::review::ReviewError,
+        affsync::review::server::ServeError,
+        affsync::pull::PullError,
+        affsync_core::mapping::MappingError,
+        affsync_core::diagnostic::FileError,
+        affsync_core::matcher::ConfigError,
+    );
+    if let Some(x) = e.downcast_ref::<affinity_crm_emulator::EmulatorError>() {
+        return Some((ErrorClass::BadInput, x.hint().map(str::to_string)));
+    }
+    if e.downcast_ref::<affinity_crm::ConfigError>().is_some() {
+        return Some((ErrorClass::BadInput, None));
+    }
+    None
+}
+
+/// The class and hint of an error: those of the first error in its chain whose type knows
+/// them (a failure without a hint otherwise).
+pub fn diagnose(e: &anyhow::Error) -> (ErrorClass, Option<String>) {
+    e.chain()
+        .find_map(diagnosis)
+        .unwrap_or((ErrorClass::Failure, None))
+}
 
 /// The documented exit codes: 2 for bad input, 3 for a job already running, 4 for a partial
 /// run, 1 for any other failure.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    if e.chain().any(|c| c.is::<BadInput>()) {
-        2
-    } else if e.chain().any(|c| c.is::<AlreadyRunning>()) {
-        3
-    } else if e.chain().any(|c| c.is::<Partial>()) {
-        4
-    } else {
-        1
+    diagnose(e).0.exit_code()
+}
+
+/// An error as the command line prints it: `error: …`, then its `hint:` when it has one.
+pub fn render_error(e: &anyhow::Error) -> String {
+    let (_, hint) = diagnose(e);
+    let mut s = format!("error: {e:#}");
+    if let Some(h) = hint {
+        s.push_str("\nhint: ");
+        s.push_str(&h);
     }
+    s
 }
 
 /// Logs go to stderr through `tracing`; `RUST_LOG` sets the level (default `info`).

@@ -1,5 +1,6 @@
 //! `affsync pull`: Affinity lists into the mirror.
 
+use affsync_core::model::ListRow;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -9,8 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use crate::pull::{self, ListSummary, Progress, PullError, PullOptions, PullSummary, Quiet};
-use crate::store::ListRow;
+use affsync::pull::{self, ListSummary, Progress, PullOptions, PullSummary, Quiet};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,19 +59,13 @@ impl Args {
 /// Runs a pull with progress bars when `show`; an unknown list is bad input (exit code 2).
 pub async fn run_pull(
     client: &affinity_crm::Client,
-    store: &crate::store::Store,
+    store: &affsync::store::Store,
     opts: &PullOptions,
     show: bool,
 ) -> anyhow::Result<PullSummary> {
     let bars = Bars::new(show);
     let progress: &dyn Progress = if show { &bars } else { &Quiet };
-    match pull::pull(client, store, opts, progress).await {
-        Ok(s) => Ok(s),
-        Err(e @ (PullError::UnknownList { .. } | PullError::NoListChosen { .. })) => {
-            Err(super::BadInput(e.to_string()).into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(pull::pull(client, store, opts, progress).await?)
 }
 
 /// The summary table.

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use super::{BadInput, Partial};
-use crate::mapping::Mapping;
-use crate::push::values::words;
-use crate::push::{push, Action, PushOptions, PushReport};
+use super::Problem;
+use affsync::push::values::words;
+use affsync::push::{push, PushOptions, PushReport};
+use affsync_core::plan::push::{Op, RecordPlan};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,6 +28,10 @@ pub struct Args {
     /// Records written at once (calls are paced to the rate limit either way).
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
+    /// Fail a record whose cell does not convert (by default the cell is skipped and the
+    /// record's other values are written); `strict = true` under `[push]` does the same.
+    #[arg(long)]
+    pub strict: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -39,7 +43,7 @@ pub struct Args {
 
 struct Bar(Option<indicatif::ProgressBar>);
 
-impl crate::push::apply::Progress for Bar {
+impl affsync::push::apply::Progress for Bar {
     fn start(&self, records: usize) {
         if let Some(b) = &self.0 {
             b.set_length(records as u64);
@@ -54,7 +58,7 @@ impl crate::push::apply::Progress for Bar {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = Mapping::load(&self.mapping).map_err(|e| BadInput(e.to_string()))?;
+        let mapping = affsync::io::load_mapping(&self.mapping)?;
         let store = self.db.open().await?;
         let client = self.api.client()?;
         let show = !self.quiet && !self.json && std::io::stderr().is_terminal() && !self.dry_run;
@@ -74,10 +78,10 @@ impl Args {
             concurrency: self.concurrency,
             job: None,
             only: None,
+            strict: self.strict,
         };
         let report = match push(&store, &client, &mapping, &opts, &bar).await {
             Ok(r) => r,
-            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
             Err(e) => return Err(e.into()),
         };
         if let Some(b) = &bar.0 {
@@ -89,7 +93,7 @@ impl Args {
             print_report(&report);
         }
         if report.partial() && !report.dry_run {
-            return Err(Partial(format!(
+            return Err(Problem::partial(format!(
                 "the push was partial: {} failed, {} not attempted{}",
                 report.counts.failed,
                 report.counts.not_attempted,
@@ -114,19 +118,39 @@ fn summary_json(r: &PushReport) -> serde_json::Value {
     v["records_detail"] = r
         .plans
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
+            let fields: Vec<_> =
+                p.op.writes()
+                    .map(|w| {
+                        w.all()
+                        .map(|w| {
+                            serde_json::json!({
+                                "field": w.field_name, "old": words(&w.old), "new": words(&w.new)
+                            })
+                        })
+                        .collect()
+                    })
+                    .unwrap_or_default();
+            let skipped: Vec<_> = p
+                .skipped_values
+                .iter()
+                .map(
+                    |s| serde_json::json!({"field": s.field, "value": s.value, "reason": s.reason}),
+                )
+                .collect();
             serde_json::json!({
                 "source_id": p.source_id,
                 "row": p.row,
-                "action": p.action.as_str(),
-                "affinity_id": p.affinity_id.map(|i| i.to_string()),
+                "name": p.name,
+                "action": r.action(i),
+                "affinity_id": r.affinity_id(i).map(|i| i.to_string()),
                 "method": p.method,
                 "score": p.score,
-                "add_to_list": p.add_to_list,
-                "fields": p.entity_writes.iter().chain(&p.entry_writes).map(|w| serde_json::json!({
-                    "field": w.field_name, "old": words(&w.old), "new": words(&w.new)
-                })).collect::<Vec<_>>(),
-                "reason": p.reason,
+                "add_to_list": p.op.add_to_list(),
+                "fields": fields,
+                "values_skipped": skipped,
+                "reason": reason(p),
             })
         })
         .collect::<Vec<_>>()
@@ -134,32 +158,37 @@ fn summary_json(r: &PushReport) -> serde_json::Value {
     v
 }
 
+/// Why a record is skipped or failed, as planned.
+fn reason(p: &RecordPlan) -> String {
+    match &p.op {
+        Op::Skip { reason, .. } | Op::Fail { reason, .. } => reason.clone(),
+        _ => String::new(),
+    }
+}
+
 fn print_report(r: &PushReport) {
     if r.dry_run {
         println!("dry run of {} (nothing is written)", r.mapping);
-        for p in &r.plans {
-            let id = p
-                .source_id
-                .clone()
-                .unwrap_or_else(|| format!("row {}", p.row));
-            let target = p.affinity_id.map(|i| format!(" → {i}")).unwrap_or_default();
-            let action = match p.action {
-                Action::Create => "create",
-                Action::Update => "update",
+        for (i, p) in r.plans.iter().enumerate() {
+            let action = match &p.op {
+                Op::Create { .. } => "create",
+                Op::Update { .. } => "update",
                 other => other.as_str(),
             };
+            let why = reason(p);
             println!(
-                "{id}{target}: {action}{}",
-                if p.reason.is_empty() {
+                "{}: {action}{}",
+                r.label(i),
+                if why.is_empty() {
                     String::new()
                 } else {
-                    format!(" ({})", p.reason)
+                    format!(" ({why})")
                 }
             );
-            if p.add_to_list {
+            if p.op.add_to_list() {
                 println!("    add to list");
             }
-            for w in p.entity_writes.iter().chain(&p.entry_writes) {
+            for w in p.op.writes().into_iter().flat_map(|w| w.all()) {
                 println!(
                     "    {}: {} → {}",
                     w.field_name,
@@ -167,8 +196,16 @@ fn print_report(r: &PushReport) {
                     words(&w.new)
                 );
             }
+            for s in &p.skipped_values {
+                println!("    {}: `{}` skipped ({})", s.field, s.value, s.reason);
+            }
         }
-        println!("estimated calls {}", r.counts.estimated_calls);
+        println!(
+            "estimated calls {} ({} lookups and checks, {} writes)",
+            r.counts.estimated_calls,
+            r.counts.estimated_calls - r.counts.estimated_write_calls,
+            r.counts.estimated_write_calls
+        );
     }
     let c = &r.counts;
     for (k, v) in [
@@ -184,6 +221,8 @@ fn print_report(r: &PushReport) {
         ("not_attempted", c.not_attempted),
         ("added_to_list", c.added_to_list),
         ("fields_written", c.fields_written),
+        ("values_skipped", c.values_skipped),
+        ("found_in_affinity", c.found_in_affinity),
     ] {
         println!("{k:<17} {v}");
     }
@@ -192,12 +231,8 @@ fn print_report(r: &PushReport) {
         "api_calls", c.api_calls, c.write_calls
     );
     println!("{:<17} {}", "run", r.run);
-    for p in r.plans.iter().filter(|p| p.action == Action::Failed) {
-        let id = p
-            .source_id
-            .clone()
-            .unwrap_or_else(|| format!("row {}", p.row));
-        eprintln!("failed {id}: {}", p.reason);
+    for (label, why) in r.failures() {
+        eprintln!("failed {label}: {why}");
     }
     if let Some(s) = &r.stopped {
         eprintln!("{s}\nhint: run the same push again when the quota allows: it continues where this one stopped");

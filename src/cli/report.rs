@@ -1,9 +1,9 @@
 //! `affsync report RUN --out report.html`: one self-contained HTML page about a run.
 
+use affsync_core::model::RunId;
 use std::path::PathBuf;
 
 use super::run::ConfigArgs;
-use crate::store::RunId;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,13 +20,10 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = self.config.load_if_present()?;
         let store = self.config.open(config.as_ref()).await?;
-        let data = crate::report::gather(&store, RunId(self.run)).await;
+        let data = affsync::report::gather(&store, RunId(self.run)).await;
         store.close().await;
-        let data = data.map_err(|e| match e {
-            e @ crate::activity::ActivityError::NoRun(_) => super::BadInput(e.to_string()).into(),
-            e => anyhow::Error::from(e),
-        })?;
-        std::fs::write(&self.out, crate::report::render(&data))
+        let data = data?;
+        std::fs::write(&self.out, affsync::report::render(&data))
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", self.out.display()))?;
         eprintln!("wrote {}", self.out.display());
         Ok(())

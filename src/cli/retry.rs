@@ -1,14 +1,14 @@
 //! `affsync retry RUN`: plans and pushes again only the records that failed in a push run.
 
+use affsync_core::model::RunId;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::api::ApiArgs;
 use super::db::DbArgs;
-use super::{BadInput, Partial};
-use crate::mapping::Mapping;
-use crate::push::{push, PushOptions};
-use crate::store::RunId;
+use super::Problem;
+use affsync::push::{push, PushOptions};
+use affsync_core::journal::{RunKind, Step};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,57 +32,57 @@ impl Args {
         let store = self.db.open().await?;
         let runs = store.runs(i64::MAX).await?;
         let Some(row) = runs.iter().find(|r| r.id.0 == self.run) else {
-            return Err(BadInput(format!(
-                "no run {} in the journal\nhint: `affsync activity` lists the runs",
-                self.run
-            ))
+            return Err(Problem::bad_input(
+                format!("no run {} in the journal", self.run),
+                "`affsync activity` lists the runs",
+            )
             .into());
         };
-        if row.kind != "push" {
-            return Err(BadInput(format!(
-                "run {} is a `{}` run, not a push\nhint: retry takes the id of a push run",
-                self.run, row.kind
-            ))
+        if row.kind != RunKind::Push.as_str() {
+            return Err(Problem::bad_input(
+                format!("run {} is a `{}` run, not a push", self.run, row.kind),
+                "retry takes the id of a push run",
+            )
             .into());
         }
         let events = store.events(RunId(self.run)).await?;
         let failed: BTreeSet<String> = events
             .iter()
-            .filter(|e| e.event.step == "failed")
+            .filter(|e| matches!(e.event.step, Step::Failed { .. }))
             .filter_map(|e| e.event.record.strip_prefix("src:").map(str::to_string))
             .collect();
         let mapping_path = match &self.mapping {
             Some(p) => p.clone(),
             None => events
                 .iter()
-                .find_map(|e| {
-                    e.event
-                        .detail
-                        .as_ref()
-                        .and_then(|d| d["mapping"].as_str())
-                        .map(PathBuf::from)
-                })
+                .find_map(|e| e.event.mapping.as_ref().map(PathBuf::from))
                 .ok_or_else(|| {
-                    BadInput(format!(
-                        "run {} names no mapping file\nhint: give it with `--mapping FILE`",
-                        self.run
-                    ))
+                    Problem::bad_input(
+                        format!("run {} names no mapping file", self.run),
+                        "give it with `--mapping FILE`",
+                    )
                 })?,
         };
         if failed.is_empty() {
             println!("run {}: no record failed; nothing to retry", self.run);
             return Ok(());
         }
-        let mapping = Mapping::load(&mapping_path).map_err(|e| BadInput(e.to_string()))?;
+        let mapping = affsync::io::load_mapping(&mapping_path)?;
         let client = self.api.client()?;
         let opts = PushOptions {
             only: Some(failed.clone()),
             ..Default::default()
         };
-        let report = match push(&store, &client, &mapping, &opts, &crate::push::apply::Quiet).await
+        let report = match push(
+            &store,
+            &client,
+            &mapping,
+            &opts,
+            &affsync::push::apply::Quiet,
+        )
+        .await
         {
             Ok(r) => r,
-            Err(e) if e.is_bad_input() => return Err(BadInput(e.to_string()).into()),
             Err(e) => return Err(e.into()),
         };
         let c = &report.counts;
@@ -105,22 +105,16 @@ impl Args {
                 c.api_calls,
                 c.write_calls
             );
-            for p in report
-                .plans
-                .iter()
-                .filter(|p| p.action == crate::push::Action::Failed)
-            {
-                eprintln!(
-                    "failed {}: {}",
-                    p.source_id.as_deref().unwrap_or("(no id)"),
-                    p.reason
-                );
+            for (label, why) in report.failures() {
+                eprintln!("failed {label}: {why}");
             }
         }
         if report.partial() {
-            return Err(
-                Partial(format!("the retry was partial: {} still failed", c.failed)).into(),
-            );
+            return Err(Problem::partial(format!(
+                "the retry was partial: {} still failed",
+                c.failed
+            ))
+            .into());
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! `affsync review serve | list | decide`: the reviewers' page, and the same queue and verdicts
 //! from the terminal.
 
+use affsync_core::model::labelled;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -8,12 +9,12 @@ use std::path::PathBuf;
 use chrono::Utc;
 
 use super::db::DbArgs;
-use super::BadInput;
-use crate::matching::mapping_key;
-use crate::review::queue::candidate_ids;
-use crate::review::server::{check_bind, serve, ServeOptions};
-use crate::review::{decide, Decide, Verdict};
-use crate::store::review::{QueueFilter, QueueStatus};
+use super::Problem;
+use affsync::matching::mapping_key;
+use affsync::review::queue::candidate_ids;
+use affsync::review::server::{check_bind, serve, ServeOptions};
+use affsync::review::{decide, Decide, Verdict};
+use affsync::store::review::{QueueFilter, QueueStatus};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,6 +44,10 @@ pub struct ServeArgs {
     /// A secret every request must carry (open the page with `?token=SECRET` once).
     #[arg(long, env = "AFFSYNC_REVIEW_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A host name requests may name besides the bound address (the page's public name
+    /// behind a proxy); repeatable. Requests naming any other host are refused.
+    #[arg(long, value_name = "HOST")]
+    pub allowed_host: Vec<String>,
     /// The name decisions are signed with when the page has not been given one.
     #[arg(long)]
     pub reviewer: Option<String>,
@@ -104,13 +109,14 @@ impl Args {
 
 impl ServeArgs {
     async fn run(self) -> anyhow::Result<()> {
-        check_bind(self.bind, self.token.as_deref()).map_err(|e| BadInput(e.to_string()))?;
+        check_bind(self.bind, self.token.as_deref())?;
         let store = self.db.open().await?;
         let opts = ServeOptions {
             bind: self.bind,
             port: self.port,
             token: self.token.clone(),
             reviewer: self.reviewer.clone(),
+            allowed_hosts: self.allowed_host.clone(),
         };
         let with_token = self.token.is_some();
         serve(store, opts, |addr| {
@@ -135,10 +141,10 @@ impl ServeArgs {
 impl ListArgs {
     async fn run(self) -> anyhow::Result<()> {
         let status = QueueStatus::parse(&self.status).ok_or_else(|| {
-            BadInput(format!(
-                "`{}` is not a queue status\nhint: use `open`, `review`, `unmatched`, `decided` or `all`",
-                self.status
-            ))
+            Problem::bad_input(
+                format!("`{}` is not a queue status", self.status),
+                "use `open`, `review`, `unmatched`, `decided` or `all`",
+            )
         })?;
         let store = self.db.open().await?;
         let filter = QueueFilter {
@@ -148,6 +154,34 @@ impl ListArgs {
         };
         let (items, total) = store.review_queue(&filter, 0, i64::MAX / 2).await?;
         let progress = store.review_progress(filter.mapping.as_deref()).await?;
+        // Every Affinity id shown is shown with its record's name.
+        let ids: std::collections::BTreeSet<i64> = items
+            .iter()
+            .flat_map(|it| {
+                candidate_ids(it)
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .chain(it.review.as_ref().and_then(|r| r.affinity_id.clone()))
+            })
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        let names = store.names_by_id(&ids).await?;
+        let name_of = |id: &str| -> String {
+            match id
+                .parse::<i64>()
+                .ok()
+                .and_then(|i| names.get(&i).map(|n| (i, n)))
+            {
+                Some((i, (kind, name))) => labelled(name, *kind, i),
+                None => id.to_string(),
+            }
+        };
+        let name_json = |id: Option<&str>| -> serde_json::Value {
+            id.and_then(|i| i.parse::<i64>().ok())
+                .and_then(|i| names.get(&i))
+                .map(|(_, n)| n.clone())
+                .into()
+        };
         if self.json {
             let rows: Vec<serde_json::Value> = items
                 .iter()
@@ -159,8 +193,14 @@ impl ListArgs {
                         "status": d.status,
                         "score": d.score,
                         "affinity_id": d.affinity_id,
+                        "name": name_json(d.affinity_id.as_deref()),
                         "reason": d.reason,
-                        "candidates": d.candidates,
+                        "candidates": candidate_ids(it)
+                            .into_iter()
+                            .map(|(id, score)| serde_json::json!({
+                                "affinity_id": id, "score": score, "name": name_json(Some(&id)),
+                            }))
+                            .collect::<Vec<_>>(),
                         "record": d.record,
                         "run": d.run_id.map(|r| r.0),
                         "verdict": it.review.as_ref().map(|r| r.verdict.as_str()),
@@ -182,26 +222,26 @@ impl ListArgs {
             return Ok(());
         }
         println!(
-            "{:<24} {:<12} {:<10} {:>6}  {:<14} {:<18} reason",
+            "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} reason",
             "mapping", "source_id", "status", "score", "candidates", "verdict"
         );
         for it in &items {
             let d = &it.decision;
             let cands = candidate_ids(it)
                 .into_iter()
-                .map(|(id, _)| id)
+                .map(|(id, _)| name_of(&id))
                 .collect::<Vec<_>>()
-                .join(",");
+                .join(", ");
             let verdict = it
                 .review
                 .as_ref()
                 .map(|r| match &r.affinity_id {
-                    Some(id) => format!("{} {id}", r.verdict.as_str()),
+                    Some(id) => format!("{} {}", r.verdict.as_str(), name_of(id)),
                     None => r.verdict.as_str().to_string(),
                 })
                 .unwrap_or_else(|| "-".into());
             println!(
-                "{:<24} {:<12} {:<10} {:>6}  {:<14} {:<18} {}",
+                "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} {}",
                 d.mapping,
                 d.source_id,
                 d.status,
@@ -265,7 +305,6 @@ impl DecideArgs {
                 );
                 Ok(())
             }
-            Err(e) if e.is_bad_input() => Err(BadInput(e.to_string()).into()),
             Err(e) => Err(e.into()),
         }
     }

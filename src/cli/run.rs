@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::jobs::config::DEFAULT_CONFIG_FILE;
-use crate::jobs::{JobsConfig, Outcome, Runner, Trigger};
-use crate::store::{Store, DEFAULT_DATABASE_URL};
 use affinity_crm::{Client, Config};
+use affsync::jobs::config::DEFAULT_CONFIG_FILE;
+use affsync::jobs::{JobsConfig, Outcome, Runner, Trigger};
+use affsync::store::{Store, DEFAULT_DATABASE_URL};
 
 /// Where the jobs file, the mirror and Affinity are. A flag (or its variable) wins over
 /// `affsync.toml`, which wins over the defaults.
@@ -33,7 +33,7 @@ impl ConfigArgs {
 
     /// The jobs file, which must exist.
     pub fn load(&self) -> anyhow::Result<JobsConfig> {
-        JobsConfig::load(&self.path()).map_err(|e| super::BadInput(e.to_string()).into())
+        Ok(JobsConfig::load(&self.path())?)
     }
 
     /// The jobs file when one is named or `affsync.toml` exists (for commands that only read
@@ -58,16 +58,14 @@ impl ConfigArgs {
 
 /// The client from the file's `[affinity]` settings; `--base-url`/`AFFINITY_BASE_URL` win.
 pub fn client(config: &JobsConfig, base_url: Option<&str>) -> anyhow::Result<Client> {
-    let (key, source) = config
-        .key
-        .read()
-        .map_err(|e| super::BadInput(e.to_string()))?;
+    let (key, source) = config.key.read()?;
     let mut c = Config::new(key, source);
     if let Some(base) = base_url.or(config.base_url.as_deref()) {
         c = c.with_base_url(base).map_err(|e| {
-            super::BadInput(format!(
-                "invalid Affinity base URL `{base}`: {e}\nhint: use a URL such as `https://api.affinity.co`"
-            ))
+            super::Problem::bad_input(
+                format!("invalid Affinity base URL `{base}`: {e}"),
+                "use a URL such as `https://api.affinity.co`",
+            )
         })?;
     }
     Ok(Client::new(c)?)
@@ -115,16 +113,19 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Arc::new(self.config.load()?);
         let Some(job) = config.job(&self.job).cloned() else {
-            return Err(super::BadInput(format!(
-                "no job named `{}` in `{}`\njobs: {}\nhint: `affsync status` lists the jobs",
-                self.job,
-                config.path.display(),
-                if config.jobs.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    config.job_names().join(", ")
-                }
-            ))
+            return Err(super::Problem::bad_input(
+                format!(
+                    "no job named `{}` in `{}`\njobs: {}",
+                    self.job,
+                    config.path.display(),
+                    if config.jobs.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        config.job_names().join(", ")
+                    }
+                ),
+                "`affsync status` lists the jobs",
+            )
             .into());
         };
         let client = client(&config, self.base_url.as_deref())?;
@@ -133,14 +134,16 @@ impl Args {
         let outcome = runner.run(&job, Trigger::Manual).await;
         store.close().await;
         match outcome? {
-            Outcome::Busy(h) => Err(super::AlreadyRunning(format!(
-                "job `{}` is already running (held by `{}` since {}, last heartbeat {})\nhint: wait for it to end; if its process died, the lock is taken over once its heartbeat is older than {} s (`lock_stale_after_s`)",
-                job.name,
-                h.holder,
-                h.acquired_at,
-                h.heartbeat_at,
-                config.lock_stale_after.as_secs_f64()
-            ))
+            Outcome::Busy(h) => Err(super::Problem::already_running(
+                format!(
+                    "job `{}` is already running (held by `{}` since {}, last heartbeat {})",
+                    job.name, h.holder, h.acquired_at, h.heartbeat_at,
+                ),
+                format!(
+                    "wait for it to end; if its process died, the lock is taken over once its heartbeat is older than {} s (`lock_stale_after_s`)",
+                    config.lock_stale_after.as_secs_f64()
+                ),
+            )
             .into()),
             Outcome::Ran(r) => {
                 if self.json {
@@ -158,8 +161,8 @@ impl Args {
 }
 
 /// The steps of a run, as a table.
-pub fn render(r: &crate::jobs::JobRun) -> String {
-    let n = |s: &crate::jobs::StepOutcome, k: &str| {
+pub fn render(r: &affsync::jobs::JobRun) -> String {
+    let n = |s: &affsync::jobs::StepOutcome, k: &str| {
         s.counts
             .get(k)
             .map(|v| v.to_string())

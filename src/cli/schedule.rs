@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::run::{client, stop_on_signals, ConfigArgs};
-use crate::jobs::{scheduler, Runner};
-use crate::store::time_text;
+use affsync::jobs::{scheduler, Runner};
+use affsync::store::time_text;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,10 +21,10 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Arc::new(self.config.load()?);
         if config.jobs.is_empty() {
-            return Err(super::BadInput(format!(
-                "`{}` has no `[[jobs]]`\nhint: add a job (see the README), then run `affsync schedule` again",
-                config.path.display()
-            ))
+            return Err(super::Problem::bad_input(
+                format!("`{}` has no `[[jobs]]`", config.path.display()),
+                "add a job (see the README), then run `affsync schedule` again",
+            )
             .into());
         }
         let client = client(&config, self.base_url.as_deref())?;

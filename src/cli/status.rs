@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::run::ConfigArgs;
-use crate::jobs::status::{self, JobStatus};
+use affsync::jobs::status::{self, JobStatus};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -20,6 +20,7 @@
 //! Parsing is pure: the file's text in, a [`JobsConfig`] or an error naming the file, line, job
 //! and key out. The key itself is only read when a command needs the client ([`KeySpec::read`]).
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,8 +29,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::mapping::line_of;
 use affinity_crm::{ApiKey, KeySource, KEY_ENV};
+use affsync_core::mapping::line_of;
 
 /// The file read when no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "affsync.toml";
@@ -166,13 +167,13 @@ impl Job {
 /// Why `affsync.toml` cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read `{file}`: {source}\nhint: write an `affsync.toml` in the working folder (see the README) or pass `--config FILE`")]
+    #[error("cannot read `{file}`: {source}")]
     Io {
         file: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("`{file}`, line {line}{}: {message}\nhint: {hint}", job.as_ref().map(|j| format!(", job `{j}`")).unwrap_or_default())]
+    #[error("`{file}`, line {line}{}: {message}", job.as_ref().map(|j| format!(", job `{j}`")).unwrap_or_default())]
     Invalid {
         file: String,
         line: usize,
@@ -185,18 +186,47 @@ pub enum ConfigError {
 /// Why the API key could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("no Affinity API key: `{0}` is not set\nhint: export `{0}=<key>`, or set `key_file` or `key_command` under `[affinity]` in `affsync.toml`")]
+    #[error("no Affinity API key: `{0}` is not set")]
     MissingEnv(String),
-    #[error("cannot read the API key file `{}`: {source}\nhint: check `key_file` under `[affinity]`", path.display())]
+    #[error("cannot read the API key file `{}`: {source}", path.display())]
     File {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("the key command `{command}` failed: {message}\nhint: run it by hand; it must print the key on its standard output and exit 0")]
+    #[error("the key command `{command}` failed: {message}")]
     Command { command: String, message: String },
-    #[error("{0} is empty\nhint: put the API key there, without quotes")]
+    #[error("{0} is empty")]
     Empty(String),
+    #[error("{0} holds a character no API key has (a space, a line break or a control character)")]
+    NotText(String),
+}
+
+impl Diagnose for ConfigError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::BadInput
+    }
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            ConfigError::Io { .. } => "write an `affsync.toml` in the working folder (see the README) or pass `--config FILE`".into(),
+            ConfigError::Invalid { hint, .. } => hint.clone(),
+        })
+    }
+}
+
+impl Diagnose for KeyError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::BadInput
+    }
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            KeyError::MissingEnv(v) => format!("export `{v}=<key>`, or set `key_file` or `key_command` under `[affinity]` in `affsync.toml`"),
+            KeyError::File { .. } => "check `key_file` under `[affinity]`".into(),
+            KeyError::Command { .. } => "run it by hand; it must print the key on its standard output and exit 0".into(),
+            KeyError::Empty(_) => "put the API key there, without quotes".into(),
+            KeyError::NotText(_) => "put the key alone on one line, without quotes".into(),
+        })
+    }
 }
 
 impl KeySpec {
@@ -208,6 +238,7 @@ impl KeySpec {
                 (v, KeySource::Env(var.clone()), format!("`{var}`"))
             }
             KeySpec::File(path) => {
+                affinity_crm::warn_if_others_can_read(path);
                 let v = std::fs::read_to_string(path).map_err(|source| KeyError::File {
                     path: path.clone(),
                     source,
@@ -245,11 +276,11 @@ impl KeySpec {
                 )
             }
         };
-        let key = raw.trim();
-        if key.is_empty() {
-            return Err(KeyError::Empty(what));
-        }
-        Ok((ApiKey::new(key), source))
+        let key = affinity_crm::checked_key(&raw, &source).map_err(|e| match e {
+            affinity_crm::ConfigError::KeyNotText { .. } => KeyError::NotText(what.clone()),
+            _ => KeyError::Empty(what.clone()),
+        })?;
+        Ok((key, source))
     }
 }
 
@@ -710,7 +741,7 @@ steps = [ { pull = ["301"] } ]
             assert!(msg.contains(want), "want `{want}` in: {msg}");
             assert!(msg.starts_with("`conf/affsync.toml`, "), "{msg}");
             assert!(msg.contains(line), "want `{line}` in: {msg}");
-            assert!(msg.contains("\nhint: "), "{msg}");
+            assert!(e.hint().is_some_and(|h| !h.is_empty()), "{msg}");
             match job {
                 Some(j) => assert!(msg.contains(&format!("job `{j}`")), "{msg}"),
                 None => assert!(!msg.contains("job `"), "{msg}"),

@@ -7,13 +7,17 @@
 //! stale row, so two takers cannot both win. Times are the machines' clocks: machines that share
 //! a mirror need clocks closer to each other than the stale period.
 
+use affsync_core::model::RunId;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use affinity_crm::WriteGate;
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 
-use crate::store::{col, time_text, Ctx, RunId, Store, StoreError};
+use crate::store::locks::LockRow;
+use crate::store::{time_text, Store, StoreError};
 
 /// The lock of one job, held by this process until [`JobLock::release`] (or its drop, which
 /// stops the heartbeat and leaves the row to go stale).
@@ -24,18 +28,72 @@ pub struct JobLock {
     holder: String,
     heartbeat: tokio::task::JoinHandle<()>,
     lost: Arc<AtomicBool>,
+    last_beat: Arc<Mutex<DateTime<Utc>>>,
+    stale_after: Duration,
     /// The previous holder, when this lock was taken over from a dead one.
     pub took_over: Option<Holder>,
 }
 
-/// Who holds a lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
-    pub holder: String,
-    pub run_id: Option<RunId>,
-    pub acquired_at: String,
-    pub heartbeat_at: String,
+/// A held lock as the API client's [`WriteGate`]: a write is sent only while the lock is
+/// still this process's. When the last confirmed heartbeat is older than half the stale
+/// period (the process was paused: SIGSTOP, a suspended laptop, a migrated VM), the lock is
+/// confirmed against the store before the write; a lock another process took over refuses
+/// this and every later write. (A pause between the check and the send itself cannot be
+/// seen from here; it is a window of microseconds, against the pause of seconds it guards.)
+pub struct LockGate {
+    store: Store,
+    job: String,
+    holder: String,
+    lost: Arc<AtomicBool>,
+    last_beat: Arc<Mutex<DateTime<Utc>>>,
+    stale_after: Duration,
 }
+
+impl LockGate {
+    fn lost_reason(&self) -> String {
+        format!(
+            "the lock of job `{}` was taken over by another process (this one was paused or too late with its heartbeat)",
+            self.job
+        )
+    }
+}
+
+impl WriteGate for LockGate {
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            if self.lost.load(Ordering::SeqCst) {
+                return Err(self.lost_reason());
+            }
+            let now = Utc::now();
+            let last = *self.last_beat.lock().expect("not poisoned");
+            if now - last < stale_cutoff(self.stale_after) / 2 {
+                return Ok(());
+            }
+            match self
+                .store
+                .heartbeat_lock(&self.job, &self.holder, now)
+                .await
+            {
+                Ok(true) => {
+                    *self.last_beat.lock().expect("not poisoned") = now;
+                    Ok(())
+                }
+                Ok(false) => {
+                    self.lost.store(true, Ordering::SeqCst);
+                    tracing::error!(job = %self.job, "{}; its writes stop", self.lost_reason());
+                    Err(self.lost_reason())
+                }
+                Err(e) => Err(format!(
+                    "cannot confirm that this process still holds the lock of job `{}`: {e}",
+                    self.job
+                )),
+            }
+        })
+    }
+}
+
+/// Who holds a lock.
+pub type Holder = LockRow;
 
 /// What trying to take a lock gave.
 #[derive(Debug)]
@@ -68,22 +126,7 @@ pub fn host_name() -> String {
 
 /// The current holder of a job's lock, if any.
 pub async fn holder(store: &Store, job: &str) -> Result<Option<Holder>, StoreError> {
-    let row = sqlx::query(
-        "SELECT holder, run_id, acquired_at, heartbeat_at FROM job_locks WHERE job = $1",
-    )
-    .bind(job)
-    .fetch_optional(store.pool())
-    .await
-    .ctx("reading a job lock")?;
-    row.map(|r| {
-        Ok(Holder {
-            holder: col(&r, "holder")?,
-            run_id: col::<Option<i64>>(&r, "run_id")?.map(RunId),
-            acquired_at: col(&r, "acquired_at")?,
-            heartbeat_at: col(&r, "heartbeat_at")?,
-        })
-    })
-    .transpose()
+    store.lock_row(job).await
 }
 
 /// Whether a holder's heartbeat is older than `stale_after` at `now`.
@@ -104,18 +147,7 @@ pub async fn try_acquire(
 ) -> Result<Acquired, StoreError> {
     let me = holder_id();
     let now = Utc::now();
-    let now_s = time_text(now);
-    let inserted = sqlx::query(
-        "INSERT INTO job_locks (job, holder, acquired_at, heartbeat_at) VALUES ($1, $2, $3, $3) ON CONFLICT (job) DO NOTHING",
-    )
-    .bind(job)
-    .bind(&me)
-    .bind(&now_s)
-    .execute(store.pool())
-    .await
-    .ctx("taking a job lock")?
-    .rows_affected();
-    if inserted == 1 {
+    if store.insert_lock(job, &me, now).await? {
         return Ok(Acquired::Taken(JobLock::start(
             store,
             job,
@@ -131,20 +163,11 @@ pub async fn try_acquire(
     if !is_stale(&current, stale_after, now) {
         return Ok(Acquired::Busy(current));
     }
-    let cutoff = time_text(now - stale_cutoff(stale_after));
-    let taken = sqlx::query(
-        "UPDATE job_locks SET holder = $1, run_id = NULL, acquired_at = $2, heartbeat_at = $2 WHERE job = $3 AND holder = $4 AND heartbeat_at < $5",
-    )
-    .bind(&me)
-    .bind(&now_s)
-    .bind(job)
-    .bind(&current.holder)
-    .bind(&cutoff)
-    .execute(store.pool())
-    .await
-    .ctx("taking over a stale job lock")?
-    .rows_affected();
-    if taken != 1 {
+    let cutoff = now - stale_cutoff(stale_after);
+    if !store
+        .take_over_lock(job, &me, &current.holder, cutoff, now)
+        .await?
+    {
         // Another process took it over first (or its holder came back to life).
         return match holder(store, job).await? {
             Some(h) => Ok(Acquired::Busy(h)),
@@ -162,15 +185,9 @@ pub async fn try_acquire(
             "abandoned: the process running it (`{}`) stopped; its last heartbeat was at {}",
             current.holder, current.heartbeat_at
         );
-        sqlx::query(
-            "UPDATE runs SET status = 'failed', ended_at = $1, error = $2 WHERE id = $3 AND status = 'running'",
-        )
-        .bind(&current.heartbeat_at)
-        .bind(msg)
-        .bind(run.0)
-        .execute(store.pool())
-        .await
-        .ctx("closing an abandoned run")?;
+        store
+            .close_abandoned_run(run, &current.heartbeat_at, &msg)
+            .await?;
     }
     Ok(Acquired::Taken(JobLock::start(
         store,
@@ -190,25 +207,24 @@ impl JobLock {
         took_over: Option<Holder>,
     ) -> JobLock {
         let lost = Arc::new(AtomicBool::new(false));
+        let last_beat = Arc::new(Mutex::new(Utc::now()));
         // A few heartbeats per stale period, so that one late beat does not lose the lock.
         let every = (stale_after / 4).max(Duration::from_millis(100));
         let heartbeat = tokio::spawn({
-            let (store, job, holder, lost) =
-                (store.clone(), job.to_string(), holder.clone(), lost.clone());
+            let (store, job, holder, lost, last_beat) = (
+                store.clone(),
+                job.to_string(),
+                holder.clone(),
+                lost.clone(),
+                last_beat.clone(),
+            );
             async move {
                 loop {
                     tokio::time::sleep(every).await;
-                    let r = sqlx::query(
-                        "UPDATE job_locks SET heartbeat_at = $1 WHERE job = $2 AND holder = $3",
-                    )
-                    .bind(time_text(Utc::now()))
-                    .bind(&job)
-                    .bind(&holder)
-                    .execute(store.pool())
-                    .await;
-                    match r {
-                        Ok(r) if r.rows_affected() == 1 => {}
-                        Ok(_) => {
+                    let now = Utc::now();
+                    match store.heartbeat_lock(&job, &holder, now).await {
+                        Ok(true) => *last_beat.lock().expect("not poisoned") = now,
+                        Ok(false) => {
                             if !lost.swap(true, Ordering::SeqCst) {
                                 tracing::error!(
                                     job,
@@ -227,20 +243,27 @@ impl JobLock {
             holder,
             heartbeat,
             lost,
+            last_beat,
+            stale_after,
             took_over,
         }
     }
 
+    /// This lock as a write gate for the API client (see [`LockGate`]).
+    pub fn gate(&self) -> Arc<LockGate> {
+        Arc::new(LockGate {
+            store: self.store.clone(),
+            job: self.job.clone(),
+            holder: self.holder.clone(),
+            lost: self.lost.clone(),
+            last_beat: self.last_beat.clone(),
+            stale_after: self.stale_after,
+        })
+    }
+
     /// Writes the run this lock covers, so that a taker after a crash can close it.
     pub async fn set_run(&self, run: RunId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE job_locks SET run_id = $1 WHERE job = $2 AND holder = $3")
-            .bind(run.0)
-            .bind(&self.job)
-            .bind(&self.holder)
-            .execute(self.store.pool())
-            .await
-            .ctx("writing a job lock's run")?;
-        Ok(())
+        self.store.set_lock_run(&self.job, &self.holder, run).await
     }
 
     /// Whether another process took the lock over while this one held it.
@@ -255,13 +278,7 @@ impl JobLock {
     /// Stops the heartbeat and deletes the row (if it is still ours).
     pub async fn release(self) -> Result<(), StoreError> {
         self.heartbeat.abort();
-        sqlx::query("DELETE FROM job_locks WHERE job = $1 AND holder = $2")
-            .bind(&self.job)
-            .bind(&self.holder)
-            .execute(self.store.pool())
-            .await
-            .ctx("releasing a job lock")?;
-        Ok(())
+        self.store.release_lock(&self.job, &self.holder).await
     }
 }
 

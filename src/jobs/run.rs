@@ -2,6 +2,7 @@
 //! (stopping at the first that fails, or between steps when asked to stop), close the run with
 //! the steps' counts, alert on failure, release the lock.
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -14,16 +15,22 @@ use super::alert::{self, Alert};
 use super::config::{Job, JobsConfig, Step};
 use super::lock::{self, Acquired, Holder};
 use crate::pull::{self, PullError, PullOptions, Quiet};
-use crate::store::{time_text, Event, RunId, RunStatus, Store, StoreError};
+use crate::store::journal::{Run, RunEnd};
+use crate::store::{time_text, Store, StoreError};
 use affinity_crm::Client;
+use affsync_core::journal::{JournalEvent, RunKind, RunStatus, Step as JStep};
 
 /// Why a step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
     #[error(transparent)]
     Pull(#[from] PullError),
-    #[error("`{0}`: {1}")]
-    Mapping(String, String),
+    #[error(transparent)]
+    Mapping(#[from] affsync_core::mapping::MappingError),
+    #[error("`{0}` names no `feed`")]
+    NoFeed(String),
+    #[error("`{0}` names no contacts file")]
+    NoContactsFile(String),
     #[error(transparent)]
     Match(#[from] crate::matching::MatchError),
     #[error(transparent)]
@@ -39,6 +46,45 @@ pub enum StepError {
 pub enum JobError {
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Diagnose for StepError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            StepError::Pull(e) => e.class(),
+            StepError::Mapping(e) => e.class(),
+            StepError::NoFeed(_) | StepError::NoContactsFile(_) => ErrorClass::BadInput,
+            StepError::Match(e) => e.class(),
+            StepError::Push(e) => e.class(),
+            StepError::Activity(e) => e.class(),
+            StepError::Contacts(e) => e.class(),
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            StepError::Pull(e) => e.hint(),
+            StepError::Mapping(e) => e.hint(),
+            StepError::NoFeed(_) => Some(
+                "add `feed = \"calls.jsonl\"` (relative to the settings file) for a job step"
+                    .into(),
+            ),
+            StepError::NoContactsFile(_) => {
+                Some("add `path = \"contacts.csv\"` under `[file]` for a job step".into())
+            }
+            StepError::Match(e) => e.hint(),
+            StepError::Push(e) => e.hint(),
+            StepError::Activity(e) => e.hint(),
+            StepError::Contacts(e) => e.hint(),
+        }
+    }
+}
+
+impl Diagnose for JobError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            JobError::Store(s) => s.class(),
+        }
+    }
 }
 
 /// What made a run start.
@@ -123,13 +169,14 @@ impl Runner {
                 Acquired::Busy(h) => return Ok(Outcome::Busy(h)),
             };
         let started = Utc::now();
-        let run = match self.store.start_run("job", Some(&job.name), started).await {
+        let guard = match self.store.begin_run(RunKind::Job, Some(&job.name)).await {
             Ok(r) => r,
             Err(e) => {
                 let _ = lock.release().await;
                 return Err(e.into());
             }
         };
+        let run = guard.id();
         let span = tracing::info_span!("job_run", job = %job.name, run = run.0);
         let result = async {
             lock.set_run(run).await?;
@@ -140,7 +187,11 @@ impl Runner {
                 ),
                 _ => tracing::info!(trigger = ?trigger, "job started"),
             }
-            self.run_steps(job, run, trigger, started).await
+            // Every write of every step asks the lock first: a run paused past the stale
+            // period, whose lock another process took, writes nothing more.
+            let client = self.client.with_write_gate(lock.gate());
+            self.run_steps(&client, &lock, job, guard, trigger, started)
+                .await
         }
         .instrument(span.clone())
         .await;
@@ -157,11 +208,14 @@ impl Runner {
 
     async fn run_steps(
         &self,
+        client: &Client,
+        lock: &lock::JobLock,
         job: &Job,
-        run: RunId,
+        guard: Run,
         trigger: Trigger,
         started: chrono::DateTime<Utc>,
     ) -> Result<JobRun, JobError> {
+        let run = guard.id();
         let mut steps: Vec<StepOutcome> = Vec::new();
         let mut error: Option<(String, Option<&'static str>)> = None;
         // A step that did part of its work (a push with failed records): the job goes on, and
@@ -181,7 +235,19 @@ impl Runner {
                 break;
             }
             let t = std::time::Instant::now();
-            match run_step(&self.client, &self.store, job, step).await {
+            if lock.lost() {
+                error = Some((
+                    format!(
+                        "the job lock was taken over by another process before step {} of {} (`{}`); this run stopped",
+                        i + 1,
+                        job.steps.len(),
+                        step.kind()
+                    ),
+                    None,
+                ));
+                break;
+            }
+            match run_step(client, &self.store, job, step).await {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
@@ -207,6 +273,13 @@ impl Runner {
                     break;
                 }
             }
+        }
+        if error.is_none() && lock.lost() {
+            error = Some((
+                "the job lock was taken over by another process during the run; its writes stopped"
+                    .into(),
+                None,
+            ));
         }
         let status = if error.is_some() {
             RunStatus::Failed
@@ -234,25 +307,26 @@ impl Runner {
             self.store
                 .add_events(
                     run,
-                    &[Event::new(
+                    &[JournalEvent::new(
                         format!("job:{}", job.name),
-                        "error",
-                        Some(json!({ "reason": "step_failed", "step": step, "message": msg })),
+                        JStep::Error {
+                            reason: Some("step_failed".into()),
+                            message: Some(msg.clone()),
+                            step: step.map(str::to_string),
+                        },
                     )],
                     Utc::now(),
                 )
                 .await?;
         }
         let ended = Utc::now();
-        self.store
-            .finish_run(
-                run,
+        guard
+            .finish(RunEnd {
                 status,
-                &counts,
+                counts: counts.clone(),
                 api_calls,
-                error.as_ref().map(|(m, _)| m.as_str()),
-                ended,
-            )
+                note: error.as_ref().map(|(m, _)| m.clone()),
+            })
             .await?;
         let out = JobRun {
             job: job.name.clone(),
@@ -332,8 +406,7 @@ pub async fn run_step(
             })
         }
         Step::Match { mapping } => {
-            let m = crate::mapping::Mapping::load(mapping)
-                .map_err(|e| StepError::Mapping(mapping.display().to_string(), e.to_string()))?;
+            let m = crate::io::load_mapping(mapping)?;
             let o = crate::matching::run_match(store, &m, Some(&job.name)).await?;
             Ok(StepOutcome {
                 step: step.kind(),
@@ -354,12 +427,9 @@ pub async fn run_step(
             })
         }
         Step::LogActivity { settings } => {
-            let set = crate::activity_log::settings::Settings::load(settings)?;
+            let set = crate::activity_log::load_settings(settings)?;
             let Some(feed) = set.feed.clone() else {
-                return Err(StepError::Mapping(
-                    settings.display().to_string(),
-                    "names no `feed`\nhint: add `feed = \"calls.jsonl\"` (relative to the settings file) for a job step".into(),
-                ));
+                return Err(StepError::NoFeed(settings.display().to_string()));
             };
             let opts = crate::activity_log::Options {
                 dry_run: false,
@@ -387,10 +457,7 @@ pub async fn run_step(
         Step::Contacts { mapping } => {
             let cfg = crate::contacts::ContactsConfig::load(mapping)?;
             let Some(file) = cfg.file_path(mapping) else {
-                return Err(StepError::Mapping(
-                    mapping.display().to_string(),
-                    "names no contacts file\nhint: add `path = \"contacts.csv\"` under `[file]` for a job step".into(),
-                ));
+                return Err(StepError::NoContactsFile(mapping.display().to_string()));
             };
             let (c, _) = crate::contacts::sync(store, client, &file, mapping).await?;
             Ok(StepOutcome {
@@ -405,8 +472,7 @@ pub async fn run_step(
             })
         }
         Step::Push { mapping } => {
-            let m = crate::mapping::Mapping::load(mapping)
-                .map_err(|e| StepError::Mapping(mapping.display().to_string(), e.to_string()))?;
+            let m = crate::io::load_mapping(mapping)?;
             let opts = crate::push::PushOptions {
                 job: Some(job.name.clone()),
                 ..Default::default()

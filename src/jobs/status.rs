@@ -7,8 +7,8 @@ use serde_json::Value as Json;
 
 use super::config::{Job, JobsConfig};
 use super::lock::{self, Holder};
-use crate::store::journal::{run_from_row, RunRow, RUN_COLUMNS};
-use crate::store::{time_text, Ctx, Store, StoreError};
+use crate::store::journal::RunRow;
+use crate::store::{time_text, Store, StoreError};
 
 /// A run that starts this late after its slot is still on time.
 pub const MISSED_GRACE: chrono::Duration = chrono::Duration::seconds(60);
@@ -57,16 +57,7 @@ pub struct Running {
 
 /// The runs of one job (kind `job`), newest first.
 pub async fn job_runs(store: &Store, job: &str, limit: i64) -> Result<Vec<RunRow>, StoreError> {
-    let sql = format!(
-        "SELECT {RUN_COLUMNS} FROM runs WHERE kind = 'job' AND job = $1 ORDER BY id DESC LIMIT $2"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(job)
-        .bind(limit)
-        .fetch_all(store.pool())
-        .await
-        .ctx("reading a job's runs")?;
-    rows.iter().map(run_from_row).collect()
+    store.job_runs(job, limit).await
 }
 
 /// Failed runs of a job in a row, newest first (a run still going is passed over).
@@ -178,7 +169,7 @@ pub fn assess(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::RunId;
+    use affsync_core::model::RunId;
     use chrono::TimeZone;
     use std::path::Path;
 

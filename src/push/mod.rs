@@ -1,39 +1,42 @@
 //! Push: a mapping file's records into Affinity, in `create_update` or `update_only` mode,
 //! writing only what differs from the mirror, in as few calls as the API allows.
 //!
-//! 1. **Match** ([`crate::matching`]), reviewers' decisions included. A record whose search term
-//!    is not in the mirror is looked up in Affinity (term search, then an exact comparison of
-//!    the normalized key) before it counts as unmatched; the mirror learns what was found.
-//! 2. **Plan** ([`plan`], pure): per record, create / update the fields that differ / skip
-//!    (`skipped_no_match`, `awaiting_review`, rejected by a reviewer) / fail (a bad value fails
-//!    its record alone), and add to the list when it is not on it.
+//! 1. **Resolve** ([`resolve`]): the mapping checked and bound (no call); each record matched
+//!    by a reviewer's verdict, its search term in the mirror, its search term in Affinity, then
+//!    the fuzzy model; the mirror's values of the matched records read.
+//! 2. **Plan** (the core's `plan::push`, pure): per record one operation: create, update the
+//!    fields that differ, unchanged, skip (`skipped_no_match`, `awaiting_review`, rejected by a
+//!    reviewer) or fail; a cell that does not convert is skipped with its reason.
 //! 3. **Apply** ([`apply`]): creates through v1, list entries through v1, field values in one v2
-//!    `update-fields` call per record and owner (at most 100 fields a call). A journal event is
-//!    written before each write (`create_started`, `add_started`) and completed after it, so a
-//!    rerun after a crash checks Affinity before doing it again; the mirror learns every write.
+//!    `update-fields` call per record and owner. A journal event is written before each create
+//!    and list add and completed after it, so a rerun after a crash checks Affinity before
+//!    doing it again; the mirror learns every write. A dry run is resolve and plan, never apply.
 
 pub mod apply;
-pub mod plan;
+pub mod resolve;
 pub mod values;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
-use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::mapping::convert::Special;
-use crate::mapping::{Mapping, PushMode};
 use crate::matching::MatchError;
-use crate::store::{FieldRow, ListRow, RunId, RunStatus, Store, StoreError};
+use crate::store::journal::RunEnd;
+use crate::store::{Store, StoreError};
 use affinity_crm::Client;
+use affsync_core::diagnostic::{Diagnose, Diagnostic, ErrorClass};
+use affsync_core::journal::{FieldChange, JournalEvent, RunKind, RunStatus, Step};
+use affsync_core::mapping::Mapping;
+use affsync_core::model::{Kind, RunId};
+use affsync_core::plan::push::{plan, Op, RecordPlan, SkipKind};
 
-pub use plan::{Action, FieldWrite, RecordPlan};
+pub use apply::{Done, Outcome};
 
 /// How a push runs.
 #[derive(Debug, Clone)]
 pub struct PushOptions {
-    /// Plan and print, write nothing.
+    /// Resolve and plan, print the plan, write nothing.
     pub dry_run: bool,
     /// Refuse to start when the push would need more calls than this.
     pub max_calls: Option<u64>,
@@ -42,7 +45,9 @@ pub struct PushOptions {
     /// The job the run belongs to.
     pub job: Option<String>,
     /// Push only these source records (by id): `affsync retry`.
-    pub only: Option<std::collections::BTreeSet<String>>,
+    pub only: Option<BTreeSet<String>>,
+    /// A cell that does not convert fails its record (else it is skipped, the rest written).
+    pub strict: bool,
 }
 
 impl Default for PushOptions {
@@ -53,15 +58,16 @@ impl Default for PushOptions {
             concurrency: 4,
             job: None,
             only: None,
+            strict: false,
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
-    #[error("`{0}` has no `[push]` section\nhint: add `[push]` with `mode = \"create_update\"` or `mode = \"update_only\"`")]
+    #[error("`{0}` has no `[push]` section")]
     NoPushSection(String),
-    #[error("`{file}`, line {line}: {message}\nhint: {hint}")]
+    #[error("`{file}`, line {line}: {message}")]
     Mapping {
         file: String,
         line: usize,
@@ -69,10 +75,10 @@ pub enum PushError {
         hint: String,
     },
     #[error("`affsync check` finds {} problem(s) in the mapping file; nothing was pushed:\n{}", .0.len(), .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
-    Check(Vec<crate::mapping::check::Diagnostic>),
-    #[error("the push needs about {needed} API calls, more than `--max-calls {max}`\nhint: raise `--max-calls`, or push part of the file")]
+    Check(Vec<Diagnostic>),
+    #[error("the push needs {needed} API calls, more than `--max-calls {max}`")]
     OverMaxCalls { needed: u64, max: u64 },
-    #[error("the push needs about {needed} API calls and the monthly quota has {left} left\nhint: wait for the quota to reset, or push part of the file")]
+    #[error("the push does not start: it needs {needed} API calls and the monthly quota has {left} left")]
     OverQuota { needed: u64, left: u64 },
     #[error(transparent)]
     Match(#[from] MatchError),
@@ -82,50 +88,44 @@ pub enum PushError {
     Api(#[from] affinity_crm::Error),
 }
 
-impl PushError {
-    /// Whether the error is the user's input (exit code 2).
-    pub fn is_bad_input(&self) -> bool {
+impl Diagnose for PushError {
+    fn class(&self) -> ErrorClass {
         match self {
             PushError::NoPushSection(_)
             | PushError::Check(_)
             | PushError::Mapping { .. }
             | PushError::OverMaxCalls { .. }
-            | PushError::OverQuota { .. } => true,
-            PushError::Match(m) => m.is_bad_input(),
-            _ => false,
+            | PushError::OverQuota { .. } => ErrorClass::BadInput,
+            PushError::Match(m) => m.class(),
+            PushError::Store(s) => s.class(),
+            PushError::Api(_) => ErrorClass::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            PushError::NoPushSection(_) => Some(
+                "add `[push]` with `mode = \"create_update\"` or `mode = \"update_only\"`".into(),
+            ),
+            PushError::Mapping { hint, .. } => Some(hint.clone()),
+            PushError::Check(_) => None,
+            PushError::OverMaxCalls { .. } => {
+                Some("raise `--max-calls`, or push part of the file".into())
+            }
+            PushError::OverQuota { .. } => {
+                Some("wait for the quota to reset, or push part of the file".into())
+            }
+            PushError::Match(m) => m.hint(),
+            PushError::Store(s) => s.hint(),
+            PushError::Api(_) => None,
         }
     }
 }
 
-/// Where a `[[fields]]` entry writes.
-#[derive(Debug, Clone)]
-pub struct Bound {
-    /// Index into the mapping's `fields`.
-    pub spec: usize,
-    pub source: String,
-    pub field: Option<FieldRow>,
-    pub special: Option<Special>,
-    /// A list field of `add_to_list`: written on the list entry, not the entity.
-    pub on_entry: bool,
-}
-
-impl Bound {
-    pub fn target(&self) -> crate::mapping::convert::Target<'_> {
-        use crate::mapping::convert::Target;
-        match (&self.field, self.special) {
-            (Some(f), _) => Target::Field(f),
-            (None, Some(s)) => Target::Special(s),
-            (None, None) => unreachable!("a bound field has a target"),
-        }
-    }
-
-    /// The name in messages and the journal.
-    pub fn name(&self) -> String {
-        match (&self.field, self.special) {
-            (Some(f), _) => f.name.clone(),
-            (None, Some(s)) => s.as_str().to_string(),
-            (None, None) => String::new(),
-        }
+impl PushError {
+    /// Whether the error is the user's input (exit code 2).
+    pub fn is_bad_input(&self) -> bool {
+        self.class() == ErrorClass::BadInput
     }
 }
 
@@ -145,11 +145,27 @@ pub struct PushCounts {
     pub not_attempted: usize,
     pub added_to_list: usize,
     pub fields_written: usize,
+    /// Cells that did not convert: skipped, the records' other values written.
+    pub values_skipped: usize,
     /// Found in Affinity by term search (not in the mirror before).
     pub found_in_affinity: usize,
+    /// Term searches asked of Affinity.
+    pub term_searches: usize,
+    /// Every call the push makes: the lookups, the quota check and the writes.
     pub estimated_calls: u64,
+    pub estimated_write_calls: u64,
     pub api_calls: u64,
     pub write_calls: u64,
+}
+
+/// How a push was set up, as its run's journal keeps it (the report shows it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushSettings {
+    pub mapping: String,
+    pub mode: &'static str,
+    pub add_to_list: Option<String>,
+    pub strict: bool,
+    pub dry_run: bool,
 }
 
 /// What a push did (or, dry, would do).
@@ -157,8 +173,13 @@ pub struct PushCounts {
 pub struct PushReport {
     pub run: RunId,
     pub mapping: String,
+    pub settings: PushSettings,
+    /// The kind of record the mapping pushes.
+    pub kind: Kind,
     pub dry_run: bool,
     pub plans: Vec<RecordPlan>,
+    /// One per plan, in order (none for a dry run).
+    pub outcomes: Vec<Outcome>,
     pub counts: PushCounts,
     /// Why the push stopped before the end, when it did.
     pub stopped: Option<String>,
@@ -169,66 +190,59 @@ impl PushReport {
     pub fn partial(&self) -> bool {
         self.counts.failed > 0 || self.counts.not_attempted > 0 || self.stopped.is_some()
     }
-}
 
-/// Binds each `[[fields]]` entry to its target in the catalog.
-pub fn bind_fields(
-    mapping: &Mapping,
-    catalog: &[FieldRow],
-    list: Option<&ListRow>,
-) -> Result<Vec<Bound>, PushError> {
-    let kind = crate::store::read::kind_text(mapping.kind());
-    let mut out = Vec::new();
-    for (i, f) in mapping.fields.iter().enumerate() {
-        let name = f.affinity.get_ref().trim();
-        let bad = |message: String, hint: String| PushError::Mapping {
-            file: mapping.file(),
-            line: mapping.line(f.affinity.span()),
-            message,
-            hint,
-        };
-        if let Some(s) = Special::parse(name) {
-            out.push(Bound {
-                spec: i,
-                source: f.source.get_ref().clone(),
-                field: None,
-                special: Some(s),
-                on_entry: false,
-            });
-            continue;
+    /// What became of each record: the outcome when applied, else the plan's action.
+    pub fn action(&self, i: usize) -> &'static str {
+        match self.outcomes.get(i) {
+            Some(o) => o.done.as_str(),
+            None => self.plans[i].op.as_str(),
         }
-        let fits = |c: &&FieldRow| {
-            (c.id == name || c.name.eq_ignore_ascii_case(name))
-                && match c.list_id {
-                    None => c.entity_kind.is_none_or(|k| k.as_str() == kind),
-                    Some(l) => list.is_some_and(|x| x.id == l),
-                }
-        };
-        let found: Vec<&FieldRow> = catalog.iter().filter(fits).collect();
-        let Some(field) = found.first() else {
-            return Err(bad(
-                format!("`fields.affinity` names `{name}`, which is no field of this {} (global, or on `add_to_list`)", mapping.kind().as_str()),
-                "run `affsync check` on the file for the fields there are".into(),
-            ));
-        };
-        if field.field_type == "enriched" || field.field_type == "relationship-intelligence" {
-            return Err(bad(
-                format!(
-                    "`{}` is a {} field: Affinity does not take writes to it",
-                    field.name, field.field_type
-                ),
-                "map the value to a field of your own".into(),
-            ));
-        }
-        out.push(Bound {
-            spec: i,
-            source: f.source.get_ref().clone(),
-            field: Some((*field).clone()),
-            special: None,
-            on_entry: field.list_id.is_some(),
-        });
     }
-    Ok(out)
+
+    /// The Affinity record of a record: created or matched.
+    pub fn affinity_id(&self, i: usize) -> Option<i64> {
+        self.outcomes
+            .get(i)
+            .and_then(|o| o.affinity_id)
+            .or_else(|| self.plans[i].op.affinity_id())
+    }
+
+    /// A record as a person reads it: `c049 Quarry Fleet → organization 2918538601`.
+    pub fn label(&self, i: usize) -> String {
+        let p = &self.plans[i];
+        let mut s = p
+            .source_id
+            .clone()
+            .unwrap_or_else(|| format!("row {}", p.row));
+        if let Some(n) = &p.name {
+            s.push(' ');
+            s.push_str(n);
+        }
+        if let Some(id) = self.affinity_id(i) {
+            s.push_str(&format!(" → {} {id}", self.kind.as_str()));
+        }
+        s
+    }
+
+    /// The records that failed, with why.
+    pub fn failures(&self) -> Vec<(String, String)> {
+        (0..self.plans.len())
+            .filter_map(|i| {
+                let why = match (self.outcomes.get(i), &self.plans[i].op) {
+                    (
+                        Some(Outcome {
+                            done: Done::Failed(r),
+                            ..
+                        }),
+                        _,
+                    ) => r.clone(),
+                    (None, Op::Fail { reason, .. }) => reason.clone(),
+                    _ => return None,
+                };
+                Some((self.label(i), why))
+            })
+            .collect()
+    }
 }
 
 /// Runs a push (or a dry run) of one mapping file.
@@ -239,211 +253,240 @@ pub async fn push(
     opts: &PushOptions,
     progress: &dyn apply::Progress,
 ) -> Result<PushReport, PushError> {
-    let spec = mapping
-        .push
-        .as_ref()
-        .ok_or_else(|| PushError::NoPushSection(mapping.file()))?;
-    let mode = *spec.mode.get_ref();
-    // The checker first: a mapping Affinity would reject costs no call.
-    let catalog = crate::mapping::catalog::Catalog::load(store).await?;
-    // The persons and organizations values may name: the checker's, then push's (with what
-    // Affinity's term search adds).
-    let mut refs = crate::mapping::catalog::MirrorRefs::load(store).await?;
-    {
-        use crate::mapping::check::{check, sample_source, Severity};
-        let errors: Vec<_> = check(mapping, &catalog, &refs, &sample_source(mapping))
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect();
-        if !errors.is_empty() {
-            return Err(PushError::Check(errors));
-        }
-    }
-    let list = match &spec.add_to_list {
-        None => None,
-        Some(l) => match store.find_list(l.get_ref()).await? {
-            Some(found) => Some(found),
-            None => {
-                return Err(PushError::Mapping {
-                    file: mapping.file(),
-                    line: mapping.line(l.span()),
-                    message: format!(
-                        "`push.add_to_list` names `{}`, which the mirror does not hold",
-                        l.get_ref()
-                    ),
-                    hint: "name a list as Affinity spells it (or its id), and pull it first".into(),
-                })
-            }
-        },
-    };
-    let bound = bind_fields(mapping, &catalog.fields, list.as_ref())?;
+    let prepared = resolve::prepare(store, mapping, opts).await?;
     let calls_before = client.stats().calls;
-
-    let run = store
-        .start_run(
-            if opts.dry_run { "push-dry-run" } else { "push" },
-            opts.job.as_deref(),
-            Utc::now(),
-        )
-        .await?;
-    let result = run_push(
-        store,
-        client,
-        mapping,
-        mode,
-        list.as_ref(),
-        &bound,
-        opts,
-        run,
-        &mut refs,
-        progress,
-    )
-    .await;
+    let kind = if opts.dry_run {
+        RunKind::PushDryRun
+    } else {
+        RunKind::Push
+    };
+    let run = store.begin_run(kind, opts.job.as_deref()).await?;
+    let result = run_push(store, client, &prepared, opts, run.id(), progress).await;
     let api_calls = client.stats().calls - calls_before;
-    match result {
-        Ok(mut report) => {
-            report.counts.api_calls = api_calls;
-            let status = if report.partial() {
+    let result = result.map(|mut r| {
+        r.counts.api_calls = api_calls;
+        r
+    });
+    run.close(
+        result,
+        |r| RunEnd {
+            status: if r.partial() {
                 RunStatus::Partial
             } else {
                 RunStatus::Ok
-            };
-            store
-                .finish_run(
-                    run,
-                    status,
-                    &json!(report.counts),
-                    api_calls,
-                    report.stopped.as_deref(),
-                    Utc::now(),
-                )
-                .await?;
-            Ok(report)
-        }
-        Err(e) => {
-            let _ = store
-                .finish_run(
-                    run,
-                    RunStatus::Failed,
-                    &json!({}),
-                    api_calls,
-                    Some(&e.to_string()),
-                    Utc::now(),
-                )
-                .await;
-            Err(e)
-        }
-    }
+            },
+            counts: {
+                let mut c = json!(r.counts);
+                c["settings"] = json!(r.settings);
+                c
+            },
+            api_calls,
+            note: r.stopped.clone(),
+        },
+        api_calls,
+    )
+    .await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run_push(
     store: &Store,
     client: &Client,
-    mapping: &Mapping,
-    mode: PushMode,
-    list: Option<&ListRow>,
-    bound: &[Bound],
+    prepared: &resolve::Prepared<'_>,
     opts: &PushOptions,
     run: RunId,
-    refs: &mut crate::mapping::catalog::MirrorRefs,
     progress: &dyn apply::Progress,
 ) -> Result<PushReport, PushError> {
-    let mut outcome =
-        crate::matching::run_match_in(store, mapping, opts.job.as_deref(), Some(run)).await?;
-    if let Some(only) = &opts.only {
-        let keep: Vec<bool> = outcome
-            .decisions
-            .iter()
-            .map(|d| d.source_id.as_ref().is_some_and(|s| only.contains(s)))
-            .collect();
-        let mut k = keep.iter();
-        outcome
-            .decisions
-            .retain(|_| *k.next().expect("one flag per decision"));
-        let mut k = keep.iter();
-        outcome
-            .records
-            .retain(|_| *k.next().expect("one flag per record"));
+    // The monthly quota is asked first, once (a dry run counts that call for the push): a push
+    // the quota cannot cover does not start, and spends nothing on term searches.
+    let quota_left = if opts.dry_run {
+        None
+    } else {
+        apply::monthly_left(client).await?
+    };
+    if quota_left == Some(0) {
+        return Err(PushError::OverQuota { needed: 1, left: 0 });
     }
-    // Writes begun in an earlier run and never confirmed: asked of Affinity before redoing them.
-    let open = apply::unfinished(store, &outcome.mapping).await?;
-    let found = apply::look_up_unmatched(store, client, mapping, &mut outcome, &open, run).await?;
-    let state = plan::load_state(store, mapping, &outcome, bound, list).await?;
-    values::look_up_references(store, client, mapping, bound, &outcome.records, refs).await?;
-    let mut plans = plan::plan(mapping, mode, &outcome, bound, list, &state, &*refs);
-    let estimated: u64 = plans.iter().map(|p| p.estimated_calls()).sum();
+    let resolved = resolve::resolve(store, client, prepared, run, opts, quota_left).await?;
+    let plans = plan(&resolved.plan_input(prepared));
+    let writes: u64 = plans.iter().map(|p| p.op.write_calls()).sum();
     let mut counts = PushCounts {
         records: plans.len(),
-        found_in_affinity: found,
-        estimated_calls: estimated,
+        found_in_affinity: resolved.found_in_affinity,
+        term_searches: resolved.term_searches,
+        estimated_calls: 1 + resolved.lookup_calls + writes,
+        estimated_write_calls: writes,
         ..PushCounts::default()
     };
-    if !opts.dry_run {
-        if let Some(max) = opts.max_calls {
-            if estimated > max {
-                return Err(PushError::OverMaxCalls {
-                    needed: estimated,
-                    max,
-                });
-            }
-        }
-        if estimated > 0 {
-            if let Some(left) = apply::monthly_left(client).await? {
-                if estimated > left {
-                    return Err(PushError::OverQuota {
-                        needed: estimated,
-                        left,
-                    });
-                }
-            }
-        }
-    }
-    let mut stopped = None;
+    let mapping = resolved.inputs.mapping.clone();
+    let settings = PushSettings {
+        mapping: mapping.clone(),
+        mode: match prepared.mode {
+            affsync_core::mapping::PushMode::CreateUpdate => "create_update",
+            affsync_core::mapping::PushMode::UpdateOnly => "update_only",
+        },
+        add_to_list: prepared.list.as_ref().map(|l| l.name.clone()),
+        strict: prepared.strict,
+        dry_run: opts.dry_run,
+    };
     if opts.dry_run {
-        apply::journal_dry_run(store, run, &plans, &outcome.mapping).await?;
-    } else {
-        stopped = apply::apply(
-            store,
-            client,
-            mapping,
-            list,
-            &mut plans,
-            opts.concurrency.max(1),
+        journal_dry_run(store, run, &plans, &mapping).await?;
+        tally(&mut counts, &plans, &[]);
+        return Ok(PushReport {
             run,
-            &outcome.mapping,
-            open,
-            progress,
-        )
+            mapping,
+            settings,
+            kind: prepared.mapping.kind(),
+            dry_run: true,
+            plans,
+            outcomes: Vec::new(),
+            counts,
+            stopped: None,
+        });
+    }
+    if let Some(max) = opts.max_calls {
+        if writes > max {
+            return Err(PushError::OverMaxCalls {
+                needed: writes,
+                max,
+            });
+        }
+    }
+    if let Some(left) = quota_left.map(|l| l.saturating_sub(resolved.lookup_calls)) {
+        if writes > left {
+            return Err(PushError::OverQuota {
+                needed: writes,
+                left,
+            });
+        }
+    }
+    let refs = referenced(store, &plans).await?;
+    let ctx = apply::Ctx::new(
+        store,
+        client,
+        prepared,
+        run,
+        &mapping,
+        &resolved.open,
+        &refs,
+    );
+    let (outcomes, stopped) = apply::apply(&ctx, &plans, opts.concurrency.max(1), progress).await?;
+    // Records created now are matched: the review queue no longer offers them.
+    let created: Vec<(String, i64)> = plans
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.done == Done::Created)
+        .filter_map(|(p, o)| Some((p.source_id.clone()?, o.affinity_id?)))
+        .collect();
+    store
+        .settle_created(&mapping, &created, run, chrono::Utc::now())
         .await?;
-    }
-    let mut by_action: BTreeMap<&str, usize> = BTreeMap::new();
-    for p in &plans {
-        *by_action.entry(p.action.as_str()).or_default() += 1;
-        if p.was_matched {
-            counts.matched += 1;
-        }
-        if p.added {
-            counts.added_to_list += 1;
-        }
-        counts.fields_written += p.fields_written;
-        counts.write_calls += p.write_calls;
-    }
-    let n = |a: &str| by_action.get(a).copied().unwrap_or(0);
-    counts.created = n("created");
-    counts.updated = n("updated");
-    counts.unchanged = n("unchanged");
-    counts.skipped_no_match = n("skipped_no_match");
-    counts.awaiting_review = n("awaiting_review");
-    counts.rejected = n("rejected");
-    counts.failed = n("failed");
-    counts.not_attempted = n("not_attempted");
+    tally(&mut counts, &plans, &outcomes);
     Ok(PushReport {
         run,
-        mapping: outcome.mapping,
-        dry_run: opts.dry_run,
+        mapping,
+        settings,
+        kind: prepared.mapping.kind(),
+        dry_run: false,
         plans,
+        outcomes,
         counts,
         stopped,
     })
+}
+
+/// What the mirror knows of the persons and organizations the plans' values refer to.
+async fn referenced(store: &Store, plans: &[RecordPlan]) -> Result<values::RefDetails, PushError> {
+    let (mut persons, mut orgs) = (BTreeSet::new(), BTreeSet::new());
+    for w in plans
+        .iter()
+        .filter_map(|p| p.op.writes())
+        .flat_map(|w| w.all())
+    {
+        let ids = w.new.iter().filter_map(|i| i.ref_id);
+        if w.value_type.starts_with("person") {
+            persons.extend(ids);
+        } else if w.value_type.starts_with("company") {
+            orgs.extend(ids);
+        }
+    }
+    Ok(store.ref_details(&persons, &orgs).await?)
+}
+
+/// The counts of a plan (dry) or of its outcomes.
+fn tally(counts: &mut PushCounts, plans: &[RecordPlan], outcomes: &[Outcome]) {
+    for (i, p) in plans.iter().enumerate() {
+        if p.was_matched() {
+            counts.matched += 1;
+        }
+        let done = match outcomes.get(i) {
+            Some(o) => {
+                counts.added_to_list += usize::from(o.added);
+                counts.fields_written += o.fields_written;
+                counts.write_calls += o.write_calls;
+                counts.values_skipped += o.values_skipped;
+                o.done.clone()
+            }
+            None => {
+                counts.added_to_list += usize::from(p.op.add_to_list());
+                counts.fields_written += p.op.writes().map_or(0, |w| w.len());
+                counts.values_skipped += p.skipped_values.len();
+                Done::planned(&p.op)
+            }
+        };
+        *match done {
+            Done::Created => &mut counts.created,
+            Done::Updated => &mut counts.updated,
+            Done::Unchanged => &mut counts.unchanged,
+            Done::Skipped(SkipKind::NoMatch) => &mut counts.skipped_no_match,
+            Done::Skipped(SkipKind::AwaitingReview) => &mut counts.awaiting_review,
+            Done::Skipped(SkipKind::Rejected) => &mut counts.rejected,
+            Done::NotAttempted => &mut counts.not_attempted,
+            Done::Failed(_) => &mut counts.failed,
+        } += 1;
+    }
+}
+
+/// Journals a dry run: one `planned` event per record.
+async fn journal_dry_run(
+    store: &Store,
+    run: RunId,
+    plans: &[RecordPlan],
+    mapping: &str,
+) -> Result<(), PushError> {
+    let events: Vec<JournalEvent> = plans
+        .iter()
+        .map(|p| {
+            let fields =
+                p.op.writes()
+                    .map(|w| {
+                        w.all()
+                            .map(|w| FieldChange {
+                                field: w.field_name.clone(),
+                                field_id: Some(w.field_id.clone()),
+                                old: Some(values::words(&w.old)),
+                                new: Some(values::words(&w.new)),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            let reason = match &p.op {
+                Op::Skip { reason, .. } | Op::Fail { reason, .. } => reason.clone(),
+                _ => String::new(),
+            };
+            JournalEvent::new(
+                p.record_key(),
+                Step::Planned {
+                    action: p.op.as_str().to_string(),
+                    affinity_id: p.op.affinity_id(),
+                    fields,
+                    add_to_list: p.op.add_to_list(),
+                    reason,
+                    estimated_calls: p.op.write_calls(),
+                },
+            )
+            .for_mapping(mapping)
+        })
+        .collect();
+    store.add_events(run, &events, chrono::Utc::now()).await?;
+    Ok(())
 }

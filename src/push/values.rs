@@ -1,21 +1,23 @@
 //! Values between the mirror's form and Affinity's: references resolved through the mirror,
 //! and the v2 body of a field write.
 
+use affsync_core::model::ValueItem;
 use chrono::{DateTime, Utc};
 
-use crate::mapping::catalog::MirrorRefs;
-use crate::mapping::convert::{RefKey, Resolve};
-use crate::mapping::{Mapping, ValueKind};
-use crate::store::{Store, ValueItem};
+use crate::store::Store;
 use affinity_crm::v2::{CompanyRef, Dropdown, FieldValue, Location, PersonRef, RankedDropdown};
 use affinity_crm::{DropdownOptionId, OrganizationId, PersonId};
+use affsync_core::mapping::catalog::MirrorRefs;
+use affsync_core::mapping::convert::{RefKey, Resolve};
+use affsync_core::mapping::{Mapping, ValueKind};
 use affsync_core::matcher::normalize;
 
-use super::Bound;
+use affsync_core::plan::push::Bound;
 
 /// Asks Affinity (term search, then an exact comparison) for the emails and domains that the
 /// records' `person` and `organization` values name and `refs` (the mirror's) lacks; what is
-/// found is added to `refs` and learned by the mirror. One call per unknown email or domain.
+/// found is added to `refs` and, when `learn`, learned by the mirror. One search per unknown
+/// email or domain; gives the number of searches.
 pub async fn look_up_references(
     store: &Store,
     client: &affinity_crm::Client,
@@ -23,7 +25,9 @@ pub async fn look_up_references(
     bound: &[Bound],
     records: &[affsync_core::matcher::SourceRecord],
     refs: &mut MirrorRefs,
-) -> Result<(), super::PushError> {
+    learn: bool,
+) -> Result<usize, super::PushError> {
+    let mut searches = 0;
     use futures::{StreamExt, TryStreamExt};
     for b in bound {
         let ty = *mapping.fields[b.spec].ty.get_ref();
@@ -35,18 +39,19 @@ pub async fn look_up_references(
             let Some(cell) = rec.values.get(&b.source) else {
                 continue;
             };
-            for part in cell.split(crate::mapping::convert::MULTI_SEPARATOR) {
+            for part in cell.split(affsync_core::mapping::convert::MULTI_SEPARATOR) {
                 let part = part.trim();
                 if ty == ValueKind::Person {
                     let Some(e) = normalize::email_key(part).filter(|_| part.contains('@')) else {
                         continue;
                     };
-                    let Ok(norm) = crate::mapping::convert::normalize_email(part) else {
+                    let Ok(norm) = affsync_core::mapping::convert::normalize_email(part) else {
                         continue;
                     };
                     if refs.person(&RefKey::Email(norm)).is_some() || !asked.insert(e.clone()) {
                         continue;
                     }
+                    searches += 1;
                     let found: Vec<_> = client
                         .persons_v1(Some(part), &[])
                         .take(100)
@@ -62,17 +67,22 @@ pub async fn look_up_references(
                             .flatten()
                             .collect::<Vec<_>>()
                             .join(" ");
-                        store
-                            .learn_entity(
-                                &crate::store::pushed::LearnedEntity::Person {
-                                    id: p.id.0,
-                                    first_name: p.first_name.clone(),
-                                    last_name: p.last_name.clone(),
-                                    emails: p.emails.clone(),
-                                },
-                                Utc::now(),
-                            )
-                            .await?;
+                        if learn {
+                            store
+                                .learn_entity(
+                                    &crate::store::pushed::LearnedEntity::Person {
+                                        id: p.id.0,
+                                        person_type: Some(
+                                            super::resolve::v1_person_type(p.person_type).into(),
+                                        ),
+                                        first_name: p.first_name.clone(),
+                                        last_name: p.last_name.clone(),
+                                        emails: p.emails.clone(),
+                                    },
+                                    Utc::now(),
+                                )
+                                .await?;
+                        }
                         let mut emails = p.emails.clone();
                         emails.push(part.to_string());
                         refs.add_person(p.id.0, Some(name).filter(|n| !n.is_empty()), &emails);
@@ -87,6 +97,7 @@ pub async fn look_up_references(
                     {
                         continue;
                     }
+                    searches += 1;
                     let found: Vec<_> = client
                         .organizations_v1(Some(&d), &[])
                         .take(100)
@@ -98,18 +109,20 @@ pub async fn look_up_references(
                             .chain(&o.domains)
                             .any(|x| normalize::domain_key(x).as_deref() == Some(d.as_str()))
                     }) {
-                        store
-                            .learn_entity(
-                                &crate::store::pushed::LearnedEntity::Organization {
-                                    id: o.id.0,
-                                    name: o.name.clone(),
-                                    domain: o.domain.clone(),
-                                    domains: o.domains.clone(),
-                                    global: o.global,
-                                },
-                                Utc::now(),
-                            )
-                            .await?;
+                        if learn {
+                            store
+                                .learn_entity(
+                                    &crate::store::pushed::LearnedEntity::Organization {
+                                        id: o.id.0,
+                                        name: o.name.clone(),
+                                        domain: o.domain.clone(),
+                                        domains: o.domains.clone(),
+                                        global: o.global,
+                                    },
+                                    Utc::now(),
+                                )
+                                .await?;
+                        }
                         let mut domains = o.domains.clone();
                         domains.extend(o.domain.clone());
                         refs.add_organization(o.id.0, Some(o.name), &domains);
@@ -118,7 +131,7 @@ pub async fn look_up_references(
             }
         }
     }
-    Ok(())
+    Ok(searches)
 }
 
 fn at(item: &ValueItem) -> Option<DateTime<Utc>> {
@@ -192,6 +205,68 @@ pub fn to_v2(value_type: &str, items: &[ValueItem]) -> Option<FieldValue> {
         }
         _ => return None,
     })
+}
+
+/// What the mirror knows of the persons and organizations values refer to, to record a written
+/// reference as a pull reads it back (names, email, domain).
+#[derive(Debug, Clone, Default)]
+pub struct RefDetails {
+    pub persons: std::collections::BTreeMap<i64, PersonRef>,
+    pub organizations: std::collections::BTreeMap<i64, CompanyRef>,
+}
+
+/// A date as Affinity keeps it since 2026: midnight US Pacific of the day the instant falls on
+/// there (affinity-api.md §8.7).
+pub fn affinity_day(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let tz = chrono_tz::America::Los_Angeles;
+    let day = at.with_timezone(&tz).date_naive();
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(at)
+}
+
+/// The items a pull will read back after `items` are written to a field of `value_type`:
+/// dates at Affinity's midnight, references with the names Affinity sends with them. The
+/// mirror learns these, so that the next pull finds nothing changed.
+pub fn as_pulled(value_type: &str, items: &[ValueItem], refs: &RefDetails) -> Vec<ValueItem> {
+    let Some(mut fv) = to_v2(value_type, items) else {
+        return items.to_vec();
+    };
+    let person = |p: &mut PersonRef| {
+        if let Some(known) = refs.persons.get(&p.id.0) {
+            *p = known.clone();
+        }
+    };
+    let company = |c: &mut CompanyRef| {
+        if let Some(known) = refs.organizations.get(&c.id.0) {
+            *c = known.clone();
+        }
+    };
+    match &mut fv {
+        FieldValue::Datetime(Some(at)) => *at = affinity_day(*at),
+        FieldValue::Person(Some(p)) => person(p),
+        FieldValue::PersonMulti(Some(ps)) => ps.iter_mut().for_each(person),
+        FieldValue::Company(Some(c)) => company(c),
+        FieldValue::CompanyMulti(Some(cs)) => cs.iter_mut().for_each(company),
+        FieldValue::RankedDropdown(Some(r)) => {
+            // The rank and text a pull reads come with the written item.
+            if let Some(i) = items.first() {
+                r.text = i.text.clone();
+                r.rank = i.number.map(|n| n as i64);
+            }
+        }
+        FieldValue::Dropdown(Some(d)) => d.text = items.first().and_then(|i| i.text.clone()),
+        FieldValue::DropdownMulti(Some(ds)) => {
+            for (d, i) in ds.iter_mut().zip(items) {
+                d.text = i.text.clone();
+            }
+        }
+        _ => {}
+    }
+    crate::pull::value_items(&fv)
 }
 
 /// A value in words, for the dry run and the journal: `2024-03-05`, `Series A`, `12`.

@@ -10,17 +10,22 @@ pub mod pages;
 pub mod queue;
 pub mod server;
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::store::decisions::{ReviewRow, ReviewVerdict};
-use crate::store::{Event, RunStatus, Store, StoreError};
+use crate::store::journal::RunEnd;
+use crate::store::{Store, StoreError};
+use affsync_core::journal::{JournalEvent, ReviewDetail, RunKind, Step};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
-    #[error("no match decision for source record `{source_id}` of `{mapping}`\nhint: run `affsync match {mapping}` first, and check the id with `affsync review list --mapping {mapping}`")]
+    #[error("no match decision for source record `{source_id}` of `{mapping}`")]
     UnknownRecord { mapping: String, source_id: String },
-    #[error("`{affinity_id}` is not a record in the mirror (accepting `{source_id}` of `{mapping}`)\nhint: give the Affinity id of an organization, person or opportunity the mirror holds; `affsync pull` refreshes it")]
+    #[error(
+        "`{affinity_id}` is not a record in the mirror (accepting `{source_id}` of `{mapping}`)"
+    )]
     UnknownAffinityRecord {
         mapping: String,
         source_id: String,
@@ -30,6 +35,23 @@ pub enum ReviewError {
     NothingToUndo { mapping: String, source_id: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Diagnose for ReviewError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ReviewError::Store(s) => s.class(),
+            _ => ErrorClass::BadInput,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ReviewError::UnknownRecord { mapping, .. } => Some(format!("run `affsync match {mapping}` first, and check the id with `affsync review list --mapping {mapping}`")),
+            ReviewError::UnknownAffinityRecord { .. } => Some("give the Affinity id of an organization, person or opportunity the mirror holds; `affsync pull` refreshes it".into()),
+            ReviewError::NothingToUndo { .. } => Some("`affsync review list --status decided` lists the verdicts".into()),
+            ReviewError::Store(s) => s.hint(),
+        }
+    }
 }
 
 impl ReviewError {
@@ -94,17 +116,9 @@ pub async fn decide(
         }
     }
     if !events.is_empty() {
-        let run = store.start_run("review", None, now).await?;
-        store.add_events(run, &events, now).await?;
-        store
-            .finish_run(
-                run,
-                RunStatus::Ok,
-                &json!({ "decided": events.len() }),
-                0,
-                None,
-                Utc::now(),
-            )
+        let run = store.begin_run(RunKind::Review, None).await?;
+        run.events(&events).await?;
+        run.finish(RunEnd::ok(json!({ "decided": events.len() }), 0))
             .await?;
     }
     result.map(|()| events.len())
@@ -115,7 +129,7 @@ async fn decide_one(
     it: &Decide,
     decided_by: Option<&str>,
     stamp: &str,
-) -> Result<Event, ReviewError> {
+) -> Result<JournalEvent, ReviewError> {
     let unknown = || ReviewError::UnknownRecord {
         mapping: it.mapping.clone(),
         source_id: it.source_id.clone(),
@@ -134,16 +148,15 @@ async fn decide_one(
                 });
             }
             let was = item.review.as_ref();
-            return Ok(Event::new(
+            return Ok(JournalEvent::new(
                 record,
-                "review_undone",
-                Some(json!({
-                    "mapping": it.mapping,
-                    "verdict": was.map(|r| r.verdict.as_str()),
-                    "affinity_id": was.and_then(|r| r.affinity_id.clone()),
-                    "decided_by": decided_by,
-                })),
-            ));
+                Step::ReviewUndone(ReviewDetail {
+                    verdict: was.map(|r| r.verdict.as_str().to_string()),
+                    affinity_id: was.and_then(|r| r.affinity_id.clone()),
+                    decided_by: decided_by.map(str::to_string),
+                }),
+            )
+            .for_mapping(&it.mapping));
         }
         Verdict::Accept(id) => {
             let kind = queue::MappingInfo::load(&it.mapping).kind;
@@ -172,14 +185,13 @@ async fn decide_one(
             decided_at: stamp.to_string(),
         })
         .await?;
-    Ok(Event::new(
+    Ok(JournalEvent::new(
         record,
-        "review_decided",
-        Some(json!({
-            "mapping": it.mapping,
-            "verdict": verdict.as_str(),
-            "affinity_id": affinity_id,
-            "decided_by": decided_by,
-        })),
-    ))
+        Step::ReviewDecided(ReviewDetail {
+            verdict: Some(verdict.as_str().to_string()),
+            affinity_id,
+            decided_by: decided_by.map(str::to_string),
+        }),
+    )
+    .for_mapping(&it.mapping))
 }

@@ -596,7 +596,7 @@ mod tests {
                 reason: format!("name close to {name}"),
                 candidates: Some(serde_json::json!([{"affinity_id": "201", "score": 0.85}])),
                 record: Some(serde_json::json!({ "company_name": name })),
-                run_id: Some(crate::store::RunId(4)),
+                run_id: Some(affsync_core::model::RunId(4)),
                 decided_at: "2026-11-21T10:00:00.000Z".into(),
             },
             review: None,
@@ -613,7 +613,7 @@ mod tests {
                     score: Some(0.85),
                     card: Some(EntityCard {
                         id: "201".into(),
-                        kind: "company".into(),
+                        kind: "organization".into(),
                         name: candidate.into(),
                         ..EntityCard::default()
                     }),

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::mapping::Mapping;
 use crate::store::review::{EntityCard, Progress, QueueFilter, QueueItem};
 use crate::store::{Store, StoreError};
 use affsync_core::matcher::config::Attr;
@@ -26,7 +25,7 @@ pub struct MappingInfo {
 
 impl MappingInfo {
     pub fn load(key: &str) -> MappingInfo {
-        let Ok(m) = Mapping::load(Path::new(key)) else {
+        let Ok(m) = crate::io::load_mapping(Path::new(key)) else {
             return MappingInfo::default();
         };
         let kind = m.kind();

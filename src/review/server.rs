@@ -4,6 +4,7 @@
 //! Every request that changes state is a POST whose form carries the server run's CSRF token.
 //! Pages are sent with a content security policy that allows no script but the page's own file.
 
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -25,8 +26,10 @@ use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("refusing to listen on `{0}` without `--token`: anyone who can reach it could decide matches\nhint: add `--token SECRET` (then open the page with `?token=SECRET`), or keep the default `--bind 127.0.0.1`")]
+    #[error("refusing to listen on `{0}` without `--token`: anyone who can reach it could decide matches")]
     OpenWithoutToken(IpAddr),
+    #[error("the token has {0} characters; a token must have at least 16")]
+    ShortToken(usize),
     #[error("cannot listen on `{addr}`: {source}")]
     Bind {
         addr: SocketAddr,
@@ -35,6 +38,27 @@ pub enum ServeError {
     },
     #[error("the review server stopped: {0}")]
     Serve(#[source] std::io::Error),
+}
+
+impl Diagnose for ServeError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ServeError::OpenWithoutToken(_)
+            | ServeError::ShortToken(_)
+            | ServeError::Bind { .. } => ErrorClass::BadInput,
+            ServeError::Serve(_) => ErrorClass::Failure,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ServeError::OpenWithoutToken(_) => Some("add `--token SECRET` (then open the page with `?token=SECRET`), or keep the default `--bind 127.0.0.1`".into()),
+            ServeError::ShortToken(_) => Some(
+                "use a long random secret, such as the output of `openssl rand -hex 16`".into(),
+            ),
+            ServeError::Bind { .. } => Some("pick another `--port`, or 0 for a free one".into()),
+            ServeError::Serve(_) => None,
+        }
+    }
 }
 
 /// How to serve.
@@ -46,10 +70,22 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// The name decisions are stored with when the page has not been given one.
     pub reviewer: Option<String>,
+    /// Host names besides the bound address (and loopback names) that requests may name: the
+    /// page's public name behind a proxy.
+    pub allowed_hosts: Vec<String>,
 }
 
-/// Refuses an address other than loopback without a token.
+/// A token shorter than this is refused: it could be guessed.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Refuses an address other than loopback without a token, and a token too short to be a
+/// secret.
 pub fn check_bind(bind: IpAddr, token: Option<&str>) -> Result<(), ServeError> {
+    if let Some(t) = token.filter(|t| !t.is_empty()) {
+        if t.chars().count() < MIN_TOKEN_LEN {
+            return Err(ServeError::ShortToken(t.chars().count()));
+        }
+    }
     if bind.is_loopback() || token.is_some_and(|t| !t.is_empty()) {
         Ok(())
     } else {
@@ -107,7 +143,14 @@ pub async fn serve(
     let local = listener
         .local_addr()
         .map_err(|source| ServeError::Bind { addr, source })?;
-    let app = router(store, &opts, random_token());
+    let allowed = Arc::new(crate::http_guard::AllowedHosts::for_bind(
+        local,
+        &opts.allowed_hosts,
+    ));
+    let app = router(store, &opts, random_token()).layer(middleware::from_fn_with_state(
+        allowed,
+        crate::http_guard::check,
+    ));
     ready(local);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -169,9 +212,30 @@ async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
         });
         let ok = |t: &Option<String>| t.as_deref().is_some_and(|t| same_secret(t, token));
         if ok(&from_query) {
-            set_cookie = Some(format!(
-                "{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
-            ));
+            let cookie = format!("{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+            if req.method() == axum::http::Method::GET {
+                // The cookie carries the token from now on: the address loses it, so that it
+                // stays out of the address bar, the history and any link copied from there.
+                let rest: Vec<(String, String)> =
+                    url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                        .filter(|(k, _)| k != "token")
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                let q = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(rest)
+                    .finish();
+                let to = if q.is_empty() {
+                    req.uri().path().to_string()
+                } else {
+                    format!("{}?{q}", req.uri().path())
+                };
+                let mut resp = Redirect::to(&to).into_response();
+                if let Ok(v) = HeaderValue::from_str(&cookie) {
+                    resp.headers_mut().insert(header::SET_COOKIE, v);
+                }
+                return with_headers(resp);
+            }
+            set_cookie = Some(cookie);
         } else if !ok(&from_header) && !ok(&cookie(headers, TOKEN_COOKIE)) {
             return with_headers(
                 (
@@ -244,6 +308,8 @@ struct QueueParams {
     max_score: Option<String>,
     page: Option<String>,
     notice: Option<String>,
+    /// The notice's signature: only notices this server made are shown.
+    nsig: Option<String>,
 }
 
 fn score(s: &Option<String>) -> Option<f64> {
@@ -294,7 +360,14 @@ async fn queue_page(
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or(1);
     match queue::load_page(&st.store, &filter, page, PER_PAGE).await {
-        Ok(q) => Html(pages::render_queue(&q, &ctx(&st, &headers, p.notice))).into_response(),
+        Ok(q) => {
+            let notice = p.notice.filter(|n| {
+                p.nsig
+                    .as_deref()
+                    .is_some_and(|s| same_secret(s, &notice_sig(&st.csrf, n)))
+            });
+            Html(pages::render_queue(&q, &ctx(&st, &headers, notice))).into_response()
+        }
         Err(e) => store_failure(e),
     }
 }
@@ -377,7 +450,15 @@ fn clean_back(back: &str) -> String {
     q.finish()
 }
 
-fn back_to(back: &str, notice: &str) -> Response {
+/// A notice's signature under the server run's secret: a notice in an address someone else
+/// made is not shown.
+fn notice_sig(secret: &str, notice: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("{secret}\0{notice}").as_bytes());
+    d.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+fn back_to(st: &AppState, back: &str, notice: &str) -> Response {
     let mut q = clean_back(back);
     if !q.is_empty() {
         q.push('&');
@@ -385,6 +466,7 @@ fn back_to(back: &str, notice: &str) -> Response {
     q.push_str(
         &url::form_urlencoded::Serializer::new(String::new())
             .append_pair("notice", notice)
+            .append_pair("nsig", &notice_sig(&st.csrf, notice))
             .finish(),
     );
     Redirect::to(&format!("./?{q}")).into_response()
@@ -450,7 +532,7 @@ async fn decide_form(
                 Verdict::Reject => format!("{}: not a match", f.source_id),
                 Verdict::Undo => format!("{}: decision undone", f.source_id),
             };
-            back_to(&f.back, &what)
+            back_to(&st, &f.back, &what)
         }
         Err(e @ ReviewError::Store(_)) => store_failure(e),
         Err(e) => failure(
@@ -517,6 +599,7 @@ async fn accept_above(
     let who = reviewer_of(&st, &headers);
     match decide(&st.store, &todo, who.as_deref(), Utc::now()).await {
         Ok(n) => back_to(
+            &st,
             &f.back,
             &format!("accepted {n} suggestions scoring at least {min}"),
         ),
@@ -544,7 +627,7 @@ async fn set_reviewer(State(st): State<Shared>, Form(f): Form<ReviewerForm>) -> 
     }
     let name = f.name.trim();
     let value: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let mut resp = back_to(&f.back, &format!("decisions are now signed {name}"));
+    let mut resp = back_to(&st, &f.back, &format!("decisions are now signed {name}"));
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{REVIEWER_COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Strict"
     )) {
@@ -565,7 +648,9 @@ mod tests {
             ("0.0.0.0", None, false),
             ("192.168.1.10", None, false),
             ("0.0.0.0", Some(""), false),
-            ("0.0.0.0", Some("s3cret"), true),
+            ("0.0.0.0", Some("s3cret"), false),
+            ("127.0.0.1", Some("s3cret"), false),
+            ("0.0.0.0", Some("s3cret-0123456789"), true),
         ] {
             let ip: IpAddr = addr.parse().unwrap();
             assert_eq!(check_bind(ip, token).is_ok(), ok, "{addr} {token:?}");

@@ -1,10 +1,11 @@
 //! Match decisions: the matcher's latest decision per mapping file and source record, and the
 //! decisions reviewers made, which win over computed ones until they are undone.
 
+use affsync_core::model::{Kind, RunId};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use super::{col, placeholders, time_text, Ctx, RunId, Store, StoreError};
+use super::{col, placeholders, time_text, Ctx, Store, StoreError};
 
 /// A decision as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +57,16 @@ impl ReviewVerdict {
     }
 }
 
+/// What became of a record the mirror knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Live,
+    /// Affinity merged it into this record.
+    MergedInto(i64),
+    /// Affinity no longer has it.
+    Gone,
+}
+
 /// A reviewer's decision as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewRow {
@@ -104,6 +115,82 @@ impl Store {
         }
         tx.commit().await.ctx("saving match decisions")?;
         Ok(())
+    }
+
+    /// Settles the stored decisions of records a push created: they are matched to the new
+    /// record now, so the review queue no longer offers them (`(source id, affinity id)`).
+    pub async fn settle_created(
+        &self,
+        mapping: &str,
+        created: &[(String, i64)],
+        run: RunId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        if created.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx("settling created records' decisions").await?;
+        for (source_id, id) in created {
+            sqlx::query(
+                "UPDATE match_decisions SET status = 'matched', affinity_id = $1, score = 1.0, \
+                 method = 'created', reason = $2, run_id = $3, decided_at = $4 \
+                 WHERE mapping = $5 AND source_id = $6",
+            )
+            .bind(id.to_string())
+            .bind(format!("created in Affinity by push run {run}"))
+            .bind(run.0)
+            .bind(super::time_text(now))
+            .bind(mapping)
+            .bind(source_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("settling created records' decisions")?;
+        }
+        tx.commit()
+            .await
+            .ctx("settling created records' decisions")?;
+        Ok(())
+    }
+
+    /// What became of some records of one kind the mirror knows: merged into another, or
+    /// gone from Affinity (records it does not know are left out).
+    pub async fn record_fates(
+        &self,
+        kind: Kind,
+        ids: &[i64],
+    ) -> Result<std::collections::BTreeMap<i64, Fate>, StoreError> {
+        let (table, merged) = match kind {
+            Kind::Organization => ("organizations", "merged_into"),
+            Kind::Person => ("persons", "merged_into"),
+            Kind::Opportunity => ("opportunities", "NULL"),
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, gone_at, {merged} AS merged_into FROM {table} WHERE id IN ({})",
+                super::in_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading records' fates")?
+            {
+                let id: i64 = col(&r, "id")?;
+                let gone: Option<String> = col(&r, "gone_at")?;
+                let into: Option<i64> = col::<Option<i64>>(&r, "merged_into").unwrap_or(None);
+                let fate = match (into, gone) {
+                    (Some(i), _) => Fate::MergedInto(i),
+                    (None, Some(_)) => Fate::Gone,
+                    (None, None) => Fate::Live,
+                };
+                out.insert(id, fate);
+            }
+        }
+        Ok(out)
     }
 
     /// The stored decisions of a mapping file (all mapping files when `None`), by source id.

@@ -6,208 +6,17 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
-use super::journal::{insert_events, Event, RunId};
+use affsync_core::model::{
+    EntityRow, EntryRow, FieldRow, Kind, ListRow, OpportunityRow, OptionRow, OrganizationRow,
+    OwnedValue, Owner, PersonRow, RunId, ValueItem,
+};
+
+use super::journal::insert_events;
 use super::{col, flag, in_list, param, placeholders, time_text, Backend, Ctx, Store, StoreError};
-
-/// What a list holds, and what an entity is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EntityKind {
-    Company,
-    Person,
-    Opportunity,
-}
-
-impl EntityKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntityKind::Company => "company",
-            EntityKind::Person => "person",
-            EntityKind::Opportunity => "opportunity",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<EntityKind> {
-        match s {
-            "company" | "organization" => Some(EntityKind::Company),
-            "person" => Some(EntityKind::Person),
-            "opportunity" => Some(EntityKind::Opportunity),
-            _ => None,
-        }
-    }
-
-    fn table(self) -> &'static str {
-        match self {
-            EntityKind::Company => "organizations",
-            EntityKind::Person => "persons",
-            EntityKind::Opportunity => "opportunities",
-        }
-    }
-
-    pub const ALL: [EntityKind; 3] = [
-        EntityKind::Company,
-        EntityKind::Person,
-        EntityKind::Opportunity,
-    ];
-}
-
-impl std::fmt::Display for EntityKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListRow {
-    pub id: i64,
-    pub name: String,
-    pub kind: EntityKind,
-    pub is_public: bool,
-    pub owner_id: Option<i64>,
-    pub creator_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OptionRow {
-    pub option_id: i64,
-    pub text: String,
-    pub rank: Option<i64>,
-    pub color: Option<String>,
-}
-
-/// A field of the catalog, keyed by its v2 id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldRow {
-    pub id: String,
-    pub name: String,
-    /// global | list | enriched | relationship-intelligence
-    pub field_type: String,
-    /// The v2 valueType (`text`, `number-multi`, `ranked-dropdown`, ...).
-    pub value_type: String,
-    pub list_id: Option<i64>,
-    pub entity_kind: Option<EntityKind>,
-    pub allows_multiple: bool,
-    pub enrichment_source: Option<String>,
-    pub track_changes: Option<bool>,
-    /// Dropdown options, by option id.
-    pub options: Vec<OptionRow>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrganizationRow {
-    pub id: i64,
-    pub name: String,
-    pub domain: Option<String>,
-    pub domains: Vec<String>,
-    pub is_global: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersonRow {
-    pub id: i64,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub primary_email: Option<String>,
-    pub emails: Vec<String>,
-    pub person_type: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OpportunityRow {
-    pub id: i64,
-    pub name: String,
-    pub list_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum EntityRow {
-    Company(OrganizationRow),
-    Person(PersonRow),
-    Opportunity(OpportunityRow),
-}
-
-impl EntityRow {
-    pub fn kind(&self) -> EntityKind {
-        match self {
-            EntityRow::Company(_) => EntityKind::Company,
-            EntityRow::Person(_) => EntityKind::Person,
-            EntityRow::Opportunity(_) => EntityKind::Opportunity,
-        }
-    }
-    pub fn id(&self) -> i64 {
-        match self {
-            EntityRow::Company(o) => o.id,
-            EntityRow::Person(p) => p.id,
-            EntityRow::Opportunity(o) => o.id,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct EntryRow {
-    pub id: i64,
-    pub list_id: i64,
-    pub entity_kind: EntityKind,
-    pub entity_id: i64,
-    pub created_at: Option<String>,
-    pub creator_id: Option<i64>,
-}
-
-/// Who a field value belongs to: the entity (global and enriched fields) or one of its list
-/// entries (list-specific fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Owner {
-    Entity(EntityKind, i64),
-    Entry(i64),
-}
-
-impl Owner {
-    pub fn kind_str(self) -> &'static str {
-        match self {
-            Owner::Entity(k, _) => k.as_str(),
-            Owner::Entry(_) => "entry",
-        }
-    }
-    pub fn id(self) -> i64 {
-        match self {
-            Owner::Entity(_, id) | Owner::Entry(id) => id,
-        }
-    }
-    fn parse(kind: &str, id: i64) -> Option<Owner> {
-        if kind == "entry" {
-            Some(Owner::Entry(id))
-        } else {
-            EntityKind::parse(kind).map(|k| Owner::Entity(k, id))
-        }
-    }
-}
-
-/// One element of a field value, typed: a single-valued field has at most one, a multi-valued
-/// one an element per value, an empty value none.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ValueItem {
-    pub value_type: String,
-    /// Text; a dropdown option's text; a referenced person's or organization's name.
-    pub text: Option<String>,
-    pub number: Option<f64>,
-    /// A datetime (RFC 3339, UTC).
-    pub at: Option<String>,
-    /// A dropdown option, person or organization id.
-    pub ref_id: Option<i64>,
-    /// The value as Affinity gave it, where the columns above do not hold all of it.
-    pub json: Option<String>,
-}
-
-/// The whole value of one field on one owner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OwnedValue {
-    pub owner: Owner,
-    pub field_id: String,
-    pub items: Vec<ValueItem>,
-}
+use affsync_core::journal::{JournalEvent, Step};
 
 /// A list entry as one page of a pull brings it: the entry, its entity, and the values of
 /// every field that came with it.
@@ -237,7 +46,7 @@ pub struct PageOutcome {
     pub values_written: usize,
     /// The entries and entities the page held.
     pub entry_ids: Vec<i64>,
-    pub entity_ids: Vec<(EntityKind, i64)>,
+    pub entity_ids: Vec<(Kind, i64)>,
 }
 
 /// What a catalog sync changed.
@@ -246,6 +55,32 @@ pub struct SyncOutcome {
     pub new: usize,
     pub changed: usize,
     pub gone: usize,
+}
+
+/// Whether two values hold the same items: a multi-valued field whose values come back in
+/// another order (Affinity keeps its own) holds the same value.
+fn same_items(a: &[ValueItem], b: &[ValueItem]) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.len() != b.len() || a.len() < 2 {
+        return false;
+    }
+    let key = |i: &ValueItem| format!("{i:?}");
+    let mut ka: Vec<String> = a.iter().map(key).collect();
+    let mut kb: Vec<String> = b.iter().map(key).collect();
+    ka.sort();
+    kb.sort();
+    ka == kb
+}
+
+/// The mirror's table of a kind of record.
+fn table_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Organization => "organizations",
+        Kind::Person => "persons",
+        Kind::Opportunity => "opportunities",
+    }
 }
 
 const ENTRY_COLS: &str = "id, list_id, entity_kind, entity_id, created_at, creator_id";
@@ -258,7 +93,7 @@ pub(crate) fn entry_row(r: &AnyRow) -> Result<EntryRow, StoreError> {
     Ok(EntryRow {
         id: col(r, "id")?,
         list_id: col(r, "list_id")?,
-        entity_kind: EntityKind::parse(&kind)
+        entity_kind: Kind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("entity kind `{kind}`")))?,
         entity_id: col(r, "entity_id")?,
         created_at: col(r, "created_at")?,
@@ -275,17 +110,17 @@ fn json_strings(s: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("a JSON list `{s}`: {e}")))
 }
 
-fn entity_from(kind: EntityKind, r: &AnyRow) -> Result<(EntityRow, bool), StoreError> {
+fn entity_from(kind: Kind, r: &AnyRow) -> Result<(EntityRow, bool), StoreError> {
     let gone: Option<String> = col(r, "gone_at")?;
     let row = match kind {
-        EntityKind::Company => EntityRow::Company(OrganizationRow {
+        Kind::Organization => EntityRow::Organization(OrganizationRow {
             id: col(r, "id")?,
             name: col(r, "name")?,
             domain: col(r, "domain")?,
             domains: json_strings(&col::<String>(r, "domains")?)?,
             is_global: col::<i64>(r, "is_global")? != 0,
         }),
-        EntityKind::Person => EntityRow::Person(PersonRow {
+        Kind::Person => EntityRow::Person(PersonRow {
             id: col(r, "id")?,
             first_name: col(r, "first_name")?,
             last_name: col(r, "last_name")?,
@@ -293,7 +128,7 @@ fn entity_from(kind: EntityKind, r: &AnyRow) -> Result<(EntityRow, bool), StoreE
             emails: json_strings(&col::<String>(r, "emails")?)?,
             person_type: col(r, "person_type")?,
         }),
-        EntityKind::Opportunity => EntityRow::Opportunity(OpportunityRow {
+        Kind::Opportunity => EntityRow::Opportunity(OpportunityRow {
             id: col(r, "id")?,
             name: col(r, "name")?,
             list_id: col(r, "list_id")?,
@@ -320,23 +155,23 @@ pub(crate) fn value_from(r: &AnyRow) -> Result<(Owner, String, ValueItem), Store
     ))
 }
 
-fn entity_sql(kind: EntityKind) -> (&'static str, usize) {
+fn entity_sql(kind: Kind) -> (&'static str, usize) {
     match kind {
-        EntityKind::Company => (
+        Kind::Organization => (
             "INSERT INTO organizations (id, name, domain, domains, is_global, first_seen_at, changed_at) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, domain = excluded.domain, \
              domains = excluded.domains, is_global = excluded.is_global, changed_at = excluded.changed_at, \
              last_seen_at = NULL, gone_at = NULL, merged_into = NULL",
             7,
         ),
-        EntityKind::Person => (
+        Kind::Person => (
             "INSERT INTO persons (id, first_name, last_name, primary_email, emails, person_type, first_seen_at, changed_at) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, \
              primary_email = excluded.primary_email, emails = excluded.emails, person_type = excluded.person_type, \
              changed_at = excluded.changed_at, last_seen_at = NULL, gone_at = NULL, merged_into = NULL",
             8,
         ),
-        EntityKind::Opportunity => (
+        Kind::Opportunity => (
             "INSERT INTO opportunities (id, name, list_id, first_seen_at, changed_at) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, list_id = excluded.list_id, \
              changed_at = excluded.changed_at, last_seen_at = NULL, gone_at = NULL",
@@ -349,7 +184,7 @@ fn entity_sql(kind: EntityKind) -> (&'static str, usize) {
 async fn upsert_entities(
     conn: &mut AnyConnection,
     backend: Backend,
-    kind: EntityKind,
+    kind: Kind,
     rows: &[&EntityRow],
     now: &str,
 ) -> Result<(), StoreError> {
@@ -359,7 +194,7 @@ async fn upsert_entities(
         let mut q = sqlx::query(&sql);
         for row in chunk {
             q = match row {
-                EntityRow::Company(o) => q
+                EntityRow::Organization(o) => q
                     .bind(o.id)
                     .bind(o.name.clone())
                     .bind(o.domain.clone())
@@ -443,7 +278,10 @@ async fn replace_values(
             "INSERT INTO field_values ({VALUE_COLS}, changed_at) VALUES {}",
             placeholders(backend, chunk.len(), 11)
         );
-        let mut q = sqlx::query(&sql);
+        // Not kept prepared across calls: Postgres fixes each parameter's type when the
+        // statement is prepared, and a NULL number in one call must not meet a number in
+        // the next through a parameter typed for the other.
+        let mut q = sqlx::query(&sql).persistent(false);
         for (v, pos, it) in chunk {
             q = q
                 .bind(v.owner.kind_str())
@@ -536,14 +374,14 @@ impl Store {
             }
         }
         // Each entity once, as the page first gives it (an entity may be on a list twice).
-        let mut entities: BTreeMap<(EntityKind, i64), &EntityRow> = BTreeMap::new();
+        let mut entities: BTreeMap<(Kind, i64), &EntityRow> = BTreeMap::new();
         for r in &page.records {
             entities
                 .entry((r.entity.kind(), r.entity.id()))
                 .or_insert(&r.entity);
         }
-        let mut stored_entities: HashMap<(EntityKind, i64), (EntityRow, bool)> = HashMap::new();
-        for kind in EntityKind::ALL {
+        let mut stored_entities: HashMap<(Kind, i64), (EntityRow, bool)> = HashMap::new();
+        for kind in Kind::ALL {
             let ids: Vec<i64> = entities
                 .keys()
                 .filter(|(k, _)| *k == kind)
@@ -552,7 +390,7 @@ impl Store {
             for chunk in ids.chunks(500) {
                 let sql = format!(
                     "SELECT * FROM {} WHERE id IN ({})",
-                    kind.table(),
+                    table_of(kind),
                     in_list(self.backend, 1, chunk.len())
                 );
                 let mut q = sqlx::query(&sql);
@@ -579,7 +417,7 @@ impl Store {
         let stored_vals = stored_values(conn, self.backend, &owners).await?;
 
         // The differences.
-        let changed_entities: BTreeSet<(EntityKind, i64)> = entities
+        let changed_entities: BTreeSet<(Kind, i64)> = entities
             .iter()
             .filter(|(key, row)| match stored_entities.get(key) {
                 Some((stored, gone)) => *gone || stored != **row,
@@ -596,7 +434,7 @@ impl Store {
         let empty = Vec::new();
         let changed_values: BTreeSet<(Owner, String)> = values
             .iter()
-            .filter(|(key, v)| stored_vals.get(*key).unwrap_or(&empty) != &v.items)
+            .filter(|(key, v)| !same_items(stored_vals.get(*key).unwrap_or(&empty), &v.items))
             .map(|(key, _)| key.clone())
             .collect();
         let had_rows: BTreeSet<(Owner, String)> = changed_values
@@ -624,10 +462,13 @@ impl Store {
                 None | Some((_, true)) => {
                     out.new += 1;
                     entry_writes.push(&r.entry);
-                    events.push(Event::new(
+                    events.push(JournalEvent::new(
                         record,
-                        "new",
-                        Some(json!({"list": r.entry.list_id, "entity": format!("{}:{}", r.entity.kind(), r.entity.id())})),
+                        Step::New {
+                            list: Some(r.entry.list_id),
+                            entity: Some(format!("{}:{}", r.entity.kind(), r.entity.id())),
+                            name: None,
+                        },
                     ));
                 }
                 Some((stored, false)) => {
@@ -656,10 +497,12 @@ impl Store {
                     }
                     if !what.is_empty() {
                         out.changed += 1;
-                        events.push(Event::new(
+                        events.push(JournalEvent::new(
                             record,
-                            "changed",
-                            Some(json!({ "changed": what })),
+                            Step::Changed {
+                                changed: what,
+                                name: None,
+                            },
                         ));
                     }
                 }
@@ -667,7 +510,7 @@ impl Store {
         }
 
         // The writes.
-        for kind in EntityKind::ALL {
+        for kind in Kind::ALL {
             let rows: Vec<&EntityRow> = changed_entities
                 .iter()
                 .filter(|(k, _)| *k == kind)
@@ -702,12 +545,12 @@ impl Store {
         let mut out = SyncOutcome::default();
         let mut events = Vec::new();
         for l in lists {
-            let step = match stored.iter().find(|(s, _)| s.id == l.id) {
+            let is_new = match stored.iter().find(|(s, _)| s.id == l.id) {
                 Some((s, false)) if s == l => continue,
-                Some((_, false)) => "changed",
-                _ => "new",
+                Some((_, false)) => false,
+                _ => true,
             };
-            if step == "new" {
+            if is_new {
                 out.new += 1;
             } else {
                 out.changed += 1;
@@ -728,10 +571,21 @@ impl Store {
             .execute(&mut *conn)
             .await
             .ctx("writing lists")?;
-            events.push(Event::new(
+            let name = Some(l.name.clone());
+            events.push(JournalEvent::new(
                 format!("list:{}", l.id),
-                step,
-                Some(json!({"name": l.name})),
+                if is_new {
+                    Step::New {
+                        list: None,
+                        entity: None,
+                        name,
+                    }
+                } else {
+                    Step::Changed {
+                        changed: vec![],
+                        name,
+                    }
+                },
             ));
         }
         for (s, gone) in &stored {
@@ -743,7 +597,10 @@ impl Store {
                     .execute(&mut *conn)
                     .await
                     .ctx("flagging a list gone")?;
-                events.push(Event::new(format!("list:{}", s.id), "removed", None));
+                events.push(JournalEvent::new(
+                    format!("list:{}", s.id),
+                    Step::Removed { list: None },
+                ));
             }
         }
         if !events.is_empty() {
@@ -769,7 +626,7 @@ impl Store {
                     ListRow {
                         id: col(r, "id")?,
                         name: col(r, "name")?,
-                        kind: EntityKind::parse(&kind)
+                        kind: Kind::parse(&kind)
                             .ok_or_else(|| StoreError::Corrupt(format!("list kind `{kind}`")))?,
                         is_public: col::<i64>(r, "is_public")? != 0,
                         owner_id: col(r, "owner_id")?,
@@ -815,12 +672,12 @@ impl Store {
         let mut out = SyncOutcome::default();
         let mut events = Vec::new();
         for f in fields {
-            let step = match stored.get(&f.id) {
+            let is_new = match stored.get(&f.id) {
                 Some((s, false)) if s == f => continue,
-                Some((_, false)) => "changed",
-                _ => "new",
+                Some((_, false)) => false,
+                _ => true,
             };
-            if step == "new" {
+            if is_new {
                 out.new += 1;
             } else {
                 out.changed += 1;
@@ -869,10 +726,21 @@ impl Store {
                     .await
                     .ctx("writing dropdown options")?;
             }
-            events.push(Event::new(
+            let name = Some(f.name.clone());
+            events.push(JournalEvent::new(
                 format!("field:{}", f.id),
-                step,
-                Some(json!({"name": f.name})),
+                if is_new {
+                    Step::New {
+                        list: None,
+                        entity: None,
+                        name,
+                    }
+                } else {
+                    Step::Changed {
+                        changed: vec![],
+                        name,
+                    }
+                },
             ));
         }
         // This list's own fields that are gone.
@@ -885,7 +753,10 @@ impl Store {
                     .execute(&mut *conn)
                     .await
                     .ctx("flagging a field gone")?;
-                events.push(Event::new(format!("field:{id}"), "removed", None));
+                events.push(JournalEvent::new(
+                    format!("field:{id}"),
+                    Step::Removed { list: None },
+                ));
             }
         }
         let order: Vec<String> = fields.iter().map(|f| f.id.clone()).collect();
@@ -966,7 +837,7 @@ impl Store {
                         field_type: col(r, "field_type")?,
                         value_type: col(r, "value_type")?,
                         list_id: col(r, "list_id")?,
-                        entity_kind: kind.as_deref().and_then(EntityKind::parse),
+                        entity_kind: kind.as_deref().and_then(Kind::parse),
                         allows_multiple: col::<i64>(r, "allows_multiple")? != 0,
                         enrichment_source: col(r, "enrichment_source")?,
                         track_changes: col::<Option<i64>>(r, "track_changes")?.map(|t| t != 0),
@@ -1026,13 +897,14 @@ impl Store {
             }
             q.execute(&mut *conn).await.ctx("flagging entries gone")?;
         }
-        let events: Vec<Event> = gone
+        let events: Vec<JournalEvent> = gone
             .iter()
             .map(|id| {
-                Event::new(
+                JournalEvent::new(
                     format!("entry:{id}"),
-                    "removed",
-                    Some(json!({"list": list_id})),
+                    Step::Removed {
+                        list: Some(list_id),
+                    },
                 )
             })
             .collect();
@@ -1043,18 +915,14 @@ impl Store {
 
     /// Live organizations and persons that no live list entry holds any more: deleted or merged
     /// in Affinity, or only taken off their lists. The pull asks Affinity which.
-    pub async fn orphan_entities(&self) -> Result<Vec<(EntityKind, i64)>, StoreError> {
+    pub async fn orphan_entities(&self) -> Result<Vec<(Kind, i64)>, StoreError> {
         let mut out = Vec::new();
-        for kind in [
-            EntityKind::Company,
-            EntityKind::Person,
-            EntityKind::Opportunity,
-        ] {
+        for kind in [Kind::Organization, Kind::Person, Kind::Opportunity] {
             let sql = format!(
                 "SELECT t.id FROM {} t WHERE t.gone_at IS NULL AND NOT EXISTS \
                  (SELECT 1 FROM list_entries e WHERE e.entity_kind = $1 AND e.entity_id = t.id AND e.gone_at IS NULL) \
                  ORDER BY t.id",
-                kind.table()
+                table_of(kind)
             );
             let rows = sqlx::query(&sql)
                 .bind(kind.as_str())
@@ -1072,7 +940,7 @@ impl Store {
     pub async fn flag_entity_gone(
         &self,
         run: RunId,
-        kind: EntityKind,
+        kind: Kind,
         id: i64,
         merged_into: Option<i64>,
         now: DateTime<Utc>,
@@ -1081,18 +949,18 @@ impl Store {
         let mut tx = self.write_tx("flagging an entity gone").await?;
         let conn: &mut AnyConnection = &mut tx;
         let q = match kind {
-            EntityKind::Opportunity => {
+            Kind::Opportunity => {
                 sqlx::query("UPDATE opportunities SET gone_at = $1, last_seen_at = $1 WHERE id = $2")
                     .bind(now_s)
                     .bind(id)
             }
-            EntityKind::Company => sqlx::query(
+            Kind::Organization => sqlx::query(
                 "UPDATE organizations SET gone_at = $1, last_seen_at = $1, merged_into = $3 WHERE id = $2",
             )
             .bind(now_s)
             .bind(id)
             .bind(merged_into),
-            EntityKind::Person => sqlx::query(
+            Kind::Person => sqlx::query(
                 "UPDATE persons SET gone_at = $1, last_seen_at = $1, merged_into = $3 WHERE id = $2",
             )
             .bind(now_s)
@@ -1100,15 +968,17 @@ impl Store {
             .bind(merged_into),
         };
         q.execute(&mut *conn).await.ctx("flagging an entity gone")?;
-        let (step, detail) = match merged_into {
-            Some(new) => ("merged", Some(json!({ "into": format!("{kind}:{new}") }))),
-            None => ("removed", None),
+        let step = match merged_into {
+            Some(new) => Step::Merged {
+                into: Some(format!("{kind}:{new}")),
+            },
+            None => Step::Removed { list: None },
         };
         insert_events(
             conn,
             self.backend,
             run,
-            &[Event::new(format!("{kind}:{id}"), step, detail)],
+            &[JournalEvent::new(format!("{kind}:{id}"), step)],
             now,
         )
         .await?;

@@ -6,8 +6,12 @@
 //! The schema is in `migrations/sqlite/` and `migrations/postgres/` (kept column for column in
 //! step; a test checks it), applied when the store is opened.
 
+pub mod activity_log;
+pub mod catalog;
+pub mod contacts;
 pub mod decisions;
 pub mod journal;
+pub mod locks;
 pub mod mirror;
 pub mod pushed;
 pub mod read;
@@ -19,11 +23,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
 
-pub use journal::{Event, RunId, RunStatus};
-pub use mirror::{
-    EntityKind, EntityRow, EntryRow, FieldRow, ListRow, OpportunityRow, OptionRow, OrganizationRow,
-    OwnedValue, Owner, PageData, PageOutcome, PageRecord, PersonRow, ValueItem,
-};
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
+
+pub use mirror::{PageData, PageOutcome, PageRecord};
 
 /// The default mirror: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://affsync.db";
@@ -40,7 +42,7 @@ pub enum Backend {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL `{0}`\nhint: use `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`")]
+    #[error("unsupported database URL `{0}`")]
     UnsupportedUrl(String),
     #[error("cannot open the database at `{url}`: {source}")]
     Open {
@@ -48,6 +50,12 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("`{path}` is not a SQLite database")]
+    NotSqlite { path: String },
+    #[error("`{0}` names no file: it would be a mirror in memory, lost when the command ends")]
+    InMemory(String),
+    #[error("cannot reach the database at `{url}`: {cause}")]
+    Unreachable { url: String, cause: String },
     #[error("cannot bring the database schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error while {doing}: {source}")]
@@ -58,6 +66,138 @@ pub enum StoreError {
     },
     #[error("the mirror holds a value it cannot read ({0})")]
     Corrupt(String),
+}
+
+impl Diagnose for StoreError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::UnsupportedUrl(_)
+            | StoreError::NotSqlite { .. }
+            | StoreError::InMemory(_) => ErrorClass::BadInput,
+            _ => ErrorClass::Failure,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            StoreError::UnsupportedUrl(_) | StoreError::InMemory(_) => Some(
+                "use `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`".into(),
+            ),
+            StoreError::NotSqlite { .. } => Some(
+                "name another file for the mirror (`--database-url sqlite://affsync.db`); this one holds something else".into(),
+            ),
+            StoreError::Unreachable { .. } => Some(
+                "check that the database server runs and accepts connections at that address (host, port, user)".into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A SQLite URL's file, checked before it is opened: a URL without a file (an in-memory
+/// mirror, lost at exit) is refused, and an existing file must be a SQLite database.
+fn check_sqlite_file(url: &str, rest: &str) -> Result<(), StoreError> {
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
+        return Err(StoreError::InMemory(url.to_string()));
+    }
+    let p = std::path::Path::new(path);
+    if let Ok(mut f) = std::fs::File::open(p) {
+        use std::io::Read;
+        let mut head = [0u8; 16];
+        let n = f.read(&mut head).unwrap_or(0);
+        if n > 0 && head[..n.min(16)] != b"SQLite format 3\0"[..n.min(16)] {
+            return Err(StoreError::NotSqlite {
+                path: p.display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Why a database cannot be opened, in words: a refused connection or a missing server named
+/// as such.
+fn open_error(url: &str, e: sqlx::Error) -> StoreError {
+    let shown = redact_url(url);
+    match &e {
+        sqlx::Error::Io(io) => StoreError::Unreachable {
+            url: shown,
+            cause: match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+                _ => io.to_string(),
+            },
+        },
+        sqlx::Error::Database(d) if d.message().contains("not a database") => {
+            StoreError::NotSqlite { path: shown }
+        }
+        _ => StoreError::Open {
+            url: shown,
+            source: e,
+        },
+    }
+}
+
+/// The whole test suite on Postgres: with `AFFSYNC_TEST_SQLITE_AS_POSTGRES` naming a server
+/// (the integration tests enable the `test-support` feature), every SQLite mirror a test names
+/// is a database of its own on that server instead, one per file, created when first opened;
+/// the CLI the tests start and the stores they open themselves agree on it.
+#[cfg(feature = "test-support")]
+mod test_support {
+    use super::StoreError;
+
+    pub async fn on_postgres(url: &str) -> Result<String, StoreError> {
+        let Ok(base) = std::env::var("AFFSYNC_TEST_SQLITE_AS_POSTGRES") else {
+            return Ok(url.to_string());
+        };
+        let Some(rest) = url.strip_prefix("sqlite:") else {
+            return Ok(url.to_string());
+        };
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or("");
+        if path.is_empty() || path == ":memory:" {
+            return Ok(url.to_string());
+        }
+        // A file that exists and is not a mirror stays a file (its test is about the file).
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            return Ok(url.to_string());
+        }
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.into());
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(abs.to_string_lossy().as_bytes());
+        let name = format!(
+            "affsync_s_{}",
+            digest
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&base)
+            .await
+            .map_err(|source| StoreError::Open {
+                url: super::redact_url(&base),
+                source,
+            })?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 AS x FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&mut conn)
+                .await
+                .unwrap_or(None);
+        if exists.is_none() {
+            // Two processes may race to create it: the loser finds it there.
+            let _ = sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await;
+        }
+        let mut u = url::Url::parse(&base).map_err(|_| StoreError::UnsupportedUrl(base.clone()))?;
+        u.set_path(&format!("/{name}"));
+        Ok(u.to_string())
+    }
 }
 
 /// `.ctx("reading list entries")` on a sqlx result.
@@ -82,7 +222,10 @@ impl Store {
     /// Opens (creating a SQLite file if missing) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
+        #[cfg(feature = "test-support")]
+        let url = &test_support::on_postgres(url).await?;
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            check_sqlite_file(url, rest)?;
             // `mode=rwc` creates the file; a URL that sets its own mode keeps it.
             let url = if rest.contains("mode=") {
                 url.to_string()
@@ -97,6 +240,24 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
+        // One connection first, so that a server that refuses or a file that is not a
+        // database fails at once with its cause (the pool would retry until its timeout).
+        {
+            use sqlx::Connection;
+            let conn =
+                tokio::time::timeout(Duration::from_secs(10), sqlx::AnyConnection::connect(&url))
+                    .await
+                    .map_err(|_| StoreError::Unreachable {
+                        url: redact_url(&url),
+                        cause: "no answer within 10 s".into(),
+                    })?;
+            match conn {
+                Ok(c) => {
+                    let _ = c.close().await;
+                }
+                Err(e) => return Err(open_error(&url, e)),
+            }
+        }
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(60));
         let pool = match backend {
             // SQLite has one writer at a time: one connection serializes the pull's page
@@ -117,10 +278,7 @@ impl Store {
         }
         .connect(&url)
         .await
-        .map_err(|source| StoreError::Open {
-            url: redact_url(&url),
-            source,
-        })?;
+        .map_err(|e| open_error(&url, e))?;
         if backend == Backend::Sqlite {
             // Readers (the review page, an export) then never block the writer; the mode is
             // kept in the file.
@@ -161,7 +319,10 @@ impl Store {
         self.backend
     }
 
-    pub fn pool(&self) -> &AnyPool {
+    /// The pool, for tests that read the database directly (the `test-support` feature,
+    /// which the integration tests enable); the engine's SQL stays in this module.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn test_pool(&self) -> &AnyPool {
         &self.pool
     }
 

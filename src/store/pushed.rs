@@ -2,11 +2,11 @@
 //! values it wrote. After a push the mirror holds what a pull would bring back, so that the
 //! next push finds nothing to write.
 
+use affsync_core::model::{EntryRow, Kind, Owner, ValueItem};
 use chrono::{DateTime, Utc};
 
-use super::journal::EventRow;
-use super::mirror::{EntityKind, Owner, ValueItem};
 use super::{col, time_text, Ctx, Store, StoreError};
+use affsync_core::journal::StoredEvent;
 
 /// An organization, person or opportunity as push learned it (created, or found in Affinity).
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +23,8 @@ pub enum LearnedEntity {
         first_name: Option<String>,
         last_name: Option<String>,
         emails: Vec<String>,
+        /// `internal` or `external`, as a pull reads it.
+        person_type: Option<String>,
     },
     Opportunity {
         id: i64,
@@ -69,11 +71,13 @@ impl Store {
                 first_name,
                 last_name,
                 emails,
+                person_type,
             } => {
                 sqlx::query(
-                    "INSERT INTO persons (id, first_name, last_name, primary_email, emails, first_seen_at, changed_at, last_seen_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6, $6) ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, \
+                    "INSERT INTO persons (id, first_name, last_name, primary_email, emails, person_type, first_seen_at, changed_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $4, $5, $7, $6, $6, $6) ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, \
                      last_name = excluded.last_name, primary_email = excluded.primary_email, emails = excluded.emails, \
+                     person_type = COALESCE(excluded.person_type, persons.person_type), \
                      gone_at = NULL, merged_into = NULL",
                 )
                 .bind(*id)
@@ -82,6 +86,7 @@ impl Store {
                 .bind(emails.first().cloned())
                 .bind(serde_json::to_string(emails).unwrap_or_else(|_| "[]".into()))
                 .bind(t)
+                .bind(person_type.clone())
                 .execute(&mut *tx)
                 .await
                 .ctx("recording a pushed person")?;
@@ -105,20 +110,20 @@ impl Store {
     }
 
     /// Adds a list entry push created (or found).
-    pub async fn learn_entry(
-        &self,
-        id: i64,
-        list_id: i64,
-        kind: EntityKind,
-        entity_id: i64,
-        created_at: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    pub async fn learn_entry(&self, e: &EntryRow, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let EntryRow {
+            id,
+            list_id,
+            entity_kind: kind,
+            entity_id,
+            created_at,
+            creator_id,
+        } = e.clone();
         let t = time_text(now);
         let mut tx = self.write_tx("recording a pushed list entry").await?;
         sqlx::query(
-            "INSERT INTO list_entries (id, list_id, entity_kind, entity_id, created_at, first_seen_at, changed_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $6) ON CONFLICT (id) DO UPDATE SET gone_at = NULL",
+            "INSERT INTO list_entries (id, list_id, entity_kind, entity_id, created_at, creator_id, first_seen_at, changed_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $7, $6, $6, $6) ON CONFLICT (id) DO UPDATE SET gone_at = NULL",
         )
         .bind(id)
         .bind(list_id)
@@ -126,6 +131,7 @@ impl Store {
         .bind(entity_id)
         .bind(created_at)
         .bind(t)
+        .bind(creator_id)
         .execute(&mut *tx)
         .await
         .ctx("recording a pushed list entry")?;
@@ -154,10 +160,14 @@ impl Store {
         .await
         .ctx("recording pushed values")?;
         for (pos, v) in items.iter().enumerate() {
+            // Not a prepared statement kept across calls: Postgres fixes a parameter's type
+            // when a statement is prepared, and a value without a number (NULL) followed by
+            // one with a number must not meet a parameter typed for the other.
             sqlx::query(
                 "INSERT INTO field_values (owner, owner_id, field_id, position, value_type, text, number, at, ref_id, json, changed_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
+            .persistent(false)
             .bind(kind)
             .bind(owner_id)
             .bind(field_id.to_string())
@@ -203,7 +213,7 @@ impl Store {
     pub async fn entry_of(
         &self,
         list_id: i64,
-        kind: EntityKind,
+        kind: Kind,
         entity_id: i64,
     ) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
@@ -219,8 +229,157 @@ impl Store {
         row.map(|r| col::<i64>(&r, "id")).transpose()
     }
 
+    /// The names of some records of one kind (a person's first and last names), by id.
+    pub async fn entity_names(
+        &self,
+        kind: Kind,
+        ids: &std::collections::BTreeSet<i64>,
+    ) -> Result<std::collections::BTreeMap<i64, String>, StoreError> {
+        let (table, name) = match kind {
+            Kind::Organization => ("organizations", "name"),
+            Kind::Opportunity => ("opportunities", "name"),
+            Kind::Person => (
+                "persons",
+                "TRIM(COALESCE(first_name, '') || ' ' || COALESCE(last_name, ''))",
+            ),
+        };
+        let mut out = std::collections::BTreeMap::new();
+        let ids: Vec<i64> = ids.iter().copied().collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, {name} AS name FROM {table} WHERE id IN ({})",
+                super::in_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await.ctx("reading record names")? {
+                let name: Option<String> = col(&r, "name")?;
+                if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
+                    out.insert(col(&r, "id")?, n);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the mirror knows of persons and organizations by id, in the shape Affinity sends
+    /// with a reference to them.
+    pub async fn ref_details(
+        &self,
+        persons: &std::collections::BTreeSet<i64>,
+        organizations: &std::collections::BTreeSet<i64>,
+    ) -> Result<crate::push::values::RefDetails, StoreError> {
+        use affinity_crm::v2::{CompanyRef, PersonRef};
+        use affinity_crm::{OrganizationId, PersonId};
+        let mut out = crate::push::values::RefDetails::default();
+        let ids: Vec<i64> = persons.iter().copied().collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, first_name, last_name, primary_email, person_type FROM persons WHERE id IN ({})",
+                super::in_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading referenced persons")?
+            {
+                let id: i64 = col(&r, "id")?;
+                out.persons.insert(
+                    id,
+                    PersonRef {
+                        id: PersonId(id),
+                        first_name: col(&r, "first_name")?,
+                        last_name: col(&r, "last_name")?,
+                        primary_email_address: col(&r, "primary_email")?,
+                        person_type: col(&r, "person_type")?,
+                    },
+                );
+            }
+        }
+        // Persons the mirror knows only from values that name them (a deal's owner): the
+        // reference as Affinity sent it with those values.
+        let missing: Vec<i64> = persons
+            .iter()
+            .filter(|id| !out.persons.contains_key(id))
+            .copied()
+            .collect();
+        for chunk in missing.chunks(500) {
+            let sql = format!(
+                "SELECT ref_id, json FROM field_values WHERE value_type LIKE 'person%' AND json IS NOT NULL AND ref_id IN ({})",
+                super::in_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading referenced persons")?
+            {
+                let json: String = col(&r, "json")?;
+                if let Ok(p) = serde_json::from_str::<PersonRef>(&json) {
+                    out.persons.entry(p.id.0).or_insert(p);
+                }
+            }
+        }
+        let ids: Vec<i64> = organizations.iter().copied().collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, name, domain FROM organizations WHERE id IN ({})",
+                super::in_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .ctx("reading referenced organizations")?
+            {
+                let id: i64 = col(&r, "id")?;
+                out.organizations.insert(
+                    id,
+                    CompanyRef {
+                        id: OrganizationId(id),
+                        name: col(&r, "name")?,
+                        domain: col(&r, "domain")?,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The kind and name of records by id, whatever their kind (organizations first, then
+    /// persons and opportunities; ids the mirror does not know are left out).
+    pub async fn names_by_id(
+        &self,
+        ids: &std::collections::BTreeSet<i64>,
+    ) -> Result<std::collections::BTreeMap<i64, (Kind, String)>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut left = ids.clone();
+        for kind in Kind::ALL {
+            if left.is_empty() {
+                break;
+            }
+            for (id, name) in self.entity_names(kind, &left).await? {
+                left.remove(&id);
+                out.insert(id, (kind, name));
+            }
+        }
+        Ok(out)
+    }
+
     /// Journal events with one of `steps`, oldest first.
-    pub async fn events_with_steps(&self, steps: &[&str]) -> Result<Vec<EventRow>, StoreError> {
+    pub async fn events_with_steps(&self, steps: &[&str]) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!(
             "SELECT run_id, at, record, step, detail FROM events WHERE step IN ({}) ORDER BY id",
             super::in_list(self.backend, 1, steps.len())

@@ -1,8 +1,9 @@
 //! Reads of the mirror for exports and for the later stages (match, check, push).
 
+use affsync_core::model::{EntryRow, FieldRow, Kind, ListRow, ValueItem};
 use std::collections::BTreeMap;
 
-use super::mirror::{entry_row, value_from, EntityKind, EntryRow, FieldRow, ListRow, ValueItem};
+use super::mirror::{entry_row, value_from};
 use super::{col, Ctx, Store, StoreError};
 
 /// A list entry with what an export shows of its entity, and its values by field id.
@@ -51,15 +52,15 @@ impl Store {
         let fields: Vec<FieldRow> = order.iter().filter_map(|id| catalog.remove(id)).collect();
 
         let (join, cols) = match list.kind {
-            EntityKind::Company => (
+            Kind::Organization => (
                 "LEFT JOIN organizations t ON t.id = e.entity_id",
                 "t.name AS name, t.domain AS domain, NULL AS email, NULL AS first_name, NULL AS last_name",
             ),
-            EntityKind::Person => (
+            Kind::Person => (
                 "LEFT JOIN persons t ON t.id = e.entity_id",
                 "NULL AS name, NULL AS domain, t.primary_email AS email, t.first_name AS first_name, t.last_name AS last_name",
             ),
-            EntityKind::Opportunity => (
+            Kind::Opportunity => (
                 "LEFT JOIN opportunities t ON t.id = e.entity_id",
                 "t.name AS name, NULL AS domain, NULL AS email, NULL AS first_name, NULL AS last_name",
             ),
@@ -80,7 +81,7 @@ impl Store {
                 col::<Option<String>>(r, name).or(Ok(None))
             };
             let name = match list.kind {
-                EntityKind::Person => {
+                Kind::Person => {
                     let n = [text("first_name")?, text("last_name")?]
                         .into_iter()
                         .flatten()
@@ -133,15 +134,6 @@ impl Store {
             fields,
             entries,
         })
-    }
-}
-
-/// The mirror's name for a record kind (`company`, `person`, `opportunity`).
-pub fn kind_text(kind: affsync_core::matcher::Kind) -> &'static str {
-    match kind {
-        affsync_core::matcher::Kind::Organization => "company",
-        affsync_core::matcher::Kind::Person => "person",
-        affsync_core::matcher::Kind::Opportunity => "opportunity",
     }
 }
 
@@ -244,7 +236,7 @@ impl Store {
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
-        let kt = kind_text(kind);
+        let kt = kind.as_str();
 
         let rows = sqlx::query(
             "SELECT e.entity_id, l.id AS list_id, l.name AS list_name FROM list_entries e \

@@ -2,13 +2,13 @@
 //! unmatched) with reviewers' verdicts beside them, paged and filtered in the database, and the
 //! mirror's records as cards a reviewer compares them with.
 
+use affsync_core::model::RunId;
 use std::collections::BTreeMap;
 
 use affsync_core::matcher::Kind;
 
 use super::decisions::{DecisionRow, ReviewRow, ReviewVerdict};
-use super::read::kind_text;
-use super::{col, in_list, param, Ctx, RunId, Store, StoreError};
+use super::{col, in_list, param, Ctx, Store, StoreError};
 
 /// Which records of the queue to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -325,7 +325,7 @@ impl Store {
         field_keys: &[String],
         cards: &mut BTreeMap<String, EntityCard>,
     ) -> Result<(), StoreError> {
-        let kt = kind_text(kind);
+        let kt = kind.as_str();
         for chunk in ids.chunks(500) {
             let sql = format!(
                 "SELECT e.entity_id, l.name AS list_name FROM list_entries e \
@@ -535,7 +535,7 @@ fn card_from(r: &sqlx::any::AnyRow, kind: Kind) -> Result<EntityCard, StoreError
     let id: i64 = col(r, "id")?;
     let mut card = EntityCard {
         id: id.to_string(),
-        kind: kind_text(kind).to_string(),
+        kind: kind.as_str().to_string(),
         ..EntityCard::default()
     };
     match kind {

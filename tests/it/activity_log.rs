@@ -3,6 +3,7 @@
 //! deletions carried over, a rerun that writes nothing, unknown contacts skipped with the
 //! reason journaled (or created when allowed), lines outside `connected_numbers` not logged.
 
+use affsync_core::journal::Step;
 use std::path::Path;
 
 use affinity_crm_emulator::{EmulatorConfig, Seed};
@@ -163,8 +164,8 @@ async fn log_activity_sms_as_notes_calls_as_interactions_and_a_rerun_writes_noth
     let skipped = |record: &str| {
         events
             .iter()
-            .find(|e| e.event.record == record && e.event.step == "skipped")
-            .and_then(|e| e.event.detail.clone())
+            .find(|e| e.event.record == record && matches!(e.event.step, Step::Skipped { .. }))
+            .and_then(|e| e.event.to_stored().1)
             .unwrap_or_else(|| panic!("no skip for {record}: {events:?}"))
     };
     let u1 = skipped("activity:u1");
@@ -179,10 +180,11 @@ async fn log_activity_sms_as_notes_calls_as_interactions_and_a_rerun_writes_noth
     assert_eq!(skipped("activity:x1")["why"], "not_connected");
     assert!(events
         .iter()
-        .any(|e| e.event.record == "activity:c1" && e.event.step == "write_started"));
+        .any(|e| e.event.record == "activity:c1"
+            && matches!(e.event.step, Step::WriteStarted { .. })));
     assert!(events
         .iter()
-        .any(|e| e.event.record == "activity:c1" && e.event.step == "call_logged"));
+        .any(|e| e.event.record == "activity:c1" && matches!(e.event.step, Step::CallLogged(_))));
     store.close().await;
 
     // The same feed again writes nothing.
@@ -459,7 +461,7 @@ async fn log_activity_killed_after_a_create_does_not_create_it_twice() {
             reqwest::Method::POST,
             "/notes",
             json!({"content": "Draft terms", "person_ids": [102]}),
-            201,
+            200,
         )
         .await;
     let call = t
@@ -468,14 +470,17 @@ async fn log_activity_killed_after_a_create_does_not_create_it_twice() {
             "/interactions",
             json!({"type": 1, "person_ids": [102], "content": "Outgoing call, answered, 1 min",
                    "date": "2026-11-20T10:00:00Z", "direction": 0}),
-            201,
+            200,
         )
         .await;
     let store = Store::open(&db).await.unwrap();
     let now = chrono::Utc::now();
-    let killed = store.start_run("log-activity", None, now).await.unwrap();
+    let killed = store
+        .start_run(affsync_core::journal::RunKind::LogActivity, None, now)
+        .await
+        .unwrap();
     let started = |id: &str, action: &str| {
-        affsync::store::Event::new(
+        affsync_core::journal::JournalEvent::from_stored(
             format!("activity:{id}"),
             "write_started",
             Some(json!({"action": action, "person_id": 102})),

@@ -34,7 +34,7 @@ fn client_for(base: &str, key: &str, source: KeySource) -> Client {
     Client::new(c).unwrap()
 }
 
-fn client(base: &str) -> Client {
+pub fn client(base: &str) -> Client {
     client_for(base, KEY, KeySource::Code)
 }
 

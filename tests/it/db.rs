@@ -46,6 +46,27 @@ pub async fn postgres(test: &str) -> Option<TestDb> {
     })
 }
 
+/// The URL of a fresh database on the test server, or `None` (with a message) when there is
+/// none: for tests that run the CLI against Postgres.
+pub async fn postgres_url(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("AFFSYNC_TEST_POSTGRES_URL") else {
+        eprintln!("skipped the Postgres half of `{test}`: AFFSYNC_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("affsync_t_{}_{}", std::process::id(), rand::random::<u32>());
+    let mut conn = sqlx::AnyConnection::connect(&base)
+        .await
+        .expect("the test Postgres server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("a test database is created");
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
 /// SQLite, and Postgres when there is a server.
 pub async fn backends(test: &str) -> Vec<TestDb> {
     let mut v = vec![sqlite().await];
@@ -84,7 +105,10 @@ pub async fn fingerprint(store: &Store, times: bool) -> Vec<String> {
                 ""
             }
         );
-        let rows = sqlx::query(&sql).fetch_all(store.pool()).await.unwrap();
+        let rows = sqlx::query(&sql)
+            .fetch_all(store.test_pool())
+            .await
+            .unwrap();
         for r in rows {
             let mut cells = vec![table.to_string()];
             for i in 0..r.len() {

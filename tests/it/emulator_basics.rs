@@ -49,7 +49,7 @@ async fn wrong_key_gets_401_in_affinity_shape() {
 }
 
 #[tokio::test]
-async fn rate_limit_headers_are_lowercase_and_org_ones_only_with_a_quota() {
+async fn rate_limit_headers_are_lowercase_and_org_ones_say_unlimited_without_a_quota() {
     let t = TestEmu::start().await;
     let resp = t
         .req(reqwest::Method::GET, "/v2/auth/whoami")
@@ -60,10 +60,11 @@ async fn rate_limit_headers_are_lowercase_and_org_ones_only_with_a_quota() {
     assert_eq!(h["x-ratelimit-limit-user"], "900");
     assert!(h.contains_key("x-ratelimit-limit-user-remaining"));
     assert!(h.contains_key("x-ratelimit-limit-user-reset"));
-    assert!(
-        !h.contains_key("x-ratelimit-limit-org"),
-        "no monthly quota, no org headers"
-    );
+    // All six on every answer; without a monthly quota the org ones say so (issue 17,
+    // finding 1; affinity-api.md §4).
+    assert_eq!(h["x-ratelimit-limit-org"], "unlimited");
+    assert_eq!(h["x-ratelimit-limit-org-remaining"], "unlimited");
+    assert!(h.contains_key("x-ratelimit-limit-org-reset"));
     let body = t.get("/rate-limit", 200).await;
     assert_eq!(body["rate"]["org_monthly"]["limit"], "unlimited");
     assert_eq!(body["rate"]["org_monthly"]["remaining"], "unlimited");

@@ -389,7 +389,8 @@ async fn opportunities_lists_and_persons_read() {
     let opps = t.get("/v2/opportunities?ids=401", 200).await;
     assert_eq!(
         opps["data"],
-        json!([{"id": 401, "name": "Analytical Series A", "listId": 303}])
+        json!([{"id": 401, "name": "Analytical Series A", "listId": 303, "listName": "Pipeline",
+                "isRestricted": false, "isRedacted": false}])
     );
     let lists = t.get("/v2/lists", 200).await;
     let types: Vec<&str> = lists["data"]

@@ -2,7 +2,8 @@
 //! reviewers' decisions kept and winning over computed ones.
 
 use affsync::store::decisions::{ReviewRow, ReviewVerdict};
-use affsync::store::{RunId, Store};
+use affsync::store::Store;
+use affsync_core::model::RunId;
 
 use crate::common::TestEmu;
 
@@ -92,7 +93,7 @@ async fn match_stores_journals_and_writes_decisions_and_reviewers_win() {
     let events = store.events(run_id).await.unwrap();
     let steps: Vec<(String, String)> = events
         .iter()
-        .map(|e| (e.event.record.clone(), e.event.step.clone()))
+        .map(|e| (e.event.record.clone(), e.event.step.name()))
         .collect();
     assert_eq!(
         steps,
@@ -104,7 +105,16 @@ async fn match_stores_journals_and_writes_decisions_and_reviewers_win() {
             ("src:A5".into(), "matched".into()),
         ]
     );
-    assert_eq!(events[0].event.detail.as_ref().unwrap()["method"], "key");
+    assert_eq!(
+        events[0]
+            .event
+            .step
+            .match_detail()
+            .unwrap()
+            .method
+            .as_deref(),
+        Some("key")
+    );
 
     // Reviewers: A2 is not Cobol Systems after all, A3 is.
     for (sid, verdict, id) in [

@@ -3,8 +3,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use affsync::source::{read_records, ReadOptions, SourceFormat};
+use affsync::io::source::read_records;
+use affsync_core::diagnostic::Diagnose;
 use affsync_core::matcher::{match_records, Candidate, Kind, MatchConfig, Reviewed, Status};
+use affsync_core::source::{ReadOptions, SourceFormat};
 
 fn opts(id: &str, columns: &[&str]) -> ReadOptions {
     ReadOptions {
@@ -75,17 +77,16 @@ fn source_csv_separator_and_missing_column() {
             ..opts("id", &["website"])
         },
     )
-    .unwrap_err()
-    .to_string();
+    .unwrap_err();
+    let hint = e.hint().unwrap_or_default();
     assert!(
-        e.contains("no column `website`") && e.contains("hint:") && e.contains("`name`"),
-        "{e}"
+        e.to_string().contains("no column `website`") && hint.contains("`name`"),
+        "{e} / hint: {hint}"
     );
-    let e = read_records(&dir.path().join("x.xlsx"), &opts("id", &[]))
-        .unwrap_err()
-        .to_string();
+    let e = read_records(&dir.path().join("x.xlsx"), &opts("id", &[])).unwrap_err();
     assert!(
-        e.contains("cannot tell the format") && e.contains("hint:"),
+        e.to_string().contains("cannot tell the format")
+            && e.hint().is_some_and(|h| h.contains("`.csv`")),
         "{e}"
     );
 }
@@ -453,12 +454,9 @@ fn a_utf16_file_is_named_as_such() {
             .flat_map(u16::to_le_bytes),
     );
     std::fs::write(&path, bytes).unwrap();
-    let e = read_records(&path, &opts("id", &["name"]))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("UTF-16") && e.contains("not UTF-8") && e.contains("hint:"),
-        "{e}"
-    );
+    let err = read_records(&path, &opts("id", &["name"])).unwrap_err();
+    let (e, hint) = (err.to_string(), err.hint().unwrap_or_default());
+    assert!(e.contains("UTF-16") && e.contains("not UTF-8"), "{e}");
+    assert!(hint.contains("UTF-8"), "{hint}");
     assert!(!e.contains("no column"), "{e}");
 }

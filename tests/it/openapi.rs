@@ -1,11 +1,18 @@
-//! Checks v2 answers against Affinity's OpenAPI spec (`../shared/data/affinity/`).
+//! Checks v2 answers against Affinity's OpenAPI spec, in the version each answer was given in.
 //!
-//! Every answer the emulator recorded on a `/v2/` route is matched to its operation in the
-//! 2024-01-01 spec by method and route template, and its body is validated against
-//! `responses[status].content["application/json"].schema` (OpenAPI 3.1 schemas are JSON
-//! Schema 2020-12). Statuses an operation does not list fall back to its `default` response,
-//! as OpenAPI says. Routes the 2024-01-01 spec does not describe are skipped only when they
-//! are in [`NOT_IN_SPEC`]: anything else is a failure, so a typo in a route cannot pass.
+//! The spec digests of the three v2 versions (`fixtures/affinity/openapi-v2-digests/`: 2024-01-01,
+//! 2026-07-15 and 2026-09-17) map each `METHOD /path` to its 2xx responses and hold every
+//! component schema. Every answer the emulator recorded on a `/v2/` route is matched to its
+//! operation in the digest of the version it answered in (the `X-Affinity-Api-Version` it echoed;
+//! 2026-09-17 when none was asked for) by method and route template:
+//!
+//! - a 2xx answer must be one of the operation's statuses; its body is validated against the
+//!   schema (OpenAPI 3.1 schemas are JSON Schema 2020-12), and a status without content (204)
+//!   must have no body;
+//! - an error answer (4xx, 5xx) must have the spec's `Errors` shape (the digests list no error
+//!   responses; the full spec gives every operation the same ones);
+//! - a 2xx answer on a route the version does not have is a failure, so a typo in a route, or
+//!   an operation answered in a version that lacks it, cannot pass.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,72 +21,66 @@ use std::sync::{Arc, Mutex, OnceLock};
 use affinity_crm_emulator::Recorded;
 use serde_json::{json, Value};
 
-/// Operations the emulator serves that the 2024-01-01 spec does not describe: the 2026
-/// additions (affinity-api.md §3.4, "2026 additions"). `(method, route with `{}` for every
-/// path parameter)`. Their 4xx answers are still checked against the spec's generic `Errors`.
-const NOT_IN_SPEC: &[(&str, &str)] = &[
-    // `GET /v2/rate-limit` (beta, §4).
-    ("GET", "/v2/rate-limit"),
-    // Company and person field reads and writes (2026 beta): same bodies as list-entry fields.
-    ("GET", "/v2/companies/{}/fields"),
-    ("PATCH", "/v2/companies/{}/fields"),
-    ("GET", "/v2/companies/{}/fields/{}"),
-    ("POST", "/v2/companies/{}/fields/{}"),
-    ("GET", "/v2/persons/{}/fields"),
-    ("PATCH", "/v2/persons/{}/fields"),
-    ("GET", "/v2/persons/{}/fields/{}"),
-    ("POST", "/v2/persons/{}/fields/{}"),
-    // Note writes (2026): create (201), update (204), delete (204).
-    ("POST", "/v2/notes"),
-    ("POST", "/v2/notes/{}"),
-    ("DELETE", "/v2/notes/{}"),
-];
+/// The versions there are digests of, oldest first; the last is the current one.
+pub const VERSIONS: [&str; 3] = ["2024-01-01", "2026-07-15", "2026-09-17"];
+/// The version an answer is in when the request named none (the emulator's default).
+pub const CURRENT: &str = "2026-09-17";
 
-/// The spec, its operations by `(METHOD, route)`, and the validators compiled so far.
-struct Spec {
-    doc: Value,
-    ops: HashMap<(String, String), Value>,
+/// One version's digest: its operations by `(METHOD, route)`, its schemas, and the validators
+/// compiled so far.
+pub struct Digest {
+    pub version: &'static str,
+    pub ops: HashMap<(String, String), Value>,
+    schemas: Value,
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
-fn spec_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/affinity/openapi-v2-2024-01-01.json")
+fn digest_path(version: &str) -> PathBuf {
+    crate::decode::fixtures()
+        .join("openapi-v2-digests")
+        .join(format!("{version}.json"))
 }
 
-fn spec() -> &'static Spec {
-    static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = spec_path();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read the v2 OpenAPI spec `{}`: {e}\nhint: the tests expect the shared \
-                 folder beside the crate (`../shared/data/affinity/`)",
-                path.display()
-            )
-        });
-        let doc: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("invalid JSON in `{}`: {e}", path.display()));
-        let mut ops = HashMap::new();
-        for (route, item) in doc["paths"].as_object().expect("spec has `paths`") {
-            for (method, op) in item.as_object().expect("a path item is an object") {
-                if method == "parameters" {
-                    continue;
-                }
-                ops.insert((method.to_ascii_uppercase(), normalize(route)), op.clone());
-            }
-        }
-        Spec {
-            doc,
-            ops,
-            validators: Mutex::new(HashMap::new()),
-        }
-    })
+/// The digest of `version` (one of [`VERSIONS`]).
+pub fn digest(version: &str) -> &'static Digest {
+    static DIGESTS: OnceLock<Vec<Digest>> = OnceLock::new();
+    let all = DIGESTS.get_or_init(|| VERSIONS.iter().map(|v| load(v)).collect());
+    all.iter()
+        .find(|d| d.version == version)
+        .unwrap_or_else(|| panic!("no spec digest of version `{version}`"))
+}
+
+fn load(version: &'static str) -> Digest {
+    let path = digest_path(version);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the v2 spec digest `{}`: {e}", path.display()));
+    let doc: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("invalid JSON in `{}`: {e}", path.display()));
+    assert_eq!(
+        doc["source"]["x-affinity-api-version"],
+        version,
+        "`{}` is the digest of another version",
+        path.display()
+    );
+    let mut ops = HashMap::new();
+    for (key, op) in doc["digest"]["operations"]
+        .as_object()
+        .expect("digest has `operations`")
+    {
+        let (method, route) = key.split_once(' ').expect("`METHOD /path`");
+        ops.insert((method.to_string(), normalize(route)), op.clone());
+    }
+    Digest {
+        version,
+        ops,
+        schemas: doc["digest"]["schemas"].clone(),
+        validators: Mutex::new(HashMap::new()),
+    }
 }
 
 /// `/v2/lists/{listId}/list-entries` and `/v2/lists/{id}/list-entries` both become
 /// `/v2/lists/{}/list-entries`: our axum templates name their parameters differently.
-fn normalize(route: &str) -> String {
+pub fn normalize(route: &str) -> String {
     let mut out = String::with_capacity(route.len());
     let mut in_param = false;
     for c in route.chars() {
@@ -96,19 +97,8 @@ fn normalize(route: &str) -> String {
     out
 }
 
-impl Spec {
-    /// Follows a local `$ref` (`#/components/responses/404`) to its target.
-    fn deref<'a>(&'a self, v: &'a Value) -> &'a Value {
-        match v.get("$ref").and_then(Value::as_str) {
-            Some(r) => self
-                .doc
-                .pointer(r.trim_start_matches('#'))
-                .unwrap_or_else(|| panic!("dangling `$ref` {r} in the spec")),
-            None => v,
-        }
-    }
-
-    /// A validator for `schema`, whose `#/components/...` refs resolve against the spec.
+impl Digest {
+    /// A validator for `schema`, whose `#/components/schemas/...` refs resolve in the digest.
     fn validator(&self, key: &str, schema: &Value) -> Arc<jsonschema::Validator> {
         if let Some(v) = self.validators.lock().unwrap().get(key) {
             return v.clone();
@@ -117,11 +107,16 @@ impl Spec {
             Value::Object(m) => Value::Object(m.clone()),
             other => json!({ "allOf": [other] }),
         };
-        root["components"] = json!({ "schemas": self.doc["components"]["schemas"] });
+        root["components"] = json!({ "schemas": self.schemas });
         let validator = jsonschema::draft202012::options()
             .should_validate_formats(true)
             .build(&root)
-            .unwrap_or_else(|e| panic!("the spec's schema for {key} does not compile: {e}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "the {} schema for {key} does not compile: {e}",
+                    self.version
+                )
+            });
         let validator = Arc::new(validator);
         self.validators
             .lock()
@@ -131,37 +126,34 @@ impl Spec {
     }
 
     /// What is wrong with one answer, if anything.
-    fn check(&self, r: &Recorded) -> Option<String> {
+    pub fn check(&self, r: &Recorded) -> Option<String> {
         let route = normalize(&r.route);
-        let what = format!("{} {} ({}) -> {}", r.method, r.uri, r.route, r.status);
-        let skipped = NOT_IN_SPEC
-            .iter()
-            .any(|(m, p)| *m == r.method && *p == route);
+        let what = format!(
+            "{} {} ({}) -> {} [{}]",
+            r.method, r.uri, r.route, r.status, self.version
+        );
+        if r.status >= 400 {
+            let schema = json!({ "$ref": "#/components/schemas/Errors" });
+            return self.validate("Errors", &schema, r, &what);
+        }
         let Some(op) = self.ops.get(&(r.method.clone(), route.clone())) else {
-            if !skipped {
-                return Some(format!("{what}: no such operation in the spec"));
-            }
-            if r.status >= 400 {
-                let schema = json!({ "$ref": "#/components/schemas/Errors" });
-                return self.validate("Errors", &schema, r, &what);
-            }
-            return None;
+            return Some(format!(
+                "{what}: no such operation in version {}",
+                self.version
+            ));
         };
-        let responses = &op["responses"];
         let status = r.status.to_string();
-        let response = match responses.get(&status) {
-            Some(resp) => self.deref(resp),
-            None if r.status >= 400 && responses.get("default").is_some() => {
-                self.deref(&responses["default"])
-            }
-            None => {
-                return Some(format!(
-                    "{what}: status {} is not among the operation's responses",
-                    r.status
-                ))
-            }
+        let Some(response) = op["responses"].get(&status) else {
+            return Some(format!(
+                "{what}: status {} is not among the operation's responses ({})",
+                r.status,
+                op["responses"]
+                    .as_object()
+                    .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default()
+            ));
         };
-        let Some(schema) = response.pointer("/content/application~1json/schema") else {
+        let Some(schema) = response.get("application/json") else {
             // A response without content (204): there must be no body.
             return r
                 .body
@@ -179,27 +171,34 @@ impl Spec {
         let validator = self.validator(key, schema);
         let errors: Vec<String> = validator
             .iter_errors(body)
+            .take(10)
             .map(|e| format!("  at `{}`: {e}", e.instance_path()))
             .collect();
         if errors.is_empty() {
             None
         } else {
-            Some(format!("{what}:\n{}\n  body: {body}", errors.join("\n")))
+            let mut b = body.to_string();
+            if b.len() > 2000 {
+                b.truncate(2000);
+                b.push('…');
+            }
+            Some(format!("{what}:\n{}\n  body: {b}", errors.join("\n")))
         }
     }
 }
 
-/// One line per v2 answer that does not match the spec's schema for its operation and status.
+/// The version an answer was given in: the one it echoed, or the current one.
+fn version_of(r: &Recorded) -> &str {
+    r.api_version.as_deref().unwrap_or(CURRENT)
+}
+
+/// One line per v2 answer that does not match its version's schema for its operation and status.
 pub fn check_recorded(records: &[Recorded]) -> Vec<String> {
-    let v2: Vec<&Recorded> = records
+    records
         .iter()
         .filter(|r| r.route.starts_with("/v2/"))
-        .collect();
-    if v2.is_empty() {
-        return Vec::new();
-    }
-    let spec = spec();
-    v2.into_iter().filter_map(|r| spec.check(r)).collect()
+        .filter_map(|r| digest(version_of(r)).check(r))
+        .collect()
 }
 
 #[cfg(test)]
@@ -207,12 +206,23 @@ mod tests {
     use super::*;
 
     fn rec(method: &str, route: &str, status: u16, body: Option<Value>) -> Recorded {
+        rec_in(None, method, route, status, body)
+    }
+
+    fn rec_in(
+        version: Option<&str>,
+        method: &str,
+        route: &str,
+        status: u16,
+        body: Option<Value>,
+    ) -> Recorded {
         Recorded {
             method: method.into(),
             route: route.into(),
             uri: route.into(),
             status,
             body,
+            api_version: version.map(String::from),
         }
     }
 
@@ -220,25 +230,18 @@ mod tests {
         json!({"id": 1, "name": "Acme", "domain": "acme.co", "domains": ["acme.co"], "isGlobal": false})
     }
 
+    fn list() -> Value {
+        json!({"id": 1, "name": "Deals", "creatorId": 1, "ownerId": 1, "isPublic": true,
+               "type": "company", "createdAt": "2024-01-01T12:00:00Z"})
+    }
+
     #[test]
     fn checker_accepts_good_answers_and_refuses_bad_ones() {
+        let mut no_created_at = list();
+        no_created_at.as_object_mut().unwrap().remove("createdAt");
         // (record, passes?)
         let cases = [
             (rec("GET", "/v2/companies/{id}", 200, Some(company())), true),
-            // An extra key where `additionalProperties` is false.
-            (
-                rec(
-                    "GET",
-                    "/v2/companies/{id}",
-                    200,
-                    Some({
-                        let mut c = company();
-                        c["extra"] = json!(1);
-                        c
-                    }),
-                ),
-                false,
-            ),
             // A missing required key.
             (
                 rec(
@@ -247,6 +250,12 @@ mod tests {
                     200,
                     Some(json!({"id": 1, "name": "A"})),
                 ),
+                false,
+            ),
+            // `createdAt` is required on lists by the digests (issue 17, finding 2).
+            (rec("GET", "/v2/lists/{listId}", 200, Some(list())), true),
+            (
+                rec("GET", "/v2/lists/{listId}", 200, Some(no_created_at)),
                 false,
             ),
             // A v1-style color (an int) in a v2 ranked dropdown.
@@ -266,7 +275,7 @@ mod tests {
             (rec("GET", "/v2/compnies", 200, Some(json!({}))), false),
             // A 2xx status the operation does not list.
             (rec("GET", "/v2/lists", 201, Some(json!({}))), false),
-            // A 404 in the spec's shape, and one with a stray `param`.
+            // Errors in the spec's shape, and not.
             (
                 rec(
                     "GET",
@@ -279,31 +288,15 @@ mod tests {
             (
                 rec(
                     "GET",
-                    "/v2/lists/{id}",
-                    404,
-                    Some(json!({"errors": [{"code": "not-found", "message": "x", "param": "id"}]})),
-                ),
-                false,
-            ),
-            // 400 validation needs its `param`.
-            (
-                rec(
-                    "GET",
                     "/v2/lists",
                     400,
                     Some(json!({"errors": [{"code": "validation", "message": "x"}]})),
                 ),
                 false,
             ),
-            // A status only covered by `default` (422).
             (
-                rec(
-                    "GET",
-                    "/v2/companies/{id}",
-                    422,
-                    Some(json!({"errors": [{"code": "unprocessable-entity", "message": "x"}]})),
-                ),
-                true,
+                rec("POST", "/v2/notes", 400, Some(json!({"message": "plain"}))),
+                false,
             ),
             // 204 with no body; 204 with one.
             (
@@ -324,13 +317,26 @@ mod tests {
                 ),
                 false,
             ),
-            // Skipped 2026 routes, but their errors still have the error shape.
+            // `POST /v2/persons` came with 2026-07-15: a 201 in 2024-01-01 cannot be.
             (
-                rec("POST", "/v2/notes", 201, Some(json!({"anything": true}))),
-                true,
+                rec_in(
+                    Some("2024-01-01"),
+                    "POST",
+                    "/v2/persons",
+                    201,
+                    Some(json!({"id": 1})),
+                ),
+                false,
             ),
+            // Teams came with 2026-09-17.
             (
-                rec("POST", "/v2/notes", 400, Some(json!({"message": "plain"}))),
+                rec_in(
+                    Some("2026-07-15"),
+                    "GET",
+                    "/v2/teams",
+                    200,
+                    Some(json!({"data": [], "pagination": {"nextUrl": null, "prevUrl": null}})),
+                ),
                 false,
             ),
             // Not a v2 route: not checked.
@@ -356,5 +362,12 @@ mod tests {
             "/v2/lists/{}/list-entries/{}"
         );
         assert_eq!(normalize("/v2/lists"), "/v2/lists");
+    }
+
+    #[test]
+    fn digests_have_the_operations_their_readme_counts() {
+        for (v, n) in VERSIONS.iter().zip([87, 100, 114]) {
+            assert_eq!(digest(v).ops.len(), n, "{v}");
+        }
     }
 }

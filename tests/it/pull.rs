@@ -3,6 +3,7 @@
 //! removals and merges arrive, that faults and a SIGKILL leave the same mirror as a clean pull,
 //! the call budget, and exports.
 
+use affsync_core::journal::Step;
 use std::time::Duration;
 
 use affinity_crm::{ApiKey, Client, Config, KeySource};
@@ -111,17 +112,13 @@ async fn a_first_pull_mirrors_every_list_entry_and_value() {
         assert_eq!(runs[0].kind, "pull");
         assert_eq!(runs[0].status, "ok");
         assert_eq!(runs[0].api_calls as u64, s.api_calls);
-        let events = db
-            .store
-            .events(affsync::store::RunId(runs[0].id.0))
-            .await
-            .unwrap();
+        let events = db.store.events(runs[0].id).await.unwrap();
         assert!(events
             .iter()
-            .any(|e| e.event.record == "entry:601" && e.event.step == "new"));
+            .any(|e| e.event.record == "entry:601" && matches!(e.event.step, Step::New { .. })));
         assert!(events
             .iter()
-            .any(|e| e.event.record == "list:301" && e.event.step == "pulled"));
+            .any(|e| e.event.record == "list:301" && matches!(e.event.step, Step::Pulled(_))));
     }
 }
 
@@ -223,14 +220,14 @@ async fn changes_removals_and_merges_reach_the_mirror() {
         let merged: Option<i64> = sqlx::query_scalar(
             "SELECT merged_into FROM organizations WHERE id = 202 AND gone_at IS NOT NULL",
         )
-        .fetch_one(db.store.pool())
+        .fetch_one(db.store.test_pool())
         .await
         .unwrap();
         assert_eq!(merged, Some(201));
         let kept: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM list_entries WHERE id = 612 AND gone_at IS NOT NULL AND last_seen_at IS NOT NULL",
         )
-        .fetch_one(db.store.pool())
+        .fetch_one(db.store.test_pool())
         .await
         .unwrap();
         assert_eq!(kept, 1, "a removed entry is flagged and kept");
@@ -311,8 +308,10 @@ async fn sqlite_and_postgres_give_the_same_export() {
         for ext in ["csv", "jsonl"] {
             let a = dir.path().join(format!("{}-sqlite.{ext}", l.id));
             let b = dir.path().join(format!("{}-pg.{ext}", l.id));
-            affsync::export::write_list(&lite.store.list_view(&l).await.unwrap(), &a).unwrap();
-            affsync::export::write_list(&pg.store.list_view(&l).await.unwrap(), &b).unwrap();
+            affsync::io::export::write_list(&lite.store.list_view(&l).await.unwrap(), &a, false)
+                .unwrap();
+            affsync::io::export::write_list(&pg.store.list_view(&l).await.unwrap(), &b, false)
+                .unwrap();
             assert_eq!(
                 std::fs::read(&a).unwrap(),
                 std::fs::read(&b).unwrap(),

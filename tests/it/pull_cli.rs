@@ -154,10 +154,11 @@ async fn a_pull_killed_with_sigkill_and_run_again_equals_one_clean_pull() {
     let started = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(40)).await;
-        let n = if path.exists() {
+        // (Under AFFSYNC_TEST_SQLITE_AS_POSTGRES the mirror is a database, not this file.)
+        let n = if path.exists() || std::env::var_os("AFFSYNC_TEST_SQLITE_AS_POSTGRES").is_some() {
             let s = Store::open(&db).await.unwrap();
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM list_entries")
-                .fetch_one(s.pool())
+                .fetch_one(s.test_pool())
                 .await
                 .unwrap_or(0);
             s.close().await;
@@ -194,6 +195,17 @@ async fn a_pull_killed_with_sigkill_and_run_again_equals_one_clean_pull() {
     assert!(fa == fb, "the mirrors differ");
     let runs = a.runs(10).await.unwrap();
     assert_eq!(runs.len(), 2);
-    assert_eq!(runs[1].status, "running", "the killed run never closed");
+    assert_eq!(
+        runs[1].status, "failed",
+        "the killed run is closed by the next run"
+    );
+    assert!(
+        runs[1]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("abandoned")),
+        "{:?}",
+        runs[1]
+    );
     assert_eq!(runs[0].status, "ok");
 }

@@ -13,6 +13,11 @@ E1,Acme Outside,acme-outside.com,,,,
 ";
 
 fn mapping(mode: &str) -> String {
+    mapping_with(mode, "")
+}
+
+/// The mapping, with more `[push]` keys.
+fn mapping_with(mode: &str, push_keys: &str) -> String {
     format!(
         r#"version = 1
 entity = "organization"
@@ -30,6 +35,7 @@ affinity = "name"
 [push]
 mode = "{mode}"
 add_to_list = "Deal Flow"
+{push_keys}
 
 [[fields]]
 source = "headcount"
@@ -76,8 +82,9 @@ async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothin
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(t.writes().await, before, "a dry run writes nothing");
-    assert_eq!(v["created"], 1, "{v}");
-    assert_eq!(v["failed"], 1, "{v}");
+    assert_eq!(v["created"], 2, "{v}");
+    assert_eq!(v["failed"], 0, "{v}");
+    assert_eq!(v["values_skipped"], 1, "B1's date: {v}");
     assert_eq!(
         v["found_in_affinity"], 1,
         "the global organization, by term search: {v}"
@@ -94,30 +101,28 @@ async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothin
         "{a1}"
     );
 
-    // The push: one bad date fails its record alone; the exit code says partial.
+    // The push: one bad date is skipped with its reason, the record's other values are
+    // written; the run is not partial for that.
     let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;
-    assert_eq!(code, 4, "{out}\n{err}");
+    assert_eq!(code, 0, "{out}\n{err}");
     let v = json(&out);
-    assert_eq!(v["created"], 1, "{v}");
+    assert_eq!(v["created"], 2, "{v}");
     assert_eq!(
         v["updated"], 2,
         "A1 and the global organization found by term search: {v}"
     );
-    assert_eq!(v["failed"], 1, "{v}");
+    assert_eq!(v["failed"], 0, "{v}");
+    assert_eq!(v["values_skipped"], 1, "{v}");
     let b1 = v["records_detail"]
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["source_id"] == "B1")
         .unwrap();
-    assert!(
-        b1["reason"].as_str().unwrap().contains("Last Funding Date"),
-        "{b1}"
-    );
-    assert!(
-        b1["reason"].as_str().unwrap().contains("31/31/2024"),
-        "{b1}"
-    );
+    assert_eq!(b1["action"], "created", "{b1}");
+    let skipped = &b1["values_skipped"][0];
+    assert_eq!(skipped["field"], "Last Funding Date", "{b1}");
+    assert_eq!(skipped["value"], "31/31/2024", "{b1}");
 
     // What Affinity holds now, read back by a fresh pull into another mirror.
     let db2 = format!("sqlite://{}", dir.path().join("check.db").display());
@@ -167,18 +172,18 @@ async fn create_update_pushes_values_in_affinity_types_and_a_rerun_writes_nothin
         1,
         "the global organization was added once"
     );
-    assert!(
-        by_name("Bad Date Co").is_empty(),
-        "the failed record was not created"
-    );
+    let bad = by_name("Bad Date Co");
+    assert_eq!(bad.len(), 1, "created, its bad date skipped");
+    assert_eq!(bad[0].values[&field("Headcount")][0].number, Some(10.0));
+    assert!(!bad[0].values.contains_key(&field("Last Funding Date")));
 
-    // Right after, a rerun makes no write call (the failed record still fails, writing nothing).
+    // Right after, a rerun makes no write call (the bad date is skipped again, writing nothing).
     let before = t.writes().await;
     let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;
-    assert_eq!(code, 4, "{err}");
+    assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(t.writes().await, before, "a rerun writes nothing: {v}");
-    assert_eq!(v["unchanged"], 3, "{v}");
+    assert_eq!(v["unchanged"], 4, "{v}");
     assert_eq!(v["write_calls"], 0, "{v}");
 }
 
@@ -237,7 +242,12 @@ async fn retry_pushes_only_the_records_that_failed_and_a_job_pushes() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
     std::fs::write(dir.path().join("companies.csv"), SOURCE).unwrap();
-    std::fs::write(dir.path().join("m.toml"), mapping("create_update")).unwrap();
+    // `strict`: the bad date fails its record instead of being skipped.
+    std::fs::write(
+        dir.path().join("m.toml"),
+        mapping_with("create_update", "strict = true"),
+    )
+    .unwrap();
     let (code, _, err) = t.run(dir.path(), &db, &["pull", "--all-lists"]).await;
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = t.run(dir.path(), &db, &["push", "m.toml", "--json"]).await;

@@ -357,3 +357,48 @@ async fn a_push_beyond_the_monthly_quota_does_not_start_and_one_that_runs_out_st
         "{v}"
     );
 }
+
+/// A push the monthly quota cannot cover does not start, and spends nothing on term searches
+/// first: with the quota spent it says so (not a raw 429); with less quota than its 40 term
+/// searches it asks none of them.
+#[tokio::test]
+async fn a_push_the_quota_cannot_cover_spends_nothing_on_searches() {
+    let n = 40;
+    let probe = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    let (code, _, err) = probe
+        .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let pull_calls = probe.served().await;
+    for extra in [0, 5] {
+        let t = TestEmu::with(
+            EmulatorConfig {
+                monthly_quota: Some(pull_calls + extra),
+                ..Default::default()
+            },
+            test_seed(),
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("new.csv"), source(n)).unwrap();
+        std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
+        let db = format!("sqlite://{}", dir.path().join("m.db").display());
+        let (code, _, err) = t
+            .run(dir.path(), &db, &["pull", "--all-lists", "--quiet"])
+            .await;
+        assert_eq!(code, 0, "{err}");
+        let (code, _, err) = t.run(dir.path(), &db, &["push", "m.toml", "--quiet"]).await;
+        assert_eq!(code, 2, "{extra}: {err}");
+        assert!(
+            err.contains("does not start") && err.contains("monthly quota") && !err.contains("429"),
+            "{err}"
+        );
+        assert_eq!(
+            t.route_count("GET /organizations").await,
+            0,
+            "no term search was spent"
+        );
+    }
+}

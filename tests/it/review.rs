@@ -345,12 +345,13 @@ async fn review_page_in_chromium_accept_create_reject_then_push_follows() {
         .iter()
         .find(|e| e.event.record == "src:R1")
         .unwrap();
-    assert_eq!(r1_event.event.step, "review_decided");
-    let detail = r1_event.event.detail.as_ref().unwrap();
-    assert_eq!(detail["verdict"], "accept");
-    assert_eq!(detail["affinity_id"], "201");
-    assert_eq!(detail["decided_by"], "Ada Lovelace");
-    assert_eq!(detail["mapping"], "m.toml");
+    let affsync_core::journal::Step::ReviewDecided(detail) = &r1_event.event.step else {
+        panic!("not a verdict: {r1_event:?}");
+    };
+    assert_eq!(detail.verdict.as_deref(), Some("accept"));
+    assert_eq!(detail.affinity_id.as_deref(), Some("201"));
+    assert_eq!(detail.decided_by.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(r1_event.event.mapping.as_deref(), Some("m.toml"));
 
     // The next push follows the reviewers.
     let v = dry_push(&t, dir.path(), &db).await;
@@ -403,8 +404,24 @@ async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_tok
         assert!(err.contains("--token") && err.contains("hint:"), "{err}");
     }
 
-    // With a token, every request needs it: a `?token=` link sets the cookie.
-    let server = serve(dir.path(), &db, &["--token", "s3cret"]).await;
+    // A token too short to be a secret is refused.
+    let (code, _, err) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["review", "serve", "--port", "0", "--token", "s3cret"],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("at least 16") && err.contains("hint:"),
+        "{err}"
+    );
+
+    // With a token, every request needs it: a `?token=` link sets the cookie, and the
+    // address drops the token.
+    const TOKEN: &str = "s3cret-0123456789abcdef";
+    let server = serve(dir.path(), &db, &["--token", TOKEN]).await;
     let http = no_redirects();
     let status = |r: reqwest::Response| r.status().as_u16();
     assert_eq!(status(http.get(&server.url).send().await.unwrap()), 401);
@@ -418,26 +435,27 @@ async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_tok
         401
     );
     let r = http
-        .get(format!("{}?token=s3cret", server.url))
+        .get(format!("{}?token={TOKEN}&status=review", server.url))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.status().as_u16(), 303, "a redirect that drops the token");
+    assert_eq!(r.headers()["location"], "/?status=review");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
-        cookie.starts_with("affsync_token=s3cret;") && cookie.contains("HttpOnly"),
+        cookie.starts_with(&format!("affsync_token={TOKEN};")) && cookie.contains("HttpOnly"),
         "{cookie}"
     );
     let with_cookie = http
         .get(&server.url)
-        .header("cookie", "affsync_token=s3cret")
+        .header("cookie", format!("affsync_token={TOKEN}"))
         .send()
         .await
         .unwrap();
     assert_eq!(status(with_cookie), 200);
     let with_header = http
         .get(&server.url)
-        .bearer_auth("s3cret")
+        .bearer_auth(TOKEN)
         .send()
         .await
         .unwrap();
@@ -457,6 +475,67 @@ async fn review_serve_refuses_an_open_address_without_a_token_and_checks_the_tok
         status(post),
         401,
         "no token: refused before the form is read"
+    );
+}
+
+/// A page on another site that rebinds its name to 127.0.0.1 names its own host and origin:
+/// refused before it can read the form token or decide a record. Notices in an address someone
+/// else made are not shown.
+#[tokio::test]
+async fn review_serve_refuses_a_foreign_host_and_a_cross_origin_request() {
+    let (_t, dir, db) = setup().await;
+    let server = serve(dir.path(), &db, &[]).await;
+    let http = no_redirects();
+    let ok = http.get(&server.url).send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let foreign = http
+        .get(&server.url)
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status().as_u16(), 421, "a foreign Host");
+    let post = http
+        .post(format!("{}decide", server.url))
+        .header("host", "evil.example")
+        .header("origin", "http://evil.example")
+        .form(&[
+            ("csrf", "x"),
+            ("mapping", "m.toml"),
+            ("source_id", "R1"),
+            ("verdict", "reject"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 421);
+    let cross = http
+        .post(format!("{}decide", server.url))
+        .header("origin", "http://evil.example")
+        .form(&[
+            ("csrf", "x"),
+            ("mapping", "m.toml"),
+            ("source_id", "R1"),
+            ("verdict", "reject"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status().as_u16(), 403, "a cross-origin Origin");
+    let page = http
+        .get(format!(
+            "{}?notice=Your%20session%20expired%2C%20call%20us",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("session expired"),
+        "a notice the server did not make is not shown"
     );
 }
 
@@ -532,7 +611,8 @@ async fn review_list_and_decide_from_the_terminal_and_match_uses_the_verdicts() 
     .await;
     assert_eq!(code, 0);
     assert!(
-        out.contains("accept 202") && out.contains("3 reviewed, 1 remaining"),
+        out.contains("accept Cobol Systems (organization 202)")
+            && out.contains("3 reviewed, 1 remaining"),
         "{out}"
     );
 
@@ -568,4 +648,152 @@ async fn review_list_and_decide_from_the_terminal_and_match_uses_the_verdicts() 
         "awaiting_review",
         "undone: back in review: {v}"
     );
+}
+
+/// A record queued as unmatched (its organization is not in the mirror) leaves the queue and
+/// the page once a push finds it by its search term in Affinity; a queued record the push
+/// creates leaves them too.
+#[tokio::test]
+async fn a_record_decided_by_key_after_being_queued_leaves_the_queue_and_the_page() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        "source_id,company_name,website,headcount\nK1,Cobol Systems,cobol.dev,40\nK2,Quillwort Labs,quillwort.example,3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("m.toml"),
+        "version = 1\nentity = \"organization\"\n[source]\npath = \"companies.csv\"\nid = \"source_id\"\n\
+         [match]\nsearch_term = \"website\"\n[[match.compare]]\nsource = \"company_name\"\naffinity = \"name\"\n\
+         [push]\nmode = \"create_update\"\n\
+         [[fields]]\nsource = \"company_name\"\naffinity = \"name\"\ntype = \"text\"\n",
+    )
+    .unwrap();
+    // Only the person list: the mirror knows no organization.
+    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--list", "LPs"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["unmatched"], 2, "{out}");
+    let queued = |out: &str| -> Vec<String> {
+        json(out)["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["source_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (code, out, err) = run(&t, dir.path(), &db, &["review", "list", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(queued(&out), ["K1", "K2"], "{out}");
+    {
+        let server = serve(dir.path(), &db, &[]).await;
+        let page = reqwest::get(&server.url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("K1") && page.contains("K2"),
+            "both on the page"
+        );
+    }
+
+    // The push finds K1 by its domain in Affinity, and creates K2.
+    let (code, out, err) = run(&t, dir.path(), &db, &["push", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["found_in_affinity"], 1, "{v}");
+    assert_eq!(v["created"], 1, "{v}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["review", "list", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(queued(&out).is_empty(), "the queue is empty: {out}");
+    let server = serve(dir.path(), &db, &[]).await;
+    let page = reqwest::get(&server.url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains(">K1<") && !page.contains(">K2<") && !page.contains("Quillwort"),
+        "neither is on the page"
+    );
+}
+
+/// A verdict accepting a record Affinity then merged follows the survivor, as pull does; one
+/// accepting a record Affinity then deleted is dropped, and its record is open again, with
+/// the reason journaled.
+#[tokio::test]
+async fn verdicts_follow_merges_and_reopen_when_their_record_is_gone() {
+    let (t, dir, db) = setup().await;
+    for (sid, id) in [("R1", "201"), ("R3", "203")] {
+        let (code, out, err) = run(
+            &t,
+            dir.path(),
+            &db,
+            &[
+                "review",
+                "decide",
+                sid,
+                "--mapping",
+                "m.toml",
+                "--accept",
+                id,
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    // What a pull would learn: 201 merged into 202, 203 deleted.
+    let store = Store::open(&db).await.unwrap();
+    let run_id = store
+        .start_run(
+            affsync_core::journal::RunKind::Pull,
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let org = affsync_core::model::Kind::Organization;
+    store
+        .flag_entity_gone(run_id, org, 201, Some(202), chrono::Utc::now())
+        .await
+        .unwrap();
+    store
+        .flag_entity_gone(run_id, org, 203, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    store.close().await;
+
+    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["matched_by_reviewer"], 1, "R1, on the survivor: {v}");
+    let store = Store::open(&db).await.unwrap();
+    let d = store.decisions(Some("m.toml")).await.unwrap();
+    let by = |sid: &str| d.iter().find(|d| d.source_id == sid).unwrap().clone();
+    assert_eq!(by("R1").affinity_id.as_deref(), Some("202"));
+    assert_eq!(by("R1").method.as_deref(), Some("reviewer"));
+    assert_ne!(by("R3").status, "matched", "R3 is open again");
+    let reviews = store.reviews(Some("m.toml")).await.unwrap();
+    assert!(reviews
+        .iter()
+        .any(|r| r.source_id == "R1" && r.affinity_id.as_deref() == Some("202")));
+    assert!(
+        !reviews.iter().any(|r| r.source_id == "R3"),
+        "R3's verdict is gone"
+    );
+    let runs = store.runs(1).await.unwrap();
+    let events = store.events(runs[0].id).await.unwrap();
+    assert!(events.iter().any(|e| e.event.record == "src:R1"
+        && matches!(&e.event.step, affsync_core::journal::Step::VerdictFollowedMerge { to, .. } if to == "202")));
+    assert!(events.iter().any(|e| e.event.record == "src:R3"
+        && matches!(
+            e.event.step,
+            affsync_core::journal::Step::VerdictReopened { .. }
+        )));
 }

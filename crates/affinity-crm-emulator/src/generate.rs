@@ -55,6 +55,9 @@ fn field(id: i64, name: &str, list: bool, vt: i64, multi: bool) -> Field {
         track_changes: true,
         enrichment_source: "none".into(),
         dropdown_options: vec![],
+        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a valid time"),
+        description: None,
+        is_required: false,
     }
 }
 
@@ -71,6 +74,7 @@ pub fn big_list_seed(entries: usize, seed: u64) -> Seed {
         public: true,
         owner_id: s.user.id,
         creator_id: s.user.id,
+        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a valid time"),
     });
     let partners: Vec<i64> = (0..20).map(|i| 3_000_000 + i).collect();
     for (i, id) in partners.iter().enumerate() {

@@ -7,6 +7,11 @@
 //! dates at midnight US Pacific, `null` empty multi-values, ranked dropdowns by option id,
 //! rate limits with their headers and 429s, and (on request) faults.
 //!
+//! It answers every operation of the three dated v2 versions (2024-01-01, 2026-07-15 and the
+//! current 2026-09-17, picked per request by `X-Affinity-Api-Version` and echoed back, see
+//! [`versions`]) and the v1 operations of the fact sheet, and it keeps webhook subscriptions
+//! and delivers the events of each write to them ([`webhooks`]).
+//!
 //! Where Affinity's behaviour is undocumented, the choice made here is written beside the code
 //! and marked `[I]`, as in the fact sheet.
 
@@ -15,6 +20,8 @@ pub mod middleware;
 pub mod state;
 pub mod v1;
 pub mod v2;
+pub mod versions;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -51,6 +58,14 @@ pub struct EmulatorConfig {
     pub fault_seed: u64,
     /// Keep every answer (for tests that check v2 answers against the OpenAPI spec).
     pub record: bool,
+    /// Refuse every write (any method but GET) with a 403, as a key without write rights is
+    /// refused: for tests that prove a command writes nothing.
+    pub refuse_writes: bool,
+    /// The v2 version of a request that names none (`X-Affinity-Api-Version`): the key's
+    /// default version in Affinity (affinity-api.md §1). One of [`versions::VERSIONS`].
+    pub default_api_version: &'static str,
+    /// How webhook deliveries are sent: retries, their backoff, and the timeout of one POST.
+    pub webhooks: webhooks::DeliveryConfig,
 }
 
 /// One answer the emulator gave, kept when [`EmulatorConfig::record`] is set.
@@ -64,6 +79,9 @@ pub struct Recorded {
     pub status: u16,
     /// The JSON body, if the answer had one.
     pub body: Option<serde_json::Value>,
+    /// The v2 version the answer was given in (echoed as `X-Affinity-Api-Version`); `None` on
+    /// v1 routes and on a request whose version was refused.
+    pub api_version: Option<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -78,6 +96,9 @@ impl Default for EmulatorConfig {
             fault_rate: 0.0,
             fault_seed: 0,
             record: false,
+            refuse_writes: false,
+            default_api_version: versions::CURRENT,
+            webhooks: webhooks::DeliveryConfig::default(),
         }
     }
 }
@@ -90,6 +111,7 @@ pub struct Shared {
     pub(crate) stats: Mutex<BTreeMap<String, u64>>,
     pub(crate) faults: Mutex<StdRng>,
     pub(crate) recorded: Mutex<Vec<Recorded>>,
+    pub(crate) sender: webhooks::Sender,
     /// The address the server listens on, for v2's absolute `nextUrl`s.
     pub base_url: String,
 }
@@ -234,6 +256,7 @@ impl Emulator {
             stats: Mutex::new(BTreeMap::new()),
             faults: Mutex::new(StdRng::seed_from_u64(config.fault_seed)),
             recorded: Mutex::new(Vec::new()),
+            sender: webhooks::Sender::new(config.webhooks.clone()),
             tenant: Mutex::new(state),
             base_url: format!("http://{addr}"),
             config,

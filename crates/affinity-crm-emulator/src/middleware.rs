@@ -13,7 +13,7 @@ use base64::Engine;
 use chrono::{Datelike, TimeZone, Utc};
 use rand::Rng;
 
-use super::{version_of, ApiError, AppState, EmulatorConfig, Version};
+use super::{version_of, versions, ApiError, AppState, EmulatorConfig, Version};
 
 /// The per-key windows and the account's monthly counter.
 #[derive(Debug)]
@@ -145,19 +145,29 @@ pub fn secs_to_month_end() -> u64 {
     (next - now).num_seconds().max(0) as u64
 }
 
-/// The lowercase `x-ratelimit-*` headers (lowercase since 2026-01-14); the org ones only when a
-/// monthly quota applies (affinity-api.md §4).
+/// The lowercase `x-ratelimit-*` headers (lowercase since 2026-01-14), all six on every answer
+/// (affinity-api.md §4). Without a monthly quota the org ones say `unlimited`, as an uncapped
+/// account's answers do [I: affinity-sync, a production mirror, requires all six and parses
+/// `unlimited`]; their reset is still the month's end.
 pub fn put_headers(h: &mut HeaderMap, r: &Readings) {
-    let mut set = |name: &'static str, v: u64| {
-        h.insert(name, HeaderValue::from(v));
+    let mut set = |name: &'static str, v: HeaderValue| {
+        h.insert(name, v);
     };
-    set("x-ratelimit-limit-user", r.user.limit);
-    set("x-ratelimit-limit-user-remaining", r.user.remaining);
-    set("x-ratelimit-limit-user-reset", r.user.reset_secs);
-    if let Some(o) = r.org {
-        set("x-ratelimit-limit-org", o.limit);
-        set("x-ratelimit-limit-org-remaining", o.remaining);
-        set("x-ratelimit-limit-org-reset", o.reset_secs);
+    set("x-ratelimit-limit-user", r.user.limit.into());
+    set("x-ratelimit-limit-user-remaining", r.user.remaining.into());
+    set("x-ratelimit-limit-user-reset", r.user.reset_secs.into());
+    match r.org {
+        Some(o) => {
+            set("x-ratelimit-limit-org", o.limit.into());
+            set("x-ratelimit-limit-org-remaining", o.remaining.into());
+            set("x-ratelimit-limit-org-reset", o.reset_secs.into());
+        }
+        None => {
+            let unlimited = HeaderValue::from_static("unlimited");
+            set("x-ratelimit-limit-org", unlimited.clone());
+            set("x-ratelimit-limit-org-remaining", unlimited);
+            set("x-ratelimit-limit-org-reset", secs_to_month_end().into());
+        }
     }
 }
 
@@ -230,6 +240,15 @@ pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next)
         return resp;
     }
 
+    if s.config.refuse_writes && req.method() != axum::http::Method::GET {
+        return ApiError::new(
+            version,
+            StatusCode::FORBIDDEN,
+            "Forbidden: this emulator refuses every write",
+        )
+        .into_response();
+    }
+
     if s.config.fault_rate > 0.0 {
         let (hit, pick) = {
             let mut rng = s.faults.lock().unwrap();
@@ -269,14 +288,88 @@ pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next)
         }
     }
 
+    // v2's dated version (affinity-api.md §1): named by the request, or the key's default;
+    // an unknown one is a 400, an operation the version lacks a 404 [I]. Echoed on the answer.
+    let api_version = if version == Version::V2 {
+        match req.headers().get(versions::HEADER) {
+            None => Some(s.config.default_api_version),
+            Some(raw) => {
+                let raw = String::from_utf8_lossy(raw.as_bytes()).into_owned();
+                match versions::parse(&raw) {
+                    Some(v) => Some(v),
+                    None => {
+                        let mut resp = ApiError::new(
+                            version,
+                            StatusCode::BAD_REQUEST,
+                            format!("The provided version: '{raw}' is not valid."),
+                        )
+                        .with_param("X-Affinity-Api-Version")
+                        .into_response();
+                        put_headers(resp.headers_mut(), &readings);
+                        return finish(
+                            &s,
+                            req.method().to_string(),
+                            route,
+                            req.uri().to_string(),
+                            None,
+                            resp,
+                        )
+                        .await;
+                    }
+                }
+            }
+        }
+    } else {
+        None
+    };
     let method = req.method().to_string();
     let uri = req.uri().to_string();
-    let mut resp = next.run(req).await;
+    let mut resp = match api_version {
+        Some(v) if !versions::has(v, &method, &route) => ApiError::new(
+            version,
+            StatusCode::NOT_FOUND,
+            format!("{method} {route} is not part of API version {v}"),
+        )
+        .into_response(),
+        _ => {
+            let mut req = req;
+            if let Some(v) = api_version {
+                req.extensions_mut().insert(ApiVersion(v));
+            }
+            next.run(req).await
+        }
+    };
     put_headers(resp.headers_mut(), &readings);
-    if s.config.record {
-        resp = record(&s, method, route, uri, resp).await;
+    if let Some(v) = api_version {
+        resp.headers_mut()
+            .insert(versions::HEADER, HeaderValue::from_static(v));
     }
-    resp
+    // The writes of this request announced their events; send them now that it has answered.
+    let deliveries = std::mem::take(&mut s.tenant().outbox);
+    for d in deliveries {
+        s.sender.spawn(d, &s);
+    }
+    finish(&s, method, route, uri, api_version, resp).await
+}
+
+/// The v2 version a request is served in, for handlers whose answer differs by version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiVersion(pub &'static str);
+
+/// Keeps the answer when recording is on.
+async fn finish(
+    s: &AppState,
+    method: String,
+    route: String,
+    uri: String,
+    api_version: Option<&'static str>,
+    resp: Response,
+) -> Response {
+    if s.config.record {
+        record(s, method, route, uri, api_version, resp).await
+    } else {
+        resp
+    }
 }
 
 /// Keeps a copy of the answer, then gives it back whole.
@@ -285,6 +378,7 @@ async fn record(
     method: String,
     route: String,
     uri: String,
+    api_version: Option<&'static str>,
     resp: Response,
 ) -> Response {
     let (parts, body) = resp.into_parts();
@@ -297,6 +391,7 @@ async fn record(
         uri,
         status: parts.status.as_u16(),
         body: serde_json::from_slice(&bytes).ok(),
+        api_version: api_version.map(String::from),
     });
     Response::from_parts(parts, Body::from(bytes))
 }

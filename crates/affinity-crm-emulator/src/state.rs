@@ -123,6 +123,9 @@ pub struct List {
     pub public: bool,
     pub owner_id: i64,
     pub creator_id: i64,
+    /// When the list was made (v2's `createdAt`, required since the 2026 specs).
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,6 +160,16 @@ pub struct Field {
     pub enrichment_source: String,
     #[serde(default)]
     pub dropdown_options: Vec<DropdownOption>,
+    /// When the field was made (v2's `createdAt`).
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
+    /// v2's `description` (2026-09-17).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// v2's `isRequired` (2026-09-17): a list entry cannot be created on a list with a
+    /// required field (affinity-api.md §3.4).
+    #[serde(default)]
+    pub is_required: bool,
 }
 
 fn none_source() -> String {
@@ -212,6 +225,28 @@ impl Field {
             (_, true) => "filterable-text-multi",
         }
     }
+    /// Whether Affinity keeps this field's changes (`GET /field-value-changes`): a field that
+    /// asks to (`track_changes`), is not enriched, and is of a type the docs list: multi-valued
+    /// person, organization, number and location; single-valued those, date and ranked dropdown
+    /// (affinity-api.md §2.3 "Field value changes"). v1's `track_changes` reports this, never the
+    /// bare flag, so a field never says it tracks what the changes route refuses (issue 17,
+    /// finding 8).
+    pub fn tracks_changes(&self) -> bool {
+        use value_type::*;
+        let types: &[i64] = if self.allows_multiple {
+            &[PERSON, ORGANIZATION, NUMBER, LOCATION]
+        } else {
+            &[
+                PERSON,
+                ORGANIZATION,
+                NUMBER,
+                DATE,
+                LOCATION,
+                RANKED_DROPDOWN,
+            ]
+        };
+        self.track_changes && !self.is_enriched() && types.contains(&self.value_type)
+    }
     pub fn option_by_id(&self, id: i64) -> Option<&DropdownOption> {
         self.dropdown_options.iter().find(|o| o.id == id)
     }
@@ -232,6 +267,11 @@ pub struct ListEntry {
     pub creator_id: Option<i64>,
     #[serde(default = "epoch")]
     pub created_at: DateTime<Utc>,
+}
+
+/// A merge task's id: Affinity's are opaque strings; the emulator's look like UUIDs [I].
+pub fn task_id(n: i64) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
 }
 
 fn epoch() -> DateTime<Utc> {
@@ -418,6 +458,157 @@ pub struct Merge {
     pub new_id: i64,
 }
 
+/// A saved view of a list (v2 `SavedView`): its entries are the list's, with the fields it
+/// shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedView {
+    pub id: i64,
+    pub list_id: i64,
+    pub name: String,
+    /// `sheet`, `board` or `dashboard`.
+    #[serde(default = "sheet", rename = "type")]
+    pub kind: String,
+    /// The v1 ids of the fields it shows.
+    #[serde(default)]
+    pub field_ids: Vec<i64>,
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
+}
+
+fn sheet() -> String {
+    "sheet".to_string()
+}
+
+/// A reminder (v1 §2.3 "Other endpoints", v2 `reminders.Reminder`), on one person,
+/// organization or opportunity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminder {
+    pub id: i64,
+    /// 0 one-time, 1 recurring.
+    #[serde(default, rename = "type")]
+    pub kind: i64,
+    #[serde(default)]
+    pub content: Option<String>,
+    pub due_date: DateTime<Utc>,
+    /// Recurring only: 0 interaction, 1 email, 2 meeting (v1's `reset_type`).
+    #[serde(default)]
+    pub reset_type: Option<i64>,
+    /// Recurring only: the period in days.
+    #[serde(default)]
+    pub reminder_days: Option<i64>,
+    pub owner_id: i64,
+    pub creator_id: i64,
+    #[serde(default)]
+    pub person_id: Option<i64>,
+    #[serde(default)]
+    pub organization_id: Option<i64>,
+    #[serde(default)]
+    pub opportunity_id: Option<i64>,
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub completer_id: Option<i64>,
+}
+
+impl Reminder {
+    /// v1's `status` code: 0 completed, 1 active, 2 overdue (affinity-api.md §2.1).
+    pub fn status(&self, now: DateTime<Utc>) -> i64 {
+        if self.completed_at.is_some() {
+            0
+        } else if self.due_date < now {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// A file attached to a person, organization or opportunity (v1 entity files, v2 files). Its
+/// content is kept as text, for downloads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityFile {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub person_id: Option<i64>,
+    #[serde(default)]
+    pub organization_id: Option<i64>,
+    #[serde(default)]
+    pub opportunity_id: Option<i64>,
+    pub uploader_id: i64,
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of a transcript.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fragment {
+    pub speaker: String,
+    pub content: String,
+    /// `HH:MM:SS` into the meeting.
+    pub start: String,
+    pub end: String,
+}
+
+/// An AI notetaker's transcript of a meeting (v2 `transcripts.Transcript`), with the
+/// `ai-notetaker` note (v1 note type 3) it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transcript {
+    pub id: i64,
+    pub note_id: i64,
+    #[serde(default = "english")]
+    pub language_code: String,
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub fragments: Vec<Fragment>,
+}
+
+fn english() -> String {
+    "en".to_string()
+}
+
+/// A team of users (v2 `Team`), with the lists it can see.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub member_ids: Vec<i64>,
+    #[serde(default)]
+    pub list_ids: Vec<i64>,
+    #[serde(default = "epoch")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// One merge of two companies or two persons (v2 `CompanyMergeState`, `PersonMergeState`).
+#[derive(Debug, Clone)]
+pub struct MergeRecord {
+    pub id: i64,
+    /// 0 person, 1 organization.
+    pub entity_type: i64,
+    pub task_id: String,
+    pub primary_id: i64,
+    pub duplicate_id: i64,
+    /// `success` or `failed` (merges are done at once, so never `in-progress` for long).
+    pub status: &'static str,
+    pub error_message: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
 /// The seed file: a whole tenant.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -444,6 +635,23 @@ pub struct Seed {
     pub interactions: Vec<Interaction>,
     #[serde(default)]
     pub merged: Vec<Merge>,
+    #[serde(default)]
+    pub saved_views: Vec<SavedView>,
+    #[serde(default)]
+    pub reminders: Vec<Reminder>,
+    #[serde(default)]
+    pub files: Vec<EntityFile>,
+    #[serde(default)]
+    pub transcripts: Vec<Transcript>,
+    #[serde(default)]
+    pub teams: Vec<Team>,
+    /// Connections Affinity infers from data outside the tenant (work histories, funding
+    /// rounds): served as the seed gives them, in v2's shapes (`CoworkerConnectionGroup`,
+    /// `InvestorExecutiveConnectionGroup`) [I].
+    #[serde(default)]
+    pub inferred_coworkers: Vec<Json>,
+    #[serde(default)]
+    pub inferred_investor_executives: Vec<Json>,
 }
 
 impl Default for Seed {
@@ -471,6 +679,13 @@ impl Default for Seed {
             notes: vec![],
             interactions: vec![],
             merged: vec![],
+            saved_views: vec![],
+            reminders: vec![],
+            files: vec![],
+            transcripts: vec![],
+            teams: vec![],
+            inferred_coworkers: vec![],
+            inferred_investor_executives: vec![],
         }
     }
 }
@@ -509,6 +724,20 @@ pub struct State {
     pub interactions: BTreeMap<i64, Interaction>,
     /// (entity_type, old id) → surviving id.
     pub merged: HashMap<(i64, i64), i64>,
+    /// Webhook subscriptions, by id (at most [`crate::webhooks::MAX_SUBSCRIPTIONS`]).
+    pub webhooks: BTreeMap<i64, crate::webhooks::Subscription>,
+    /// Deliveries announced by the current request, sent once it has answered.
+    pub outbox: Vec<crate::webhooks::Delivery>,
+    /// Saved views, by id.
+    pub saved_views: BTreeMap<i64, SavedView>,
+    /// Merges done (seeded ones and those asked for through v2), in order.
+    pub merges: Vec<MergeRecord>,
+    pub reminders: BTreeMap<i64, Reminder>,
+    pub files: BTreeMap<i64, EntityFile>,
+    pub transcripts: BTreeMap<i64, Transcript>,
+    pub teams: BTreeMap<i64, Team>,
+    pub inferred_coworkers: Vec<Json>,
+    pub inferred_investor_executives: Vec<Json>,
     next_id: i64,
 }
 
@@ -529,6 +758,16 @@ impl State {
             notes: BTreeMap::new(),
             interactions: BTreeMap::new(),
             merged: HashMap::new(),
+            webhooks: BTreeMap::new(),
+            outbox: Vec::new(),
+            saved_views: BTreeMap::new(),
+            merges: Vec::new(),
+            reminders: BTreeMap::new(),
+            files: BTreeMap::new(),
+            transcripts: BTreeMap::new(),
+            teams: BTreeMap::new(),
+            inferred_coworkers: seed.inferred_coworkers,
+            inferred_investor_executives: seed.inferred_investor_executives,
             next_id: 1,
         };
         // The key's owner is an internal person of the tenant.
@@ -693,8 +932,71 @@ impl State {
                 },
             );
         }
+        for r in seed.reminders {
+            insert_unique(&mut st.reminders, r.id, r, "reminders")?;
+        }
+        for f in seed.files {
+            insert_unique(&mut st.files, f.id, f, "files")?;
+        }
+        for t in seed.transcripts {
+            if !st.notes.contains_key(&t.note_id) {
+                return Err(Invalid::new(
+                    "transcripts.note_id",
+                    format!("transcript {} names unknown note {}", t.id, t.note_id),
+                ));
+            }
+            insert_unique(&mut st.transcripts, t.id, t, "transcripts")?;
+        }
+        for t in seed.teams {
+            insert_unique(&mut st.teams, t.id, t, "teams")?;
+        }
+        for v in seed.saved_views {
+            if !st.lists.contains_key(&v.list_id) {
+                return Err(Invalid::new(
+                    "saved_views.list_id",
+                    format!("saved view {} names unknown list {}", v.id, v.list_id),
+                ));
+            }
+            insert_unique(&mut st.saved_views, v.id, v, "saved_views")?;
+        }
+        st.bump_next_id();
+        // Every list has its default sheet view in Affinity; a seed that names none gets it [I].
+        let bare: Vec<i64> = st
+            .lists
+            .keys()
+            .copied()
+            .filter(|l| !st.saved_views.values().any(|v| v.list_id == *l))
+            .collect();
+        for list_id in bare {
+            let id = st.next_id();
+            let created_at = st.lists[&list_id].created_at;
+            st.saved_views.insert(
+                id,
+                SavedView {
+                    id,
+                    list_id,
+                    name: "All entries".into(),
+                    kind: "sheet".into(),
+                    field_ids: vec![],
+                    created_at,
+                },
+            );
+        }
         for m in seed.merged {
             st.merged.insert((m.entity_type, m.old_id), m.new_id);
+            // A seeded merge is one that succeeded, so v2's merge routes list it.
+            let id = st.next_id();
+            st.merges.push(MergeRecord {
+                id,
+                entity_type: m.entity_type,
+                task_id: task_id(id),
+                primary_id: m.new_id,
+                duplicate_id: m.old_id,
+                status: "success",
+                error_message: None,
+                started_at: epoch(),
+                completed_at: Some(epoch()),
+            });
         }
         st.bump_next_id();
         Ok(st)
@@ -711,6 +1013,11 @@ impl State {
             self.field_values.keys().max(),
             self.notes.keys().max(),
             self.interactions.keys().max(),
+            self.saved_views.keys().max(),
+            self.reminders.keys().max(),
+            self.files.keys().max(),
+            self.transcripts.keys().max(),
+            self.teams.keys().max(),
         ]
         .into_iter()
         .flatten()
@@ -718,6 +1025,19 @@ impl State {
         .max()
         .unwrap_or(0);
         self.next_id = self.next_id.max(max + 1);
+    }
+
+    /// Announces an event to the subscriptions that listen for it (affinity-api.md §5): each
+    /// becomes a delivery, sent when the request has answered (`crate::webhooks`).
+    pub fn announce(&mut self, kind: &str, body: Json) {
+        for sub in self.webhooks.values().filter(|s| s.wants(kind)) {
+            self.outbox.push(crate::webhooks::Delivery {
+                subscription_id: sub.id,
+                url: sub.url.clone(),
+                kind: kind.to_string(),
+                body: body.clone(),
+            });
+        }
     }
 
     /// A fresh id, unique across every kind of record (Affinity's ids never collide in practice,
@@ -1015,13 +1335,27 @@ impl State {
             .collect()
     }
 
-    /// Records a change for `GET /field-value-changes` when the field tracks changes.
+    /// Records a change of a value: for `GET /field-value-changes` when the field tracks
+    /// changes, and as a `field_value.created|deleted|updated` event to webhook subscribers
+    /// (affinity-api.md §5; the body is the v1 field value with its `field`, as in
+    /// `fixtures/affinity/webhook-payloads/field_value_updated.json`).
     pub fn track_change(&mut self, fv: &FieldValue, action_type: i64) {
+        if !self.webhooks.is_empty() {
+            let kind = match action_type {
+                0 => "field_value.created",
+                1 => "field_value.deleted",
+                _ => "field_value.updated",
+            };
+            let mut body = crate::v1::common::field_value_json(self, fv);
+            if let Some(f) = self.fields.get(&fv.field_id) {
+                body["field"] = crate::v1::fields::field_json(self, f, false, false);
+            }
+            self.announce(kind, body);
+        }
         let tracked = self
             .fields
             .get(&fv.field_id)
-            .map(|f| f.track_changes && !f.is_enriched())
-            .unwrap_or(false);
+            .is_some_and(Field::tracks_changes);
         if tracked {
             let id = self.next_id();
             self.field_value_changes.push(FieldValueChange {
@@ -1192,6 +1526,9 @@ mod tests {
             track_changes: false,
             enrichment_source: "dealroom".into(),
             dropdown_options: vec![],
+            created_at: epoch(),
+            description: None,
+            is_required: false,
         };
         assert_eq!(f.v2_id(), "dealroom-number-of-employees");
         assert_eq!(f.v2_type(), "enriched");

@@ -18,10 +18,17 @@ use super::{v2, Config, V1Auth};
 /// (`/persons`, `/v2/companies`); `/v2/...` paths follow v2's conventions.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The HTTP method.
     pub method: Method,
+    /// The path, relative to the base URL (`/persons`, `/v2/companies`).
     pub path: String,
+    /// The query parameters, in order (repeats allowed).
     pub query: Vec<(String, String)>,
+    /// The JSON body, if any.
     pub body: Option<serde_json::Value>,
+    /// A body that is not JSON (a multipart upload): its content type and bytes. Wins over
+    /// `body`.
+    pub raw_body: Option<(String, Bytes)>,
     /// Whether sending it twice does no harm. Requests that are not (creates) are retried
     /// only when Affinity cannot have acted on them: a 429, a 408, or a connection that
     /// never opened.
@@ -29,6 +36,7 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request; POSTs are not idempotent unless said so ([`Request::idempotent`]).
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         let idempotent = method != Method::POST;
         Request {
@@ -36,38 +44,53 @@ impl Request {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            raw_body: None,
             idempotent,
         }
     }
+    /// A GET.
     pub fn get(path: impl Into<String>) -> Self {
         Self::new(Method::GET, path)
     }
+    /// A POST (not idempotent: a create).
     pub fn post(path: impl Into<String>) -> Self {
         Self::new(Method::POST, path)
     }
+    /// A PUT.
     pub fn put(path: impl Into<String>) -> Self {
         Self::new(Method::PUT, path)
     }
+    /// A PATCH.
     pub fn patch(path: impl Into<String>) -> Self {
         Self::new(Method::PATCH, path)
     }
+    /// A DELETE.
     pub fn delete(path: impl Into<String>) -> Self {
         Self::new(Method::DELETE, path)
     }
+    /// Adds a query parameter (repeat a key to send it several times).
     pub fn query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_string(), value.to_string()));
         self
     }
+    /// Adds a query parameter when there is a value.
     pub fn query_opt(self, key: &str, value: Option<impl ToString>) -> Self {
         match value {
             Some(v) => self.query(key, v),
             None => self,
         }
     }
+    /// Sets the JSON body.
     pub fn json(mut self, body: &impl Serialize) -> Self {
         self.body = Some(serde_json::to_value(body).expect("request bodies serialize"));
         self
     }
+    /// Sets a body that is not JSON, with its content type.
+    pub fn raw(mut self, content_type: impl Into<String>, body: impl Into<Bytes>) -> Self {
+        self.raw_body = Some((content_type.into(), body.into()));
+        self
+    }
+    /// Says whether sending it twice does no harm (a POST that sets a value, say).
     pub fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
         self
@@ -98,8 +121,11 @@ impl Request {
 /// A successful answer, its body read whole.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The HTTP status.
     pub status: reqwest::StatusCode,
+    /// The answer's headers.
     pub headers: reqwest::header::HeaderMap,
+    /// The JSON body, if any.
     pub body: Bytes,
     /// `METHOD /path` of the request.
     pub request: String,
@@ -156,10 +182,19 @@ struct Inner {
     counters: Counters,
 }
 
+/// Asked before every write (any method but GET) is sent, each retry included. A process that
+/// may no longer write (a job whose lock another process took over while this one was paused)
+/// is stopped there, before Affinity sees the request.
+pub trait WriteGate: Send + Sync {
+    /// `Err(reason)` refuses the write; the request fails with [`Error::WriteRefused`].
+    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>>;
+}
+
 /// The Affinity API client. Cloning is cheap; clones share pacing state and counters.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    gate: Option<Arc<dyn WriteGate>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -180,6 +215,7 @@ enum Outcome {
 }
 
 impl Client {
+    /// A client for this configuration. Fails only when the HTTP client cannot be built.
     pub fn new(config: Config) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("affsync/", env!("CARGO_PKG_VERSION")))
@@ -198,9 +234,19 @@ impl Client {
                 last_reading: Mutex::new(None),
                 counters: Counters::default(),
             }),
+            gate: None,
         })
     }
 
+    /// A clone (sharing pacing state and counters) whose writes are first asked of `gate`.
+    pub fn with_write_gate(&self, gate: Arc<dyn WriteGate>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            gate: Some(gate),
+        }
+    }
+
+    /// The configuration it was built with.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -278,6 +324,14 @@ impl Client {
                     self.wait(wait).await;
                 }
             }
+            if let Some(gate) = self.gate.as_ref().filter(|_| req.method != Method::GET) {
+                if let Err(reason) = gate.check().await {
+                    return Err(Error::WriteRefused {
+                        request: label,
+                        reason,
+                    });
+                }
+            }
             attempts += 1;
             counters.attempts.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(&req, &url, &label, waits_429).await;
@@ -333,7 +387,11 @@ impl Client {
                 rb = rb.header("x-affinity-api-version", v);
             }
         }
-        if let Some(body) = &req.body {
+        if let Some((content_type, bytes)) = &req.raw_body {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes.clone());
+        } else if let Some(body) = &req.body {
             rb = rb.json(body);
         }
         let transport = |e: reqwest::Error| Error::Transport {
@@ -565,7 +623,9 @@ fn flatten<P: Send + 'static, T: Send + 'static>(
 /// One v1 page: the items and the token of the next page (`None` at the end).
 #[derive(Debug, Clone)]
 pub struct V1Page<T> {
+    /// The items of this page.
     pub items: Vec<T>,
+    /// The token of the next page; `None` at the end.
     pub next_page_token: Option<String>,
 }
 

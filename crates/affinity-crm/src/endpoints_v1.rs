@@ -7,14 +7,15 @@ use serde_json::json;
 use super::client::{Client, Request, V1Page};
 use super::error::Error;
 use super::v1::{
-    Field, FieldValue, FieldValueChange, Interaction, List, ListEntry, NewFieldValue,
-    NewInteraction, NewNote, NewOpportunity, NewOrganization, NewPerson, Note, Opportunity,
-    OpportunityUpdate, Organization, OrganizationUpdate, Person, PersonUpdate, RateLimit, Success,
-    WhoAmI,
+    EntityFile, Field, FieldValue, FieldValueChange, Interaction, List, ListEntry, NewField,
+    NewFieldValue, NewInteraction, NewList, NewNote, NewOpportunity, NewOrganization, NewPerson,
+    NewReminder, NewWebhook, Note, Opportunity, OpportunityUpdate, Organization,
+    OrganizationUpdate, Person, PersonUpdate, RateLimit, RelationshipStrength, Reminder,
+    ReminderUpdate, Success, Webhook, WebhookUpdate, WhoAmI,
 };
 use super::{
-    FieldId, FieldValueId, InteractionId, ListEntryId, ListId, NoteId, OpportunityId,
-    OrganizationId, PersonId,
+    EntityFileId, FieldId, FieldValueId, InteractionId, ListEntryId, ListId, NoteId, OpportunityId,
+    OrganizationId, PersonId, ReminderId, WebhookId,
 };
 
 /// The v1 page size: the maximum and the default (§2.2).
@@ -24,9 +25,13 @@ pub const V1_PAGE_SIZE: u32 = 500;
 /// takes exactly one (§2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldValuesOf {
+    /// A person.
     Person(PersonId),
+    /// An organization (v2: company).
     Organization(OrganizationId),
+    /// An opportunity.
     Opportunity(OpportunityId),
+    /// A list entry.
     ListEntry(ListEntryId),
 }
 
@@ -95,6 +100,7 @@ impl Client {
         )
     }
 
+    /// `GET /lists/{id}/list-entries/{entry}`.
     pub async fn list_entry_v1(&self, list: ListId, id: ListEntryId) -> Result<ListEntry, Error> {
         self.json(
             Request::get(format!("/lists/{list}/list-entries/{id}")),
@@ -171,6 +177,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /field-values/{id}`.
     pub async fn delete_field_value_v1(&self, id: FieldValueId) -> Result<(), Error> {
         self.delete(format!("/field-values/{id}")).await
     }
@@ -202,6 +209,7 @@ impl Client {
         self.v1_items(r, "persons", Some(V1_PAGE_SIZE))
     }
 
+    /// `GET /persons/{id}`.
     pub async fn person_v1(&self, id: PersonId) -> Result<Person, Error> {
         self.json(Request::get(format!("/persons/{id}")), "a person")
             .await
@@ -226,6 +234,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /persons/{id}`: its field values go with it.
     pub async fn delete_person_v1(&self, id: PersonId) -> Result<(), Error> {
         self.delete(format!("/persons/{id}")).await
     }
@@ -246,6 +255,7 @@ impl Client {
         self.v1_items(r, "organizations", Some(V1_PAGE_SIZE))
     }
 
+    /// `GET /organizations/{id}`.
     pub async fn organization_v1(&self, id: OrganizationId) -> Result<Organization, Error> {
         self.json(
             Request::get(format!("/organizations/{id}")),
@@ -254,6 +264,7 @@ impl Client {
         .await
     }
 
+    /// `POST /organizations`: never a global organization.
     pub async fn create_organization_v1(
         &self,
         body: &NewOrganization,
@@ -278,12 +289,14 @@ impl Client {
         .await
     }
 
+    /// `DELETE /organizations/{id}`; global organizations refuse it (§8.3).
     pub async fn delete_organization_v1(&self, id: OrganizationId) -> Result<(), Error> {
         self.delete(format!("/organizations/{id}")).await
     }
 
     // ---- opportunities ----
 
+    /// `GET /opportunities?term=…` as a stream; `term` matches the name.
     pub fn opportunities_v1(
         &self,
         term: Option<&str>,
@@ -295,6 +308,7 @@ impl Client {
         )
     }
 
+    /// `GET /opportunities/{id}`.
     pub async fn opportunity_v1(&self, id: OpportunityId) -> Result<Opportunity, Error> {
         self.json(
             Request::get(format!("/opportunities/{id}")),
@@ -303,11 +317,13 @@ impl Client {
         .await
     }
 
+    /// `POST /opportunities`: with its one list entry.
     pub async fn create_opportunity_v1(&self, body: &NewOpportunity) -> Result<Opportunity, Error> {
         self.json(Request::post("/opportunities").json(body), "an opportunity")
             .await
     }
 
+    /// `PUT /opportunities/{id}`: the id arrays replace the sets (§8.6).
     pub async fn update_opportunity_v1(
         &self,
         id: OpportunityId,
@@ -320,6 +336,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /opportunities/{id}`.
     pub async fn delete_opportunity_v1(&self, id: OpportunityId) -> Result<(), Error> {
         self.delete(format!("/opportunities/{id}")).await
     }
@@ -336,11 +353,13 @@ impl Client {
         self.v1_items(r, "notes", Some(V1_PAGE_SIZE))
     }
 
+    /// `GET /notes/{id}`.
     pub async fn note_v1(&self, id: NoteId) -> Result<Note, Error> {
         self.json(Request::get(format!("/notes/{id}")), "a note")
             .await
     }
 
+    /// `POST /notes`.
     pub async fn create_note_v1(&self, body: &NewNote) -> Result<Note, Error> {
         self.json(Request::post("/notes").json(body), "a note")
             .await
@@ -355,6 +374,7 @@ impl Client {
         .await
     }
 
+    /// `DELETE /notes/{id}`: the creator only.
     pub async fn delete_note_v1(&self, id: NoteId) -> Result<(), Error> {
         self.delete(format!("/notes/{id}")).await
     }
@@ -363,7 +383,7 @@ impl Client {
 
     /// `GET /interactions?type&start_time&end_time&person_id`: one person's interactions of
     /// one type within at most a year. The array's key is `emails` for type 3 (§2.2); the
-    /// others' keys are undocumented [I]: `events`, `calls`, `chat_messages`.
+    /// others' keys are undocumented \[I\]: `events`, `calls`, `chat_messages`.
     pub fn person_interactions_v1(
         &self,
         interaction_type: i64,
@@ -431,6 +451,212 @@ impl Client {
             let _: Option<Success> = resp.json("a delete answer").ok();
         }
         Ok(())
+    }
+
+    /// `GET /interactions?type&start_time&end_time&<entity>_id`: the interactions of one type,
+    /// within at most a year, of a person, an organization (its people's included) or an
+    /// opportunity. `of` must not be a list entry. Keys as [`Client::person_interactions_v1`].
+    pub fn interactions_v1(
+        &self,
+        interaction_type: i64,
+        of: FieldValuesOf,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> BoxStream<'static, Result<Interaction, Error>> {
+        let key = match interaction_type {
+            0 => "events",
+            1 => "calls",
+            2 => "chat_messages",
+            _ => "emails",
+        };
+        let (k, v) = of.param();
+        let r = Request::get("/interactions")
+            .query("type", interaction_type)
+            .query("start_time", start.to_rfc3339())
+            .query("end_time", end.to_rfc3339())
+            .query(k, v);
+        self.v1_items(r, key, Some(100))
+    }
+
+    // ---- lists and fields ----
+
+    /// `POST /lists`.
+    pub async fn create_list_v1(&self, body: &NewList) -> Result<List, Error> {
+        self.json(Request::post("/lists").json(body), "a list")
+            .await
+    }
+
+    /// `POST /fields`: fields cannot be edited afterwards, only deleted.
+    pub async fn create_field_v1(&self, body: &NewField) -> Result<Field, Error> {
+        self.json(Request::post("/fields").json(body), "a field")
+            .await
+    }
+
+    /// `DELETE /fields/{id}`: its values go with it.
+    pub async fn delete_field_v1(&self, id: FieldId) -> Result<(), Error> {
+        self.delete(format!("/fields/{id}")).await
+    }
+
+    // ---- relationship strengths ----
+
+    /// `GET /relationships-strengths?external_id[&internal_id]`: how well the tenant's users
+    /// know an external person.
+    pub async fn relationship_strengths_v1(
+        &self,
+        external: PersonId,
+        internal: Option<PersonId>,
+    ) -> Result<Vec<RelationshipStrength>, Error> {
+        let r = Request::get("/relationships-strengths")
+            .query("external_id", external)
+            .query_opt("internal_id", internal);
+        self.json(r, "relationship strengths").await
+    }
+
+    // ---- reminders ----
+
+    /// `GET /reminders[?<entity>_id]` as a stream (paged like persons, §2.2).
+    pub fn reminders_v1(
+        &self,
+        of: Option<FieldValuesOf>,
+    ) -> BoxStream<'static, Result<Reminder, Error>> {
+        let mut r = Request::get("/reminders");
+        if let Some(of) = of {
+            let (k, v) = of.param();
+            r = r.query(k, v);
+        }
+        self.v1_items(r, "reminders", Some(V1_PAGE_SIZE))
+    }
+
+    /// `GET /reminders/{id}`.
+    pub async fn reminder_v1(&self, id: ReminderId) -> Result<Reminder, Error> {
+        self.json(Request::get(format!("/reminders/{id}")), "a reminder")
+            .await
+    }
+
+    /// `POST /reminders`.
+    pub async fn create_reminder_v1(&self, body: &NewReminder) -> Result<Reminder, Error> {
+        self.json(Request::post("/reminders").json(body), "a reminder")
+            .await
+    }
+
+    /// `PUT /reminders/{id}`.
+    pub async fn update_reminder_v1(
+        &self,
+        id: ReminderId,
+        body: &ReminderUpdate,
+    ) -> Result<Reminder, Error> {
+        self.json(
+            Request::put(format!("/reminders/{id}")).json(body),
+            "a reminder",
+        )
+        .await
+    }
+
+    /// `DELETE /reminders/{id}`.
+    pub async fn delete_reminder_v1(&self, id: ReminderId) -> Result<(), Error> {
+        self.delete(format!("/reminders/{id}")).await
+    }
+
+    // ---- entity files ----
+
+    /// `GET /entity-files[?<entity>_id]` as a stream.
+    pub fn entity_files_v1(
+        &self,
+        of: Option<FieldValuesOf>,
+    ) -> BoxStream<'static, Result<EntityFile, Error>> {
+        let mut r = Request::get("/entity-files");
+        if let Some(of) = of {
+            let (k, v) = of.param();
+            r = r.query(k, v);
+        }
+        self.v1_items(r, "entity_files", Some(V1_PAGE_SIZE))
+    }
+
+    /// `GET /entity-files/{id}`.
+    pub async fn entity_file_v1(&self, id: EntityFileId) -> Result<EntityFile, Error> {
+        self.json(
+            Request::get(format!("/entity-files/{id}")),
+            "an entity file",
+        )
+        .await
+    }
+
+    /// `GET /entity-files/download/{id}`: the file's bytes. Affinity answers with a redirect
+    /// to its storage (§2.3), which the HTTP client follows.
+    pub async fn download_entity_file_v1(&self, id: EntityFileId) -> Result<bytes::Bytes, Error> {
+        Ok(self
+            .send(Request::get(format!("/entity-files/download/{id}")))
+            .await?
+            .body)
+    }
+
+    /// `POST /entity-files`: uploads one file to a person, organization or opportunity (not a
+    /// list entry), as `multipart/form-data` (§2.3). Not repeated after an ambiguous failure:
+    /// a repeat would attach the file twice.
+    pub async fn upload_entity_file_v1(
+        &self,
+        of: FieldValuesOf,
+        file_name: &str,
+        content: &[u8],
+    ) -> Result<(), Error> {
+        let (k, v) = of.param();
+        let boundary = format!("affinity-crm-{:016x}", rand::random::<u64>());
+        let quoted = file_name.replace(['"', '\r', '\n'], "_");
+        let mut body = Vec::with_capacity(content.len() + 256);
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{quoted}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = Request::post("/entity-files")
+            .raw(format!("multipart/form-data; boundary={boundary}"), body);
+        let resp = self.send(r).await?;
+        if !resp.body.is_empty() {
+            let _: Option<Success> = resp.json("an upload answer").ok();
+        }
+        Ok(())
+    }
+
+    // ---- webhooks ----
+
+    /// `GET /webhook` (a bare array).
+    pub async fn webhooks_v1(&self) -> Result<Vec<Webhook>, Error> {
+        self.json(Request::get("/webhook"), "webhooks").await
+    }
+
+    /// `GET /webhook/{id}`.
+    pub async fn webhook_v1(&self, id: WebhookId) -> Result<Webhook, Error> {
+        self.json(Request::get(format!("/webhook/{id}")), "a webhook")
+            .await
+    }
+
+    /// `POST /webhook/subscribe`: at most three subscriptions per tenant (§5).
+    pub async fn create_webhook_v1(&self, body: &NewWebhook) -> Result<Webhook, Error> {
+        self.json(Request::post("/webhook/subscribe").json(body), "a webhook")
+            .await
+    }
+
+    /// `PUT /webhook/{id}`.
+    pub async fn update_webhook_v1(
+        &self,
+        id: WebhookId,
+        body: &WebhookUpdate,
+    ) -> Result<Webhook, Error> {
+        self.json(
+            Request::put(format!("/webhook/{id}")).json(body),
+            "a webhook",
+        )
+        .await
+    }
+
+    /// `DELETE /webhook/{id}`.
+    pub async fn delete_webhook_v1(&self, id: WebhookId) -> Result<(), Error> {
+        self.delete(format!("/webhook/{id}")).await
     }
 
     /// A v1 DELETE: `{"success": true}` (§2.1); any 2xx counts.

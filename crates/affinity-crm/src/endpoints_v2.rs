@@ -5,11 +5,15 @@ use futures::stream::BoxStream;
 use super::client::{Client, Request};
 use super::error::Error;
 use super::v2::{
-    Company, Field, FieldId, FieldMetadata, FieldUpdate, FieldValue, FieldValueUpdate, List,
-    ListEntry, ListEntryWithEntity, Note, OperationDone, Opportunity, Page, Person, RateLimit,
-    UpdateFields, WhoAmI,
+    Company, DropdownOption, DropdownOptionUpdate, Field, FieldId, FieldMetadata, FieldUpdate,
+    FieldValue, FieldValueUpdate, List, ListEntry, ListEntryWithEntity, Merge, MergeStarted,
+    MergeTask, MergeTaskId, NewDropdownOption, Note, OperationDone, Opportunity, Page, Person,
+    RateLimit, SavedView, UpdateFields, Webhook, WhoAmI,
 };
-use super::{ListEntryId, ListId, NoteId, OpportunityId, OrganizationId, PersonId};
+use super::{
+    DropdownOptionId, ListEntryId, ListId, MergeId, NoteId, OpportunityId, OrganizationId,
+    PersonId, SavedViewId,
+};
 
 /// v2's largest page (§3.1).
 pub const V2_PAGE_LIMIT: u32 = 100;
@@ -19,21 +23,25 @@ pub const MAX_FIELD_UPDATES: usize = 100;
 /// Which fields to return: without any, v2 returns no field data (§3.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldSelection {
+    /// Fields by id (`fieldIds`).
     pub field_ids: Vec<FieldId>,
     /// `enriched`, `global`, `relationship-intelligence`, and `list` on list-entry routes.
     pub field_types: Vec<String>,
 }
 
 impl FieldSelection {
+    /// No field data (v2's default).
     pub fn none() -> Self {
         Self::default()
     }
+    /// Every field of these types (`global`, `list`, `enriched`, `relationship-intelligence`).
     pub fn types(types: &[&str]) -> Self {
         FieldSelection {
             field_ids: Vec::new(),
             field_types: types.iter().map(|t| t.to_string()).collect(),
         }
     }
+    /// These fields.
     pub fn ids(ids: impl IntoIterator<Item = FieldId>) -> Self {
         FieldSelection {
             field_ids: ids.into_iter().collect(),
@@ -60,10 +68,12 @@ fn ids_query<T: std::fmt::Display>(mut r: Request, ids: &[T]) -> Request {
 }
 
 impl Client {
+    /// `GET /v2/auth/whoami`.
     pub async fn whoami_v2(&self) -> Result<WhoAmI, Error> {
         self.json(Request::get("/v2/auth/whoami"), "a whoami").await
     }
 
+    /// `GET /v2/rate-limit` (2026-07-15 on).
     pub async fn rate_limit_v2(&self) -> Result<RateLimit, Error> {
         self.json(Request::get("/v2/rate-limit"), "a rate limit")
             .await
@@ -81,6 +91,7 @@ impl Client {
         self.v2_items(r.query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/companies/{id}` with the fields asked for.
     pub async fn company_v2(
         &self,
         id: OrganizationId,
@@ -116,6 +127,7 @@ impl Client {
         self.v2_items(r.query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/persons/{id}` with the fields asked for.
     pub async fn person_v2(&self, id: PersonId, fields: &FieldSelection) -> Result<Person, Error> {
         self.json(
             fields.apply(Request::get(format!("/v2/persons/{id}"))),
@@ -129,6 +141,7 @@ impl Client {
         self.v2_items(Request::get("/v2/persons/fields").query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/persons/{id}/list-entries`.
     pub fn person_list_entries_v2(
         &self,
         id: PersonId,
@@ -156,10 +169,12 @@ impl Client {
 
     // ---- lists ----
 
+    /// `GET /v2/lists`.
     pub fn lists_v2(&self) -> BoxStream<'static, Result<List, Error>> {
         self.v2_items(Request::get("/v2/lists").query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/lists/{id}`.
     pub async fn list_v2(&self, id: ListId) -> Result<List, Error> {
         self.json(Request::get(format!("/v2/lists/{id}")), "a list")
             .await
@@ -191,6 +206,7 @@ impl Client {
         self.v2_items(r.query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/lists/{id}/list-entries/{entry}` (no field data).
     pub async fn list_entry_v2(
         &self,
         list: ListId,
@@ -288,6 +304,7 @@ impl Client {
         self.v2_items(Request::get("/v2/notes").query("limit", V2_PAGE_LIMIT))
     }
 
+    /// `GET /v2/notes/{id}`.
     pub async fn note_v2(&self, id: NoteId) -> Result<Note, Error> {
         self.json(Request::get(format!("/v2/notes/{id}")), "a note")
             .await
@@ -301,5 +318,212 @@ impl Client {
     /// `GET /v2/companies/{id}/notes`.
     pub fn company_notes_v2(&self, id: OrganizationId) -> BoxStream<'static, Result<Note, Error>> {
         self.v2_items(Request::get(format!("/v2/companies/{id}/notes")))
+    }
+
+    // ---- saved views ----
+
+    /// `GET /v2/lists/{id}/saved-views`.
+    pub fn saved_views_v2(&self, list: ListId) -> BoxStream<'static, Result<SavedView, Error>> {
+        self.v2_items(
+            Request::get(format!("/v2/lists/{list}/saved-views")).query("limit", V2_PAGE_LIMIT),
+        )
+    }
+
+    /// `GET /v2/lists/{id}/saved-views/{viewId}`.
+    pub async fn saved_view_v2(&self, list: ListId, view: SavedViewId) -> Result<SavedView, Error> {
+        self.json(
+            Request::get(format!("/v2/lists/{list}/saved-views/{view}")),
+            "a saved view",
+        )
+        .await
+    }
+
+    /// `GET /v2/lists/{id}/saved-views/{viewId}/list-entries`: the entries the view shows,
+    /// with its fields.
+    pub fn saved_view_entries_v2(
+        &self,
+        list: ListId,
+        view: SavedViewId,
+    ) -> BoxStream<'static, Result<ListEntryWithEntity, Error>> {
+        self.v2_items(
+            Request::get(format!("/v2/lists/{list}/saved-views/{view}/list-entries"))
+                .query("limit", V2_PAGE_LIMIT),
+        )
+    }
+
+    // ---- dropdown options ----
+
+    /// `GET /v2/lists/{id}/fields/{fieldId}/dropdown-options`.
+    pub fn dropdown_options_v2(
+        &self,
+        list: ListId,
+        field: &FieldId,
+    ) -> BoxStream<'static, Result<DropdownOption, Error>> {
+        self.v2_items(
+            Request::get(format!("/v2/lists/{list}/fields/{field}/dropdown-options"))
+                .query("limit", V2_PAGE_LIMIT),
+        )
+    }
+
+    /// `GET /v2/companies/fields/{fieldId}/dropdown-options`: a global company field's.
+    pub fn company_dropdown_options_v2(
+        &self,
+        field: &FieldId,
+    ) -> BoxStream<'static, Result<DropdownOption, Error>> {
+        self.v2_items(
+            Request::get(format!("/v2/companies/fields/{field}/dropdown-options"))
+                .query("limit", V2_PAGE_LIMIT),
+        )
+    }
+
+    /// `GET /v2/persons/fields/{fieldId}/dropdown-options`: a global person field's.
+    pub fn person_dropdown_options_v2(
+        &self,
+        field: &FieldId,
+    ) -> BoxStream<'static, Result<DropdownOption, Error>> {
+        self.v2_items(
+            Request::get(format!("/v2/persons/fields/{field}/dropdown-options"))
+                .query("limit", V2_PAGE_LIMIT),
+        )
+    }
+
+    /// `GET /v2/lists/{id}/fields/{fieldId}/dropdown-options/{optionId}`.
+    pub async fn dropdown_option_v2(
+        &self,
+        list: ListId,
+        field: &FieldId,
+        option: DropdownOptionId,
+    ) -> Result<DropdownOption, Error> {
+        self.json(
+            Request::get(format!(
+                "/v2/lists/{list}/fields/{field}/dropdown-options/{option}"
+            )),
+            "a dropdown option",
+        )
+        .await
+    }
+
+    /// `POST /v2/lists/{id}/fields/{fieldId}/dropdown-options` (201).
+    pub async fn create_dropdown_option_v2(
+        &self,
+        list: ListId,
+        field: &FieldId,
+        option: &NewDropdownOption,
+    ) -> Result<DropdownOption, Error> {
+        self.json(
+            Request::post(format!("/v2/lists/{list}/fields/{field}/dropdown-options")).json(option),
+            "a dropdown option",
+        )
+        .await
+    }
+
+    /// `POST /v2/lists/{id}/fields/{fieldId}/dropdown-options/{optionId}` (204).
+    pub async fn update_dropdown_option_v2(
+        &self,
+        list: ListId,
+        field: &FieldId,
+        option: DropdownOptionId,
+        update: &DropdownOptionUpdate,
+    ) -> Result<(), Error> {
+        let r = Request::post(format!(
+            "/v2/lists/{list}/fields/{field}/dropdown-options/{option}"
+        ))
+        .json(update)
+        .idempotent(true);
+        self.send(r).await.map(|_| ())
+    }
+
+    /// `DELETE /v2/lists/{id}/fields/{fieldId}/dropdown-options/{optionId}` (204): the values
+    /// that held the option are cleared.
+    pub async fn delete_dropdown_option_v2(
+        &self,
+        list: ListId,
+        field: &FieldId,
+        option: DropdownOptionId,
+    ) -> Result<(), Error> {
+        self.send(Request::delete(format!(
+            "/v2/lists/{list}/fields/{field}/dropdown-options/{option}"
+        )))
+        .await
+        .map(|_| ())
+    }
+
+    // ---- merges ----
+
+    /// `POST /v2/company-merges` (202): merges `duplicate` into `primary`; Affinity does it in
+    /// the background, as a task ([`Client::company_merge_task_v2`]).
+    pub async fn merge_companies_v2(
+        &self,
+        primary: OrganizationId,
+        duplicate: OrganizationId,
+    ) -> Result<MergeStarted, Error> {
+        let body =
+            serde_json::json!({"primaryCompanyId": primary, "duplicateCompanyId": duplicate});
+        self.json(
+            Request::post("/v2/company-merges").json(&body),
+            "a merge answer",
+        )
+        .await
+    }
+
+    /// `POST /v2/person-merges` (202).
+    pub async fn merge_persons_v2(
+        &self,
+        primary: PersonId,
+        duplicate: PersonId,
+    ) -> Result<MergeStarted, Error> {
+        let body = serde_json::json!({"primaryPersonId": primary, "duplicatePersonId": duplicate});
+        self.json(
+            Request::post("/v2/person-merges").json(&body),
+            "a merge answer",
+        )
+        .await
+    }
+
+    /// `GET /v2/company-merges`.
+    pub fn company_merges_v2(&self) -> BoxStream<'static, Result<Merge, Error>> {
+        self.v2_items(Request::get("/v2/company-merges").query("limit", V2_PAGE_LIMIT))
+    }
+
+    /// `GET /v2/person-merges`.
+    pub fn person_merges_v2(&self) -> BoxStream<'static, Result<Merge, Error>> {
+        self.v2_items(Request::get("/v2/person-merges").query("limit", V2_PAGE_LIMIT))
+    }
+
+    /// `GET /v2/company-merges/{mergeId}`.
+    pub async fn company_merge_v2(&self, id: MergeId) -> Result<Merge, Error> {
+        self.json(Request::get(format!("/v2/company-merges/{id}")), "a merge")
+            .await
+    }
+
+    /// `GET /v2/person-merges/{mergeId}`.
+    pub async fn person_merge_v2(&self, id: MergeId) -> Result<Merge, Error> {
+        self.json(Request::get(format!("/v2/person-merges/{id}")), "a merge")
+            .await
+    }
+
+    /// `GET /v2/tasks/company-merges/{taskId}`.
+    pub async fn company_merge_task_v2(&self, id: &MergeTaskId) -> Result<MergeTask, Error> {
+        self.json(
+            Request::get(format!("/v2/tasks/company-merges/{id}")),
+            "a merge task",
+        )
+        .await
+    }
+
+    /// `GET /v2/tasks/person-merges/{taskId}`.
+    pub async fn person_merge_task_v2(&self, id: &MergeTaskId) -> Result<MergeTask, Error> {
+        self.json(
+            Request::get(format!("/v2/tasks/person-merges/{id}")),
+            "a merge task",
+        )
+        .await
+    }
+
+    // ---- webhooks ----
+
+    /// `GET /v2/webhooks` (beta, 2026-07-15 on).
+    pub fn webhooks_v2(&self) -> BoxStream<'static, Result<Webhook, Error>> {
+        self.v2_items(Request::get("/v2/webhooks").query("limit", V2_PAGE_LIMIT))
     }
 }

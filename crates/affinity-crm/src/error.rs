@@ -29,8 +29,11 @@ impl fmt::Display for RetrySpent {
 /// The kind of a merged entity (affinity-api.md §8.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntityKind {
+    /// A person.
     Person,
+    /// An organization (v2: company).
     Organization,
+    /// An opportunity.
     Opportunity,
     /// Neither the message nor the path said which.
     Unknown,
@@ -53,70 +56,118 @@ pub enum Error {
     /// 401. Names where the key came from, never the key.
     #[error("{request}: Affinity refused {key_source} (401): {message}\nhint: check that the key is current and belongs to this Affinity tenant")]
     Auth {
+        /// `METHOD /path`.
         request: String,
+        /// Where the refused key came from.
         key_source: KeySource,
+        /// Affinity's message.
         message: String,
     },
     /// 403: the key's user may not do this.
     #[error("{request}: forbidden (403): {message}")]
-    Forbidden { request: String, message: String },
+    Forbidden {
+        /// `METHOD /path`.
+        request: String,
+        /// Affinity's message.
+        message: String,
+    },
     /// 404.
     #[error("{request}: not found (404): {message}")]
-    NotFound { request: String, message: String },
+    NotFound {
+        /// `METHOD /path`.
+        request: String,
+        /// Affinity's message.
+        message: String,
+    },
     /// 422 for a person or organization merged into another: use `new_id` instead.
     #[error(
         "{request}: {entity} {old_id} was merged into {new_id}\nhint: use id {new_id} instead"
     )]
     Merged {
+        /// `METHOD /path`.
         request: String,
+        /// What was merged.
         entity: EntityKind,
+        /// The id asked for, merged away.
         old_id: i64,
+        /// The surviving id.
         new_id: i64,
     },
     /// 400 or 422 with Affinity's message (and, in v2, the parameter it names).
     #[error("{request}: rejected ({status}): {message}{}", param.as_ref().map(|p| format!(" (`{p}`)")).unwrap_or_default())]
     Validation {
+        /// `METHOD /path`.
         request: String,
+        /// 400 or 422.
         status: u16,
+        /// Affinity's message.
         message: String,
+        /// The parameter it names (v2).
         param: Option<String>,
     },
     /// Still 429 when the retry budget ran out, or the monthly quota is spent.
     #[error("{request}: rate limited (429) {retry}: {message}{}", reset.map(|r| format!("; the limit resets in {}s", r.as_secs())).unwrap_or_default())]
     RateLimited {
+        /// `METHOD /path`.
         request: String,
+        /// Affinity's message.
         message: String,
+        /// When the limit that was hit resets, if the answer said.
         reset: Option<Duration>,
+        /// What the waits cost.
         retry: RetrySpent,
     },
     /// 5xx (or 408) when the retry budget ran out, or a write that is not safe to repeat.
     #[error("{request}: server error ({status}) {retry}: {message}")]
     Server {
+        /// `METHOD /path`.
         request: String,
+        /// The status (5xx or 408).
         status: u16,
+        /// Affinity's message, or the body's text.
         message: String,
+        /// What the retries cost.
         retry: RetrySpent,
     },
     /// Another status Affinity uses (405, 409, 415, ...): a retry will not help.
     #[error("{request}: unexpected status {status}: {message}")]
     Status {
+        /// `METHOD /path`.
         request: String,
+        /// The status.
         status: u16,
+        /// Affinity's message, or the body's text.
         message: String,
     },
     /// The connection failed, broke mid-answer or timed out.
     #[error("{request}: network failure {retry}: {message}")]
     Transport {
+        /// `METHOD /path`.
         request: String,
+        /// What failed, with its causes.
         message: String,
+        /// Whether it was a timeout.
         timeout: bool,
+        /// What the retries cost.
         retry: RetrySpent,
+    },
+    /// Not sent: the client's [`crate::WriteGate`] refused the write (the process may no
+    /// longer write, e.g. a job whose lock another process took over while it was paused).
+    #[error("{request}: not sent: {reason}")]
+    WriteRefused {
+        /// `METHOD /path`.
+        request: String,
+        /// Why the gate refused it.
+        reason: String,
     },
     /// The answer was not the JSON we expected.
     #[error("{request}: cannot read Affinity's answer as {what}: {message}")]
     Decode {
+        /// `METHOD /path`.
         request: String,
+        /// What the answer should have been.
         what: String,
+        /// Why it is not.
         message: String,
     },
 }
@@ -151,14 +202,14 @@ impl Error {
             Error::Validation { status, .. }
             | Error::Server { status, .. }
             | Error::Status { status, .. } => Some(*status),
-            Error::Transport { .. } | Error::Decode { .. } => None,
+            Error::Transport { .. } | Error::Decode { .. } | Error::WriteRefused { .. } => None,
         }
     }
 }
 
 /// Affinity's message and parameter from an error body.
 ///
-/// v2 documents `{"errors":[{"code","message","param"?}]}`; v1's body is undocumented [I]:
+/// v2 documents `{"errors":[{"code","message","param"?}]}`; v1's body is undocumented \[I\]:
 /// accept `{"errors":["..."]}`, `{"errors":[{"message"}]}`, `{"message"}` and `{"error"}`
 /// (affinity-api.md §2.1, §3.1), several errors joined with `; `. Anything else gives the
 /// body's text, cut short.

@@ -8,11 +8,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A quota: a count, or the string `"unlimited"` (the live v1 `/rate-limit` answer, §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
+    /// A number.
     Count(u64),
+    /// No limit.
     Unlimited,
 }
 
 impl Limit {
+    /// The count, `None` when unlimited.
     pub fn count(self) -> Option<u64> {
         match self {
             Limit::Count(n) => Some(n),
@@ -84,6 +87,8 @@ where
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Color {
+    /// An int (v1).
     Code(i64),
+    /// A name (v2).
     Name(String),
 }

@@ -9,12 +9,17 @@ use reqwest::header::HeaderMap;
 /// since 2026-01-14; the org ones absent when no monthly quota applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RateReading {
+    /// `x-ratelimit-limit-user`: requests per window.
     pub user_limit: Option<u64>,
+    /// `x-ratelimit-limit-user-remaining`.
     pub user_remaining: Option<u64>,
     /// Seconds until the per-user window resets.
     pub user_reset: Option<u64>,
+    /// `x-ratelimit-limit-org`: the monthly quota (`None` when `unlimited`).
     pub org_limit: Option<u64>,
+    /// `x-ratelimit-limit-org-remaining`.
     pub org_remaining: Option<u64>,
+    /// `x-ratelimit-limit-org-reset`: seconds until the monthly quota resets.
     pub org_reset: Option<u64>,
 }
 
@@ -49,6 +54,7 @@ impl RateReading {
 /// What the client knows of the per-user window, shared by every request of a client.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PaceState {
+    /// The limit (`unlimited` when none).
     pub limit: Option<u64>,
     /// Requests left in the window, counting the ones sent since the last reading.
     pub remaining: Option<u64>,
@@ -125,7 +131,9 @@ impl PaceState {
 /// comes back at once).
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
+    /// The first retry's delay.
     pub base: Duration,
+    /// The longest delay.
     pub cap: Duration,
 }
 
@@ -153,7 +161,7 @@ impl Backoff {
 
 /// How long to wait after a 429: until the per-user window resets (from the headers) plus a
 /// little jitter, or the backoff when the answer carried no reset. There is no documented
-/// `Retry-After` (affinity-api.md §4, [I]), but one is honoured when present.
+/// `Retry-After` (affinity-api.md §4, \[I\]), but one is honoured when present.
 pub fn wait_after_429(
     reading: Option<&RateReading>,
     retry_after: Option<u64>,

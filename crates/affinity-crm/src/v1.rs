@@ -7,17 +7,21 @@ use serde_json::Value as Json;
 
 use super::lenient::{null_default, opt_u64, Color, Limit};
 use super::{
-    DropdownOptionId, FieldId, FieldValueId, InteractionId, ListEntryId, ListId, NoteId,
-    OpportunityId, OrganizationId, PersonId,
+    DropdownOptionId, EntityFileId, FieldId, FieldValueId, InteractionId, ListEntryId, ListId,
+    NoteId, OpportunityId, OrganizationId, PersonId, ReminderId, WebhookId,
 };
 
 /// A list's `type` / an entry's `entity_type` (§2.1): 0 person, 1 organization, 8 opportunity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "i64", into = "i64")]
 pub enum EntityType {
+    /// A person.
     Person,
+    /// An organization (v2: company).
     Organization,
+    /// An opportunity.
     Opportunity,
+    /// A code or shape this client does not know, kept as it came.
     Other(i64),
 }
 
@@ -47,14 +51,23 @@ impl From<EntityType> for i64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "i64", into = "i64")]
 pub enum ValueType {
+    /// A person.
     Person,
+    /// An organization (v2: company).
     Organization,
+    /// A dropdown.
     Dropdown,
+    /// A number.
     Number,
+    /// A date.
     Date,
+    /// A location.
     Location,
+    /// Text.
     Text,
+    /// A ranked dropdown.
     RankedDropdown,
+    /// A code or shape this client does not know, kept as it came.
     Other(i64),
 }
 
@@ -95,18 +108,26 @@ impl From<ValueType> for i64 {
 /// `GET /lists`, and `GET /lists/{id}` with its list-specific `fields`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct List {
+    /// Its id.
     pub id: ListId,
+    /// `company`, `person` or `opportunity`.
     #[serde(rename = "type")]
     pub list_type: EntityType,
+    /// Its name.
     pub name: String,
+    /// Whether every user of the tenant sees it.
     #[serde(default)]
     pub public: bool,
+    /// The internal person who owns it.
     #[serde(default)]
     pub owner_id: Option<PersonId>,
+    /// The internal person who created it.
     #[serde(default)]
     pub creator_id: Option<PersonId>,
+    /// How many entries it holds.
     #[serde(default)]
     pub list_size: Option<u64>,
+    /// Other users' roles on the list, as Affinity gives them.
     #[serde(default, deserialize_with = "null_default")]
     pub additional_permissions: Vec<Json>,
     /// Only on `GET /lists/{id}`.
@@ -119,12 +140,19 @@ pub struct List {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawListEntry")]
 pub struct ListEntry {
+    /// Its id.
     pub id: ListEntryId,
+    /// The list it belongs to (`None` for a global field).
     pub list_id: ListId,
+    /// The internal person who created it.
     pub creator_id: Option<PersonId>,
+    /// The id of the person, organization or opportunity.
     pub entity_id: i64,
+    /// The kind of entity.
     pub entity_type: EntityType,
+    /// When it was created.
     pub created_at: Option<DateTime<Utc>>,
+    /// The entity, when the route embeds it.
     pub entity: Option<ListEntity>,
 }
 
@@ -186,16 +214,24 @@ impl TryFrom<RawListEntry> for ListEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ListEntity {
+    /// A person.
     Person(Person),
+    /// An organization (v2: company).
     Organization(Organization),
+    /// An opportunity.
     Opportunity(Opportunity),
+    /// A code or shape this client does not know, kept as it came.
     Other(Json),
 }
 
+/// An option of a dropdown or ranked-dropdown field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DropdownOption {
+    /// Its id.
     pub id: DropdownOptionId,
+    /// The option's text.
     pub text: String,
+    /// Its rank (ranked dropdowns).
     #[serde(default)]
     pub rank: Option<i64>,
     /// An int in v1.
@@ -206,19 +242,28 @@ pub struct DropdownOption {
 /// A field definition (`GET /fields`, `/persons/fields`, `/organizations/fields`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
+    /// Its id.
     pub id: FieldId,
+    /// Its name.
     pub name: String,
+    /// The list it belongs to (`None` for a global field).
     #[serde(default)]
     pub list_id: Option<ListId>,
+    /// Where an enriched field's data comes from (`none` for a custom field).
     #[serde(default)]
     pub enrichment_source: Option<String>,
+    /// Its value type.
     pub value_type: ValueType,
+    /// The kind of entity.
     #[serde(default)]
     pub entity_type: Option<EntityType>,
+    /// Whether it holds several values (one record per value).
     #[serde(default)]
     pub allows_multiple: bool,
+    /// Whether its changes are kept (`GET /field-value-changes`).
     #[serde(default)]
     pub track_changes: bool,
+    /// The options of a dropdown or ranked-dropdown field.
     #[serde(default, deserialize_with = "null_default")]
     pub dropdown_options: Vec<DropdownOption>,
 }
@@ -226,14 +271,19 @@ pub struct Field {
 /// A location value (§2.3); every part may be null.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Location {
+    /// The street address.
     #[serde(default)]
     pub street_address: Option<String>,
+    /// The city.
     #[serde(default)]
     pub city: Option<String>,
+    /// The state or region.
     #[serde(default)]
     pub state: Option<String>,
+    /// The country.
     #[serde(default)]
     pub country: Option<String>,
+    /// The continent.
     #[serde(default)]
     pub continent: Option<String>,
 }
@@ -241,10 +291,14 @@ pub struct Location {
 /// A ranked-dropdown value as read: `{id, text, rank, color(int)}`. Writes take the id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankedOption {
+    /// Its id.
     pub id: DropdownOptionId,
+    /// The option's text.
     pub text: String,
+    /// Its rank (ranked dropdowns).
     #[serde(default)]
     pub rank: Option<i64>,
+    /// Its color: an int in v1, a name in v2.
     #[serde(default)]
     pub color: Option<Color>,
 }
@@ -252,14 +306,23 @@ pub struct RankedOption {
 /// A field value's `value`, by the field's `value_type` (§2.3 table).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// No value.
     Null,
+    /// A person.
     Person(PersonId),
+    /// An organization (v2: company).
     Organization(OrganizationId),
+    /// A dropdown.
     Dropdown(String),
+    /// A number.
     Number(f64),
+    /// A date.
     Date(DateTime<Utc>),
+    /// A location.
     Location(Location),
+    /// Text.
     Text(String),
+    /// A ranked dropdown.
     RankedDropdown(RankedOption),
     /// A shape the value type does not explain (or an undocumented value type).
     Unknown(Json),
@@ -267,7 +330,7 @@ pub enum Value {
 
 impl Value {
     /// Reads `raw` as a value of type `vt`; without a type (the answer may omit
-    /// `value_type`), the shape decides [I]: a string is text, a number a number, an object
+    /// `value_type`), the shape decides \[I\]: a string is text, a number a number, an object
     /// with `rank` a ranked dropdown, another object a location. Use [`FieldValue::typed`]
     /// with the field catalog's type to read ids and dates exactly.
     pub fn decode(vt: Option<ValueType>, raw: &Json) -> Value {
@@ -331,16 +394,25 @@ impl Value {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawFieldValue")]
 pub struct FieldValue {
+    /// Its id.
     pub id: FieldValueId,
+    /// The field.
     pub field_id: FieldId,
+    /// The id of the person, organization or opportunity.
     pub entity_id: i64,
+    /// The list entry, for a list-specific field.
     pub list_entry_id: Option<ListEntryId>,
+    /// The kind of entity.
     pub entity_type: Option<EntityType>,
+    /// Its value type.
     pub value_type: Option<ValueType>,
+    /// The value.
     pub value: Value,
     /// `value` as it came, to read again with the catalog's type.
     pub raw_value: Json,
+    /// When it was created.
     pub created_at: Option<DateTime<Utc>>,
+    /// When it last changed, if ever.
     pub updated_at: Option<DateTime<Utc>>,
 }
 
@@ -391,17 +463,25 @@ impl TryFrom<RawFieldValue> for FieldValue {
 /// `GET /field-value-changes`; `action_type` 0 create, 1 delete, 2 update.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FieldValueChange {
+    /// Its id.
     pub id: i64,
+    /// The field.
     pub field_id: FieldId,
+    /// The id of the person, organization or opportunity.
     #[serde(default)]
     pub entity_id: Option<i64>,
+    /// The list entry, for a list-specific field.
     #[serde(default)]
     pub list_entry_id: Option<ListEntryId>,
+    /// 0 create, 1 delete, 2 update.
     pub action_type: i64,
+    /// Who made the change.
     #[serde(default)]
     pub changer: Option<Person>,
+    /// When the change was made.
     #[serde(default)]
     pub changed_at: Option<DateTime<Utc>>,
+    /// The value.
     #[serde(default)]
     pub value: Json,
 }
@@ -409,18 +489,25 @@ pub struct FieldValueChange {
 /// The seven `*_date` keys of `interaction_dates` (§2.3).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InteractionDates {
+    /// The first email.
     #[serde(default)]
     pub first_email_date: Option<DateTime<Utc>>,
+    /// The last email.
     #[serde(default)]
     pub last_email_date: Option<DateTime<Utc>>,
+    /// The first meeting or call.
     #[serde(default)]
     pub first_event_date: Option<DateTime<Utc>>,
+    /// The last meeting or call.
     #[serde(default)]
     pub last_event_date: Option<DateTime<Utc>>,
+    /// The next meeting or call.
     #[serde(default)]
     pub next_event_date: Option<DateTime<Utc>>,
+    /// The last chat message.
     #[serde(default)]
     pub last_chat_message_date: Option<DateTime<Utc>>,
+    /// The last interaction of any kind.
     #[serde(default)]
     pub last_interaction_date: Option<DateTime<Utc>>,
 }
@@ -428,23 +515,33 @@ pub struct InteractionDates {
 /// A person; `type` 0 external, 1 internal (an Affinity user).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
+    /// Its id.
     pub id: PersonId,
+    /// 0 external, 1 internal (a user of the tenant).
     #[serde(rename = "type", default)]
     pub person_type: i64,
+    /// The first name.
     #[serde(default)]
     pub first_name: Option<String>,
+    /// The last name.
     #[serde(default)]
     pub last_name: Option<String>,
+    /// The primary email address.
     #[serde(default)]
     pub primary_email: Option<String>,
+    /// Every email address; the primary one among them.
     #[serde(default, deserialize_with = "null_default")]
     pub emails: Vec<String>,
+    /// The organizations it is linked to.
     #[serde(default)]
     pub organization_ids: Option<Vec<OrganizationId>>,
+    /// The opportunities it is linked to.
     #[serde(default)]
     pub opportunity_ids: Option<Vec<OpportunityId>>,
+    /// Its list entries (on `GET /{kind}/{id}`).
     #[serde(default)]
     pub list_entries: Option<Vec<ListEntry>>,
+    /// Its interaction dates (with `with_interaction_dates=true`).
     #[serde(default)]
     pub interaction_dates: Option<InteractionDates>,
     /// `{<key>: {date, person_ids} | null}`, kept as JSON.
@@ -453,6 +550,7 @@ pub struct Person {
 }
 
 impl Person {
+    /// Whether the person is a user of the tenant.
     pub fn is_internal(&self) -> bool {
         self.person_type == 1
     }
@@ -461,34 +559,50 @@ impl Person {
 /// An organization; `global` ones belong to Affinity and cannot be edited (§8.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
+    /// Its id.
     pub id: OrganizationId,
+    /// Its name.
     pub name: String,
+    /// The primary domain.
     #[serde(default)]
     pub domain: Option<String>,
+    /// Every domain; the primary one among them.
     #[serde(default, deserialize_with = "null_default")]
     pub domains: Vec<String>,
+    /// Whether it is one of Affinity's global organizations (immutable).
     #[serde(default)]
     pub global: bool,
+    /// The persons it is linked to.
     #[serde(default)]
     pub person_ids: Option<Vec<PersonId>>,
+    /// The opportunities it is linked to.
     #[serde(default)]
     pub opportunity_ids: Option<Vec<OpportunityId>>,
+    /// Its list entries (on `GET /{kind}/{id}`).
     #[serde(default)]
     pub list_entries: Option<Vec<ListEntry>>,
+    /// Its interaction dates (with `with_interaction_dates=true`).
     #[serde(default)]
     pub interaction_dates: Option<InteractionDates>,
+    /// Its interactions by key (with `with_interaction_dates=true`).
     #[serde(default)]
     pub interactions: Option<Json>,
 }
 
+/// An opportunity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Opportunity {
+    /// Its id.
     pub id: OpportunityId,
+    /// Its name.
     pub name: String,
+    /// The persons it is linked to.
     #[serde(default)]
     pub person_ids: Option<Vec<PersonId>>,
+    /// The organizations it is linked to.
     #[serde(default)]
     pub organization_ids: Option<Vec<OrganizationId>>,
+    /// Its list entries (on `GET /{kind}/{id}`).
     #[serde(default)]
     pub list_entries: Option<Vec<ListEntry>>,
 }
@@ -496,42 +610,58 @@ pub struct Opportunity {
 /// A note; `type` 0 plain, 1 email-derived, 2 HTML, 3 AI notetaker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
+    /// Its id.
     pub id: NoteId,
+    /// The internal person who created it.
     #[serde(default)]
     pub creator_id: Option<PersonId>,
+    /// The persons it is linked to.
     #[serde(default, deserialize_with = "null_default")]
     pub person_ids: Vec<PersonId>,
+    /// Persons associated through its organizations.
     #[serde(default, deserialize_with = "null_default")]
     pub associated_person_ids: Vec<PersonId>,
+    /// Persons of the interaction it came from.
     #[serde(default, deserialize_with = "null_default")]
     pub interaction_person_ids: Vec<PersonId>,
+    /// The interaction it came from, if any.
     #[serde(default)]
     pub interaction_id: Option<InteractionId>,
+    /// The interaction's type (0 meeting, 1 call, 2 chat, 3 email).
     #[serde(default)]
     pub interaction_type: Option<i64>,
+    /// Whether it was written on a meeting.
     #[serde(default)]
     pub is_meeting: bool,
+    /// Persons mentioned in it.
     #[serde(default, deserialize_with = "null_default")]
     pub mentioned_person_ids: Vec<PersonId>,
+    /// The organizations it is linked to.
     #[serde(default, deserialize_with = "null_default")]
     pub organization_ids: Vec<OrganizationId>,
+    /// The opportunities it is linked to.
     #[serde(default, deserialize_with = "null_default")]
     pub opportunity_ids: Vec<OpportunityId>,
+    /// The note it replies to, if any.
     #[serde(default)]
     pub parent_id: Option<NoteId>,
+    /// Its content.
     #[serde(default)]
     pub content: Option<String>,
+    /// 0 plain, 1 email-derived, 2 HTML, 3 AI notetaker.
     #[serde(rename = "type", default)]
     pub note_type: i64,
+    /// When it was created.
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
+    /// When it last changed, if ever.
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl Note {
     /// `content` as written: Affinity gives underscores back escaped (`a\_b`), so this
-    /// undoes that (affinity-api.md §8.9). [I] A literal `\_` in the original reads as `_`:
+    /// undoes that (affinity-api.md §8.9). \[I\] A literal `\_` in the original reads as `_`:
     /// the escaped form cannot tell the two apart.
     pub fn text(&self) -> Option<String> {
         self.content.as_deref().map(|c| c.replace("\\_", "_"))
@@ -541,19 +671,27 @@ impl Note {
 /// An interaction (`GET /interactions`); its shape varies by type, so most keys are optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interaction {
+    /// Its id.
     pub id: InteractionId,
+    /// The interaction's type (0 meeting, 1 call, 2 chat, 3 email).
     #[serde(rename = "type", default)]
     pub interaction_type: Option<i64>,
+    /// When it happened.
     #[serde(default)]
     pub date: Option<DateTime<Utc>>,
+    /// The subject, if any.
     #[serde(default)]
     pub subject: Option<String>,
+    /// 0 sent, 1 received.
     #[serde(default)]
     pub direction: Option<i64>,
+    /// Its content.
     #[serde(default)]
     pub content: Option<String>,
+    /// The persons it is linked to.
     #[serde(default, deserialize_with = "null_default")]
     pub person_ids: Vec<PersonId>,
+    /// The persons, as the answer embeds them.
     #[serde(default, deserialize_with = "null_default")]
     pub persons: Vec<Json>,
 }
@@ -562,11 +700,15 @@ pub struct Interaction {
 /// or chat message (2) logged by hand; emails cannot be (§2.3 "Other endpoints").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewInteraction {
+    /// The interaction's type (0 meeting, 1 call, 2 chat, 3 email).
     #[serde(rename = "type")]
     pub interaction_type: i64,
+    /// The persons it is linked to.
     pub person_ids: Vec<PersonId>,
+    /// Its content.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// When it happened.
     pub date: DateTime<Utc>,
     /// 0 sent, 1 received.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -576,38 +718,54 @@ pub struct NewInteraction {
 /// `GET /auth/whoami`: camelCase keys even in v1 (§1).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WhoAmI {
+    /// The tenant the key belongs to.
     pub tenant: Tenant,
+    /// The user the key belongs to.
     pub user: User,
+    /// The grant behind the key.
     pub grant: Grant,
 }
 
+/// The tenant of a whoami.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Tenant {
+    /// Its id.
     pub id: i64,
+    /// Its name.
     pub name: String,
+    /// The tenant's subdomain.
     #[serde(default)]
     pub subdomain: Option<String>,
 }
 
+/// The user of a whoami.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
+    /// Its id.
     pub id: PersonId,
+    /// The first name.
     #[serde(default)]
     pub first_name: Option<String>,
+    /// The last name.
     #[serde(default)]
     pub last_name: Option<String>,
+    /// The user's email address.
     #[serde(default)]
     pub email: Option<String>,
 }
 
+/// The grant of a whoami.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Grant {
+    /// The grant's type (`api_key`, `api-key`, `access-token`).
     #[serde(rename = "type", default)]
     pub grant_type: Option<String>,
+    /// The grant's scope.
     #[serde(default)]
     pub scope: Option<String>,
+    /// When it was created.
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
 }
@@ -615,23 +773,30 @@ pub struct Grant {
 /// `GET /rate-limit` (§4).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RateLimit {
+    /// The limits.
     pub rate: Rates,
 }
 
+/// The two limits of `GET /rate-limit`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Rates {
+    /// The account's monthly quota.
     pub org_monthly: Quota,
+    /// The key's per-minute limit.
     pub api_key_per_minute: Quota,
 }
 
 /// One quota; `limit` and `remaining` may be the string `"unlimited"`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Quota {
+    /// The limit (`unlimited` when none).
     pub limit: Limit,
+    /// What is left of it.
     pub remaining: Limit,
     /// Seconds until reset.
     #[serde(default, deserialize_with = "opt_u64")]
     pub reset: Option<u64>,
+    /// How much of it is spent.
     #[serde(default, deserialize_with = "opt_u64")]
     pub used: Option<u64>,
 }
@@ -639,6 +804,7 @@ pub struct Quota {
 /// `{"success": true}`, the answer to a DELETE.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Success {
+    /// Whether the delete succeeded.
     #[serde(default)]
     pub success: bool,
 }
@@ -648,9 +814,13 @@ pub struct Success {
 /// `POST /persons`: `emails` is required (may be empty) and must not belong to another person.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NewPerson {
+    /// The first name.
     pub first_name: String,
+    /// The last name.
     pub last_name: String,
+    /// Every email address; the primary one among them.
     pub emails: Vec<String>,
+    /// The organizations it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_ids: Option<Vec<OrganizationId>>,
 }
@@ -658,12 +828,16 @@ pub struct NewPerson {
 /// `PUT /persons/{id}`: partial, but `emails` and `organization_ids` replace the set (§8.6).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PersonUpdate {
+    /// The first name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
+    /// The last name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    /// Every email address; the primary one among them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<String>>,
+    /// The organizations it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_ids: Option<Vec<OrganizationId>>,
 }
@@ -671,9 +845,12 @@ pub struct PersonUpdate {
 /// `POST /organizations`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NewOrganization {
+    /// Its name.
     pub name: String,
+    /// The primary domain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The persons it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub person_ids: Option<Vec<PersonId>>,
 }
@@ -681,10 +858,13 @@ pub struct NewOrganization {
 /// `PUT /organizations/{id}`: `person_ids` replaces the set.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct OrganizationUpdate {
+    /// Its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The primary domain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The persons it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub person_ids: Option<Vec<PersonId>>,
 }
@@ -692,10 +872,14 @@ pub struct OrganizationUpdate {
 /// `POST /opportunities` (on an opportunity list).
 #[derive(Debug, Clone, Serialize)]
 pub struct NewOpportunity {
+    /// Its name.
     pub name: String,
+    /// The list it belongs to (`None` for a global field).
     pub list_id: ListId,
+    /// The persons it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub person_ids: Option<Vec<PersonId>>,
+    /// The organizations it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_ids: Option<Vec<OrganizationId>>,
 }
@@ -703,10 +887,13 @@ pub struct NewOpportunity {
 /// `PUT /opportunities/{id}`: the id arrays replace the sets.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct OpportunityUpdate {
+    /// Its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The persons it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub person_ids: Option<Vec<PersonId>>,
+    /// The organizations it is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_ids: Option<Vec<OrganizationId>>,
 }
@@ -715,9 +902,13 @@ pub struct OpportunityUpdate {
 /// [`Value::to_write_json`] gives it.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewFieldValue {
+    /// The field.
     pub field_id: FieldId,
+    /// The id of the person, organization or opportunity.
     pub entity_id: i64,
+    /// The value.
     pub value: Json,
+    /// The list entry, for a list-specific field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list_entry_id: Option<ListEntryId>,
 }
@@ -725,21 +916,240 @@ pub struct NewFieldValue {
 /// `POST /notes`: at least one id, or `parent_id`; `type` 0 or 2.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NewNote {
+    /// Its content.
     pub content: String,
+    /// The persons it is linked to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub person_ids: Vec<PersonId>,
+    /// The organizations it is linked to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub organization_ids: Vec<OrganizationId>,
+    /// The opportunities it is linked to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub opportunity_ids: Vec<OpportunityId>,
+    /// The note it replies to, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<NoteId>,
+    /// 0 plain, 1 email-derived, 2 HTML, 3 AI notetaker.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub note_type: Option<i64>,
+    /// The internal person who created it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creator_id: Option<PersonId>,
+    /// When it was created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
+}
+
+// ---- reminders, entity files, relationship strengths, webhooks, list and field creation ----
+
+/// A reminder (`GET /reminders`): `type` 0 one-time, 1 recurring; `status` 0 completed,
+/// 1 active, 2 overdue; `reset_type` 0 interaction, 1 email, 2 meeting (affinity-api.md §2.1).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Reminder {
+    /// Its id.
+    pub id: ReminderId,
+    /// 0 one-time, 1 recurring.
+    #[serde(rename = "type", default)]
+    pub reminder_type: i64,
+    /// Its text.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// When it is due.
+    #[serde(default)]
+    pub due_date: Option<DateTime<Utc>>,
+    /// What resets a recurring reminder.
+    #[serde(default)]
+    pub reset_type: Option<i64>,
+    /// A recurring reminder's period in days.
+    #[serde(default)]
+    pub reminder_days: Option<i64>,
+    /// 0 completed, 1 active, 2 overdue.
+    #[serde(default)]
+    pub status: Option<i64>,
+    /// The user it is for.
+    #[serde(default)]
+    pub owner_id: Option<PersonId>,
+    /// The user who made it.
+    #[serde(default)]
+    pub creator_id: Option<PersonId>,
+    /// The person it is on, if any.
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    /// The organization it is on, if any.
+    #[serde(default)]
+    pub organization_id: Option<OrganizationId>,
+    /// The opportunity it is on, if any.
+    #[serde(default)]
+    pub opportunity_id: Option<OpportunityId>,
+    /// When it was created.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it was completed, if it was.
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /reminders`: one of `person_id`, `organization_id`, `opportunity_id`; a one-time
+/// reminder (`type` 0) takes `due_date`, a recurring one (`type` 1) `reset_type` and
+/// `reminder_days`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewReminder {
+    /// The user it is for.
+    pub owner_id: PersonId,
+    /// 0 one-time, 1 recurring.
+    #[serde(rename = "type")]
+    pub reminder_type: i64,
+    /// Its text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// When a one-time reminder is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<DateTime<Utc>>,
+    /// What resets a recurring reminder: 0 interaction, 1 email, 2 meeting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_type: Option<i64>,
+    /// A recurring reminder's period in days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminder_days: Option<i64>,
+    /// The person it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<PersonId>,
+    /// The organization it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<OrganizationId>,
+    /// The opportunity it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opportunity_id: Option<OpportunityId>,
+}
+
+/// `PUT /reminders/{id}`: what changes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReminderUpdate {
+    /// A new owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<PersonId>,
+    /// New text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// A new due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<DateTime<Utc>>,
+    /// Completes it (`true`) or opens it again (`false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_completed: Option<bool>,
+}
+
+/// A file attached to a person, organization or opportunity (`GET /entity-files`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EntityFile {
+    /// Its id.
+    pub id: EntityFileId,
+    /// The file's name.
+    pub name: String,
+    /// Its size in bytes.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// The person it is attached to.
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    /// The organization it is attached to.
+    #[serde(default)]
+    pub organization_id: Option<OrganizationId>,
+    /// The opportunity it is attached to.
+    #[serde(default)]
+    pub opportunity_id: Option<OpportunityId>,
+    /// Who uploaded it.
+    #[serde(default)]
+    pub uploader_id: Option<PersonId>,
+    /// When it was uploaded.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /relationships-strengths`: how well a user knows an external person, 0 to 1.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RelationshipStrength {
+    /// The user.
+    pub internal_id: PersonId,
+    /// The external person.
+    pub external_id: PersonId,
+    /// From 0 to 1.
+    pub strength: f64,
+}
+
+/// A webhook subscription (`GET /webhook`, affinity-api.md §5); empty `subscriptions` means
+/// every event.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Webhook {
+    /// Its id.
+    pub id: WebhookId,
+    /// Where events are POSTed.
+    pub webhook_url: String,
+    /// The event types sent (`list_entry.created`, ...); empty for all.
+    #[serde(default, deserialize_with = "null_default")]
+    pub subscriptions: Vec<String>,
+    /// Whether it is switched off.
+    #[serde(default)]
+    pub disabled: bool,
+    /// The user who made it.
+    #[serde(default)]
+    pub created_by: Option<PersonId>,
+}
+
+/// `POST /webhook/subscribe`: at most three per tenant (§5).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NewWebhook {
+    /// Where events go.
+    pub webhook_url: String,
+    /// The event types to send; empty for all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<String>,
+}
+
+/// `PUT /webhook/{id}`: what changes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WebhookUpdate {
+    /// A new URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// New event types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<String>>,
+    /// Switches it off or on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// `POST /lists`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewList {
+    /// Its name.
+    pub name: String,
+    /// What it holds.
+    #[serde(rename = "type")]
+    pub list_type: EntityType,
+    /// Whether every user sees it.
+    pub is_public: bool,
+    /// Its owner (the key's user when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<PersonId>,
+}
+
+/// `POST /fields`: a global field (no `list_id`) or a list's own.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewField {
+    /// Its name.
+    pub name: String,
+    /// The kind of entity it is on.
+    pub entity_type: EntityType,
+    /// Its value type.
+    pub value_type: ValueType,
+    /// The list, for a list-specific field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<ListId>,
+    /// Whether it holds several values.
+    pub allows_multiple: bool,
 }
 
 #[cfg(test)]

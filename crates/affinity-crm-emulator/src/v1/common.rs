@@ -27,9 +27,13 @@ pub fn ok(v: Json_) -> Answer {
     Ok((StatusCode::OK, Json(v)))
 }
 
-/// Create statuses are undocumented; Affinity's Postman collection shows 201 [I] (§2.1).
+/// A v1 create answers 200 with the record. The status is undocumented (affinity-api.md §2.1):
+/// Affinity's Postman collection shows 201, but its examples are hand-written, while the
+/// `affinity-crm` client on PyPI, written against the live API, accepts only 200 for every
+/// create (`affinity/client/endpoints.py`, `_create`: `if response.status_code != 200`), and no
+/// client found accepts only 201 [I] (issue 17, finding 5).
 pub fn created(v: Json_) -> Answer {
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok((StatusCode::OK, Json(v)))
 }
 
 /// `DELETE` answers `{"success": true}` (§2.1).
@@ -110,11 +114,13 @@ impl Q {
                 .map_err(|_| invalid(k, format!("`{v}` is not an integer"))),
         }
     }
+    /// A boolean parameter. Any case is taken: Python clients used against the real API send
+    /// `True`/`False` (issue 17, finding 3), so Affinity takes them [I].
     pub fn bool(&self, k: &str) -> Result<bool, ApiError> {
-        match self.str(k) {
+        match self.str(k).map(str::trim) {
             None => Ok(false),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
             Some(v) => Err(invalid(k, format!("`{v}` is not `true` or `false`"))),
         }
     }
@@ -300,13 +306,16 @@ pub fn person_json(p: &Person) -> Json_ {
     })
 }
 
-/// An organization as a list entry's `entity` and a search result.
+/// An organization as a list entry's `entity` and a search result. `crunchbase_uuid` is in
+/// Affinity's webhook payloads (`fixtures/affinity/webhook-payloads/`) and required by clients
+/// that forbid unknown keys; an emulated tenant has no Crunchbase link, so it is null [I].
 pub fn organization_json(o: &Organization) -> Json_ {
     json!({
         "id": o.id,
         "name": o.name,
         "domain": o.domain,
         "domains": o.domains,
+        "crunchbase_uuid": null,
         "global": o.global,
     })
 }

@@ -76,10 +76,16 @@ fn interactions_of(st: &Tenant, kind: i64, id: i64) -> Vec<&Interaction> {
 }
 
 /// `with_interaction_dates=true` adds `interaction_dates` (seven `*_date` keys) and
-/// `interactions` (`{date, person_ids}` or null), and drops entities without any
-/// interaction (§2.3, §8.11; fixture `persons_search_with_dates.json`). Meetings and calls
-/// count as events [I].
-fn interaction_dates(st: &Tenant, kind: i64, id: i64) -> Option<(Json_, Json_)> {
+/// `interactions` (`{date}` or null), and drops entities without any interaction (§2.3, §8.11;
+/// fixture `persons_search_with_dates.json`, whose `interactions` carry no `person_ids`).
+/// `with_interaction_persons=true` adds each one's `person_ids` (issue 17, finding 4).
+/// Meetings and calls count as events [I].
+fn interaction_dates(
+    st: &Tenant,
+    kind: i64,
+    id: i64,
+    with_persons: bool,
+) -> Option<(Json_, Json_)> {
     let all = interactions_of(st, kind, id);
     if all.is_empty() {
         return None;
@@ -112,10 +118,13 @@ fn interaction_dates(st: &Tenant, kind: i64, id: i64) -> Option<(Json_, Json_)> 
         dates.insert(format!("{k}_date"), json!(date(i)));
         inter.insert(
             k.to_string(),
-            i.map_or(
-                Json_::Null,
-                |i| json!({ "date": v1_time(i.date), "person_ids": i.person_ids }),
-            ),
+            i.map_or(Json_::Null, |i| {
+                let mut v = json!({ "date": v1_time(i.date) });
+                if with_persons {
+                    v["person_ids"] = json!(i.person_ids);
+                }
+                v
+            }),
         );
     }
     Some((Json_::Object(dates), Json_::Object(inter)))
@@ -124,7 +133,8 @@ fn interaction_dates(st: &Tenant, kind: i64, id: i64) -> Option<(Json_, Json_)> 
 /// Adds what the `with_*` flags ask for; `None` when `with_interaction_dates` drops it.
 fn with_flags(st: &Tenant, q: &Q, kind: i64, id: i64, mut v: Json_) -> Option<Json_> {
     if q.bool("with_interaction_dates").unwrap_or(false) {
-        let (dates, inter) = interaction_dates(st, kind, id)?;
+        let with_persons = q.bool("with_interaction_persons").unwrap_or(false);
+        let (dates, inter) = interaction_dates(st, kind, id, with_persons)?;
         v["interaction_dates"] = dates;
         v["interactions"] = inter;
     }
@@ -276,7 +286,9 @@ pub async fn create_person(State(s): State<AppState>, b: Bytes) -> Answer {
         },
     );
     set_person_orgs(&mut st, id, &np.organization_ids);
-    created(person_short(&st.persons[&id]))
+    let v = person_short(&st.persons[&id]);
+    st.announce("person.created", v.clone());
+    created(v)
 }
 
 #[derive(Deserialize)]
@@ -320,22 +332,27 @@ pub async fn update_person(State(s): State<AppState>, P(id): P<i64>, b: Bytes) -
     if let Some(o) = pu.organization_ids {
         set_person_orgs(&mut st, id, &o);
     }
-    ok(person_short(&st.persons[&id]))
+    let v = person_short(&st.persons[&id]);
+    st.announce("person.updated", v.clone());
+    ok(v)
 }
 
 /// `DELETE /persons/{id}`: also its field values and list entries. Internal persons (users)
 /// cannot be deleted (v2 answers 403 for them; v1 is undocumented: 422 [I]).
 pub async fn delete_person(State(s): State<AppState>, P(id): P<i64>) -> Answer {
     let mut st = s.tenant();
-    if super::common::person(&st, id)?.kind == 1 {
+    let p = super::common::person(&st, id)?;
+    if p.kind == 1 {
         return Err(invalid("person_id", format!("person {id} is internal")));
     }
+    let announced = person_short(p);
     set_person_orgs(&mut st, id, &[]);
     for o in st.opportunities.values_mut() {
         o.person_ids.retain(|p| *p != id);
     }
     delete_entity_data(&mut st, entity_type::PERSON, id);
     st.persons.remove(&id);
+    st.announce("person.deleted", announced);
     success()
 }
 
@@ -382,7 +399,8 @@ pub async fn organizations(State(s): State<AppState>, RawQuery(raw): RawQuery) -
     ok(json!({ "organizations": page, "next_page_token": next }))
 }
 
-/// `GET /organizations/{id}`: adds `person_ids`, `opportunity_ids` and `list_entries`.
+/// `GET /organizations/{id}`: adds `person_ids` and `list_entries`; `opportunity_ids` only with
+/// `with_opportunities=true`, as for persons (issue 17, finding 4).
 pub async fn organization(
     State(s): State<AppState>,
     P(id): P<i64>,
@@ -393,7 +411,6 @@ pub async fn organization(
     let st = s.tenant();
     let o = super::common::organization(&st, id)?;
     let mut v = organization_short(o);
-    v["opportunity_ids"] = json!(opportunity_ids(&st, entity_type::ORGANIZATION, id));
     v["list_entries"] = json!(entries_of(&st, entity_type::ORGANIZATION, id));
     ok(with_flags(&st, &q, entity_type::ORGANIZATION, id, v.clone()).unwrap_or(v))
 }
@@ -433,7 +450,9 @@ pub async fn create_organization(State(s): State<AppState>, b: Bytes) -> Answer 
         },
     );
     set_org_persons(&mut st, id, &no.person_ids);
-    created(organization_short(&st.organizations[&id]))
+    let v = organization_short(&st.organizations[&id]);
+    st.announce("organization.created", v.clone());
+    created(v)
 }
 
 #[derive(Deserialize)]
@@ -486,24 +505,29 @@ pub async fn update_organization(State(s): State<AppState>, P(id): P<i64>, b: By
     if let Some(p) = ou.person_ids {
         set_org_persons(&mut st, id, &p);
     }
-    ok(organization_short(&st.organizations[&id]))
+    let v = organization_short(&st.organizations[&id]);
+    st.announce("organization.updated", v.clone());
+    ok(v)
 }
 
 /// `DELETE /organizations/{id}`: a global organization cannot be deleted: 422 [I] (§8.3).
 pub async fn delete_organization(State(s): State<AppState>, P(id): P<i64>) -> Answer {
     let mut st = s.tenant();
-    if super::common::organization(&st, id)?.global {
+    let o = super::common::organization(&st, id)?;
+    if o.global {
         return Err(invalid(
             "organization_id",
             format!("organization {id} is global and cannot be deleted"),
         ));
     }
+    let announced = organization_short(o);
     set_org_persons(&mut st, id, &[]);
     for o in st.opportunities.values_mut() {
         o.organization_ids.retain(|x| *x != id);
     }
     delete_entity_data(&mut st, entity_type::ORGANIZATION, id);
     st.organizations.remove(&id);
+    st.announce("organization.deleted", announced);
     success()
 }
 
@@ -596,7 +620,9 @@ pub async fn create_opportunity(State(s): State<AppState>, b: Bytes) -> Answer {
             created_at: Utc::now(),
         },
     );
-    created(opportunity_full(&st, &o))
+    let v = opportunity_full(&st, &o);
+    st.announce("opportunity.created", v.clone());
+    created(v)
 }
 
 #[derive(Deserialize)]
@@ -631,14 +657,18 @@ pub async fn update_opportunity(State(s): State<AppState>, P(id): P<i64>, b: Byt
         o.organization_ids = dedup(&x);
     }
     let o = o.clone();
-    ok(opportunity_full(&st, &o))
+    let v = opportunity_full(&st, &o);
+    st.announce("opportunity.updated", v.clone());
+    ok(v)
 }
 
 /// `DELETE /opportunities/{id}`: with its list entry and values.
 pub async fn delete_opportunity(State(s): State<AppState>, P(id): P<i64>) -> Answer {
     let mut st = s.tenant();
-    super::common::opportunity(&st, id)?;
+    let o = super::common::opportunity(&st, id)?.clone();
+    let announced = opportunity_full(&st, &o);
     delete_entity_data(&mut st, entity_type::OPPORTUNITY, id);
     st.opportunities.remove(&id);
+    st.announce("opportunity.deleted", announced);
     success()
 }

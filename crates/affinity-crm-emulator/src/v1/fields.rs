@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json_};
 
 use super::common::*;
-use crate::state::{entity_type, value_type, Field, FieldValue, State as Tenant};
+use crate::state::{entity_type, Field, FieldValue, State as Tenant};
 use crate::{ApiError, AppState, Version};
 
 /// A field (§2.3, fixture `fields_all.json`). `with_modified_names` prefixes a list field's
@@ -32,7 +32,7 @@ pub fn field_json(st: &Tenant, f: &Field, modified_names: bool, no_options: bool
         "enrichment_source": f.enrichment_source,
         "value_type": f.value_type,
         "allows_multiple": f.allows_multiple,
-        "track_changes": f.track_changes,
+        "track_changes": f.tracks_changes(),
         "dropdown_options": options,
     })
 }
@@ -156,9 +156,13 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
         track_changes: true,
         enrichment_source: "none".into(),
         dropdown_options: vec![],
+        created_at: Utc::now(),
+        description: None,
+        is_required: false,
     };
     let v = field_json(&st, &f, false, false);
     st.fields.insert(id, f);
+    st.announce("field.created", v.clone());
     created(v)
 }
 
@@ -184,7 +188,10 @@ pub async fn delete(State(s): State<AppState>, P(id): P<i64>) -> Answer {
     for v in values {
         st.field_values.remove(&v);
     }
-    st.fields.remove(&id);
+    if let Some(f) = st.fields.remove(&id) {
+        let v = field_json(&st, &f, false, false);
+        st.announce("field.deleted", v);
+    }
     success()
 }
 
@@ -356,25 +363,6 @@ pub async fn delete_value(State(s): State<AppState>, P(id): P<i64>) -> Answer {
     success()
 }
 
-/// Whether a field's changes are kept: non-enriched fields that track changes, of the
-/// value types the docs list (multi-valued 0, 1, 3, 5; single-valued 0, 1, 3, 4, 5, 7).
-fn supports_changes(f: &Field) -> bool {
-    use value_type::*;
-    let types: &[i64] = if f.allows_multiple {
-        &[PERSON, ORGANIZATION, NUMBER, LOCATION]
-    } else {
-        &[
-            PERSON,
-            ORGANIZATION,
-            NUMBER,
-            DATE,
-            LOCATION,
-            RANKED_DROPDOWN,
-        ]
-    };
-    !f.is_enriched() && f.track_changes && types.contains(&f.value_type)
-}
-
 /// `GET /field-value-changes?field_id=&action_type?` plus at most one of `person_id`,
 /// `organization_id`, `opportunity_id`, `list_entry_id` (none gives all of the field's
 /// changes [I]). A field whose changes are not tracked is a 422 [I].
@@ -393,7 +381,7 @@ pub async fn changes(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Answ
         .fields
         .get(&field_id)
         .ok_or_else(|| not_found(format!("field {field_id}")))?;
-    if !supports_changes(field) {
+    if !field.tracks_changes() {
         return Err(invalid(
             "field_id",
             format!("field {field_id} does not track changes"),

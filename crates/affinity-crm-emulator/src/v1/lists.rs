@@ -99,9 +99,11 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
         public: nl.is_public,
         owner_id: owner,
         creator_id: st.user.id,
+        created_at: Utc::now(),
     };
     let v = list_json(&st, &l);
     st.lists.insert(id, l);
+    st.announce("list.created", v.clone());
     created(v)
 }
 
@@ -185,7 +187,10 @@ pub async fn add_entry(State(s): State<AppState>, P(lid): P<i64>, b: Bytes) -> A
         created_at: Utc::now(),
     };
     st.list_entries.insert(id, e.clone());
-    created(entry_json(&st, &e))
+    let v = entry_json(&st, &e);
+    // Webhooks announce every new entry (affinity-api.md §5).
+    st.announce("list_entry.created", v.clone());
+    created(v)
 }
 
 /// `DELETE /lists/{lid}/list-entries/{id}`: deletes the entry's list-specific values, and on
@@ -193,11 +198,13 @@ pub async fn add_entry(State(s): State<AppState>, P(lid): P<i64>, b: Bytes) -> A
 pub async fn delete_entry(State(s): State<AppState>, P((lid, id)): P<(i64, i64)>) -> Answer {
     let mut st = s.tenant();
     let e = entry_of(&st, lid, id)?;
+    let announced = entry_json(&st, &e);
     delete_entry_values(&mut st, id);
     st.list_entries.remove(&id);
     if entry_type(&st, &e) == entity_type::OPPORTUNITY {
         st.opportunities.remove(&e.entity_id);
         delete_entity_data(&mut st, entity_type::OPPORTUNITY, e.entity_id);
     }
+    st.announce("list_entry.deleted", announced);
     success()
 }

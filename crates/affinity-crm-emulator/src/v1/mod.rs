@@ -11,11 +11,13 @@ use super::middleware::presented_key;
 use super::state::v1_time;
 use super::{AppState, Version};
 
-mod common;
+pub(crate) mod common;
 mod entities;
-mod fields;
+pub(crate) mod fields;
 mod lists;
 mod notes;
+pub(crate) mod reminders;
+pub(crate) mod webhooks;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,6 +72,28 @@ pub fn router() -> Router<AppState> {
             get(entities::opportunity)
                 .put(entities::update_opportunity)
                 .delete(entities::delete_opportunity),
+        )
+        .route("/reminders", get(reminders::all).post(reminders::create))
+        .route(
+            "/reminders/{id}",
+            get(reminders::one)
+                .put(reminders::update)
+                .delete(reminders::delete),
+        )
+        .route(
+            "/entity-files",
+            get(reminders::files).post(reminders::upload),
+        )
+        .route("/entity-files/{id}", get(reminders::file))
+        .route("/entity-files/download/{id}", get(reminders::download))
+        .route("/relationships-strengths", get(reminders::strengths))
+        .route("/webhook", get(webhooks::all))
+        .route("/webhook/subscribe", post(webhooks::create))
+        .route(
+            "/webhook/{id}",
+            get(webhooks::one)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
         )
         .route("/notes", get(notes::all).post(notes::create))
         .route(

@@ -159,6 +159,7 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
     };
     let v = note_json(&n);
     st.notes.insert(id, n);
+    st.announce("note.created", v.clone());
     created(v)
 }
 
@@ -185,7 +186,9 @@ pub async fn update(State(s): State<AppState>, P(id): P<i64>, b: Bytes) -> Answe
     let n = st.notes.get_mut(&id).expect("checked above");
     n.content = nu.content;
     n.updated_at = Some(Utc::now());
-    ok(note_json(n))
+    let v = note_json(n);
+    st.announce("note.updated", v.clone());
+    ok(v)
 }
 
 /// `DELETE /notes/{id}`: for the note's creator only; the status for others is undocumented:
@@ -199,7 +202,10 @@ pub async fn delete(State(s): State<AppState>, P(id): P<i64>) -> Answer {
             format!("only the creator of note {id} can delete it"),
         ));
     }
-    st.notes.remove(&id);
+    if let Some(n) = st.notes.remove(&id) {
+        let v = note_json(&n);
+        st.announce("note.deleted", v);
+    }
     // Replies go with their note [I].
     st.notes.retain(|_, n| n.parent_id != Some(id));
     success()

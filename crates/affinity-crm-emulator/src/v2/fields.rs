@@ -137,6 +137,21 @@ impl Target {
     }
 }
 
+/// Writes `{id, value}` updates to an entity's own fields (the `fields` of `POST /v2/persons`).
+pub(super) fn write_entity(
+    st: &mut Tenant,
+    et: i64,
+    id: i64,
+    updates: &[(String, Json_)],
+) -> Result<(), ApiError> {
+    let t = Target {
+        entity_type: et,
+        entity_id: id,
+        entry: None,
+    };
+    t.write(st, updates, &|i| format!("fields[{i}]"))
+}
+
 /// Makes `new` the values of a field: a single value is updated in place; a multi-value keeps
 /// the values it still has, drops the others and adds the rest. Changes are tracked as v1's
 /// `GET /field-value-changes` shows them (0 create, 1 delete, 2 update).

@@ -8,10 +8,15 @@
 //! - [`notes`]: notes, shared with v1 (the same `State::notes`).
 //! - [`render`]: the JSON of each record and of field values (§3.3).
 
+mod extra;
 mod fields;
+mod interactions;
+mod lists;
+mod merges;
 mod notes;
 mod read;
 mod render;
+mod webhooks;
 
 use std::collections::HashMap;
 
@@ -27,6 +32,9 @@ use super::middleware::presented_key;
 use super::state::{entity_type, v2_time};
 use super::{ApiError, AppState, Version};
 
+pub use extra::mime_of;
+pub use interactions::relationships_of;
+
 const V2: Version = Version::V2;
 type Answer = Result<Json<Json_>, ApiError>;
 
@@ -40,6 +48,18 @@ pub fn router() -> Router<AppState> {
         // Companies and persons share their handlers, told apart by the v1 entity type.
         .route("/v2/companies", get(read::entities::<ORG>))
         .route("/v2/companies/fields", get(read::entity_fields::<ORG>))
+        .route(
+            "/v2/companies/fields/{fieldId}/dropdown-options",
+            get(lists::entity_options::<ORG>),
+        )
+        .route(
+            "/v2/companies/search",
+            axum::routing::post(extra::search_entities::<ORG>),
+        )
+        .route(
+            "/v2/companies/{companyId}/fields/{fieldId}/values",
+            get(extra::entity_values::<ORG>),
+        )
         .route("/v2/companies/{companyId}", get(read::entity::<ORG>))
         .route(
             "/v2/companies/{companyId}/list-entries",
@@ -61,9 +81,27 @@ pub fn router() -> Router<AppState> {
             "/v2/companies/{companyId}/fields/{fieldId}",
             get(fields::entity_field::<ORG>).post(fields::post_entity_field::<ORG>),
         )
-        .route("/v2/persons", get(read::entities::<PERSON>))
+        .route(
+            "/v2/persons",
+            get(read::entities::<PERSON>).post(extra::create_person),
+        )
         .route("/v2/persons/fields", get(read::entity_fields::<PERSON>))
-        .route("/v2/persons/{personId}", get(read::entity::<PERSON>))
+        .route(
+            "/v2/persons/fields/{fieldId}/dropdown-options",
+            get(lists::entity_options::<PERSON>),
+        )
+        .route(
+            "/v2/persons/search",
+            axum::routing::post(extra::search_entities::<PERSON>),
+        )
+        .route(
+            "/v2/persons/{personId}/fields/{fieldId}/values",
+            get(extra::entity_values::<PERSON>),
+        )
+        .route(
+            "/v2/persons/{personId}",
+            get(read::entity::<PERSON>).delete(extra::delete_person),
+        )
         .route(
             "/v2/persons/{personId}/list-entries",
             get(read::entity_list_entries::<PERSON>),
@@ -85,15 +123,54 @@ pub fn router() -> Router<AppState> {
             get(fields::entity_field::<PERSON>).post(fields::post_entity_field::<PERSON>),
         )
         .route("/v2/opportunities", get(read::opportunities))
-        .route("/v2/opportunities/{opportunityId}", get(read::opportunity))
+        .route(
+            "/v2/opportunities/{opportunityId}",
+            get(read::opportunity)
+                .post(extra::update_opportunity)
+                .delete(extra::delete_opportunity),
+        )
         .route(
             "/v2/opportunities/{opportunityId}/notes",
             get(notes::of_entity::<OPP>),
         )
-        .route("/v2/lists", get(read::lists))
+        .route("/v2/lists", get(read::lists).post(lists::create_list))
         .route("/v2/lists/{listId}", get(read::list))
         .route("/v2/lists/{listId}/fields", get(read::list_fields))
-        .route("/v2/lists/{listId}/list-entries", get(read::list_entries))
+        .route(
+            "/v2/lists/{listId}/fields/{fieldId}/dropdown-options",
+            get(lists::list_options).post(lists::create_option),
+        )
+        .route(
+            "/v2/lists/{listId}/fields/{fieldId}/dropdown-options/{dropdownOptionId}",
+            get(lists::list_option)
+                .post(lists::update_option)
+                .delete(lists::delete_option),
+        )
+        .route("/v2/lists/{listId}/saved-views", get(lists::saved_views))
+        .route(
+            "/v2/lists/{listId}/saved-views/{viewId}",
+            get(lists::saved_view),
+        )
+        .route(
+            "/v2/lists/{listId}/saved-views/{viewId}/list-entries",
+            get(lists::saved_view_entries),
+        )
+        .route(
+            "/v2/lists/{listId}/list-entries",
+            get(read::list_entries).post(lists::create_entry),
+        )
+        .route(
+            "/v2/lists/{listId}/list-entries/search",
+            axum::routing::post(extra::search_entries),
+        )
+        .route(
+            "/v2/lists/{listId}/list-entries/{listEntryId}/field-value-changes",
+            get(extra::entry_changes),
+        )
+        .route(
+            "/v2/lists/{listId}/list-entries/{listEntryId}/fields/{fieldId}/values",
+            get(extra::entry_values),
+        )
         .route(
             "/v2/lists/{listId}/list-entries/{listEntryId}",
             get(read::list_entry),
@@ -105,6 +182,110 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v2/lists/{listId}/list-entries/{listEntryId}/fields/{fieldId}",
             get(fields::entry_field).post(fields::post_entry_field),
+        )
+        .route("/v2/field-value-changes", get(extra::field_value_changes))
+        .route(
+            "/v2/notes/{noteId}/attached-persons",
+            get(extra::attached_persons),
+        )
+        .route(
+            "/v2/notes/{noteId}/attached-companies",
+            get(extra::attached_companies),
+        )
+        .route(
+            "/v2/notes/{noteId}/attached-opportunities",
+            get(extra::attached_opportunities),
+        )
+        .route("/v2/notes/{noteId}/replies", get(extra::replies))
+        .route("/v2/notes/search", axum::routing::post(extra::search_notes))
+        .route(
+            "/v2/semantic-search",
+            axum::routing::post(extra::semantic_search),
+        )
+        .route("/v2/feedback", axum::routing::post(extra::feedback))
+        .route("/v2/files", get(extra::files))
+        .route("/v2/files/search", axum::routing::post(extra::search_files))
+        .route("/v2/files/{fileId}", get(extra::file))
+        .route("/v2/transcripts", get(extra::transcripts))
+        .route(
+            "/v2/transcripts/{transcriptId}",
+            get(extra::transcript).delete(extra::delete_transcript),
+        )
+        .route(
+            "/v2/transcripts/{transcriptId}/fragments",
+            get(extra::fragments),
+        )
+        .route("/v2/teams", get(extra::teams))
+        .route("/v2/teams/{teamId}", get(extra::team))
+        .route("/v2/teams/{teamId}/members", get(extra::team_members))
+        .route(
+            "/v2/teams/{teamId}/accessible-lists",
+            get(extra::team_lists),
+        )
+        .route(
+            "/v2/duplicates/company-suggestions",
+            get(extra::company_duplicates),
+        )
+        .route(
+            "/v2/duplicates/person-suggestions",
+            get(extra::person_duplicates),
+        )
+        .route("/v2/inferred-connections/coworkers", get(extra::coworkers))
+        .route(
+            "/v2/inferred-connections/investor-executive-connections",
+            get(extra::investor_executives),
+        )
+        .route(
+            "/v2/reminders",
+            get(extra::reminders).post(extra::create_reminder),
+        )
+        .route(
+            "/v2/reminders/{reminderId}",
+            get(extra::reminder)
+                .post(extra::update_reminder)
+                .delete(extra::delete_reminder),
+        )
+        .route("/v2/emails", get(interactions::emails))
+        .route("/v2/calls", get(interactions::calls))
+        .route("/v2/meetings", get(interactions::meetings))
+        .route("/v2/meetings/{meetingId}", get(interactions::meeting))
+        .route("/v2/chat-messages", get(interactions::chat_messages))
+        .route("/v2/users", get(interactions::users))
+        .route("/v2/users/{userId}", get(interactions::user))
+        .route(
+            "/v2/companies/{companyId}/relationships",
+            get(interactions::relationships::<ORG>),
+        )
+        .route(
+            "/v2/persons/{personId}/relationships",
+            get(interactions::relationships::<PERSON>),
+        )
+        .route(
+            "/v2/company-merges",
+            get(merges::list::<ORG>).post(merges::create::<ORG>),
+        )
+        .route("/v2/company-merges/{mergeId}", get(merges::one::<ORG>))
+        .route(
+            "/v2/person-merges",
+            get(merges::list::<PERSON>).post(merges::create::<PERSON>),
+        )
+        .route("/v2/person-merges/{mergeId}", get(merges::one::<PERSON>))
+        .route("/v2/tasks/company-merges", get(merges::tasks::<ORG>))
+        .route(
+            "/v2/tasks/company-merges/{taskId}",
+            get(merges::task::<ORG>),
+        )
+        .route("/v2/tasks/person-merges", get(merges::tasks::<PERSON>))
+        .route(
+            "/v2/tasks/person-merges/{taskId}",
+            get(merges::task::<PERSON>),
+        )
+        .route("/v2/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/v2/webhooks/{webhookId}",
+            get(webhooks::one)
+                .post(webhooks::update)
+                .delete(webhooks::delete),
         )
         .route("/v2/notes", get(notes::list).post(notes::create))
         .route(
@@ -136,6 +317,12 @@ async fn rate_limit(State(s): State<AppState>, headers: HeaderMap) -> Json<Json_
         body["orgPerMonth"] = o.json();
     }
     Json(body)
+}
+
+/// The version a request is served in (the middleware's `ApiVersion`; the current one when a
+/// handler runs without the middleware).
+fn version_of(v: Option<axum::Extension<crate::middleware::ApiVersion>>) -> &'static str {
+    v.map_or(crate::versions::CURRENT, |axum::Extension(v)| v.0)
 }
 
 /// A `validation` error (400) on one parameter: the spec's `ValidationError` needs `param`.

@@ -248,7 +248,10 @@ pub async fn create(State(s): State<AppState>, body: Bytes) -> Result<Response, 
         updated_at: None,
     };
     let answer = render::note(&st, &note, NoteIncludes::default());
+    // Webhooks carry v1's resource, whichever version wrote it (affinity-api.md §5).
+    let announced = crate::v1::common::note_json(&note);
     st.notes.insert(id, note);
+    st.announce("note.created", announced);
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
@@ -286,7 +289,9 @@ pub async fn update(
         return Err(invalid("persons", NEEDS_ONE));
     }
     n.updated_at = Some(Utc::now());
+    let announced = crate::v1::common::note_json(&n);
     st.notes.insert(id, n);
+    st.announce("note.updated", announced);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -303,7 +308,11 @@ pub async fn delete(State(s): State<AppState>, path: PathParams) -> Result<Respo
             "only the creator of a note can delete it",
         ));
     }
+    let announced = st.notes.get(&id).map(crate::v1::common::note_json);
     st.notes
         .retain(|_, n| n.id != id && n.parent_id != Some(id));
+    if let Some(body) = announced {
+        st.announce("note.deleted", body);
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -187,16 +187,18 @@ pub async fn entity<const ET: i64>(
 /// `GET /v2/companies/fields` and `GET /v2/persons/fields`: global and enriched fields.
 pub async fn entity_fields<const ET: i64>(
     State(s): State<AppState>,
+    v: Option<axum::Extension<crate::middleware::ApiVersion>>,
     uri: Uri,
     q: RawQuery,
 ) -> Answer {
+    let version = super::version_of(v);
     let p = Params::parse(q);
     let st = s.tenant();
     let defs = entity_field_defs(&st, ET);
     let pg = page(&p, defs.len(), LIMITS)?;
     let data = defs[pg.start..pg.end]
         .iter()
-        .map(|f| render::field_metadata(f))
+        .map(|f| render::field_metadata(f, version))
         .collect();
     Ok(Json(paged(&s, uri.path(), &p, pg, data, false)))
 }
@@ -228,7 +230,8 @@ pub async fn entity_list_entries<const ET: i64>(
         .map(|e| {
             let defs = entry_field_defs(&st, e.list_id);
             json!({
-                "id": e.id, "listId": e.list_id, "createdAt": v2_time(e.created_at),
+                "id": e.id, "listId": e.list_id, "listName": st.lists[&e.list_id].name,
+                "createdAt": v2_time(e.created_at),
                 "creatorId": e.creator_id, "fields": render_fields(&st, &defs, id, Some(e)),
             })
         })
@@ -271,7 +274,7 @@ pub async fn opportunities(State(s): State<AppState>, uri: Uri, q: RawQuery) -> 
     let pg = page(&p, all.len(), LIMITS)?;
     let data = all[pg.start..pg.end]
         .iter()
-        .map(|o| render::opportunity(o, None))
+        .map(|o| render::opportunity(&st, o, None))
         .collect();
     Ok(Json(paged(&s, uri.path(), &p, pg, data, false)))
 }
@@ -281,7 +284,7 @@ pub async fn opportunity(State(s): State<AppState>, path: PathParams) -> Answer 
     let id = path_id(&path, "opportunityId")?;
     let st = s.tenant();
     find_entity(&st, entity_type::OPPORTUNITY, id)?;
-    Ok(Json(render::opportunity(&st.opportunities[&id], None)))
+    Ok(Json(render::opportunity(&st, &st.opportunities[&id], None)))
 }
 
 /// `GET /v2/lists`.
@@ -327,10 +330,12 @@ pub async fn list(State(s): State<AppState>, path: PathParams) -> Answer {
 /// enriched ones, all of which its entries can be asked for.
 pub async fn list_fields(
     State(s): State<AppState>,
+    v: Option<axum::Extension<crate::middleware::ApiVersion>>,
     uri: Uri,
     path: PathParams,
     q: RawQuery,
 ) -> Answer {
+    let version = super::version_of(v);
     let p = Params::parse(q);
     let id = path_id(&path, "listId")?;
     let st = s.tenant();
@@ -339,19 +344,19 @@ pub async fn list_fields(
     let pg = page(&p, defs.len(), LIMITS)?;
     let data = defs[pg.start..pg.end]
         .iter()
-        .map(|f| render::field_metadata(f))
+        .map(|f| render::field_metadata(f, version))
         .collect();
     Ok(Json(paged(&s, uri.path(), &p, pg, data, false)))
 }
 
 /// A `ListEntryWithEntity`: the entry and its entity, with the fields selected.
-fn entry_with_entity(st: &Tenant, e: &ListEntry, defs: &[&Field]) -> Json_ {
+pub(super) fn entry_with_entity(st: &Tenant, e: &ListEntry, defs: &[&Field]) -> Json_ {
     let kind = st.lists[&e.list_id].kind;
     let fields = render_fields(st, defs, e.entity_id, Some(e));
     let entity = match kind {
         entity_type::PERSON => render::person(&st.persons[&e.entity_id], Some(fields)),
         entity_type::OPPORTUNITY => {
-            render::opportunity(&st.opportunities[&e.entity_id], Some(fields))
+            render::opportunity(st, &st.opportunities[&e.entity_id], Some(fields))
         }
         _ => render::company(&st.organizations[&e.entity_id], Some(fields)),
     };

@@ -39,9 +39,15 @@ pub fn person(p: &Person, fields: Option<Vec<Json_>>) -> Json_ {
     v
 }
 
-/// `Opportunity` (no field data), or `OpportunityWithFields` inside a list entry.
-pub fn opportunity(o: &Opportunity, fields: Option<Vec<Json_>>) -> Json_ {
-    let mut v = json!({ "id": o.id, "name": o.name, "listId": o.list_id });
+/// `Opportunity` (no field data), or `OpportunityWithFields` inside a list entry. The 2026
+/// specs require `listName`, `isRestricted` and `isRedacted` (affinity-api.md §3.2); the key's
+/// user sees every opportunity of the emulated tenant, so none is restricted or redacted [I].
+pub fn opportunity(st: &State, o: &Opportunity, fields: Option<Vec<Json_>>) -> Json_ {
+    let list_name = st.lists.get(&o.list_id).map(|l| l.name.clone());
+    let mut v = json!({
+        "id": o.id, "name": o.name, "listId": o.list_id, "listName": list_name,
+        "isRestricted": false, "isRedacted": false,
+    });
     if let Some(f) = fields {
         v["fields"] = json!(f);
     }
@@ -76,7 +82,7 @@ pub fn company_data(st: &State, id: i64) -> Json_ {
 pub fn list(l: &super::super::state::List, with_type: bool) -> Json_ {
     let mut v = json!({
         "id": l.id, "name": l.name, "creatorId": l.creator_id, "ownerId": l.owner_id,
-        "isPublic": l.public,
+        "isPublic": l.public, "createdAt": v2_time(l.created_at),
     });
     if with_type {
         v["type"] = json!(list_type(l.kind));
@@ -92,12 +98,19 @@ pub fn list_type(kind: i64) -> &'static str {
     }
 }
 
-/// `FieldMetadata`.
-pub fn field_metadata(f: &Field) -> Json_ {
-    json!({
+/// `FieldMetadata` in the shape of `version`: `createdAt` in every version's digest;
+/// `description` and `isRequired` came with 2026-09-17.
+pub fn field_metadata(f: &Field, version: &str) -> Json_ {
+    let mut v = json!({
         "id": f.v2_id(), "name": f.name, "type": f.v2_type(),
         "enrichmentSource": enrichment_source(f), "valueType": f.v2_value_type(),
-    })
+        "createdAt": v2_time(f.created_at),
+    });
+    if version >= "2026-09-17" {
+        v["description"] = json!(f.description);
+        v["isRequired"] = json!(f.is_required);
+    }
+    v
 }
 
 fn enrichment_source(f: &Field) -> Json_ {
@@ -141,7 +154,7 @@ pub fn field(st: &State, f: &Field, entity_id: i64, entry: Option<&ListEntry>) -
 }
 
 /// One value's `data`, per the read column of §3.3.
-fn value_data(st: &State, f: &Field, v: &Value) -> Json_ {
+pub fn value_data(st: &State, f: &Field, v: &Value) -> Json_ {
     match v {
         Value::Text(s) => json!(s),
         Value::Number(n) => json!(n),
@@ -172,9 +185,8 @@ fn value_data(st: &State, f: &Field, v: &Value) -> Json_ {
 /// v2 gives a ranked dropdown's color as a string where v1 gives an int (§8.10). The mapping is
 /// undocumented [I]: 0 is "no color" (null), then Affinity's palette in order.
 pub fn color_name(color: i64) -> Json_ {
-    const PALETTE: [&str; 8] = [
-        "gray", "blue", "green", "yellow", "orange", "red", "purple", "pink",
-    ];
+    // The spec's enum of colors: blue, gray, green, orange, purple, red, white.
+    const PALETTE: [&str; 7] = ["gray", "blue", "green", "orange", "red", "purple", "white"];
     usize::try_from(color)
         .ok()
         .and_then(|c| c.checked_sub(1))
@@ -194,9 +206,16 @@ pub struct NoteIncludes {
 /// `notes.Note`: an `entities` note, or a `user-reply` to one.
 pub fn note(st: &State, n: &Note, inc: NoteIncludes) -> Json_ {
     // Plain-text notes (v1 type 0) come back as their text; v2 has only `content.html`. [I]
+    // v1's type 3 is the AI notetaker's: v2 calls it `ai-notetaker`, with its transcript.
+    let ai = n.kind == 3 && n.parent_id.is_none();
+    let kind = match (n.parent_id.is_some(), ai) {
+        (true, _) => "user-reply",
+        (false, true) => "ai-notetaker",
+        (false, false) => "entities",
+    };
     let mut v = json!({
         "id": n.id,
-        "type": if n.parent_id.is_some() { "user-reply" } else { "entities" },
+        "type": kind,
         "content": { "html": n.content },
         "creator": person_data(st, n.creator_id),
         "mentions": [],
@@ -206,6 +225,14 @@ pub fn note(st: &State, n: &Note, inc: NoteIncludes) -> Json_ {
     if let Some(parent) = n.parent_id {
         v["parent"] = json!({ "id": parent });
         return v;
+    }
+    if ai {
+        let transcript = st
+            .transcripts
+            .values()
+            .find(|t| t.note_id == n.id)
+            .map(|t| t.id);
+        v["transcriptId"] = json!(transcript);
     }
     // Previews are truncated at 100, with the whole count beside them (§3.1).
     let preview = |ids: &[i64], one: &dyn Fn(i64) -> Option<Json_>| {
@@ -220,7 +247,7 @@ pub fn note(st: &State, n: &Note, inc: NoteIncludes) -> Json_ {
     }
     if inc.opportunities {
         v["opportunitiesPreview"] = preview(&n.opportunity_ids, &|id| {
-            st.opportunities.get(&id).map(|o| opportunity(o, None))
+            st.opportunities.get(&id).map(|o| opportunity(st, o, None))
         });
     }
     if inc.replies_count {

@@ -59,7 +59,6 @@ pub fn token_keys(text: &str, common: impl Fn(u32) -> bool, out: &mut Vec<u32>) 
     out.dedup();
 }
 
-
 /// Candidates by key, compactly: `(key, candidate)` pairs sorted (8 bytes each).
 #[derive(Debug, Default)]
 pub struct KeyBlocks {

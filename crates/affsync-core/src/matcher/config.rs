@@ -114,12 +114,23 @@ impl Attr {
 /// A `[match]` section that cannot be used: which key, and what to do about it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("`{file}`: {message}\nhint: {hint}")]
+    #[error("`{file}`: {message}")]
     Invalid {
         file: String,
         message: String,
         hint: String,
     },
+}
+
+impl crate::diagnostic::Diagnose for ConfigError {
+    fn class(&self) -> crate::diagnostic::ErrorClass {
+        crate::diagnostic::ErrorClass::BadInput
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::Invalid { hint, .. } => Some(hint.clone()),
+        }
+    }
 }
 
 impl MatchConfig {
@@ -374,9 +385,9 @@ u = [0.0001, 0.001, 0.9989]
             ),
         ];
         for (text, needles) in cases {
-            let e = MatchConfig::from_toml(text, "m.toml")
-                .unwrap_err()
-                .to_string();
+            let e = MatchConfig::from_toml(text, "m.toml").unwrap_err();
+            use crate::diagnostic::Diagnose;
+            let e = format!("{e}\nhint: {}", e.hint().unwrap_or_default());
             for n in needles {
                 assert!(e.contains(n), "{text:?}: {e:?} lacks {n:?}");
             }

@@ -259,7 +259,7 @@ pub(crate) fn decide(
                 considered: cands.len(),
                 reason: format!(
                     "`{key}` is {} of {} {}s ({}): a person must choose",
-                    m.kind.key_words(),
+                    super::key_words(m.kind),
                     cands.len(),
                     m.kind.as_str(),
                     ids.join(", ")
@@ -287,7 +287,7 @@ pub(crate) fn decide(
                     Status::Review,
                     format!(
                         "`{key}` is {} of {}, but {}",
-                        m.kind.key_words(),
+                        super::key_words(m.kind),
                         describe(c),
                         claim.words(sources)
                     ),
@@ -301,7 +301,7 @@ pub(crate) fn decide(
                     Status::Review,
                     format!(
                         "`{key}` is {} of {}, and rows {} all have it",
-                        m.kind.key_words(),
+                        super::key_words(m.kind),
                         describe(c),
                         rows.join(", ")
                     ),
@@ -311,7 +311,7 @@ pub(crate) fn decide(
                     Status::Matched,
                     format!(
                         "exact key: `{key}` is {} of {}",
-                        m.kind.key_words(),
+                        super::key_words(m.kind),
                         describe(c)
                     ),
                 )

@@ -58,44 +58,14 @@ const GLOBAL_ROUNDS: usize = 3;
 /// How many of a source's best candidates are kept for the decision.
 const HITS: usize = 6;
 
-/// The kinds of Affinity record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Organization,
-    Person,
-    Opportunity,
-}
+pub use crate::model::Kind;
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Organization => "organization",
-            Kind::Person => "person",
-            Kind::Opportunity => "opportunity",
-        }
-    }
-
-    /// What the search term is compared with, in words.
-    fn key_words(self) -> &'static str {
-        match self {
-            Kind::Organization => "a domain",
-            Kind::Person => "an email",
-            Kind::Opportunity => "the name",
-        }
-    }
-}
-
-impl std::str::FromStr for Kind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Kind, String> {
-        match s {
-            "organization" | "organizations" | "company" => Ok(Kind::Organization),
-            "person" | "persons" | "people" => Ok(Kind::Person),
-            "opportunity" | "opportunities" => Ok(Kind::Opportunity),
-            other => Err(format!(
-                "unknown record kind `{other}`; expected `organization`, `person` or `opportunity`"
-            )),
-        }
+/// What the search term is compared with, in words.
+fn key_words(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Organization => "a domain",
+        Kind::Person => "an email",
+        Kind::Opportunity => "the name",
     }
 }
 
@@ -909,11 +879,7 @@ impl<'a> Matcher<'a> {
             }
         }
         counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let extra: Vec<u32> = counted
-            .iter()
-            .take(2 * BLOCK_K)
-            .map(|&(d, _)| d)
-            .collect();
+        let extra: Vec<u32> = counted.iter().take(2 * BLOCK_K).map(|&(d, _)| d).collect();
         let hits = index.query_with(&p.block, BLOCK_K, scratch, eligible, &extra);
         let best = hits.first().map_or(0.0, |h| h.1);
         let keep = BLOCK_KEEP * best;
@@ -986,7 +952,7 @@ impl<'a> Matcher<'a> {
             (Some(col), true, false) => format!(
                 "`{col}` ({}) is {} of no {}",
                 p.keys.join(", "),
-                self.kind.key_words(),
+                key_words(self.kind),
                 self.kind.as_str()
             ),
         };

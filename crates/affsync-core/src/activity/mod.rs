@@ -1,0 +1,5 @@
+//! A communication feed (calls, voicemail, SMS, notes) and the settings that say what of it is
+//! logged into Affinity; [`crate::plan::activity`] turns both into writes.
+
+pub mod feed;
+pub mod settings;

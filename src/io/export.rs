@@ -1,0 +1,422 @@
+//! Exports of the mirror through polars: a list as a table, one row per live entry.
+//!
+//! Columns: `entry_id`, `entity_id`, `entity_name`, then `domain` (organization lists) or
+//! `email` (person lists), then one column per field of the list, named as in Affinity. Cells
+//! show what a person reads in Affinity: multi-values joined with `; `, dropdowns by their text,
+//! dates as ISO dates, references by name. Single-valued number fields are numbers and
+//! single-valued date fields are ISO dates (`2024-04-01`).
+
+use affsync_core::diagnostic::{Diagnose, ErrorClass};
+use affsync_core::model::{FieldRow, Kind, ValueItem};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::store::read::ListView;
+
+/// A file format, from the output file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+    JsonLines,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot tell the format of `{0}`")]
+    UnknownFormat(String),
+    #[error("cannot write `{path}`: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the table: {0}")]
+    Polars(#[from] PolarsError),
+}
+
+impl Diagnose for ExportError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ExportError::UnknownFormat(_) | ExportError::Io { .. } => ErrorClass::BadInput,
+            ExportError::Polars(_) => ErrorClass::Failure,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            ExportError::UnknownFormat(_) => {
+                Some("end the file name with `.csv`, `.parquet` or `.jsonl`".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Result<Format, ExportError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("csv") => Ok(Format::Csv),
+            Some("parquet") => Ok(Format::Parquet),
+            Some("jsonl") | Some("ndjson") => Ok(Format::JsonLines),
+            _ => Err(ExportError::UnknownFormat(path.display().to_string())),
+        }
+    }
+}
+
+/// How one field's cells are typed.
+enum CellKind {
+    Text,
+    Number,
+    Date,
+}
+
+fn kind_of(f: &FieldRow) -> CellKind {
+    if f.allows_multiple || f.value_type.ends_with("-multi") {
+        return CellKind::Text;
+    }
+    match f.value_type.as_str() {
+        "number" | "formula-number" => CellKind::Number,
+        "datetime" => CellKind::Date,
+        _ => CellKind::Text,
+    }
+}
+
+/// A number as a person writes it: `5000`, not `5000.0`.
+fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// The ISO date of a stored instant. Affinity stores a date at midnight US Pacific (07:00 or
+/// 08:00 UTC, affinity-api.md §8.7) and older ones at midnight UTC: the UTC date is the date
+/// in both cases.
+fn iso_date(at: &str) -> Option<NaiveDate> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc).date_naive())
+}
+
+/// One element as text.
+pub fn item_text(it: &ValueItem) -> Option<String> {
+    match it.value_type.as_str() {
+        "datetime" => it.at.as_deref().and_then(iso_date).map(|d| d.to_string()),
+        "interaction" => it
+            .at
+            .as_deref()
+            .and_then(iso_date)
+            .map(|d| d.to_string())
+            .or_else(|| it.text.clone()),
+        "number" | "number-multi" | "formula-number" => it.number.map(number_text),
+        _ => it
+            .text
+            .clone()
+            .or_else(|| it.number.map(number_text))
+            .or_else(|| it.ref_id.map(|r| r.to_string()))
+            .or_else(|| it.json.clone()),
+    }
+}
+
+/// A whole value as text: elements joined with `; `.
+pub fn cell_text(items: &[ValueItem]) -> Option<String> {
+    let parts: Vec<String> = items.iter().filter_map(item_text).collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Column names: a field's name, unless another column has it (then `name (field id)`).
+fn column_names(fixed: &[&str], fields: &[FieldRow]) -> Vec<String> {
+    let mut taken: BTreeSet<String> = fixed.iter().map(|s| s.to_string()).collect();
+    let counts = |name: &str| fields.iter().filter(|f| f.name == name).count();
+    fields
+        .iter()
+        .map(|f| {
+            let name = if counts(&f.name) > 1 || taken.contains(&f.name) {
+                format!("{} ({})", f.name, f.id)
+            } else {
+                f.name.clone()
+            };
+            taken.insert(name.clone());
+            name
+        })
+        .collect()
+}
+
+/// The table of a list; `safe` neutralizes text cells (for a CSV file people open).
+pub fn list_frame(view: &ListView, safe: bool) -> Result<DataFrame, ExportError> {
+    let text = |s: Option<String>| -> Option<String> {
+        match s {
+            Some(s) if safe => Some(neutralize(&s).into_owned()),
+            other => other,
+        }
+    };
+    let n = view.entries.len();
+    let mut fixed = vec!["entry_id", "entity_id", "entity_name"];
+    match view.list.kind {
+        Kind::Organization => fixed.push("domain"),
+        Kind::Person => fixed.push("email"),
+        Kind::Opportunity => {}
+    }
+    let mut columns: Vec<Column> = vec![
+        Column::new(
+            "entry_id".into(),
+            view.entries
+                .iter()
+                .map(|e| e.entry.id)
+                .collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "entity_id".into(),
+            view.entries
+                .iter()
+                .map(|e| e.entry.entity_id)
+                .collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "entity_name".into(),
+            view.entries
+                .iter()
+                .map(|e| text(e.entity_name.clone()))
+                .collect::<Vec<Option<String>>>(),
+        ),
+    ];
+    match view.list.kind {
+        Kind::Organization => columns.push(Column::new(
+            "domain".into(),
+            view.entries
+                .iter()
+                .map(|e| e.domain.clone())
+                .collect::<Vec<Option<String>>>(),
+        )),
+        Kind::Person => columns.push(Column::new(
+            "email".into(),
+            view.entries
+                .iter()
+                .map(|e| e.email.clone())
+                .collect::<Vec<Option<String>>>(),
+        )),
+        Kind::Opportunity => {}
+    }
+    let names = column_names(&fixed, &view.fields);
+    for (f, name) in view.fields.iter().zip(names) {
+        let values = view.entries.iter().map(|e| e.values.get(&f.id));
+        let col = match kind_of(f) {
+            CellKind::Number => {
+                let numbers: Vec<Option<f64>> = values
+                    .map(|v| v.and_then(|items| items.first()).and_then(|it| it.number))
+                    .collect();
+                // Whole numbers stay whole (`42`, not `42.0`), as Affinity shows them.
+                if numbers
+                    .iter()
+                    .flatten()
+                    .all(|n| n.fract() == 0.0 && n.abs() < 9e15)
+                {
+                    let ints: Vec<Option<i64>> =
+                        numbers.iter().map(|n| n.map(|n| n as i64)).collect();
+                    Column::new(name.as_str().into(), ints)
+                } else {
+                    Column::new(name.as_str().into(), numbers)
+                }
+            }
+            // ISO dates as text: the same cell in every format.
+            CellKind::Date => Column::new(
+                name.as_str().into(),
+                values
+                    .map(|v| {
+                        v.and_then(|items| items.first())
+                            .and_then(|it| it.at.as_deref())
+                            .and_then(iso_date)
+                            .map(|d| d.to_string())
+                    })
+                    .collect::<Vec<Option<String>>>(),
+            ),
+            CellKind::Text => Column::new(
+                name.as_str().into(),
+                values
+                    .map(|v| text(v.and_then(|items| cell_text(items))))
+                    .collect::<Vec<Option<String>>>(),
+            ),
+        };
+        columns.push(col);
+    }
+    Ok(DataFrame::new(n, columns)?)
+}
+
+/// Writes a list's table to `path` in the format its extension names; gives the row count.
+/// Text cells of a CSV file are neutralized (see [`neutralize`]) unless `raw`; Parquet and JSON
+/// Lines keep every value as it is.
+pub fn write_list(view: &ListView, path: &Path, raw: bool) -> Result<usize, ExportError> {
+    let format = Format::from_path(path)?;
+    let mut df = list_frame(view, format == Format::Csv && !raw)?;
+    let io = |source| ExportError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    // Written beside the target, then renamed: a failed export never leaves half a file.
+    let tmp = path.with_extension(format!(
+        "{}.partial",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let written = match format {
+        Format::Csv => CsvWriter::new(file)
+            .include_header(true)
+            .finish(&mut df)
+            .map(|_| ()),
+        Format::Parquet => ParquetWriter::new(file).finish(&mut df).map(|_| ()),
+        Format::JsonLines => JsonWriter::new(file)
+            .with_json_format(JsonFormat::JsonLines)
+            .finish(&mut df),
+    };
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok(df.height())
+}
+
+/// A cell as a spreadsheet must not run it: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'`, so that it is shown, not evaluated (a person named
+/// `=HYPERLINK(...)` stays a name). Plain numbers (`-5`, `+33`) are kept as they are.
+pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A CSV cell for a file people open: neutralized (see [`neutralize`]), then quoted when it
+/// must be (a separator, a quote or a line break in it).
+pub fn csv_cell(s: &str) -> String {
+    csv_cell_raw(&neutralize(s))
+}
+
+/// A CSV cell as it is, for files programs read back: quoted when it must be.
+pub fn csv_cell_raw(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralized_and_numbers_kept() {
+        for (cell, want) in [
+            (
+                "=HYPERLINK(\"http://evil\")",
+                "\"'=HYPERLINK(\"\"http://evil\"\")\"",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("-5", "-5"),
+            ("+33", "+33"),
+            ("Acme, Inc.", "\"Acme, Inc.\""),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(csv_cell(cell), want, "{cell}");
+        }
+        assert_eq!(csv_cell_raw("=1+1"), "=1+1");
+    }
+
+    fn item(t: &str) -> ValueItem {
+        ValueItem {
+            value_type: t.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn cells_read_as_in_affinity() {
+        let date = ValueItem {
+            at: Some("2024-04-01T07:00:00.000Z".into()),
+            ..item("datetime")
+        };
+        assert_eq!(cell_text(&[date]).as_deref(), Some("2024-04-01"));
+        let n = ValueItem {
+            number: Some(5000.0),
+            ..item("number")
+        };
+        assert_eq!(cell_text(&[n]).as_deref(), Some("5000"));
+        let a = ValueItem {
+            text: Some("Seed".into()),
+            ref_id: Some(7),
+            ..item("dropdown-multi")
+        };
+        let b = ValueItem {
+            text: Some("Series A".into()),
+            ref_id: Some(8),
+            ..item("dropdown-multi")
+        };
+        assert_eq!(cell_text(&[a, b]).as_deref(), Some("Seed; Series A"));
+        assert_eq!(cell_text(&[]), None);
+    }
+
+    #[test]
+    fn formats_come_from_the_extension() {
+        assert_eq!(
+            Format::from_path(Path::new("a/b.CSV")).unwrap(),
+            Format::Csv
+        );
+        assert_eq!(
+            Format::from_path(Path::new("x.parquet")).unwrap(),
+            Format::Parquet
+        );
+        assert_eq!(
+            Format::from_path(Path::new("x.jsonl")).unwrap(),
+            Format::JsonLines
+        );
+        let e = Format::from_path(Path::new("x.xlsx")).unwrap_err();
+        assert!(e.hint().is_some_and(|h| h.contains("`.csv`")), "{e}");
+    }
+
+    #[test]
+    fn clashing_field_names_get_their_id() {
+        let f = |id: &str, name: &str| FieldRow {
+            id: id.into(),
+            name: name.into(),
+            field_type: "global".into(),
+            value_type: "text".into(),
+            list_id: None,
+            entity_kind: None,
+            allows_multiple: false,
+            enrichment_source: None,
+            track_changes: None,
+            options: vec![],
+        };
+        let names = column_names(
+            &["entry_id", "domain"],
+            &[
+                f("field-1", "Stage"),
+                f("field-2", "Stage"),
+                f("field-3", "domain"),
+                f("field-4", "Owner"),
+            ],
+        );
+        assert_eq!(
+            names,
+            vec![
+                "Stage (field-1)",
+                "Stage (field-2)",
+                "domain (field-3)",
+                "Owner"
+            ]
+        );
+    }
+}
