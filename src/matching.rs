@@ -424,9 +424,17 @@ pub fn weight_steps(cs: &[Contribution]) -> Vec<WeightStep> {
 /// Writes `source_id,status,affinity_id,score,method,reason,contributions`, one line per
 /// decision; a record without an id is named by its row (`row:7`). `contributions` is the
 /// waterfall of the match weight in bits (`prior −12.3, `name` ~ name exact +9.8`), empty when
-/// nothing was compared.
-pub fn write_decisions(path: &Path, decisions: &[Decision]) -> std::io::Result<()> {
+/// nothing was compared. Cells a spreadsheet would run are neutralized (a leading `'`) unless
+/// `raw`.
+pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::io::Result<()> {
     use std::io::Write;
+    let cell = |s: &str| {
+        if raw {
+            crate::io::export::csv_cell_raw(s)
+        } else {
+            cell(s)
+        }
+    };
     let tmp = path.with_extension("partial");
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);

@@ -275,7 +275,7 @@ pub async fn log_activity(
     };
     let keys = vec![settings.phone_field.clone()];
     let cands = store.candidates(Kind::Person, &keys).await?;
-    let dir = Directory::from_candidates(&cands, &settings.phone_field);
+    let dir = Directory::from_candidates(&cands, &settings.phone_field, settings.default_country);
     let logged = store.activity_logged().await?;
     let the_plan = plan::plan(&rows, settings, &dir, &logged, Utc::now());
     let person_names = cands
@@ -599,78 +599,22 @@ async fn apply(
     person: i64,
     unconfirmed: bool,
 ) -> Result<ActivityWrite, ApplyError> {
-    let now = Utc::now;
+    let learn = |object, id, kind| async move {
+        store
+            .record_activity(&op.feed_id, object, id, kind, person, &op.hash, Utc::now())
+            .await
+    };
     match &op.action {
         Action::CreateNote {
             content,
             created_at,
-        } => {
-            if unconfirmed {
-                let notes: Vec<_> = client
-                    .notes_v1(Some(FieldValuesOf::Person(PersonId(person))))
-                    .try_collect()
-                    .await
-                    .map_err(api)?;
-                if let Some(n) = notes.iter().find(|n| n.text().as_deref() == Some(content)) {
-                    store
-                        .record_activity(
-                            &op.feed_id,
-                            plan::Object::Note,
-                            n.id.0,
-                            None,
-                            person,
-                            &op.hash,
-                            now(),
-                        )
-                        .await?;
-                    return Ok(ActivityWrite {
-                        note_id: Some(n.id.0),
-                        person_id: Some(person),
-                        found: true,
-                        ..ActivityWrite::default()
-                    });
-                }
-            }
-            let body = NewNote {
-                content: content.clone(),
-                person_ids: vec![PersonId(person)],
-                created_at: *created_at,
-                ..NewNote::default()
-            };
-            let n = client.create_note_v1(&body).await.map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Note,
-                    n.id.0,
-                    None,
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
-            Ok(ActivityWrite {
-                note_id: Some(n.id.0),
-                person_id: Some(person),
-                ..ActivityWrite::default()
-            })
-        }
+        } => create_note(store, client, op, person, unconfirmed, content, *created_at).await,
         Action::UpdateNote { note_id, content } => {
             client
                 .update_note_v1(NoteId(*note_id), content)
                 .await
                 .map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Note,
-                    *note_id,
-                    None,
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
+            learn(plan::Object::Note, *note_id, None).await?;
             Ok(ActivityWrite {
                 note_id: Some(*note_id),
                 ..ActivityWrite::default()
@@ -683,7 +627,7 @@ async fn apply(
                 Err(e) if e.status() == Some(404) => {}
                 Err(e) => return Err(api(e)),
             }
-            store.mark_activity_deleted(&op.feed_id, now()).await?;
+            store.mark_activity_deleted(&op.feed_id, Utc::now()).await?;
             Ok(ActivityWrite {
                 note_id: Some(*note_id),
                 ..ActivityWrite::default()
@@ -694,70 +638,17 @@ async fn apply(
             direction,
             content,
         } => {
-            if unconfirmed {
-                let calls: Vec<_> = client
-                    .person_interactions_v1(
-                        plan::CALL,
-                        PersonId(person),
-                        *date - chrono::Duration::minutes(1),
-                        *date + chrono::Duration::minutes(1),
-                    )
-                    .try_collect()
-                    .await
-                    .map_err(api)?;
-                let same = calls.iter().find(|i| {
-                    i.date == Some(*date)
-                        && i.direction == Some(*direction)
-                        && i.content.as_deref() == Some(content)
-                });
-                if let Some(i) = same {
-                    store
-                        .record_activity(
-                            &op.feed_id,
-                            plan::Object::Interaction,
-                            i.id.0,
-                            Some(plan::CALL),
-                            person,
-                            &op.hash,
-                            now(),
-                        )
-                        .await?;
-                    return Ok(ActivityWrite {
-                        interaction_id: Some(i.id.0),
-                        person_id: Some(person),
-                        found: true,
-                        ..ActivityWrite::default()
-                    });
-                }
-            }
-            let body = NewInteraction {
-                interaction_type: plan::CALL,
-                person_ids: vec![PersonId(person)],
-                content: Some(content.clone()),
-                date: *date,
-                direction: Some(*direction),
-            };
-            let i = client.create_interaction_v1(&body).await.map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Interaction,
-                    i.id.0,
-                    Some(plan::CALL),
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
-            Ok(ActivityWrite {
-                interaction_id: Some(i.id.0),
-                person_id: Some(person),
-                date: Some(date.to_rfc3339()),
-                direction: serde_json::to_value(direction)
-                    .ok()
-                    .map(|d| d.to_string().trim_matches('"').to_string()),
-                ..ActivityWrite::default()
-            })
+            log_call(
+                store,
+                client,
+                op,
+                person,
+                unconfirmed,
+                *date,
+                *direction,
+                content,
+            )
+            .await
         }
         Action::UpdateCall {
             id,
@@ -765,28 +656,12 @@ async fn apply(
             direction,
             content,
         } => {
-            let body = NewInteraction {
-                interaction_type: plan::CALL,
-                person_ids: vec![PersonId(person)],
-                content: Some(content.clone()),
-                date: *date,
-                direction: Some(*direction),
-            };
+            let body = call_body(person, *date, *direction, content);
             client
                 .update_interaction_v1(InteractionId(*id), &body)
                 .await
                 .map_err(api)?;
-            store
-                .record_activity(
-                    &op.feed_id,
-                    plan::Object::Interaction,
-                    *id,
-                    Some(plan::CALL),
-                    person,
-                    &op.hash,
-                    now(),
-                )
-                .await?;
+            learn(plan::Object::Interaction, *id, Some(plan::CALL)).await?;
             Ok(ActivityWrite {
                 interaction_id: Some(*id),
                 ..ActivityWrite::default()
@@ -801,11 +676,153 @@ async fn apply(
                 Err(e) if e.status() == Some(404) => {}
                 Err(e) => return Err(api(e)),
             }
-            store.mark_activity_deleted(&op.feed_id, now()).await?;
+            store.mark_activity_deleted(&op.feed_id, Utc::now()).await?;
             Ok(ActivityWrite {
                 interaction_id: Some(*id),
                 ..ActivityWrite::default()
             })
         }
     }
+}
+
+fn call_body(
+    person: i64,
+    date: chrono::DateTime<Utc>,
+    direction: i64,
+    content: &str,
+) -> NewInteraction {
+    NewInteraction {
+        interaction_type: plan::CALL,
+        person_ids: vec![PersonId(person)],
+        content: Some(content.to_string()),
+        date,
+        direction: Some(direction),
+    }
+}
+
+/// A note for a feed event; when an earlier run's create of it is unconfirmed, the person's
+/// notes are asked first and one with the same text is taken as that create.
+async fn create_note(
+    store: &Store,
+    client: &Client,
+    op: &Op,
+    person: i64,
+    unconfirmed: bool,
+    content: &str,
+    created_at: Option<chrono::DateTime<Utc>>,
+) -> Result<ActivityWrite, ApplyError> {
+    let mut found = None;
+    if unconfirmed {
+        let notes: Vec<_> = client
+            .notes_v1(Some(FieldValuesOf::Person(PersonId(person))))
+            .try_collect()
+            .await
+            .map_err(api)?;
+        found = notes
+            .iter()
+            .find(|n| n.text().as_deref() == Some(content))
+            .map(|n| n.id.0);
+    }
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let body = NewNote {
+                content: content.to_string(),
+                person_ids: vec![PersonId(person)],
+                created_at,
+                ..NewNote::default()
+            };
+            client.create_note_v1(&body).await.map_err(api)?.id.0
+        }
+    };
+    store
+        .record_activity(
+            &op.feed_id,
+            plan::Object::Note,
+            id,
+            None,
+            person,
+            &op.hash,
+            Utc::now(),
+        )
+        .await?;
+    Ok(ActivityWrite {
+        note_id: Some(id),
+        person_id: Some(person),
+        found: found.is_some(),
+        ..ActivityWrite::default()
+    })
+}
+
+/// A call for a feed event; when an earlier run's create of it is unconfirmed, the person's
+/// calls around its time are asked first and one with the same date, direction and words is
+/// taken as that create.
+#[allow(clippy::too_many_arguments)]
+async fn log_call(
+    store: &Store,
+    client: &Client,
+    op: &Op,
+    person: i64,
+    unconfirmed: bool,
+    date: chrono::DateTime<Utc>,
+    direction: i64,
+    content: &str,
+) -> Result<ActivityWrite, ApplyError> {
+    let mut found = None;
+    if unconfirmed {
+        let calls: Vec<_> = client
+            .person_interactions_v1(
+                plan::CALL,
+                PersonId(person),
+                date - chrono::Duration::minutes(1),
+                date + chrono::Duration::minutes(1),
+            )
+            .try_collect()
+            .await
+            .map_err(api)?;
+        found = calls
+            .iter()
+            .find(|i| {
+                i.date == Some(date)
+                    && i.direction == Some(direction)
+                    && i.content.as_deref() == Some(content)
+            })
+            .map(|i| i.id.0);
+    }
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let body = call_body(person, date, direction, content);
+            client.create_interaction_v1(&body).await.map_err(api)?.id.0
+        }
+    };
+    store
+        .record_activity(
+            &op.feed_id,
+            plan::Object::Interaction,
+            id,
+            Some(plan::CALL),
+            person,
+            &op.hash,
+            Utc::now(),
+        )
+        .await?;
+    // A call found again keeps the shape it was journaled with before (no date, direction).
+    if found.is_some() {
+        return Ok(ActivityWrite {
+            interaction_id: Some(id),
+            person_id: Some(person),
+            found: true,
+            ..ActivityWrite::default()
+        });
+    }
+    Ok(ActivityWrite {
+        interaction_id: Some(id),
+        person_id: Some(person),
+        date: Some(date.to_rfc3339()),
+        direction: serde_json::to_value(direction)
+            .ok()
+            .map(|d| d.to_string().trim_matches('"').to_string()),
+        ..ActivityWrite::default()
+    })
 }

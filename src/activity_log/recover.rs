@@ -15,6 +15,7 @@ use crate::store::journal::Run;
 use crate::store::pushed::LearnedEntity;
 use crate::store::Store;
 use affinity_crm::{Client, FieldValuesOf, PersonId};
+use affsync_core::activity::settings::digits;
 use affsync_core::journal::{JournalEvent, Step, CONTACT_STEPS};
 
 /// How far an earlier run got with one contact.
@@ -101,10 +102,6 @@ async fn find_person(
         .filter(|p| same_name(p.first_name.as_deref(), first_name))
         .filter(|p| same_name(p.last_name.as_deref(), last_name))
         .max_by_key(|p| p.id.0))
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// Writes `number` into the person's phone field unless Affinity already holds it there.

@@ -28,6 +28,13 @@ pub struct SyncArgs {
     /// Print the counts as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Plan and count only: nothing is written to Affinity, the mirror or the out file.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Neutralize cells a spreadsheet would run in the out file (a leading `'`); it is raw by
+    /// default, as programs read it back.
+    #[arg(long)]
+    pub csv_safe: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -46,18 +53,25 @@ impl SyncArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let store = self.db.open().await?;
         let client = self.api.client()?;
+        let opts = affsync::contacts::SyncOptions {
+            dry_run: self.dry_run,
+            csv_safe: self.csv_safe,
+        };
         let (c, out) =
-            match affsync::contacts::sync(&store, &client, &self.file, &self.mapping).await {
-                Ok(r) => r,
-                Err(e) => return Err(e.into()),
-            };
+            affsync::contacts::sync(&store, &client, &self.file, &self.mapping, &opts).await?;
         if self.json {
             let mut v = serde_json::to_value(&c)?;
             v["out"] = out.display().to_string().into();
+            v["dry_run"] = self.dry_run.into();
             println!("{v}");
         } else {
+            let (would, written) = if self.dry_run {
+                ("dry run, nothing written: ", "for")
+            } else {
+                ("", "written to")
+            };
             println!(
-                "{} file contacts, {} Affinity persons: {} created in Affinity, {} updated there, {} written to {} ({} conflicts, Affinity won), {} unchanged, {} skipped; {} API calls ({} writes)",
+                "{would}{} file contacts, {} Affinity persons: {} created in Affinity, {} updated there, {} {written} {} ({} conflicts, Affinity won), {} unchanged, {} skipped, {} error rows, {} failed; {} API calls ({} writes)",
                 c.file_contacts,
                 c.affinity_persons,
                 c.created_in_affinity,
@@ -67,9 +81,20 @@ impl SyncArgs {
                 c.conflicts,
                 c.unchanged,
                 c.skipped,
+                c.errors,
+                c.failed,
                 c.api_calls,
                 c.writes
             );
+        }
+        if c.partial() {
+            return Err(super::Problem::partial(format!(
+                "{} rows could not be synced and {} writes failed{}; see `affsync activity` for each (the next sync settles the writes)",
+                c.errors,
+                c.failed,
+                c.stopped.as_deref().map(|s| format!("; {s}")).unwrap_or_default()
+            ))
+            .into());
         }
         Ok(())
     }

@@ -118,7 +118,10 @@ impl Args {
         };
         let quiet = affsync::push::apply::Quiet;
         let dry = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
-        println!("estimated write calls: {}", dry.counts.estimated_calls);
+        println!(
+            "estimated calls: {} ({} writes)",
+            dry.counts.estimated_calls, dry.counts.estimated_write_calls
+        );
 
         println!("\n== push: create + update, onto the Deal Flow list");
         popts.dry_run = false;

@@ -19,7 +19,7 @@
 //! affinity = "name"
 //! ```
 
-use affsync::io::export::csv_cell as cell;
+use affsync::io::export::{csv_cell as cell, csv_cell_raw};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,6 +50,10 @@ pub struct Args {
     /// Print the counts as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
+    /// leading `'`, so that a spreadsheet shows it instead of running it.
+    #[arg(long)]
+    pub raw_cells: bool,
 }
 
 const LINK_KEYS: &str = "a link file has `[left]` (`id`, `separator`, `format`), `[right]` (`id`, `kind`, `name`, `first_name`, `last_name`, `domain`, `email`, `separator`, `format`) and `[match]`";
@@ -215,8 +219,10 @@ fn load(path: &Path) -> anyhow::Result<Link> {
 }
 
 /// Writes `left_id,right_id,status,score,method,reason,contributions`, one line per decision
-/// (`contributions`: the waterfall of the match weight, as in `affsync match --out`).
-pub fn write_pairs(path: &Path, decisions: &[Decision]) -> std::io::Result<()> {
+/// (`contributions`: the waterfall of the match weight, as in `affsync match --out`). Cells a
+/// spreadsheet would run are neutralized (a leading `'`) unless `raw`.
+pub fn write_pairs(path: &Path, decisions: &[Decision], raw: bool) -> std::io::Result<()> {
+    let cell = |s: &str| if raw { csv_cell_raw(s) } else { cell(s) };
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         w,
@@ -319,7 +325,7 @@ impl Args {
             .into());
         }
         let decisions = Matcher::new(&link.cfg, link.kind, &cands).run(&left, &Reviewed::new());
-        write_pairs(&self.out, &decisions)
+        write_pairs(&self.out, &decisions, self.raw_cells)
             .with_context(|| format!("cannot write `{}`", self.out.display()))?;
         let mut counts: BTreeMap<&str, usize> = [
             Status::Matched,

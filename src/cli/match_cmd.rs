@@ -19,6 +19,10 @@ pub struct Args {
     /// `source_id,status,affinity_id,score,method,reason,contributions`.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
+    /// leading `'`, so that a spreadsheet shows it instead of running it.
+    #[arg(long)]
+    pub raw_cells: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -35,7 +39,7 @@ impl Args {
             Err(e) => return Err(e.into()),
         };
         if let Some(out) = &self.out {
-            write_decisions(out, &outcome.decisions)
+            write_decisions(out, &outcome.decisions, self.raw_cells)
                 .with_context(|| format!("cannot write `{}`", out.display()))?;
         }
         let c = &outcome.counts;

@@ -459,16 +459,34 @@ pub async fn run_step(
             let Some(file) = cfg.file_path(mapping) else {
                 return Err(StepError::NoContactsFile(mapping.display().to_string()));
             };
-            let (c, _) = crate::contacts::sync(store, client, &file, mapping).await?;
+            let (c, _) = crate::contacts::sync(
+                store,
+                client,
+                &file,
+                mapping,
+                &crate::contacts::SyncOptions::default(),
+            )
+            .await?;
             Ok(StepOutcome {
                 step: step.kind(),
                 target: step.target(),
                 run: None,
-                status: RunStatus::Ok.as_str().into(),
+                status: if c.partial() {
+                    RunStatus::Partial
+                } else {
+                    RunStatus::Ok
+                }
+                .as_str()
+                .into(),
                 counts: serde_json::to_value(&c).unwrap_or_default(),
                 api_calls: c.api_calls,
                 seconds: 0.0,
-                error: None,
+                error: c.partial().then(|| {
+                    format!(
+                        "{} contact rows could not be synced and {} writes failed",
+                        c.errors, c.failed
+                    )
+                }),
             })
         }
         Step::Push { mapping } => {

@@ -247,6 +247,198 @@ async fn upsert_entries(
     Ok(())
 }
 
+/// The entries of a page to write (new or changed) and a journal event for each new or changed
+/// one, naming what changed; counts them in `out`.
+fn page_events<'p>(
+    page: &'p PageData,
+    stored_entries: &HashMap<i64, (EntryRow, bool)>,
+    changed_entities: &BTreeSet<(Kind, i64)>,
+    changed_values: &BTreeSet<(Owner, String)>,
+    out: &mut PageOutcome,
+) -> (Vec<&'p EntryRow>, Vec<JournalEvent>) {
+    let mut entry_writes: Vec<&EntryRow> = Vec::new();
+    let mut events = Vec::new();
+    let mut counted = BTreeSet::new();
+    for r in &page.records {
+        out.values_seen += r.values.iter().map(|v| v.items.len()).sum::<usize>();
+        if !counted.insert(r.entry.id) {
+            continue;
+        }
+        let record = format!("entry:{}", r.entry.id);
+        match stored_entries.get(&r.entry.id) {
+            None | Some((_, true)) => {
+                out.new += 1;
+                entry_writes.push(&r.entry);
+                events.push(JournalEvent::new(
+                    record,
+                    Step::New {
+                        list: Some(r.entry.list_id),
+                        entity: Some(format!("{}:{}", r.entity.kind(), r.entity.id())),
+                        name: None,
+                    },
+                ));
+            }
+            Some((stored, false)) => {
+                let mut what: Vec<String> = Vec::new();
+                if stored != &r.entry {
+                    entry_writes.push(&r.entry);
+                    if stored.entity_id != r.entry.entity_id {
+                        what.push(format!(
+                            "entity {}:{} → {}:{}",
+                            stored.entity_kind,
+                            stored.entity_id,
+                            r.entry.entity_kind,
+                            r.entry.entity_id
+                        ));
+                    } else {
+                        what.push("entry".into());
+                    }
+                }
+                if changed_entities.contains(&(r.entity.kind(), r.entity.id())) {
+                    what.push(r.entity.kind().as_str().into());
+                }
+                for v in &r.values {
+                    if changed_values.contains(&(v.owner, v.field_id.clone())) {
+                        what.push(v.field_id.clone());
+                    }
+                }
+                if !what.is_empty() {
+                    out.changed += 1;
+                    events.push(JournalEvent::new(
+                        record,
+                        Step::Changed {
+                            changed: what,
+                            name: None,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    (entry_writes, events)
+}
+
+/// One field of the catalog, with its dropdown options (replaced whole).
+async fn write_field(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    f: &FieldRow,
+    now_s: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO fields (id, name, field_type, value_type, list_id, entity_kind, allows_multiple, \
+         enrichment_source, track_changes, first_seen_at, changed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, field_type = excluded.field_type, \
+         value_type = excluded.value_type, list_id = excluded.list_id, entity_kind = excluded.entity_kind, \
+         allows_multiple = excluded.allows_multiple, enrichment_source = excluded.enrichment_source, \
+         track_changes = excluded.track_changes, changed_at = excluded.changed_at, last_seen_at = NULL, gone_at = NULL",
+    )
+    .bind(f.id.clone())
+    .bind(f.name.clone())
+    .bind(f.field_type.clone())
+    .bind(f.value_type.clone())
+    .bind(f.list_id)
+    .bind(f.entity_kind.map(|k| k.as_str()))
+    .bind(flag(f.allows_multiple))
+    .bind(f.enrichment_source.clone())
+    .bind(f.track_changes.map(flag))
+    .bind(now_s.to_string())
+    .execute(&mut *conn)
+    .await
+    .ctx("writing fields")?;
+    sqlx::query("DELETE FROM dropdown_options WHERE field_id = $1")
+        .bind(f.id.clone())
+        .execute(&mut *conn)
+        .await
+        .ctx("writing dropdown options")?;
+    for chunk in f.options.chunks(500) {
+        let sql = format!(
+            "INSERT INTO dropdown_options (field_id, option_id, text, rank, color) VALUES {}",
+            placeholders(backend, chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for o in chunk {
+            q = q
+                .bind(f.id.clone())
+                .bind(o.option_id)
+                .bind(o.text.clone())
+                .bind(o.rank)
+                .bind(o.color.clone());
+        }
+        q.execute(&mut *conn)
+            .await
+            .ctx("writing dropdown options")?;
+    }
+    Ok(())
+}
+
+/// The mirror's rows (and whether each is gone) for these list entries.
+async fn read_entries(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<HashMap<i64, (EntryRow, bool)>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT {ENTRY_COLS}, gone_at FROM list_entries WHERE id IN ({})",
+            in_list(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q
+            .fetch_all(&mut *conn)
+            .await
+            .ctx("reading list entries")?
+            .iter()
+        {
+            let (e, gone) = entry_from(r)?;
+            out.insert(e.id, (e, gone));
+        }
+    }
+    Ok(out)
+}
+
+/// The mirror's rows (and whether each is gone) for these entities.
+async fn read_entities(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    entities: &BTreeMap<(Kind, i64), &EntityRow>,
+) -> Result<HashMap<(Kind, i64), (EntityRow, bool)>, StoreError> {
+    let mut out = HashMap::new();
+    for kind in Kind::ALL {
+        let ids: Vec<i64> = entities
+            .keys()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
+            .collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT * FROM {} WHERE id IN ({})",
+                table_of(kind),
+                in_list(backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q
+                .fetch_all(&mut *conn)
+                .await
+                .ctx("reading entities")?
+                .iter()
+            {
+                let (e, gone) = entity_from(kind, r)?;
+                out.insert((kind, e.id()), (e, gone));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Replaces the values of the given (owner, field) pairs; `had_rows` says which had rows to
 /// delete first (a new owner has none, and skipping its delete keeps a first pull fast).
 async fn replace_values(
@@ -353,26 +545,7 @@ impl Store {
 
         // What the mirror holds for this page.
         let entry_ids: Vec<i64> = page.records.iter().map(|r| r.entry.id).collect();
-        let mut stored_entries: HashMap<i64, (EntryRow, bool)> = HashMap::new();
-        for chunk in entry_ids.chunks(500) {
-            let sql = format!(
-                "SELECT {ENTRY_COLS}, gone_at FROM list_entries WHERE id IN ({})",
-                in_list(self.backend, 1, chunk.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for r in q
-                .fetch_all(&mut *conn)
-                .await
-                .ctx("reading list entries")?
-                .iter()
-            {
-                let (e, gone) = entry_from(r)?;
-                stored_entries.insert(e.id, (e, gone));
-            }
-        }
+        let stored_entries = read_entries(conn, self.backend, &entry_ids).await?;
         // Each entity once, as the page first gives it (an entity may be on a list twice).
         let mut entities: BTreeMap<(Kind, i64), &EntityRow> = BTreeMap::new();
         for r in &page.records {
@@ -380,34 +553,7 @@ impl Store {
                 .entry((r.entity.kind(), r.entity.id()))
                 .or_insert(&r.entity);
         }
-        let mut stored_entities: HashMap<(Kind, i64), (EntityRow, bool)> = HashMap::new();
-        for kind in Kind::ALL {
-            let ids: Vec<i64> = entities
-                .keys()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, id)| *id)
-                .collect();
-            for chunk in ids.chunks(500) {
-                let sql = format!(
-                    "SELECT * FROM {} WHERE id IN ({})",
-                    table_of(kind),
-                    in_list(self.backend, 1, chunk.len())
-                );
-                let mut q = sqlx::query(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                for r in q
-                    .fetch_all(&mut *conn)
-                    .await
-                    .ctx("reading entities")?
-                    .iter()
-                {
-                    let (e, gone) = entity_from(kind, r)?;
-                    stored_entities.insert((kind, e.id()), (e, gone));
-                }
-            }
-        }
+        let stored_entities = read_entities(conn, self.backend, &entities).await?;
         let owners: BTreeSet<Owner> = page
             .records
             .iter()
@@ -449,65 +595,13 @@ impl Store {
             entity_ids: entities.keys().copied().collect(),
             ..Default::default()
         };
-        let mut entry_writes: Vec<&EntryRow> = Vec::new();
-        let mut events = Vec::new();
-        let mut counted = BTreeSet::new();
-        for r in &page.records {
-            out.values_seen += r.values.iter().map(|v| v.items.len()).sum::<usize>();
-            if !counted.insert(r.entry.id) {
-                continue;
-            }
-            let record = format!("entry:{}", r.entry.id);
-            match stored_entries.get(&r.entry.id) {
-                None | Some((_, true)) => {
-                    out.new += 1;
-                    entry_writes.push(&r.entry);
-                    events.push(JournalEvent::new(
-                        record,
-                        Step::New {
-                            list: Some(r.entry.list_id),
-                            entity: Some(format!("{}:{}", r.entity.kind(), r.entity.id())),
-                            name: None,
-                        },
-                    ));
-                }
-                Some((stored, false)) => {
-                    let mut what: Vec<String> = Vec::new();
-                    if stored != &r.entry {
-                        entry_writes.push(&r.entry);
-                        if stored.entity_id != r.entry.entity_id {
-                            what.push(format!(
-                                "entity {}:{} → {}:{}",
-                                stored.entity_kind,
-                                stored.entity_id,
-                                r.entry.entity_kind,
-                                r.entry.entity_id
-                            ));
-                        } else {
-                            what.push("entry".into());
-                        }
-                    }
-                    if changed_entities.contains(&(r.entity.kind(), r.entity.id())) {
-                        what.push(r.entity.kind().as_str().into());
-                    }
-                    for v in &r.values {
-                        if changed_values.contains(&(v.owner, v.field_id.clone())) {
-                            what.push(v.field_id.clone());
-                        }
-                    }
-                    if !what.is_empty() {
-                        out.changed += 1;
-                        events.push(JournalEvent::new(
-                            record,
-                            Step::Changed {
-                                changed: what,
-                                name: None,
-                            },
-                        ));
-                    }
-                }
-            }
-        }
+        let (entry_writes, events) = page_events(
+            page,
+            &stored_entries,
+            &changed_entities,
+            &changed_values,
+            &mut out,
+        );
 
         // The writes.
         for kind in Kind::ALL {
@@ -682,50 +776,7 @@ impl Store {
             } else {
                 out.changed += 1;
             }
-            sqlx::query(
-                "INSERT INTO fields (id, name, field_type, value_type, list_id, entity_kind, allows_multiple, \
-                 enrichment_source, track_changes, first_seen_at, changed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) \
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, field_type = excluded.field_type, \
-                 value_type = excluded.value_type, list_id = excluded.list_id, entity_kind = excluded.entity_kind, \
-                 allows_multiple = excluded.allows_multiple, enrichment_source = excluded.enrichment_source, \
-                 track_changes = excluded.track_changes, changed_at = excluded.changed_at, last_seen_at = NULL, gone_at = NULL",
-            )
-            .bind(f.id.clone())
-            .bind(f.name.clone())
-            .bind(f.field_type.clone())
-            .bind(f.value_type.clone())
-            .bind(f.list_id)
-            .bind(f.entity_kind.map(|k| k.as_str()))
-            .bind(flag(f.allows_multiple))
-            .bind(f.enrichment_source.clone())
-            .bind(f.track_changes.map(flag))
-            .bind(now_s.clone())
-            .execute(&mut *conn)
-            .await
-            .ctx("writing fields")?;
-            sqlx::query("DELETE FROM dropdown_options WHERE field_id = $1")
-                .bind(f.id.clone())
-                .execute(&mut *conn)
-                .await
-                .ctx("writing dropdown options")?;
-            for chunk in f.options.chunks(500) {
-                let sql = format!(
-                    "INSERT INTO dropdown_options (field_id, option_id, text, rank, color) VALUES {}",
-                    placeholders(self.backend, chunk.len(), 5)
-                );
-                let mut q = sqlx::query(&sql);
-                for o in chunk {
-                    q = q
-                        .bind(f.id.clone())
-                        .bind(o.option_id)
-                        .bind(o.text.clone())
-                        .bind(o.rank)
-                        .bind(o.color.clone());
-                }
-                q.execute(&mut *conn)
-                    .await
-                    .ctx("writing dropdown options")?;
-            }
+            write_field(conn, self.backend, f, &now_s).await?;
             let name = Some(f.name.clone());
             events.push(JournalEvent::new(
                 format!("field:{}", f.id),

@@ -288,7 +288,30 @@ impl Store {
                 .ctx("switching SQLite to WAL")?;
         }
         match backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
+            // sqlx takes no lock on SQLite while it migrates: two processes opening a new
+            // file at once both apply the first migration and one fails ("table … already
+            // exists") once the other committed. Its retry finds them applied.
+            Backend::Sqlite => {
+                let mut tries = 0;
+                loop {
+                    match sqlx::migrate!("migrations/sqlite").run(&pool).await {
+                        Ok(()) => break,
+                        Err(e)
+                            if tries < 5
+                                && !matches!(
+                                    e,
+                                    sqlx::migrate::MigrateError::VersionMissing(_)
+                                        | sqlx::migrate::MigrateError::VersionMismatch(_)
+                                ) =>
+                        {
+                            tries += 1;
+                            tracing::debug!(error = %e, "migrating the mirror again: another process migrates it too");
+                            tokio::time::sleep(std::time::Duration::from_millis(100 * tries)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
         Ok(Store { pool, backend })

@@ -155,7 +155,26 @@ impl Store {
         kind: affsync_core::matcher::Kind,
         field_keys: &[String],
     ) -> Result<Vec<affsync_core::matcher::Candidate>, StoreError> {
-        use affsync_core::matcher::{Candidate, Kind, ListRef};
+        let mut cands = self.base_candidates(kind).await?;
+        let at: BTreeMap<String, usize> = cands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        self.add_lists(&mut cands, &at, kind.as_str()).await?;
+        if !field_keys.is_empty() {
+            self.add_field_values(&mut cands, &at, kind.as_str(), field_keys)
+                .await?;
+        }
+        Ok(cands)
+    }
+
+    /// The live records of `kind` with their names, domains or emails.
+    async fn base_candidates(
+        &self,
+        kind: affsync_core::matcher::Kind,
+    ) -> Result<Vec<affsync_core::matcher::Candidate>, StoreError> {
+        use affsync_core::matcher::{Candidate, Kind};
         let json_list = |t: Option<String>| -> Vec<String> {
             t.and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
                 .unwrap_or_default()
@@ -231,13 +250,17 @@ impl Store {
                 }
             }
         }
-        let at: BTreeMap<String, usize> = cands
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.clone(), i))
-            .collect();
-        let kt = kind.as_str();
+        Ok(cands)
+    }
 
+    /// The lists each candidate is on.
+    async fn add_lists(
+        &self,
+        cands: &mut [affsync_core::matcher::Candidate],
+        at: &BTreeMap<String, usize>,
+        kt: &str,
+    ) -> Result<(), StoreError> {
+        use affsync_core::matcher::ListRef;
         let rows = sqlx::query(
             "SELECT e.entity_id, l.id AS list_id, l.name AS list_name FROM list_entries e \
              JOIN lists l ON l.id = e.list_id WHERE e.entity_kind = $1 AND e.gone_at IS NULL \
@@ -260,7 +283,18 @@ impl Store {
             }
         }
 
-        if !field_keys.is_empty() {
+        Ok(())
+    }
+
+    /// The values of the fields named in `field_keys`, entered under the key as written.
+    async fn add_field_values(
+        &self,
+        cands: &mut [affsync_core::matcher::Candidate],
+        at: &BTreeMap<String, usize>,
+        kt: &str,
+        field_keys: &[String],
+    ) -> Result<(), StoreError> {
+        {
             let catalog: Vec<FieldRow> = self
                 .fields_with_gone()
                 .await?
@@ -309,6 +343,6 @@ impl Store {
                 }
             }
         }
-        Ok(cands)
+        Ok(())
     }
 }

@@ -86,8 +86,18 @@ async fn first_sync_creates_the_missing_on_each_side_and_a_second_carries_five_c
         "shared ones stay out"
     );
 
-    // Five contacts renamed in the file: the next sync writes five, and nothing else.
-    std::fs::write(dir.path().join("contacts.csv"), file(5)).unwrap();
+    // The out file read back into the contacts file (as its owner does), and five contacts
+    // renamed in it: the next sync writes five, and nothing else.
+    let read_back: String = from_affinity
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("contacts.csv"),
+        format!("{}{read_back}", file(5)),
+    )
+    .unwrap();
     let writes_before = t.writes().await;
     let (code, out, err) = t.run(dir.path(), &db, &args).await;
     assert_eq!(code, 0, "{out}\n{err}");
@@ -150,4 +160,130 @@ async fn contacts_sync_runs_as_a_job_step() {
     assert_eq!(j["steps"][0]["step"], "contacts", "{j}");
     assert_eq!(j["steps"][0]["counts"]["created_in_affinity"], 1, "{j}");
     assert_eq!(j["steps"][0]["counts"]["linked"], 1, "{j}");
+}
+
+#[tokio::test]
+async fn two_rows_for_one_email_are_an_error_row_naming_the_row_kept() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    // Rows 1 and 2 are one address once case is folded; rows 3 and 4 once gmail's dots and
+    // `+tags` are.
+    std::fs::write(
+        dir.path().join("contacts.csv"),
+        "Email,First Name,Last Name\nmira@quenby.example,Mira,Quenby\nMIRA@quenby.example,Mira,Q\n\
+         tobias.wren@gmail.com,Tobias,Wren\ntobiaswren+deals@gmail.com,Tobi,Wren\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("contacts.toml"), MAPPING).unwrap();
+    let args = [
+        "contacts",
+        "sync",
+        "--file",
+        "contacts.csv",
+        "--mapping",
+        "contacts.toml",
+        "--json",
+    ];
+    let (code, out, err) = t.run(dir.path(), &db, &args).await;
+    assert_eq!(code, 4, "a partial sync: {out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["file_contacts"].as_u64(), v["errors"].as_u64()),
+        (Some(2), Some(2)),
+        "{v}"
+    );
+    assert_eq!(v["created_in_affinity"], 2, "{v}");
+    let (code, out, _) = t
+        .run(
+            dir.path(),
+            &db,
+            &["activity", "1", "--status", "failed", "--format", "json"],
+        )
+        .await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("row 1 is kept") && out.contains("row 3 is kept"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_anywhere() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(dir.path().join("contacts.csv"), file(0)).unwrap();
+    std::fs::write(dir.path().join("contacts.toml"), MAPPING).unwrap();
+    let args = [
+        "contacts",
+        "sync",
+        "--file",
+        "contacts.csv",
+        "--mapping",
+        "contacts.toml",
+        "--json",
+        "--dry-run",
+    ];
+    let (code, out, err) = t.run(dir.path(), &db, &args).await;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        v["created_in_affinity"], 1000,
+        "what a sync would create: {v}"
+    );
+    assert_eq!(t.writes().await, 0);
+    assert!(!dir.path().join("from_affinity.csv").exists());
+}
+
+#[tokio::test]
+async fn the_out_file_is_raw_unless_csv_safe() {
+    let mut seed = test_seed();
+    seed.persons.push(Person {
+        id: 60_001,
+        kind: 0,
+        first_name: "=HYPERLINK(\"http://x.example\")".into(),
+        last_name: Some("@Sum".into()),
+        emails: vec!["formula@x.example".into()],
+        organization_ids: vec![],
+    });
+    let t = TestEmu::with(EmulatorConfig::default(), seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("contacts.csv"),
+        "Email,First Name,Last Name\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("contacts.toml"), MAPPING).unwrap();
+    let args = [
+        "contacts",
+        "sync",
+        "--file",
+        "contacts.csv",
+        "--mapping",
+        "contacts.toml",
+    ];
+    let row = |dir: &std::path::Path| {
+        std::fs::read_to_string(dir.join("from_affinity.csv"))
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("formula@"))
+            .unwrap()
+            .to_string()
+    };
+    let (code, _, err) = t.run(dir.path(), &db, &args).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        row(dir.path()),
+        "formula@x.example,\"=HYPERLINK(\"\"http://x.example\"\")\",@Sum"
+    );
+    let mut safe = args.to_vec();
+    safe.push("--csv-safe");
+    let (code, _, err) = t.run(dir.path(), &db, &safe).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        row(dir.path()),
+        "formula@x.example,\"'=HYPERLINK(\"\"http://x.example\"\")\",'@Sum"
+    );
 }

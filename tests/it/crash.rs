@@ -49,6 +49,9 @@ async fn prepared(case: &Case, emu: &Emulator) -> (tempfile::TempDir, String) {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    if case.pull.is_empty() {
+        return (dir, db);
+    }
     let mut args = vec!["pull"];
     for l in case.pull {
         args.extend(["--list", l]);
@@ -392,4 +395,85 @@ async fn a_contact_phone_whose_answer_is_lost_is_written_once() {
 #[tokio::test]
 async fn a_contact_phone_killed_after_affinity_wrote_is_written_once() {
     killed_then_rerun(activity_case("POST", "/field-values", 1)).await;
+}
+
+/// `contacts sync` of a file with five contacts Affinity lacks and one it has.
+fn contacts_case() -> Case {
+    let mapping = "[file]\nemail = \"Email\"\nfirst_name = \"First\"\nlast_name = \"Last\"\n[sync]\nout = \"from_affinity.csv\"\n";
+    let mut file = String::from("Email,First,Last\ngrace@cobol.dev,Grace,Hopper\n");
+    for (i, n) in ["Quenby", "Wrenfield", "Okoro", "Lindqvist", "Abara"]
+        .iter()
+        .enumerate()
+    {
+        file.push_str(&format!(
+            "c{i}@{}.example,Contact{i},{n}\n",
+            n.to_lowercase()
+        ));
+    }
+    Case {
+        seed: None,
+        files: vec![("contacts.toml", mapping.into()), ("contacts.csv", file)],
+        pull: &[],
+        command: &[
+            "contacts",
+            "sync",
+            "--file",
+            "contacts.csv",
+            "--mapping",
+            "contacts.toml",
+        ],
+        rule: Rule {
+            method: "POST",
+            path: "/persons",
+            nth: 3,
+            fault: Fault::Lose,
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_contacts_sync_create_whose_answer_is_lost_is_not_made_twice() {
+    lost_then_rerun(contacts_case()).await;
+}
+
+#[tokio::test]
+async fn a_contacts_sync_killed_after_affinity_wrote_is_not_made_twice() {
+    killed_then_rerun(contacts_case()).await;
+}
+
+/// The out file after a lost answer, and after a kill, each followed by a rerun, holds what
+/// one clean sync's does: Affinity's side is never lost.
+#[tokio::test]
+async fn a_contacts_sync_interrupted_loses_none_of_affinitys_side() {
+    let case = contacts_case();
+    let out_of = |dir: &Path| {
+        let mut rows: Vec<String> = std::fs::read_to_string(dir.join("from_affinity.csv"))
+            .expect("the out file is written")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        rows.sort();
+        rows
+    };
+    let t = emulator(&case).await;
+    let (dir, db) = prepared(&case, &t.emu).await;
+    let (code, _, err) = affsync(dir.path(), &db, &t.emu.base_url(), case.command).await;
+    assert_eq!(code, 0, "{err}");
+    let want = out_of(dir.path());
+    assert!(
+        want.len() >= 4,
+        "Affinity's persons the file lacks: {want:?}"
+    );
+
+    let t = emulator(&case).await;
+    let (dir, db) = prepared(&case, &t.emu).await;
+    let proxy = Proxy::start(&t.emu, vec![case.rule.clone()]).await;
+    let (code, _, err) = affsync(dir.path(), &db, &proxy.url, case.command).await;
+    assert_eq!(code, 4, "a lost answer fails that write alone: {err}");
+    assert_eq!(out_of(dir.path()), want, "written before the writes");
+    drop(proxy);
+    let (code, _, err) = affsync(dir.path(), &db, &t.emu.base_url(), case.command).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out_of(dir.path()), want, "and again by the rerun");
+    no_run_left_running(&db).await;
 }

@@ -460,3 +460,44 @@ fn a_utf16_file_is_named_as_such() {
     assert!(hint.contains("UTF-8"), "{hint}");
     assert!(!e.contains("no column"), "{e}");
 }
+
+#[test]
+fn pairs_neutralize_cells_a_spreadsheet_would_run_unless_raw_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = write(
+        dir.path(),
+        "left.csv",
+        "id,company\n=HYPERLINK(\"http://x.example\"),Acme Robotics\n",
+    );
+    let right = write(
+        dir.path(),
+        "right.csv",
+        "rid,name\n@r1,Acme Robotics Inc.\n",
+    );
+    let config = write(
+        dir.path(),
+        "link.toml",
+        "[left]\nid = \"id\"\n[right]\nid = \"rid\"\nkind = \"organization\"\nname = \"name\"\n[match]\n[[match.compare]]\nsource = \"company\"\naffinity = \"name\"\n",
+    );
+    let out = dir.path().join("pairs.csv");
+    let out_s = out.display().to_string();
+    let base = ["link", &left, &right, "--config", &config, "--out", &out_s];
+    let (code, _, err) = affsync(&base);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("\"'=HYPERLINK(\"\"http://x.example\"\")\",'@r1,"),
+        "{row}"
+    );
+    let mut raw = base.to_vec();
+    raw.push("--raw-cells");
+    let (code, _, err) = affsync(&raw);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("\"=HYPERLINK(\"\"http://x.example\"\")\",@r1,"),
+        "{row}"
+    );
+}

@@ -63,6 +63,8 @@ fn field(id: i64, name: &str, list: bool, vt: i64, multi: bool) -> Field {
 
 /// A tenant whose list `Big Deal Flow` (id [`BIG_LIST_ID`]) has `entries` entries on as many
 /// organizations, with 20 fields (about 25 values an entry, multi-values included).
+// Long by design: the generator writes the 20 fields and their values one after another,
+// as a fixture would list them.
 pub fn big_list_seed(entries: usize, seed: u64) -> Seed {
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut s = Seed::default();

@@ -193,6 +193,9 @@ pub fn presented_key(headers: &HeaderMap, version: Version) -> Option<String> {
 }
 
 /// The middleware in front of every API route.
+// Long by design: one request's life in Affinity's order (auth, version header, quota,
+// per-minute window, faults, latency, recording, rate-limit headers on the answer), each
+// step a few lines that read best in sequence.
 pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let version = version_of(&path);

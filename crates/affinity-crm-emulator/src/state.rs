@@ -743,6 +743,8 @@ pub struct State {
 
 impl State {
     /// Builds a tenant from a seed, checking every reference and every field value.
+    // Long by design: one block per collection of the seed, in the order their references
+    // need (lists before entries, fields before values), each checked as it is added.
     pub fn from_seed(seed: Seed) -> Result<State, Invalid> {
         let mut st = State {
             tenant: seed.tenant,

@@ -368,6 +368,8 @@ impl Client {
         }
     }
 
+    // Long by design: one HTTP attempt from request to classified outcome, each status class
+    // a short branch, in the order the answer is read.
     async fn attempt(&self, req: &Request, url: &url::Url, label: &str, waits_429: u32) -> Outcome {
         let cfg = &self.inner.config;
         let mut rb = self

@@ -623,6 +623,8 @@ impl Step {
     }
 
     /// One step, in words: `matched by fuzzy (score 0.93) to 201`, `Website: a.io → b.io`.
+    // Long by design: one short arm per step variant, an exhaustive match that the compiler
+    // keeps complete when a step is added.
     pub fn describe(&self) -> String {
         let or = |v: &Option<String>, d: &str| v.clone().unwrap_or_else(|| d.to_string());
         match self {

@@ -38,6 +38,7 @@ pub use interactions::relationships_of;
 const V2: Version = Version::V2;
 type Answer = Result<Json<Json_>, ApiError>;
 
+// Long by design: the route table of every v2 operation, one line each, read as a whole.
 pub fn router() -> Router<AppState> {
     const ORG: i64 = entity_type::ORGANIZATION;
     const PERSON: i64 = entity_type::PERSON;

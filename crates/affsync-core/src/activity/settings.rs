@@ -10,7 +10,7 @@ use toml::Spanned;
 use crate::diagnostic::{line_of, FileError};
 
 /// What every key of a settings file is, for hints.
-pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `create_contacts`, `phone_field` and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
+pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `default_country`, `create_contacts`, `phone_field` and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
 
 /// What a call or a voicemail becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -55,6 +55,7 @@ struct Raw {
     #[serde(default)]
     create_contacts: bool,
     phone_field: Option<Spanned<String>>,
+    default_country: Option<Spanned<String>>,
     #[serde(default)]
     workflow: Workflow,
 }
@@ -62,8 +63,10 @@ struct Raw {
 /// Parsed settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The lines whose events are logged, as digits; empty logs nothing.
+    /// The lines whose events are logged, as phone keys ([`phone_key`]); empty logs nothing.
     pub connected_numbers: Vec<String>,
+    /// The country of numbers written without a country code (`default_country = "US"`).
+    pub default_country: Option<Country>,
     pub create_contacts: bool,
     /// The person field (name or id) that holds phone numbers; `Phone` by default.
     pub phone_field: String,
@@ -84,6 +87,36 @@ pub fn digits(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_digit()).collect()
 }
 
+/// A country, for numbers written without a country code (ISO 3166 alpha-2, `US`, `GB`).
+pub type Country = phonenumber::country::Id;
+
+/// A phone number as it is compared: E.164 (`+12079460100`) when it has a country code or
+/// `country` gives one, else its digits as written (`2079460100`).
+pub fn phone_key(s: &str, country: Option<Country>) -> String {
+    let d = digits(s);
+    if d.is_empty() {
+        return d;
+    }
+    match phonenumber::parse(country, s.trim()) {
+        Ok(n) => n.format().mode(phonenumber::Mode::E164).to_string(),
+        Err(_) => d,
+    }
+}
+
+/// Two phone keys are one number when both are E.164 and equal, or, when either has no
+/// country, when their digits are (never by a part of them: `+1 207 946 0100` and
+/// `+44 20 7946 0100` end alike and are two numbers).
+pub fn same_phone(a: &str, b: &str) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a.starts_with('+') && b.starts_with('+') {
+        a == b
+    } else {
+        digits(a) == digits(b)
+    }
+}
+
 impl Settings {
     /// Parses a settings file's text; `path` names it in errors and anchors `feed`.
     pub fn parse(path: &Path, text: &str) -> Result<Settings, FileError> {
@@ -94,6 +127,23 @@ impl Settings {
             message: e.message().trim_end().to_string(),
             hint: SETTINGS_KEYS.to_string(),
         })?;
+        let default_country = match &raw.default_country {
+            None => None,
+            Some(c) => match c.get_ref().trim().to_uppercase().parse::<Country>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    return Err(FileError {
+                        file,
+                        line: line_of(text, c.span().start),
+                        message: format!(
+                            "`default_country` is `{}`, which is not a country code",
+                            c.get_ref()
+                        ),
+                        hint: "write the country of numbers without a country code as two letters (ISO 3166), such as `\"US\"` or `\"GB\"`".into(),
+                    })
+                }
+            },
+        };
         let mut numbers = Vec::new();
         for n in &raw.connected_numbers {
             let d = digits(n.get_ref());
@@ -108,7 +158,7 @@ impl Settings {
                     hint: "write each line as a phone number, such as `\"+15550001\"`".into(),
                 });
             }
-            numbers.push(d);
+            numbers.push(phone_key(n.get_ref(), default_country));
         }
         let (phone_field, phone_field_line) = match raw.phone_field {
             Some(f) if f.get_ref().trim().is_empty() => {
@@ -124,6 +174,7 @@ impl Settings {
         };
         Ok(Settings {
             connected_numbers: numbers,
+            default_country,
             create_contacts: raw.create_contacts,
             phone_field,
             phone_field_line,
@@ -137,8 +188,13 @@ impl Settings {
 
     /// Whether events on `line` are logged.
     pub fn is_connected(&self, line: &str) -> bool {
-        let d = digits(line);
-        !d.is_empty() && self.connected_numbers.contains(&d)
+        let k = phone_key(line, self.default_country);
+        self.connected_numbers.iter().any(|n| same_phone(n, &k))
+    }
+
+    /// A feed's or the mirror's phone number as it is compared ([`phone_key`]).
+    pub fn phone_key(&self, s: &str) -> String {
+        phone_key(s, self.default_country)
     }
 }
 

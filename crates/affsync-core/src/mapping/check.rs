@@ -321,7 +321,18 @@ fn check_column(
     }
 }
 
-/// Checks one parsed mapping file; every problem is reported.
+/// What every phase of [`check`] reads.
+struct Inputs<'a> {
+    m: &'a Mapping,
+    catalog: &'a Catalog,
+    sample: &'a SourceSample,
+    keys: KeyLines,
+    kind: Kind,
+    source_file: String,
+}
+
+/// Checks one parsed mapping file; every problem is reported. In phases: the source file and
+/// its id column, the lists, `[match]`, then each mapped field.
 pub fn check(
     m: &Mapping,
     catalog: &Catalog,
@@ -329,11 +340,29 @@ pub fn check(
     sample: &SourceSample,
 ) -> Vec<Diagnostic> {
     let mut r = Report { m, out: vec![] };
-    let keys = KeyLines::new(&m.text);
-    let kind = m.kind();
-    let source_file = m.source.path.get_ref().clone();
+    let inputs = Inputs {
+        m,
+        catalog,
+        sample,
+        keys: KeyLines::new(&m.text),
+        kind: m.kind(),
+        source_file: m.source.path.get_ref().clone(),
+    };
+    check_source(&mut r, &inputs);
+    let (list, list_unknown) = check_lists(&mut r, &inputs);
+    check_match(&mut r, &inputs, list, list_unknown);
+    check_fields(&mut r, &inputs, resolve, list, list_unknown);
+    r.out
+}
 
-    // The source file and its id column.
+/// The source file and its id column.
+fn check_source(r: &mut Report, inputs: &Inputs) {
+    let Inputs {
+        m,
+        sample,
+        source_file,
+        ..
+    } = inputs;
     match sample {
         SourceSample::Unreadable {
             exists,
@@ -358,26 +387,32 @@ pub fn check(
         SourceSample::Read { .. } => {
             let line = m.line(m.source.id.span());
             check_column(
-                &mut r,
+                r,
                 sample,
                 m.source.id.get_ref(),
                 line,
                 "source.id",
-                &source_file,
+                source_file,
             );
         }
     }
+}
 
-    // Lists.
+/// `[push] add_to_list`; an opportunity created on no list. Gives the list, and whether one
+/// was named that the catalog does not have.
+fn check_lists<'c>(r: &mut Report, inputs: &Inputs<'c>) -> (Option<&'c ListRow>, bool) {
+    let Inputs {
+        m, catalog, kind, ..
+    } = *inputs;
     let push_list = m.push.as_ref().and_then(|p| {
         p.add_to_list.as_ref().map(|l| {
             let line = m.line(l.span());
             (l.get_ref().clone(), line)
         })
     });
-    let list = push_list.as_ref().and_then(|(name, line)| {
-        check_list(&mut r, catalog, kind, name, *line, "push.add_to_list")
-    });
+    let list = push_list
+        .as_ref()
+        .and_then(|(name, line)| check_list(r, catalog, kind, name, *line, "push.add_to_list"));
     let list_unknown = push_list.is_some() && list.is_none();
     if kind == Kind::Opportunity {
         if let Some(p) = &m.push {
@@ -391,25 +426,39 @@ pub fn check(
             }
         }
     }
+    (list, list_unknown)
+}
+
+/// `[match]`: `within_list`, `search_term` and each `[[match.compare]]`.
+fn check_match(r: &mut Report, inputs: &Inputs, list: Option<&ListRow>, list_unknown: bool) {
+    let Inputs {
+        m,
+        catalog,
+        sample,
+        keys,
+        kind,
+        source_file,
+    } = inputs;
+    let (catalog, kind) = (*catalog, *kind);
     let mut within = None;
     if let Some(mc) = m.match_config() {
         if let Some(w) = &mc.within_list {
             let line = keys.line("match", 0, "within_list");
-            within = check_list(&mut r, catalog, kind, w, line, "match.within_list");
+            within = check_list(r, catalog, kind, w, line, "match.within_list");
         }
         if let Some(t) = &mc.search_term {
             let line = keys.line("match", 0, "search_term");
-            check_column(&mut r, sample, t, line, "match.search_term", &source_file);
+            check_column(r, sample, t, line, "match.search_term", source_file);
         }
         for (i, c) in mc.compare.iter().enumerate() {
             let src_line = keys.line("match.compare", i, "source");
             check_column(
-                &mut r,
+                r,
                 sample,
                 &c.source,
                 src_line,
                 &format!("match.compare[{i}].source"),
-                &source_file,
+                source_file,
             );
             let line = keys.line("match.compare", i, "affinity");
             let key = format!("match.compare[{i}].affinity");
@@ -419,7 +468,7 @@ pub fn check(
                 Attr::Domain => kind != Kind::Organization,
                 Attr::Field(name) => {
                     check_field(
-                        &mut r,
+                        r,
                         catalog,
                         kind,
                         within.or(list),
@@ -448,8 +497,26 @@ pub fn check(
             }
         }
     }
+}
 
-    // The mapped fields.
+/// Each `[[fields]]`: its column, its target, one column per target, the type pairing, then
+/// the sampled cells converted.
+fn check_fields(
+    r: &mut Report,
+    inputs: &Inputs,
+    resolve: &dyn super::convert::Resolve,
+    list: Option<&ListRow>,
+    list_unknown: bool,
+) {
+    let Inputs {
+        m,
+        catalog,
+        sample,
+        kind,
+        source_file,
+        ..
+    } = inputs;
+    let (catalog, kind) = (*catalog, *kind);
     let mut written: BTreeMap<String, usize> = BTreeMap::new();
     for (i, f) in m.fields.iter().enumerate() {
         let aff_line = m.line(f.affinity.span());
@@ -458,12 +525,12 @@ pub fn check(
         let aff_key = format!("fields[{i}].affinity");
         let column = f.source.get_ref();
         check_column(
-            &mut r,
+            r,
             sample,
             column,
             src_line,
             &format!("fields[{i}].source"),
-            &source_file,
+            source_file,
         );
         let name = f.affinity.get_ref();
         let target = match Special::parse(name) {
@@ -486,7 +553,7 @@ pub fn check(
                 None
             }
             None => check_field(
-                &mut r,
+                r,
                 catalog,
                 kind,
                 list,
@@ -529,11 +596,10 @@ pub fn check(
         }
         if let SourceSample::Read { missing, rows, .. } = sample {
             if !missing.contains(column) {
-                sample_values(&mut r, m, i, &target, rows, resolve);
+                sample_values(r, m, i, &target, rows, resolve);
             }
         }
     }
-    r.out
 }
 
 /// Converts the sampled cells of one mapped column: a column whose values mostly fail (or a

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::activity::feed::{Direction, FeedEvent, FeedRow, Kind};
-use crate::activity::settings::{digits, CallAs, Settings, SmsAs};
+pub use crate::activity::settings::same_phone;
+use crate::activity::settings::{digits, phone_key, CallAs, Country, Settings, SmsAs};
 use crate::journal::ActivityAction;
 use crate::matcher::Candidate;
 
@@ -81,6 +82,12 @@ impl ContactKey {
     /// An email has an `@`; a phone has only phone characters and at least 5 digits; anything
     /// else is a name.
     pub fn of(contact: &str) -> ContactKey {
+        ContactKey::of_in(contact, None)
+    }
+
+    /// As [`ContactKey::of`], a phone read with the country of numbers written without a
+    /// country code.
+    pub fn of_in(contact: &str, country: Option<Country>) -> ContactKey {
         let c = contact.trim();
         if c.contains('@') {
             return ContactKey::Email(c.to_lowercase());
@@ -90,7 +97,7 @@ impl ContactKey {
             .all(|ch| ch.is_ascii_digit() || " +-().".contains(ch));
         let d = digits(c);
         if phone_chars && d.len() >= 5 {
-            ContactKey::Phone(d)
+            ContactKey::Phone(phone_key(c, country))
         } else {
             ContactKey::Name(name_key(c))
         }
@@ -112,15 +119,6 @@ fn name_key(s: &str) -> String {
         .join(" ")
 }
 
-/// Two phone numbers are the same when their digits are, or when both have at least 10 and
-/// their last 10 agree (one written with a country code, the other without).
-pub fn same_phone(a: &str, b: &str) -> bool {
-    if a.is_empty() || b.is_empty() {
-        return false;
-    }
-    a == b || (a.len() >= 10 && b.len() >= 10 && a[a.len() - 10..] == b[b.len() - 10..])
-}
-
 /// The result of looking a contact up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
@@ -132,7 +130,11 @@ pub enum Lookup {
 impl Directory {
     /// From the mirror's person candidates, with the phone field's values entered under
     /// `phone_field`.
-    pub fn from_candidates(cands: &[Candidate], phone_field: &str) -> Directory {
+    pub fn from_candidates(
+        cands: &[Candidate],
+        phone_field: &str,
+        country: Option<Country>,
+    ) -> Directory {
         let persons = cands
             .iter()
             .filter_map(|c| {
@@ -156,7 +158,7 @@ impl Directory {
                         .flatten()
                         // A multi-number cell (`+1 555 1, +1 555 2`) holds several.
                         .flat_map(|v| v.split([',', ';', '/']))
-                        .map(digits)
+                        .map(|n| phone_key(n, country))
                         .filter(|d| !d.is_empty())
                         .collect(),
                 })
@@ -555,6 +557,106 @@ fn desired(e: &FeedEvent, s: &Settings, now: DateTime<Utc>) -> Result<Desired, (
     }
 }
 
+/// What an event an earlier run logged becomes.
+enum Followed {
+    Unchanged,
+    Skip(String),
+    /// The write and the hash to record.
+    Write(Action, String),
+}
+
+/// An event already logged: deleted, updated when what it asks for changed, or left.
+fn follow_logged(l: &Logged, deleted: bool, want: Desired, hash: &str) -> Followed {
+    if l.deleted {
+        return Followed::Unchanged;
+    }
+    if l.object != want.object() {
+        return Followed::Skip(format!(
+            "the event was logged as a {} and is now a {}; it is left as it was",
+            l.object.as_str(),
+            want.object().as_str()
+        ));
+    }
+    if deleted {
+        let action = match l.object {
+            Object::Note => Action::DeleteNote {
+                note_id: l.affinity_id,
+            },
+            Object::Interaction => Action::DeleteCall { id: l.affinity_id },
+        };
+        return Followed::Write(action, l.hash.clone());
+    }
+    if l.hash == hash {
+        return Followed::Unchanged;
+    }
+    let action = match want {
+        Desired::Note { content, .. } => Action::UpdateNote {
+            note_id: l.affinity_id,
+            content,
+        },
+        Desired::Call {
+            date,
+            direction,
+            content,
+        } => Action::UpdateCall {
+            id: l.affinity_id,
+            date,
+            direction,
+            content,
+        },
+    };
+    Followed::Write(action, hash.to_string())
+}
+
+/// The person an event's contact is: found in the directory, or a new contact (one for every
+/// spelling of one number) when `create_contacts` is on; else why it is skipped.
+fn contact_target(
+    p: &mut Plan,
+    new_at: &mut BTreeMap<ContactKey, usize>,
+    contact: &str,
+    settings: &Settings,
+    dir: &Directory,
+) -> Result<Target, (SkipKind, String)> {
+    let key = ContactKey::of_in(contact, settings.default_country);
+    match dir.lookup(&key) {
+        Lookup::Found(id) => Ok(Target::Person(id)),
+        Lookup::Ambiguous(ids) => Err((
+            SkipKind::AmbiguousContact,
+            format!(
+                "{} persons have {}: {}",
+                ids.len(),
+                key.describe(&settings.phone_field),
+                ids.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        Lookup::NotFound if settings.create_contacts => {
+            let same = new_at.iter().find_map(|(k, i)| match (k, &key) {
+                (ContactKey::Phone(a), ContactKey::Phone(b)) if same_phone(a, b) => Some(*i),
+                _ => None,
+            });
+            let n = match same {
+                Some(i) => i,
+                None => *new_at.entry(key.clone()).or_insert_with(|| {
+                    p.new_contacts.push(NewContact::from(contact, &key));
+                    p.new_contacts.len() - 1
+                }),
+            };
+            Ok(Target::New(n))
+        }
+        Lookup::NotFound => Err((
+            SkipKind::UnknownContact,
+            format!(
+                "no person in the mirror has {}, and `create_contacts` is off in `{}`",
+                key.describe(&settings.phone_field),
+                settings.file
+            ),
+        )),
+    }
+}
+
 /// The plan of a run. A feed id met on several rows takes its last row (a feed that appends
 /// edits and deletions as new rows reads as one that rewrites them in place).
 pub fn plan(
@@ -620,50 +722,12 @@ pub fn plan(
             hash,
         };
         if let Some(l) = logged.get(&e.id) {
-            if l.deleted {
-                p.unchanged += 1;
-                continue;
-            }
-            if l.object != want.object() {
-                p.skipped.push(skip(
-                    SkipKind::Unreadable,
-                    format!(
-                        "the event was logged as a {} and is now a {}; it is left as it was",
-                        l.object.as_str(),
-                        want.object().as_str()
-                    ),
-                ));
-                continue;
-            }
-            let target = Target::Person(l.person_id);
-            if e.deleted {
-                let action = match l.object {
-                    Object::Note => Action::DeleteNote {
-                        note_id: l.affinity_id,
-                    },
-                    Object::Interaction => Action::DeleteCall { id: l.affinity_id },
-                };
-                p.ops.push(op(target, action, l.hash.clone()));
-            } else if l.hash == hash {
-                p.unchanged += 1;
-            } else {
-                let action = match want {
-                    Desired::Note { content, .. } => Action::UpdateNote {
-                        note_id: l.affinity_id,
-                        content,
-                    },
-                    Desired::Call {
-                        date,
-                        direction,
-                        content,
-                    } => Action::UpdateCall {
-                        id: l.affinity_id,
-                        date,
-                        direction,
-                        content,
-                    },
-                };
-                p.ops.push(op(target, action, hash));
+            match follow_logged(l, e.deleted, want, &hash) {
+                Followed::Unchanged => p.unchanged += 1,
+                Followed::Skip(reason) => p.skipped.push(skip(SkipKind::Unreadable, reason)),
+                Followed::Write(action, hash) => {
+                    p.ops.push(op(Target::Person(l.person_id), action, hash))
+                }
             }
             continue;
         }
@@ -672,40 +736,10 @@ pub fn plan(
             p.unchanged += 1;
             continue;
         }
-        let key = ContactKey::of(&e.contact);
-        let target = match dir.lookup(&key) {
-            Lookup::Found(id) => Target::Person(id),
-            Lookup::Ambiguous(ids) => {
-                p.skipped.push(skip(
-                    SkipKind::AmbiguousContact,
-                    format!(
-                        "{} persons have {}: {}",
-                        ids.len(),
-                        key.describe(&settings.phone_field),
-                        ids.iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-                continue;
-            }
-            Lookup::NotFound if settings.create_contacts => {
-                let n = *new_at.entry(key.clone()).or_insert_with(|| {
-                    p.new_contacts.push(NewContact::from(&e.contact, &key));
-                    p.new_contacts.len() - 1
-                });
-                Target::New(n)
-            }
-            Lookup::NotFound => {
-                p.skipped.push(skip(
-                    SkipKind::UnknownContact,
-                    format!(
-                        "no person in the mirror has {}, and `create_contacts` is off in `{}`",
-                        key.describe(&settings.phone_field),
-                        settings.file
-                    ),
-                ));
+        let target = match contact_target(&mut p, &mut new_at, &e.contact, settings, dir) {
+            Ok(t) => t,
+            Err((kind, reason)) => {
+                p.skipped.push(skip(kind, reason));
                 continue;
             }
         };

@@ -12,7 +12,15 @@ fn settings(extra: &str) -> Settings {
     .unwrap()
 }
 
+fn us() -> Option<Country> {
+    Some("US".parse().unwrap())
+}
+
 fn directory() -> Directory {
+    directory_in(None)
+}
+
+fn directory_in(country: Option<Country>) -> Directory {
     let mut ada = Candidate::new(MKind::Person, "101", "");
     ada.first_name = Some("Ada".into());
     ada.last_name = Some("Lovelace".into());
@@ -24,7 +32,7 @@ fn directory() -> Directory {
     grace.last_name = Some("Hopper".into());
     let mut grace2 = grace.clone();
     grace2.id = "106".into();
-    Directory::from_candidates(&[ada, grace, grace2], "Phone")
+    Directory::from_candidates(&[ada, grace, grace2], "Phone", country)
 }
 
 fn now() -> DateTime<Utc> {
@@ -52,10 +60,53 @@ fn contacts_are_found_by_phone_email_or_name() {
         ("+15559999999", Lookup::NotFound),
         ("Alan Turing", Lookup::NotFound),
     ];
-    let d = directory();
+    // Numbers written without a country code are read in the settings' `default_country`.
+    let d = directory_in(us());
     for (contact, want) in cases {
-        assert_eq!(d.lookup(&ContactKey::of(contact)), want, "{contact}");
+        assert_eq!(
+            d.lookup(&ContactKey::of_in(contact, us())),
+            want,
+            "{contact}"
+        );
     }
+}
+
+#[test]
+fn numbers_are_compared_as_e164_never_by_their_last_digits() {
+    let person = |id: &str, phone: &str| {
+        let mut c = Candidate::new(MKind::Person, id, "");
+        c.first_name = Some(format!("P{id}"));
+        c.fields.insert("Phone".into(), vec![phone.into()]);
+        c
+    };
+    let gb: Option<Country> = Some("GB".parse().unwrap());
+    let cands = [
+        person("1", "+1 207 946 0100"),
+        person("2", "+44 20 7946 0100"),
+    ];
+    for (contact, country, want) in [
+        ("+44 20 7946 0100", None, Lookup::Found(2)),
+        ("+1 (207) 946-0100", None, Lookup::Found(1)),
+        ("207 946 0100", us(), Lookup::Found(1)),
+        ("020 7946 0100", gb, Lookup::Found(2)),
+        // Without a country, a number with none is compared by all its digits: it finds no
+        // one rather than the wrong one.
+        ("2079460100", None, Lookup::NotFound),
+    ] {
+        let d = Directory::from_candidates(&cands, "Phone", country);
+        assert_eq!(
+            d.lookup(&ContactKey::of_in(contact, country)),
+            want,
+            "{contact} in {country:?}"
+        );
+    }
+    let bad = Settings::parse(Path::new("a.toml"), "default_country = \"Atlantis\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("line 1") && bad.contains("not a country code"),
+        "{bad}"
+    );
 }
 
 #[test]
