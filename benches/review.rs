@@ -12,7 +12,7 @@ use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
 use affinity_crm_emulator::{Emulator, EmulatorConfig};
 use affsync::pull::{pull, PullOptions, Quiet};
 use affsync::review::pages::{render_queue, PageCtx};
-use affsync::review::queue::{load_page, PER_PAGE};
+use affsync::review::queue::{load_page, Cache, PageQuery, PER_PAGE};
 use affsync::store::decisions::DecisionRow;
 use affsync::store::review::{QueueFilter, QueueStatus};
 use affsync::store::Store;
@@ -124,7 +124,13 @@ async fn main() {
     let ctx = PageCtx {
         csrf: "0123456789abcdef0123456789abcdef".into(),
         reviewer: Some("bench".into()),
-        notice: None,
+        ..PageCtx::default()
+    };
+    let cache = Cache::default();
+    let at = |filter: &QueueFilter, page: i64| PageQuery {
+        filter: filter.clone(),
+        page,
+        ..PageQuery::default()
     };
 
     let first = QueueFilter::default();
@@ -134,25 +140,28 @@ async fn main() {
         min_score: Some(0.6),
         max_score: Some(0.8),
     };
-    let total_first = load_page(&store, &first, 1, PER_PAGE).await.unwrap().total;
-    let total_filtered = load_page(&store, &filtered, 3, PER_PAGE)
+    let total_first = load_page(&store, &at(&first, 1), PER_PAGE, &cache)
         .await
         .unwrap()
         .total;
-    let (s, c) = (&store, &ctx);
+    let total_filtered = load_page(&store, &at(&filtered, 3), PER_PAGE, &cache)
+        .await
+        .unwrap()
+        .total;
+    let (s, c, k) = (&store, &ctx, &cache);
     let (m1, w1, b1) = time(|| {
-        let f = first.clone();
-        async move { render_queue(&load_page(s, &f, 1, PER_PAGE).await.unwrap(), c) }
+        let q = at(&first, 1);
+        async move { render_queue(&load_page(s, &q, PER_PAGE, k).await.unwrap(), c) }
     })
     .await;
     let (m2, w2, b2) = time(|| {
-        let f = filtered.clone();
-        async move { render_queue(&load_page(s, &f, 3, PER_PAGE).await.unwrap(), c) }
+        let q = at(&filtered, 3);
+        async move { render_queue(&load_page(s, &q, PER_PAGE, k).await.unwrap(), c) }
     })
     .await;
     let (m3, w3, b3) = time(|| {
-        let f = first.clone();
-        async move { render_queue(&load_page(s, &f, 200, PER_PAGE).await.unwrap(), c) }
+        let q = at(&first, 200);
+        async move { render_queue(&load_page(s, &q, PER_PAGE, k).await.unwrap(), c) }
     })
     .await;
     println!("queue of {n} records, {} organizations in the mirror; {PER_PAGE} records a page; median and slowest of {ROUNDS}", orgs.len());

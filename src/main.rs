@@ -1,23 +1,29 @@
 //! The `affsync` binary: parse arguments, dispatch, map errors to exit codes; nothing else.
 
+#[macro_use]
 mod cli;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    cli::init_logging(cli.log_format);
+    cli::init_output(&cli);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(cli.run()) {
+    let result = runtime.block_on(cli.run());
+    // A task still running when the command is done (a database pool's upkeep, a blocking
+    // read) must not keep the process alive: it was seen spinning at exit after a push whose
+    // answer was lost, and the runtime's drop waits for blocking tasks without end.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", cli::render_error(&e));
+            errln!("{}", cli::render_error(&e));
             std::process::ExitCode::from(cli::exit_code(&e))
         }
     }

@@ -196,7 +196,10 @@ pub async fn prepare(store: &Store, mapping: &Mapping) -> Result<MatchInputs, Ma
         .into_iter()
         .collect();
     let candidates = store.candidates(mapping.kind(), &field_keys).await?;
-    let key = mapping_key(&mapping.path);
+    let key = mapping
+        .identity
+        .clone()
+        .unwrap_or_else(|| mapping_key(&mapping.path));
     let mut reviewed = Reviewed::new();
     let mut verdicts = BTreeMap::new();
     let (reviews, verdict_changes) = follow_fates(store, mapping.kind(), &key).await?;

@@ -236,7 +236,8 @@ async fn pull_run(
     Ok(summary)
 }
 
-fn list_row(l: &v2::List) -> Option<ListRow> {
+/// A v2 list as the mirror keeps it (none for a list of a type the mirror does not know).
+pub fn list_row(l: &v2::List) -> Option<ListRow> {
     let kind = Kind::parse(l.list_type.as_deref()?)?;
     Some(ListRow {
         id: l.id.0,

@@ -3,7 +3,7 @@
 use affsync_core::model::RunId;
 use std::path::PathBuf;
 
-use super::run::ConfigArgs;
+use super::db::DbArgs;
 use affsync::activity::{self, Format};
 
 #[derive(Debug, clap::Args)]
@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long)]
     pub raw_cells: bool,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub db: DbArgs,
 }
 
 impl Args {
@@ -47,8 +47,7 @@ impl Args {
             )
             .into());
         }
-        let config = self.config.load_if_present()?;
-        let store = self.config.open(config.as_ref()).await?;
+        let store = self.db.settings()?.open_store().await?;
         let status = self.status.as_deref();
         let table = match (&self.record, self.run) {
             (Some(id), _) => activity::record_table(&store, id, status).await,
@@ -61,10 +60,7 @@ impl Args {
         match &self.out {
             Some(path) => std::fs::write(path, bytes)
                 .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
-            None => {
-                use std::io::Write;
-                std::io::stdout().write_all(&bytes)?;
-            }
+            None => super::out::write_out_bytes(&bytes),
         }
         Ok(())
     }

@@ -1,32 +1,36 @@
-//! The options every command that calls Affinity shares, and the client they build.
+//! The flags every command that calls Affinity shares, and helpers for printing.
 
 use std::path::PathBuf;
 
-use affinity_crm::{Client, Config, BASE_URL_ENV};
+use super::db::ConfigArgs;
 
-#[derive(Debug, Clone, clap::Args)]
+/// How to reach Affinity.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Settings")]
 pub struct ApiArgs {
-    /// Read the API key from this file instead of `AFFINITY_API_KEY`.
-    #[arg(long, global = true)]
+    /// Read the API key from this file [default: `AFFINITY_API_KEY`, else `key_env`,
+    /// `key_file` or `key_command` under `[affinity]` in `affsync.toml`].
+    #[arg(long, value_name = "FILE")]
     pub api_key_file: Option<PathBuf>,
-    /// Affinity's address (the emulator's, in rehearsals).
-    #[arg(long, env = BASE_URL_ENV, global = true, hide_env_values = true)]
+    /// Affinity's address (the emulator's, in rehearsals) [env: AFFINITY_BASE_URL] (default:
+    /// `base_url` under `[affinity]` in `affsync.toml`, else `https://api.affinity.co`).
+    #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 }
 
-impl ApiArgs {
+/// The flags of a command that calls Affinity but never opens the mirror.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ApiOnly {
+    #[command(flatten)]
+    pub file: ConfigArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+impl ApiOnly {
     /// The client, or a bad-input error that says how to set the key.
-    pub fn client(&self) -> anyhow::Result<Client> {
-        let mut config = Config::from_env_or_file(self.api_key_file.as_deref())?;
-        if let Some(base) = &self.base_url {
-            config = config.with_base_url(base).map_err(|e| {
-                super::Problem::bad_input(
-                    format!("invalid `--base-url` `{base}`: {e}"),
-                    "use a URL such as `https://api.affinity.co`",
-                )
-            })?;
-        }
-        Ok(Client::new(config)?)
+    pub fn client(&self) -> anyhow::Result<affinity_crm::Client> {
+        super::db::resolve(&self.file, None, Some(&self.api))?.client()
     }
 }
 

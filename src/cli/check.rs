@@ -23,7 +23,8 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let store = self.db.open().await?;
+        let settings = self.db.settings()?;
+        let store = settings.open_store().await?;
         let catalog = store.catalog().await?;
         if catalog.is_empty() {
             return Err(Problem::bad_input(
@@ -40,7 +41,7 @@ impl Args {
             .iter()
             .map(|path| {
                 let file = path.display().to_string();
-                match affsync::io::load_mapping(path) {
+                match settings.load_mapping(path) {
                     Ok(m) => {
                         let sample = sample_source(&m);
                         FileReport::new(file, check(&m, &catalog, &refs, &sample))
@@ -52,23 +53,20 @@ impl Args {
 
         if self.json {
             let all_ok = reports.iter().all(|r| r.ok);
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({"ok": all_ok, "files": reports}))?
             );
         } else {
             for r in &reports {
-                for d in &r.errors {
-                    println!("{d}");
-                }
-                for d in &r.warnings {
-                    println!("{d}");
+                for d in r.errors.iter().chain(&r.warnings) {
+                    outln!("{}", super::out::style::labels(&d.to_string()));
                 }
                 if r.ok {
-                    println!("{}: ok", r.file);
+                    outln!("{}: ok", r.file);
                 } else {
                     let n = r.errors.len();
-                    println!("{}: {n} error{}", r.file, if n == 1 { "" } else { "s" });
+                    outln!("{}: {n} error{}", r.file, if n == 1 { "" } else { "s" });
                 }
             }
         }

@@ -51,8 +51,9 @@ impl Args {
 
 impl SyncArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        let store = self.db.open().await?;
-        let client = self.api.client()?;
+        let settings = self.db.with_api(&self.api)?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
         let opts = affsync::contacts::SyncOptions {
             dry_run: self.dry_run,
             csv_safe: self.csv_safe,
@@ -63,14 +64,14 @@ impl SyncArgs {
             let mut v = serde_json::to_value(&c)?;
             v["out"] = out.display().to_string().into();
             v["dry_run"] = self.dry_run.into();
-            println!("{v}");
+            outln!("{v}");
         } else {
             let (would, written) = if self.dry_run {
                 ("dry run, nothing written: ", "for")
             } else {
                 ("", "written to")
             };
-            println!(
+            outln!(
                 "{would}{} file contacts, {} Affinity persons: {} created in Affinity, {} updated there, {} {written} {} ({} conflicts, Affinity won), {} unchanged, {} skipped, {} error rows, {} failed; {} API calls ({} writes)",
                 c.file_contacts,
                 c.affinity_persons,

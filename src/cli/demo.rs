@@ -30,7 +30,7 @@ const DEMO_FILES: &[(&str, &str)] = &[
 /// A push's activity summary.
 fn print_push(r: &affsync::push::PushReport) {
     let c = &r.counts;
-    println!(
+    outln!(
         "{} records: {} created, {} updated, {} unchanged, {} awaiting review, {} skipped, {} failed; {} added to the list, {} fields written; {} API calls ({} writes)",
         c.records,
         c.created,
@@ -45,7 +45,7 @@ fn print_push(r: &affsync::push::PushReport) {
         c.write_calls
     );
     for (label, why) in r.failures() {
-        println!("  failed {label}: {why}");
+        outln!("  failed {label}: {why}");
     }
 }
 
@@ -57,35 +57,35 @@ impl Args {
             ..Default::default()
         };
         let emu = Emulator::start(config, demo_seed()).await?;
-        println!("emulator: the demo tenant at {}\n", emu.base_url());
+        outln!("emulator: the demo tenant at {}\n", emu.base_url());
         let client = Client::new(
             Config::new(ApiKey::new(DEMO_KEY), KeySource::Code).with_base_url(&emu.base_url())?,
         )?;
 
-        println!("== whoami");
+        outln!("== whoami");
         let who = client.whoami_v2().await?;
-        print!("{}", super::whoami::render(&who, &client, false));
+        out!("{}", super::whoami::render(&who, &client, false));
 
-        println!("\n== rate limits");
+        outln!("\n== rate limits");
         let limits = client.rate_limit_v1().await?;
-        print!("{}", super::rate_limit::render(&limits, false));
+        out!("{}", super::rate_limit::render(&limits, false));
 
-        println!("\n== pull: every list of the demo tenant into the mirror");
+        outln!("\n== pull: every list of the demo tenant into the mirror");
         let tmp = tempfile::tempdir()?;
         let url = match &self.database_url {
             Some(u) => u.clone(),
             None => format!("sqlite://{}", tmp.path().join("demo.db").display()),
         };
         let store = affsync::store::Store::open(&url).await?;
-        println!("mirror: {}", affsync::store::redact_url(&url));
+        outln!("mirror: {}", affsync::store::redact_url(&url));
         let opts = affsync::pull::PullOptions::default();
         let show = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let summary = super::pull::run_pull(&client, &store, &opts, show).await?;
-        print!("{}", super::pull::render(&summary));
+        out!("{}", super::pull::render(&summary));
 
-        println!("\n== pull again: nothing changed in Affinity, so nothing is written");
+        outln!("\n== pull again: nothing changed in Affinity, so nothing is written");
         let again = super::pull::run_pull(&client, &store, &opts, false).await?;
-        print!("{}", super::pull::render(&again));
+        out!("{}", super::pull::render(&again));
 
         // The enrichment samples and their mapping files, as a data team keeps them in git.
         let work = tmp.path().join("work");
@@ -97,10 +97,10 @@ impl Args {
         let mapping = affsync::io::load_mapping(&work.join("mappings/companies.toml"))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
-        println!("\n== match: fixtures/enrichment/companies.csv against the mirror");
+        outln!("\n== match: fixtures/enrichment/companies.csv against the mirror");
         let m = affsync::matching::run_match(&store, &mapping, None).await?;
         let c = &m.counts;
-        println!(
+        outln!(
             "{} records: {} matched (key {}, fuzzy {}), {} to review, {} unmatched, {} errors",
             c.records,
             c.matched,
@@ -111,30 +111,31 @@ impl Args {
             c.error
         );
 
-        println!("\n== push, dry run: what would be written");
+        outln!("\n== push, dry run: what would be written");
         let mut popts = affsync::push::PushOptions {
             dry_run: true,
             ..Default::default()
         };
         let quiet = affsync::push::apply::Quiet;
         let dry = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
-        println!(
+        outln!(
             "estimated calls: {} ({} writes)",
-            dry.counts.estimated_calls, dry.counts.estimated_write_calls
+            dry.counts.estimated_calls,
+            dry.counts.estimated_write_calls
         );
 
-        println!("\n== push: create + update, onto the Deal Flow list");
+        outln!("\n== push: create + update, onto the Deal Flow list");
         popts.dry_run = false;
         let pushed = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
         print_push(&pushed);
 
-        println!("\n== push again: nothing changed, so nothing is written");
+        outln!("\n== push again: nothing changed, so nothing is written");
         let again = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
         print_push(&again);
         store.close().await;
 
         let stats = client.stats();
-        println!(
+        outln!(
             "\ndone in {:.2} s: {} API calls ({} retries, {} waits for rate limits)",
             started.elapsed().as_secs_f64(),
             stats.calls,

@@ -28,9 +28,13 @@ pub struct Args {
     /// Share of requests (0 to 1) answered by a 500, a 503 or a dropped connection.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
-    /// Seed of the fault sequence, for reproducible faults.
+    /// Seed of the fault sequence, for reproducible faults (and of the webhook drops).
     #[arg(long, default_value_t = 0)]
     pub fault_seed: u64,
+    /// Share of webhook deliveries (0 to 1) lost on the way and never retried, chosen by
+    /// `--fault-seed`; `GET /_emulator/webhooks/dropped` lists them.
+    #[arg(long, default_value_t = 0.0)]
+    pub webhook_drop_rate: f64,
 }
 
 impl Args {
@@ -42,6 +46,16 @@ impl Args {
                     self.fault_rate
                 ),
                 "0.05 fails one request in twenty",
+            )
+            .into());
+        }
+        if !(0.0..=1.0).contains(&self.webhook_drop_rate) {
+            return Err(super::Problem::bad_input(
+                format!(
+                    "`--webhook-drop-rate` must be between 0 and 1, got {}",
+                    self.webhook_drop_rate
+                ),
+                "0.01 loses one webhook delivery in a hundred",
             )
             .into());
         }
@@ -57,11 +71,16 @@ impl Args {
             latency: Duration::from_millis(self.latency_ms),
             fault_rate: self.fault_rate,
             fault_seed: self.fault_seed,
+            webhooks: affinity_crm_emulator::webhooks::DeliveryConfig {
+                drop_rate: self.webhook_drop_rate,
+                drop_seed: self.fault_seed,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let emu = Emulator::start(config, seed).await?;
         tracing::info!(url = %emu.base_url(), "emulator listening");
-        println!("{}", emu.base_url());
+        outln!("{}", emu.base_url());
         shutdown_signal().await;
         emu.stop().await;
         Ok(())

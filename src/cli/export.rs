@@ -43,7 +43,7 @@ impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         // The format is checked before anything is read.
         affsync::io::export::Format::from_path(&self.out)?;
-        let store = self.db.open().await?;
+        let store = self.db.settings()?.open_store().await?;
         let Some(list) = store.find_list(&self.list).await? else {
             let lists = store.lists().await?;
             let problem = if lists.is_empty() {
@@ -72,7 +72,7 @@ impl ListArgs {
         };
         let view = store.list_view(&list).await?;
         let rows = affsync::io::export::write_list(&view, &self.out, self.raw_cells)?;
-        eprintln!(
+        errln!(
             "wrote {} rows and {} field columns of `{}` to {}",
             rows,
             view.fields.len(),

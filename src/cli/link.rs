@@ -352,10 +352,10 @@ impl Args {
                 "error": counts["error"],
                 "out": self.out.display().to_string(),
             });
-            println!("{v}");
+            outln!("{v}");
         } else {
-            println!("left records   {}", left.len());
-            println!(
+            outln!("left records   {}", left.len());
+            outln!(
                 "right records  {}{}",
                 cands.len(),
                 if skipped > 0 {
@@ -365,10 +365,10 @@ impl Args {
                 }
             );
             for s in ["matched", "review", "unmatched", "error"] {
-                println!("{s:<14} {}", counts[s]);
+                outln!("{s:<14} {}", counts[s]);
             }
         }
-        eprintln!("wrote {} pairs to {}", decisions.len(), self.out.display());
+        errln!("wrote {} pairs to {}", decisions.len(), self.out.display());
         Ok(())
     }
 }

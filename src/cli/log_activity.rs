@@ -32,8 +32,9 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let settings = load_settings(&self.settings)?;
-        let store = self.db.open().await?;
-        let client = self.api.client()?;
+        let resolved = self.db.with_api(&self.api)?;
+        let client = resolved.client()?;
+        let store = resolved.open_store().await?;
         let opts = Options {
             dry_run: self.dry_run,
             job: None,
@@ -43,7 +44,7 @@ impl Args {
             Err(e) => return Err(e.into()),
         };
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&to_json(&report))?);
+            outln!("{}", serde_json::to_string_pretty(&to_json(&report))?);
         } else {
             print_report(&report);
         }
@@ -137,11 +138,13 @@ fn to_json(r: &Report) -> serde_json::Value {
 
 fn print_report(r: &Report) {
     if r.dry_run {
-        println!("dry run (nothing is written)");
+        outln!("dry run (nothing is written)");
         for c in &r.plan.new_contacts {
-            println!(
+            outln!(
                 "  create person {} {} for `{}`",
-                c.first_name, c.last_name, c.contact
+                c.first_name,
+                c.last_name,
+                c.contact
             );
         }
         for o in &r.plan.ops {
@@ -153,7 +156,7 @@ fn print_report(r: &Report) {
                 ),
                 Target::New(i) => format!("new person `{}`", r.plan.new_contacts[i].contact),
             };
-            println!(
+            outln!(
                 "  row {:>4}  {:<12} {:<10} {to}",
                 o.row,
                 o.action.journal().as_str(),
@@ -161,7 +164,7 @@ fn print_report(r: &Report) {
             );
         }
         for s in &r.plan.skipped {
-            println!(
+            outln!(
                 "  row {:>4}  skipped      {:<10} {}",
                 s.row,
                 s.feed_id.as_deref().unwrap_or("-"),
@@ -170,7 +173,7 @@ fn print_report(r: &Report) {
         }
     }
     let c = &r.counts;
-    println!(
+    outln!(
         "notes: {} created, {} updated, {} deleted; calls: {} logged, {} updated, {} deleted; \
          {} contacts created; {} unchanged, {} skipped, {} failed",
         c.notes_created,
@@ -186,7 +189,7 @@ fn print_report(r: &Report) {
     );
     if !r.dry_run {
         for (id, e) in &r.failures {
-            println!("  failed {id}: {e}");
+            outln!("  failed {id}: {e}");
         }
     }
 }

@@ -29,11 +29,12 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = affsync::io::load_mapping(&self.mapping)?;
+        let settings = self.db.settings()?;
+        let mapping = settings.load_mapping(&self.mapping)?;
         if let Some(out) = &self.out {
             super::link::check_out_folder(out)?;
         }
-        let store = self.db.open().await?;
+        let store = settings.open_store().await?;
         let outcome = match run_match(&store, &mapping, None).await {
             Ok(o) => o,
             Err(e) => return Err(e.into()),
@@ -71,22 +72,25 @@ impl Args {
                 })
                 .collect::<Vec<_>>()
                 .into();
-            println!("{v}");
+            outln!("{v}");
         } else {
-            println!("mapping        {}", outcome.mapping);
-            println!("records        {}", c.records);
-            println!("candidates     {}", c.candidates);
-            println!(
+            outln!("mapping        {}", outcome.mapping);
+            outln!("records        {}", c.records);
+            outln!("candidates     {}", c.candidates);
+            outln!(
                 "matched        {} (key {}, fuzzy {}, reviewer {})",
-                c.matched, c.matched_by_key, c.matched_by_fuzzy, c.matched_by_reviewer
+                c.matched,
+                c.matched_by_key,
+                c.matched_by_fuzzy,
+                c.matched_by_reviewer
             );
-            println!("review         {}", c.review);
-            println!("unmatched      {}", c.unmatched);
-            println!("error          {}", c.error);
-            println!("run            {}", outcome.run);
+            outln!("review         {}", c.review);
+            outln!("unmatched      {}", c.unmatched);
+            outln!("error          {}", c.error);
+            outln!("run            {}", outcome.run);
         }
         if let Some(out) = &self.out {
-            eprintln!(
+            errln!(
                 "wrote {} decisions to {}",
                 outcome.decisions.len(),
                 out.display()

@@ -1,16 +1,22 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and its `run()`.
 
+#[macro_use]
+pub mod out;
+
 pub mod activity;
 pub mod api;
 pub mod check;
+pub mod config;
 pub mod contacts;
 pub mod db;
 pub mod demo;
 pub mod emulator;
 pub mod export;
 pub mod link;
+pub mod listen;
 pub mod log_activity;
 pub mod match_cmd;
+pub mod mcp;
 pub mod pull;
 pub mod push;
 pub mod rate_limit;
@@ -32,8 +38,26 @@ pub struct Cli {
     /// How logs (on stderr) are written: `text` for people, `json` for schedulers.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+    /// Say less: no progress bars, only warnings and errors in the log.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more: `-v` logs what each step does (debug), `-vv` everything (trace). `RUST_LOG`
+    /// wins when set.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Colour: `auto` (on a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it),
+    /// `always` or `never`.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,6 +76,8 @@ pub enum Command {
     RateLimit(rate_limit::Args),
     /// Pull Affinity lists (entries, entities, field values) into the mirror.
     Pull(pull::Args),
+    /// Keep the mirror current from Affinity's webhooks; run the jobs' `on_list_entry` enrichment.
+    Listen(listen::Args),
     /// Push a mapping file's records into Affinity: create or update, add to lists, only what changed.
     Push(push::Args),
     /// Push again only the records that failed in a push run.
@@ -82,6 +108,10 @@ pub enum Command {
     Review(review::Args),
     /// Run an emulator of Affinity's API (v1 and v2) on 127.0.0.1.
     Emulator(emulator::Args),
+    /// Serve Affinity and the mirror as tools for AI assistants (Model Context Protocol).
+    Mcp(mcp::Args),
+    /// Show the effective settings and where each comes from.
+    Config(config::Args),
 }
 
 impl Cli {
@@ -91,6 +121,7 @@ impl Cli {
             Command::Whoami(a) => a.run().await,
             Command::RateLimit(a) => a.run().await,
             Command::Pull(a) => a.run().await,
+            Command::Listen(a) => a.run().await,
             Command::Push(a) => a.run().await,
             Command::Retry(a) => a.run().await,
             Command::Export(a) => a.run().await,
@@ -106,6 +137,8 @@ impl Cli {
             Command::Contacts(a) => a.run().await,
             Command::Review(a) => a.run().await,
             Command::Emulator(a) => a.run().await,
+            Command::Mcp(a) => a.run().await,
+            Command::Config(a) => a.run().await,
         }
     }
 }
@@ -184,6 +217,9 @@ fn diagnosis(e: &(dyn std::error::Error + 'static)) -> Option<(ErrorClass, Optio
         affsync::review::ReviewError,
         affsync::review::server::ServeError,
         affsync::pull::PullError,
+        affsync::listen::ListenError,
+        affsync::listen::view::ViewError,
+        affsync::settings::SettingsError,
         affsync_core::mapping::MappingError,
         affsync_core::diagnostic::FileError,
         affsync_core::matcher::ConfigError,
@@ -211,24 +247,46 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     diagnose(e).0.exit_code()
 }
 
-/// An error as the command line prints it: `error: …`, then its `hint:` when it has one.
+/// An error as the command line prints it: `error: …`, then its `hint:` when it has one (the
+/// labels coloured as cargo's; anstream strips the colour where it does not belong).
 pub fn render_error(e: &anyhow::Error) -> String {
+    use out::style::{ERROR, HINT};
     let (_, hint) = diagnose(e);
-    let mut s = format!("error: {e:#}");
+    let mut s = format!("{ERROR}error:{ERROR:#} {e:#}");
     if let Some(h) = hint {
-        s.push_str("\nhint: ");
-        s.push_str(&h);
+        s.push_str(&format!("\n{HINT}hint:{HINT:#} {h}"));
     }
     s
 }
 
-/// Logs go to stderr through `tracing`; `RUST_LOG` sets the level (default `info`).
-pub fn init_logging(format: LogFormat) {
+/// Sets the colour choice for everything printed (anstream reads it), then the logging.
+pub fn init_output(cli: &Cli) {
+    match cli.color {
+        ColorWhen::Auto => {}
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
+    out::set_quiet(cli.quiet);
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "affsync=debug,info",
+        (false, _) => "trace",
+    };
+    init_logging(cli.log_format, level);
+}
+
+/// Logs go to stderr through `tracing`; `RUST_LOG` sets the level (default `level`). Colour
+/// only where anstream would colour stderr (a terminal, without `NO_COLOR`), never in JSON.
+pub fn init_logging(format: LogFormat, level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let colour = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    // A stderr whose reader has gone loses the log line, never the command.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -20,15 +20,16 @@ pub struct Args {
     /// Pull every list.
     #[arg(long, conflicts_with = "lists")]
     pub all_lists: bool,
+    /// Pull a saved view instead: `LIST/VIEW` (names or ids), or the view's id; its entries
+    /// and the fields it shows.
+    #[arg(long, value_name = "LIST/VIEW", conflicts_with_all = ["lists", "all_lists"])]
+    pub view: Option<String>,
     /// Lists pulled at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// No progress bars.
-    #[arg(long, short)]
-    pub quiet: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -37,19 +38,33 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let client = self.api.client()?;
-        let store = self.db.open().await?;
+        let settings = self.db.with_api(&self.api)?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
+        if let Some(view) = &self.view {
+            let v = affsync::listen::view::pull_view(&client, &store, view, None).await?;
+            store.close().await;
+            if self.json {
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                outln!(
+                    "{}/{}: {} entries, {} new, {} changed, {} values; {} calls, {:.2} s\nrun {} in the journal",
+                    v.list, v.view, v.entries_seen, v.new, v.changed, v.field_values, v.api_calls, v.seconds, v.run
+                );
+            }
+            return Ok(());
+        }
         let opts = PullOptions {
             lists: self.lists.clone(),
             all_lists: self.all_lists,
             concurrency: self.concurrency,
         };
-        let show = !self.quiet && std::io::stdout().is_terminal();
+        let show = !super::out::quiet() && std::io::stderr().is_terminal();
         let summary = run_pull(&client, &store, &opts, show).await?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            outln!("{}", serde_json::to_string_pretty(&summary)?);
         } else {
-            print!("{}", render(&summary));
+            out!("{}", render(&summary));
         }
         store.close().await;
         Ok(())

@@ -32,9 +32,6 @@ pub struct Args {
     /// record's other values are written); `strict = true` under `[push]` does the same.
     #[arg(long)]
     pub strict: bool,
-    /// No progress bar.
-    #[arg(long)]
-    pub quiet: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -58,10 +55,12 @@ impl affsync::push::apply::Progress for Bar {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let mapping = affsync::io::load_mapping(&self.mapping)?;
-        let store = self.db.open().await?;
-        let client = self.api.client()?;
-        let show = !self.quiet && !self.json && std::io::stderr().is_terminal() && !self.dry_run;
+        let settings = self.db.with_api(&self.api)?;
+        let mapping = settings.load_mapping(&self.mapping)?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
+        let show =
+            !super::out::quiet() && !self.json && std::io::stderr().is_terminal() && !self.dry_run;
         let bar = Bar(show.then(|| {
             let b = indicatif::ProgressBar::new(0);
             b.set_style(
@@ -88,7 +87,7 @@ impl Args {
             b.finish_and_clear();
         }
         if self.json {
-            println!("{}", summary_json(&report));
+            outln!("{}", summary_json(&report));
         } else {
             print_report(&report);
         }
@@ -168,7 +167,7 @@ fn reason(p: &RecordPlan) -> String {
 
 fn print_report(r: &PushReport) {
     if r.dry_run {
-        println!("dry run of {} (nothing is written)", r.mapping);
+        outln!("dry run of {} (nothing is written)", r.mapping);
         for (i, p) in r.plans.iter().enumerate() {
             let action = match &p.op {
                 Op::Create { .. } => "create",
@@ -176,7 +175,7 @@ fn print_report(r: &PushReport) {
                 other => other.as_str(),
             };
             let why = reason(p);
-            println!(
+            outln!(
                 "{}: {action}{}",
                 r.label(i),
                 if why.is_empty() {
@@ -186,10 +185,10 @@ fn print_report(r: &PushReport) {
                 }
             );
             if p.op.add_to_list() {
-                println!("    add to list");
+                outln!("    add to list");
             }
             for w in p.op.writes().into_iter().flat_map(|w| w.all()) {
-                println!(
+                outln!(
                     "    {}: {} → {}",
                     w.field_name,
                     words(&w.old),
@@ -197,10 +196,10 @@ fn print_report(r: &PushReport) {
                 );
             }
             for s in &p.skipped_values {
-                println!("    {}: `{}` skipped ({})", s.field, s.value, s.reason);
+                outln!("    {}: `{}` skipped ({})", s.field, s.value, s.reason);
             }
         }
-        println!(
+        outln!(
             "estimated calls {} ({} lookups and checks, {} writes)",
             r.counts.estimated_calls,
             r.counts.estimated_calls - r.counts.estimated_write_calls,
@@ -224,17 +223,19 @@ fn print_report(r: &PushReport) {
         ("values_skipped", c.values_skipped),
         ("found_in_affinity", c.found_in_affinity),
     ] {
-        println!("{k:<17} {v}");
+        outln!("{k:<17} {v}");
     }
-    println!(
+    outln!(
         "{:<17} {} ({} writes)",
-        "api_calls", c.api_calls, c.write_calls
+        "api_calls",
+        c.api_calls,
+        c.write_calls
     );
-    println!("{:<17} {}", "run", r.run);
+    outln!("{:<17} {}", "run", r.run);
     for (label, why) in r.failures() {
-        eprintln!("failed {label}: {why}");
+        errln!("failed {label}: {why}");
     }
     if let Some(s) = &r.stopped {
-        eprintln!("{s}\nhint: run the same push again when the quota allows: it continues where this one stopped");
+        errln!("{s}\nhint: run the same push again when the quota allows: it continues where this one stopped");
     }
 }

@@ -2,13 +2,13 @@
 
 use serde_json::json;
 
-use super::api::{human_secs, table, ApiArgs};
+use super::api::{human_secs, table, ApiOnly};
 use affinity_crm::{v1, Limit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub api: ApiArgs,
+    pub api: ApiOnly,
     /// Print JSON for programs instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -20,7 +20,7 @@ impl Args {
         // v1's `/rate-limit` reports the monthly quota even when it is unlimited, and does
         // not count against it (affinity-api.md §4).
         let limits = client.rate_limit_v1().await?;
-        print!("{}", render(&limits, self.json));
+        out!("{}", render(&limits, self.json));
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use affsync_core::model::RunId;
 use std::path::PathBuf;
 
-use super::run::ConfigArgs;
+use super::db::DbArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,19 +13,18 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub db: DbArgs,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let config = self.config.load_if_present()?;
-        let store = self.config.open(config.as_ref()).await?;
+        let store = self.db.settings()?.open_store().await?;
         let data = affsync::report::gather(&store, RunId(self.run)).await;
         store.close().await;
         let data = data?;
         std::fs::write(&self.out, affsync::report::render(&data))
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", self.out.display()))?;
-        eprintln!("wrote {}", self.out.display());
+        errln!("wrote {}", self.out.display());
         Ok(())
     }
 }

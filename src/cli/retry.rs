@@ -29,7 +29,8 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let store = self.db.open().await?;
+        let settings = self.db.with_api(&self.api)?;
+        let store = settings.open_store().await?;
         let runs = store.runs(i64::MAX).await?;
         let Some(row) = runs.iter().find(|r| r.id.0 == self.run) else {
             return Err(Problem::bad_input(
@@ -64,11 +65,11 @@ impl Args {
                 })?,
         };
         if failed.is_empty() {
-            println!("run {}: no record failed; nothing to retry", self.run);
+            outln!("run {}: no record failed; nothing to retry", self.run);
             return Ok(());
         }
-        let mapping = affsync::io::load_mapping(&mapping_path)?;
-        let client = self.api.client()?;
+        let mapping = settings.load_mapping(&mapping_path)?;
+        let client = settings.client()?;
         let opts = PushOptions {
             only: Some(failed.clone()),
             ..Default::default()
@@ -91,9 +92,9 @@ impl Args {
             v["run"] = report.run.0.into();
             v["retried_run"] = self.run.into();
             v["retried"] = failed.len().into();
-            println!("{v}");
+            outln!("{v}");
         } else {
-            println!(
+            outln!(
                 "retried {} failed records of run {} as run {}: {} created, {} updated, {} unchanged, {} failed; {} API calls ({} writes)",
                 failed.len(),
                 self.run,
@@ -106,7 +107,7 @@ impl Args {
                 c.write_calls
             );
             for (label, why) in report.failures() {
-                eprintln!("failed {label}: {why}");
+                errln!("failed {label}: {why}");
             }
         }
         if report.partial() {

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use chrono::Utc;
 
+use super::api::ApiArgs;
 use super::db::DbArgs;
 use super::Problem;
-use affsync::matching::mapping_key;
 use affsync::review::queue::candidate_ids;
 use affsync::review::server::{check_bind, serve, ServeOptions};
 use affsync::review::{decide, Decide, Verdict};
@@ -51,6 +51,13 @@ pub struct ServeArgs {
     /// The name decisions are signed with when the page has not been given one.
     #[arg(long)]
     pub reviewer: Option<String>,
+    /// The tenant's subdomain for links into the Affinity web app
+    /// (`https://SUBDOMAIN.affinity.co/companies/ID`); asked of Affinity (whoami) when an API
+    /// key is set, none otherwise.
+    #[arg(long, value_name = "SUBDOMAIN")]
+    pub affinity_subdomain: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -110,12 +117,17 @@ impl Args {
 impl ServeArgs {
     async fn run(self) -> anyhow::Result<()> {
         check_bind(self.bind, self.token.as_deref())?;
-        let store = self.db.open().await?;
+        let store = self.db.settings()?.open_store().await?;
+        let subdomain = match &self.affinity_subdomain {
+            Some(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            None => self.ask_subdomain().await,
+        };
         let opts = ServeOptions {
             bind: self.bind,
             port: self.port,
             token: self.token.clone(),
             reviewer: self.reviewer.clone(),
+            subdomain,
             allowed_hosts: self.allowed_host.clone(),
         };
         let with_token = self.token.is_some();
@@ -138,6 +150,25 @@ impl ServeArgs {
     }
 }
 
+impl ServeArgs {
+    /// The tenant's subdomain from whoami, once; `None` (candidates shown without links) when
+    /// no key is set or Affinity does not answer in time.
+    async fn ask_subdomain(&self) -> Option<String> {
+        let client = self.db.with_api(&self.api).ok()?.client().ok()?;
+        match tokio::time::timeout(std::time::Duration::from_secs(15), client.whoami_v1()).await {
+            Ok(Ok(who)) => who.tenant.subdomain.filter(|s| !s.trim().is_empty()),
+            Ok(Err(e)) => {
+                tracing::warn!("no links into Affinity: whoami failed: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("no links into Affinity: whoami did not answer in 15 s");
+                None
+            }
+        }
+    }
+}
+
 impl ListArgs {
     async fn run(self) -> anyhow::Result<()> {
         let status = QueueStatus::parse(&self.status).ok_or_else(|| {
@@ -146,9 +177,10 @@ impl ListArgs {
                 "use `open`, `review`, `unmatched`, `decided` or `all`",
             )
         })?;
-        let store = self.db.open().await?;
+        let settings = self.db.settings()?;
+        let store = settings.open_store().await?;
         let filter = QueueFilter {
-            mapping: self.mapping.as_deref().map(mapping_key),
+            mapping: self.mapping.as_deref().map(|m| settings.mapping_key(m)),
             status,
             ..QueueFilter::default()
         };
@@ -210,7 +242,7 @@ impl ListArgs {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({
                     "total": total,
@@ -221,9 +253,14 @@ impl ListArgs {
             );
             return Ok(());
         }
-        println!(
+        outln!(
             "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} reason",
-            "mapping", "source_id", "status", "score", "candidates", "verdict"
+            "mapping",
+            "source_id",
+            "status",
+            "score",
+            "candidates",
+            "verdict"
         );
         for it in &items {
             let d = &it.decision;
@@ -240,7 +277,7 @@ impl ListArgs {
                     None => r.verdict.as_str().to_string(),
                 })
                 .unwrap_or_else(|| "-".into());
-            println!(
+            outln!(
                 "{:<24} {:<12} {:<10} {:>6}  {:<40} {:<18} {}",
                 d.mapping,
                 d.source_id,
@@ -253,9 +290,10 @@ impl ListArgs {
                 d.reason
             );
         }
-        println!(
+        outln!(
             "{total} listed; {} reviewed, {} remaining",
-            progress.reviewed, progress.remaining
+            progress.reviewed,
+            progress.remaining
         );
         Ok(())
     }
@@ -272,14 +310,15 @@ impl DecideArgs {
         } else {
             Verdict::Undo
         };
-        let store = self.db.open().await?;
+        let settings = self.db.settings()?;
+        let store = settings.open_store().await?;
         let who = self
             .reviewer
             .clone()
             .or_else(|| std::env::var("USER").ok())
             .filter(|n| !n.trim().is_empty());
         let item = Decide {
-            mapping: mapping_key(&self.mapping),
+            mapping: settings.mapping_key(&self.mapping),
             source_id: self.source_id.clone(),
             verdict: verdict.clone(),
         };
@@ -292,7 +331,7 @@ impl DecideArgs {
         .await
         {
             Ok(_) => {
-                println!(
+                outln!(
                     "{} {}: {}",
                     item.mapping,
                     item.source_id,

@@ -1,75 +1,12 @@
-//! `affsync run JOB`: one job of `affsync.toml`, now. Also the options every job command shares
-//! (`--config`, `--database-url`, `--base-url`) and how they meet the file's settings.
+//! `affsync run JOB`: one job of `affsync.toml`, now.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use affinity_crm::{Client, Config};
-use affsync::jobs::config::DEFAULT_CONFIG_FILE;
-use affsync::jobs::{JobsConfig, Outcome, Runner, Trigger};
-use affsync::store::{Store, DEFAULT_DATABASE_URL};
-
-/// Where the jobs file, the mirror and Affinity are. A flag (or its variable) wins over
-/// `affsync.toml`, which wins over the defaults.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConfigArgs {
-    /// The jobs file (default: `affsync.toml` in the working folder).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub config: Option<PathBuf>,
-    /// The mirror: `sqlite://FILE` or `postgres://...` (default: `database_url` in the jobs
-    /// file, else `sqlite://affsync.db`).
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
-}
-
-impl ConfigArgs {
-    fn path(&self) -> PathBuf {
-        self.config
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE))
-    }
-
-    /// The jobs file, which must exist.
-    pub fn load(&self) -> anyhow::Result<JobsConfig> {
-        Ok(JobsConfig::load(&self.path())?)
-    }
-
-    /// The jobs file when one is named or `affsync.toml` exists (for commands that only read
-    /// the journal).
-    pub fn load_if_present(&self) -> anyhow::Result<Option<JobsConfig>> {
-        if self.config.is_none() && !self.path().exists() {
-            return Ok(None);
-        }
-        self.load().map(Some)
-    }
-
-    /// Opens the mirror named by the flag, the file, or the default.
-    pub async fn open(&self, config: Option<&JobsConfig>) -> anyhow::Result<Store> {
-        let url = self
-            .database_url
-            .clone()
-            .or_else(|| config.and_then(|c| c.database_url.clone()))
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-        super::db::DbArgs { database_url: url }.open().await
-    }
-}
-
-/// The client from the file's `[affinity]` settings; `--base-url`/`AFFINITY_BASE_URL` win.
-pub fn client(config: &JobsConfig, base_url: Option<&str>) -> anyhow::Result<Client> {
-    let (key, source) = config.key.read()?;
-    let mut c = Config::new(key, source);
-    if let Some(base) = base_url.or(config.base_url.as_deref()) {
-        c = c.with_base_url(base).map_err(|e| {
-            super::Problem::bad_input(
-                format!("invalid Affinity base URL `{base}`: {e}"),
-                "use a URL such as `https://api.affinity.co`",
-            )
-        })?;
-    }
-    Ok(Client::new(c)?)
-}
+use super::api::ApiArgs;
+use super::db::DbArgs;
+use affsync::jobs::{Outcome, Runner, Trigger};
 
 /// A channel that turns true on SIGINT or SIGTERM.
 pub fn stop_on_signals() -> watch::Receiver<bool> {
@@ -102,16 +39,16 @@ pub struct Args {
     /// Print the run as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Affinity's address (default: `base_url` in the jobs file).
-    #[arg(long, env = affinity_crm::BASE_URL_ENV, hide_env_values = true)]
-    pub base_url: Option<String>,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let config = Arc::new(self.config.load()?);
+        let settings = self.db.with_api(&self.api)?;
+        let config = Arc::new(settings.jobs()?.clone());
         let Some(job) = config.job(&self.job).cloned() else {
             return Err(super::Problem::bad_input(
                 format!(
@@ -128,8 +65,8 @@ impl Args {
             )
             .into());
         };
-        let client = client(&config, self.base_url.as_deref())?;
-        let store = self.config.open(Some(&config)).await?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
         let runner = Runner::new(store.clone(), client, config.clone(), stop_on_signals());
         let outcome = runner.run(&job, Trigger::Manual).await;
         store.close().await;
@@ -147,9 +84,9 @@ impl Args {
             .into()),
             Outcome::Ran(r) => {
                 if self.json {
-                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    outln!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
-                    print!("{}", render(&r));
+                    out!("{}", render(&r));
                 }
                 match &r.error {
                     None => Ok(()),

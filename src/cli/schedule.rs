@@ -4,22 +4,24 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::run::{client, stop_on_signals, ConfigArgs};
+use super::api::ApiArgs;
+use super::db::DbArgs;
+use super::run::stop_on_signals;
 use affsync::jobs::{scheduler, Runner};
 use affsync::store::time_text;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Affinity's address (default: `base_url` in the jobs file).
-    #[arg(long, env = affinity_crm::BASE_URL_ENV, hide_env_values = true)]
-    pub base_url: Option<String>,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let config = Arc::new(self.config.load()?);
+        let settings = self.db.with_api(&self.api)?;
+        let config = Arc::new(settings.jobs()?.clone());
         if config.jobs.is_empty() {
             return Err(super::Problem::bad_input(
                 format!("`{}` has no `[[jobs]]`", config.path.display()),
@@ -27,8 +29,8 @@ impl Args {
             )
             .into());
         }
-        let client = client(&config, self.base_url.as_deref())?;
-        let store = self.config.open(Some(&config)).await?;
+        let client = settings.client()?;
+        let store = settings.open_store().await?;
         let stop = stop_on_signals();
         let now = Utc::now();
         for j in &config.jobs {

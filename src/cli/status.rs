@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::run::ConfigArgs;
+use super::db::DbArgs;
 use affsync::jobs::status::{self, JobStatus};
 
 #[derive(Debug, clap::Args)]
@@ -12,19 +12,23 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub db: DbArgs,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let config = self.config.load()?;
-        let store = self.config.open(Some(&config)).await?;
-        let jobs = status::status(&store, &config, Utc::now()).await?;
+        let settings = self.db.settings()?;
+        let config = settings.jobs()?;
+        let store = settings.open_store().await?;
+        let jobs = status::status(&store, config, Utc::now()).await?;
+        let listener = affsync::listen::status::status(&store, Utc::now()).await?;
         store.close().await;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&jobs)?);
+            // The jobs, as before; the listener's state is `affsync listen --status --json`.
+            outln!("{}", serde_json::to_string_pretty(&jobs)?);
         } else {
-            print!("{}", render(&jobs));
+            out!("{}", render(&jobs));
+            out!("{}", affsync::listen::status::render(&listener));
         }
         Ok(())
     }

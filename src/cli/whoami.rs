@@ -2,13 +2,13 @@
 
 use serde_json::json;
 
-use super::api::{table, ApiArgs};
+use super::api::{table, ApiOnly};
 use affinity_crm::{v2::WhoAmI, Client};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub api: ApiArgs,
+    pub api: ApiOnly,
     /// Print JSON for programs instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -18,7 +18,7 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let client = self.api.client()?;
         let who = client.whoami_v2().await?;
-        print!("{}", render(&who, &client, self.json));
+        out!("{}", render(&who, &client, self.json));
         Ok(())
     }
 }

@@ -15,6 +15,12 @@
 //! timezone = "Europe/Paris"                  # optional, UTC by default
 //! steps = [ { pull = ["Deal Flow"] }, { push = "mappings/companies.toml" } ]
 //! on_failure = { webhook = "http://127.0.0.1:9000/hook" }
+//!
+//! [[jobs]]
+//! name = "enrich-dealflow"
+//! schedule = "0 0 3 * * 0"                   # weekly: the reconciliation
+//! steps = [ { reconcile = ["Deal Flow"] }, { pull_view = "Deal Flow/Series A" } ]
+//! on_list_entry = { list = "Deal Flow", mapping = "mappings/companies.toml" }  # run by `affsync listen`
 //! ```
 //!
 //! Parsing is pure: the file's text in, a [`JobsConfig`] or an error naming the file, line, job
@@ -29,7 +35,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
-use affinity_crm::{ApiKey, KeySource, KEY_ENV};
+use affinity_crm::{ApiKey, KeySource};
 use affsync_core::mapping::line_of;
 
 /// The file read when no `--config` is given.
@@ -39,10 +45,10 @@ pub const DEFAULT_CONFIG_FILE: &str = "affsync.toml";
 pub const DEFAULT_LOCK_STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// The keys of the file, for hints.
-pub const CONFIG_KEYS: &str = "`affsync.toml` has `database_url`, `lock_stale_after_s`, `[affinity]` (`base_url`, `key_env`, `key_file`, `key_command`) and `[[jobs]]` (`name`, `schedule`, `timezone`, `steps`, `on_failure`)";
+pub const CONFIG_KEYS: &str = "`affsync.toml` has `database_url`, `lock_stale_after_s`, `[affinity]` (`base_url`, `key_env`, `key_file`, `key_command`) and `[[jobs]]` (`name`, `schedule`, `timezone`, `steps`, `on_failure`, `on_list_entry`)";
 
 const STEP_HINT: &str =
-    "a step is `{ pull = [\"List\", ...] }`, `{ match = \"mapping.toml\" }`, `{ push = \"mapping.toml\" }`, `{ log_activity = \"activity.toml\" }` or `{ contacts = \"contacts.toml\" }`";
+    "a step is `{ pull = [\"List\", ...] }`, `{ reconcile = [\"List\", ...] }`, `{ pull_view = \"List/View\" }`, `{ match = \"mapping.toml\" }`, `{ push = \"mapping.toml\" }`, `{ log_activity = \"activity.toml\" }` or `{ contacts = \"contacts.toml\" }`";
 
 /// A parsed `affsync.toml`.
 #[derive(Debug, Clone)]
@@ -51,8 +57,11 @@ pub struct JobsConfig {
     pub path: PathBuf,
     pub database_url: Option<String>,
     pub lock_stale_after: Duration,
+    /// Whether the file sets `lock_stale_after_s` (else it is the default).
+    pub lock_stale_after_set: bool,
     pub base_url: Option<String>,
-    pub key: KeySpec,
+    /// Where the file says the key is, when it says.
+    pub key: Option<KeySpec>,
     pub jobs: Vec<Job>,
 }
 
@@ -76,6 +85,18 @@ pub struct Job {
     pub timezone: chrono_tz::Tz,
     pub steps: Vec<Step>,
     pub webhook: Option<url::Url>,
+    /// The enrichment loop `affsync listen` runs for this job.
+    pub on_list_entry: Option<OnListEntry>,
+}
+
+/// `on_list_entry = { list = "Deal Flow", mapping = "mappings/companies.toml" }`: match and
+/// push each record as it lands on the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnListEntry {
+    /// By name or id.
+    pub list: String,
+    /// Resolved against the config file's folder.
+    pub mapping: PathBuf,
 }
 
 /// What a job does, in order.
@@ -100,6 +121,15 @@ pub enum Step {
     Contacts {
         mapping: PathBuf,
     },
+    /// A pull of these lists (every list when empty) that reports drift: the entries the
+    /// listener's webhooks missed.
+    Reconcile {
+        lists: Vec<String>,
+    },
+    /// A saved view, `List/View` or its id.
+    PullView {
+        view: String,
+    },
 }
 
 impl Step {
@@ -110,6 +140,8 @@ impl Step {
             Step::Push { .. } => "push",
             Step::LogActivity { .. } => "log_activity",
             Step::Contacts { .. } => "contacts",
+            Step::Reconcile { .. } => "reconcile",
+            Step::PullView { .. } => "pull_view",
         }
     }
 
@@ -117,6 +149,9 @@ impl Step {
     pub fn target(&self) -> String {
         match self {
             Step::Pull { lists } => lists.join(", "),
+            Step::Reconcile { lists } if lists.is_empty() => "every list".into(),
+            Step::Reconcile { lists } => lists.join(", "),
+            Step::PullView { view } => view.clone(),
             Step::Match { mapping } | Step::Push { mapping } | Step::Contacts { mapping } => {
                 mapping.display().to_string()
             }
@@ -311,6 +346,14 @@ struct RawJob {
     timezone: Option<Spanned<String>>,
     steps: Spanned<Vec<Spanned<RawStep>>>,
     on_failure: Option<RawOnFailure>,
+    on_list_entry: Option<Spanned<RawOnListEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOnListEntry {
+    list: Spanned<String>,
+    mapping: String,
 }
 
 #[derive(Deserialize)]
@@ -321,6 +364,8 @@ enum RawStep {
     Push(String),
     LogActivity(String),
     Contacts(String),
+    Reconcile(Vec<String>),
+    PullView(String),
 }
 
 #[derive(Deserialize)]
@@ -392,7 +437,7 @@ impl JobsConfig {
         };
 
         let (base_url, key) = match &raw.affinity {
-            None => (None, KeySpec::Env(KEY_ENV.to_string())),
+            None => (None, None),
             Some(a) => {
                 let span = a.span();
                 let a = a.get_ref();
@@ -423,7 +468,7 @@ impl JobsConfig {
                 }
                 (
                     a.base_url.as_ref().map(|b| b.get_ref().clone()),
-                    given.pop().unwrap_or(KeySpec::Env(KEY_ENV.to_string())),
+                    given.pop(),
                 )
             }
         };
@@ -468,7 +513,26 @@ impl JobsConfig {
                     )
                 })?,
             };
-            if rj.steps.get_ref().is_empty() {
+            let on_list_entry = match &rj.on_list_entry {
+                None => None,
+                Some(o) => {
+                    let list = o.get_ref().list.get_ref().trim().to_string();
+                    if list.is_empty() {
+                        return Err(invalid(
+                            o.get_ref().list.span(),
+                            Some(&name),
+                            "`on_list_entry` names no list".into(),
+                            "name the list whose new entries are enriched: `on_list_entry = { list = \"Deal Flow\", mapping = \"mappings/companies.toml\" }`",
+                        ));
+                    }
+                    Some(OnListEntry {
+                        list,
+                        mapping: dir.join(&o.get_ref().mapping),
+                    })
+                }
+            };
+            // A job for the enrichment loop alone may have no steps of its own.
+            if rj.steps.get_ref().is_empty() && on_list_entry.is_none() {
                 return Err(invalid(
                     rj.steps.span(),
                     Some(&name),
@@ -507,6 +571,24 @@ impl JobsConfig {
                     RawStep::Contacts(m) => Step::Contacts {
                         mapping: dir.join(m),
                     },
+                    RawStep::Reconcile(lists) => Step::Reconcile {
+                        lists: lists
+                            .iter()
+                            .map(|l| l.trim().to_string())
+                            .filter(|l| !l.is_empty())
+                            .collect(),
+                    },
+                    RawStep::PullView(v) if v.trim().is_empty() => {
+                        return Err(invalid(
+                            s.span(),
+                            Some(&name),
+                            "a `pull_view` step names no view".into(),
+                            "name a saved view as `List/View`, or give its id: `{ pull_view = \"Deal Flow/Series A\" }`",
+                        ))
+                    }
+                    RawStep::PullView(v) => Step::PullView {
+                        view: v.trim().to_string(),
+                    },
                 });
             }
             let webhook = match &rj.on_failure {
@@ -535,12 +617,14 @@ impl JobsConfig {
                 timezone,
                 steps,
                 webhook,
+                on_list_entry,
             });
         }
         Ok(JobsConfig {
             path: path.to_path_buf(),
             database_url: raw.database_url,
             lock_stale_after,
+            lock_stale_after_set: raw.lock_stale_after_s.is_some(),
             base_url,
             key,
             jobs,
@@ -550,6 +634,19 @@ impl JobsConfig {
     /// A job by name, or an error that names the jobs there are.
     pub fn job(&self, name: &str) -> Option<&Job> {
         self.jobs.iter().find(|j| j.name == name)
+    }
+
+    /// The folder the jobs' mapping files are identified from: this file's.
+    pub fn mapping_root(&self) -> crate::mapping_identity::MappingRoot {
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        crate::mapping_identity::MappingRoot::Folder(
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+        )
     }
 
     pub fn job_names(&self) -> Vec<&str> {
@@ -627,7 +724,7 @@ steps = [ { pull = ["301"] } ]
         assert_eq!(c.database_url.as_deref(), Some("sqlite://m.db"));
         assert_eq!(c.lock_stale_after, Duration::from_millis(2500));
         assert_eq!(c.base_url.as_deref(), Some("http://127.0.0.1:9"));
-        assert_eq!(c.key, KeySpec::Command("echo k".into()));
+        assert_eq!(c.key, Some(KeySpec::Command("echo k".into())));
         assert_eq!(c.job_names(), ["nightly-dealflow", "often"]);
         let j = &c.jobs[0];
         assert_eq!(j.timezone, chrono_tz::Europe::Paris);
@@ -658,7 +755,7 @@ steps = [ { pull = ["301"] } ]
         assert_eq!(c.jobs[1].timezone, chrono_tz::UTC);
         assert!(c.jobs[1].webhook.is_none());
         let d = parse("").unwrap();
-        assert_eq!(d.key, KeySpec::Env("AFFINITY_API_KEY".into()));
+        assert_eq!(d.key, None);
         assert_eq!(d.lock_stale_after, DEFAULT_LOCK_STALE_AFTER);
     }
 

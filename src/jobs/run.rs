@@ -39,6 +39,8 @@ pub enum StepError {
     Activity(#[from] crate::activity_log::ActivityError),
     #[error(transparent)]
     Contacts(#[from] crate::contacts::ContactsError),
+    #[error(transparent)]
+    View(#[from] crate::listen::view::ViewError),
 }
 
 /// Why a job could not be run at all (its steps' failures are outcomes, not errors).
@@ -58,6 +60,7 @@ impl Diagnose for StepError {
             StepError::Push(e) => e.class(),
             StepError::Activity(e) => e.class(),
             StepError::Contacts(e) => e.class(),
+            StepError::View(e) => e.class(),
         }
     }
     fn hint(&self) -> Option<String> {
@@ -75,6 +78,7 @@ impl Diagnose for StepError {
             StepError::Push(e) => e.hint(),
             StepError::Activity(e) => e.hint(),
             StepError::Contacts(e) => e.hint(),
+            StepError::View(e) => e.hint(),
         }
     }
 }
@@ -247,7 +251,8 @@ impl Runner {
                 ));
                 break;
             }
-            match run_step(client, &self.store, job, step).await {
+            let root = self.config.mapping_root();
+            match run_step(client, &self.store, &root, job, step).await {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
@@ -375,6 +380,7 @@ fn trigger_text(t: Trigger) -> &'static str {
 pub async fn run_step(
     client: &Client,
     store: &Store,
+    root: &crate::mapping_identity::MappingRoot,
     job: &Job,
     step: &Step,
 ) -> Result<StepOutcome, StepError> {
@@ -405,8 +411,46 @@ pub async fn run_step(
                 error: None,
             })
         }
+        Step::Reconcile { lists } => {
+            let r =
+                crate::listen::reconcile::reconcile(client, store, lists, Some(&job.name)).await?;
+            let d = &r.drift;
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: Some(r.pull.run),
+                status: RunStatus::Ok.as_str().into(),
+                counts: json!({
+                    "entries": d.entries,
+                    "new": d.new,
+                    "changed": d.changed,
+                    "removed": d.removed,
+                    "drift": d.drift,
+                }),
+                api_calls: r.pull.api_calls,
+                seconds: r.pull.seconds,
+                error: None,
+            })
+        }
+        Step::PullView { view } => {
+            let v = crate::listen::view::pull_view(client, store, view, Some(&job.name)).await?;
+            Ok(StepOutcome {
+                step: step.kind(),
+                target: step.target(),
+                run: Some(v.run),
+                status: RunStatus::Ok.as_str().into(),
+                counts: json!({
+                    "entries": v.entries_seen,
+                    "new": v.new,
+                    "changed": v.changed,
+                }),
+                api_calls: v.api_calls,
+                seconds: v.seconds,
+                error: None,
+            })
+        }
         Step::Match { mapping } => {
-            let m = crate::io::load_mapping(mapping)?;
+            let m = crate::mapping_identity::load(mapping, root)?;
             let o = crate::matching::run_match(store, &m, Some(&job.name)).await?;
             Ok(StepOutcome {
                 step: step.kind(),
@@ -490,7 +534,7 @@ pub async fn run_step(
             })
         }
         Step::Push { mapping } => {
-            let m = crate::io::load_mapping(mapping)?;
+            let m = crate::mapping_identity::load(mapping, root)?;
             let opts = crate::push::PushOptions {
                 job: Some(job.name.clone()),
                 ..Default::default()

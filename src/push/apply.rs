@@ -120,6 +120,16 @@ fn entry_row(
     }
 }
 
+/// A v1 list entry as the mirror learns it (a push's and `affsync mcp`'s writes alike).
+pub(crate) fn learned_entry(
+    e: &affinity_crm::v1::ListEntry,
+    entity_kind: Kind,
+    entity_id: i64,
+) -> affsync_core::model::EntryRow {
+    let (id, at, by) = entry_found(e);
+    entry_row(id, e.list_id.0, entity_kind, entity_id, at, by)
+}
+
 fn entry_found(e: &affinity_crm::v1::ListEntry) -> EntryFound {
     // v2, which pulls read, gives times to the second; v1 answers with milliseconds.
     let to_second = |t: chrono::DateTime<Utc>| {

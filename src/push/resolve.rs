@@ -371,7 +371,7 @@ fn candidate(e: &LearnedEntity) -> Candidate {
 }
 
 /// A v1 person's `type` as v2 (and the mirror) names it (affinity-api.md §2.1).
-pub(super) fn v1_person_type(t: i64) -> &'static str {
+pub(crate) fn v1_person_type(t: i64) -> &'static str {
     match t {
         1 => "internal",
         _ => "external",

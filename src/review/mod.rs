@@ -6,6 +6,7 @@
 //! - [`pages`]: the HTML (pure: data in, text out, every record value escaped);
 //! - [`server`]: the axum server (loopback by default, a token otherwise, CSRF on every POST).
 
+pub mod compare;
 pub mod pages;
 pub mod queue;
 pub mod server;

@@ -2,7 +2,8 @@
 //! otherwise, and any other address needs a token; with a token, every request carries it (a
 //! `?token=` link sets a cookie, or an `Authorization: Bearer` / `X-Affsync-Token` header).
 //! Every request that changes state is a POST whose form carries the server run's CSRF token.
-//! Pages are sent with a content security policy that allows no script but the page's own file.
+//! Pages are sent with a content security policy that allows no script but the page's own file,
+//! which may fetch from the page's own origin and nowhere else.
 
 use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::net::{IpAddr, SocketAddr};
@@ -19,7 +20,7 @@ use rand::Rng;
 use serde::Deserialize;
 
 use super::pages::{self, PageCtx};
-use super::queue::{self, candidate_ids, ItemView, MappingInfo, PER_PAGE};
+use super::queue::{self, ItemView, MappingInfo, PageQuery, View, PER_PAGE};
 use super::{decide, Decide, ReviewError, Verdict};
 use crate::store::review::{QueueFilter, QueueStatus};
 use crate::store::Store;
@@ -70,6 +71,8 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// The name decisions are stored with when the page has not been given one.
     pub reviewer: Option<String>,
+    /// The tenant's subdomain, for links into the Affinity web app (none without it).
+    pub subdomain: Option<String>,
     /// Host names besides the bound address (and loopback names) that requests may name: the
     /// page's public name behind a proxy.
     pub allowed_hosts: Vec<String>,
@@ -98,6 +101,8 @@ struct AppState {
     csrf: String,
     token: Option<String>,
     reviewer: Option<String>,
+    subdomain: Option<String>,
+    cache: queue::Cache,
 }
 
 type Shared = Arc<AppState>;
@@ -109,20 +114,25 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The page's routes over a store: `GET /`, `GET /search`, `GET /app.js`, `POST /decide`,
-/// `POST /accept-above`, `POST /reviewer`.
+/// The page's routes over a store: `GET /`, `GET /search`, `GET /app.js`, and the POSTs
+/// `/decide`, `/decide-same`, `/accept-above`, `/undo-last`, `/reviewer` (each with the form
+/// token; the script's keys send these very forms).
 pub fn router(store: Store, opts: &ServeOptions, csrf: String) -> Router {
     let state = Arc::new(AppState {
         store,
         csrf,
         token: opts.token.clone().filter(|t| !t.is_empty()),
-        reviewer: opts.reviewer.clone(),
+        reviewer: opts.reviewer.clone().filter(|r| !r.trim().is_empty()),
+        subdomain: opts.subdomain.clone(),
+        cache: queue::Cache::default(),
     });
     Router::new()
         .route("/", get(queue_page))
         .route("/search", get(search_page))
         .route("/app.js", get(app_js))
         .route("/decide", post(decide_form))
+        .route("/decide-same", post(decide_same))
+        .route("/undo-last", post(undo_last))
         .route("/accept-above", post(accept_above))
         .route("/reviewer", post(set_reviewer))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -263,13 +273,16 @@ fn with_headers(mut resp: Response) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser posts a plain form with
+    // `Origin: null`, which the Host/Origin guard refuses (every decision without script
+    // failed); links out (into Affinity) still carry no referrer.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -278,12 +291,14 @@ fn with_headers(mut resp: Response) -> Response {
     resp
 }
 
-/// The page's only script: asks before a bulk accept.
+/// The page's only script: the keys, and links and forms followed without a full page load.
 async fn app_js() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        "document.querySelectorAll('form[data-confirm]').forEach(function(f){\
-         f.addEventListener('submit',function(e){if(!confirm(f.dataset.confirm))e.preventDefault();});});\n",
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("app.js"),
     )
 }
 
@@ -306,7 +321,15 @@ struct QueueParams {
     status: Option<String>,
     min_score: Option<String>,
     max_score: Option<String>,
+    method: Option<String>,
+    band: Option<String>,
+    disagrees: Option<String>,
+    view: Option<String>,
     page: Option<String>,
+    at: Option<String>,
+    fm: Option<String>,
+    fs: Option<String>,
+    preview_min: Option<String>,
     notice: Option<String>,
     /// The notice's signature: only notices this server made are shown.
     nsig: Option<String>,
@@ -320,31 +343,55 @@ fn score(s: &Option<String>) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
-fn filter_of(p: &QueueParams) -> QueueFilter {
-    QueueFilter {
-        mapping: p.mapping.clone().filter(|m| !m.is_empty()),
-        status: p
-            .status
+fn some(s: &Option<String>) -> Option<String> {
+    s.clone().filter(|s| !s.trim().is_empty())
+}
+
+fn query_of(p: &QueueParams) -> PageQuery {
+    PageQuery {
+        filter: QueueFilter {
+            mapping: some(&p.mapping),
+            status: p
+                .status
+                .as_deref()
+                .and_then(QueueStatus::parse)
+                .unwrap_or_default(),
+            min_score: score(&p.min_score),
+            max_score: score(&p.max_score),
+        },
+        method: some(&p.method),
+        band: some(&p.band),
+        disagrees: some(&p.disagrees),
+        page: p
+            .page
             .as_deref()
-            .and_then(QueueStatus::parse)
-            .unwrap_or_default(),
-        min_score: score(&p.min_score),
-        max_score: score(&p.max_score),
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(1),
+        view: p.view.as_deref().and_then(View::parse).unwrap_or_default(),
+        at: p.at.as_deref().and_then(|s| s.parse().ok()),
+        focus: some(&p.fm).zip(some(&p.fs)),
+        preview_min: score(&p.preview_min),
     }
 }
 
-fn reviewer_of(st: &AppState, headers: &HeaderMap) -> Option<String> {
+/// Who signs this browser's decisions: the name it gave (its cookie), else the server's
+/// `--reviewer` (`true`: the default).
+fn reviewer_of(st: &AppState, headers: &HeaderMap) -> Option<(String, bool)> {
     cookie(headers, REVIEWER_COOKIE)
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty())
-        .or_else(|| st.reviewer.clone())
+        .map(|n| (n, false))
+        .or_else(|| st.reviewer.clone().map(|n| (n, true)))
 }
 
 fn ctx(st: &AppState, headers: &HeaderMap, notice: Option<String>) -> PageCtx {
+    let who = reviewer_of(st, headers);
     PageCtx {
         csrf: st.csrf.clone(),
-        reviewer: reviewer_of(st, headers),
+        reviewer_is_default: who.as_ref().is_some_and(|(_, d)| *d),
+        reviewer: who.map(|(n, _)| n),
         notice,
+        subdomain: st.subdomain.clone(),
     }
 }
 
@@ -353,13 +400,8 @@ async fn queue_page(
     headers: HeaderMap,
     Query(p): Query<QueueParams>,
 ) -> Response {
-    let filter = filter_of(&p);
-    let page = p
-        .page
-        .as_deref()
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(1);
-    match queue::load_page(&st.store, &filter, page, PER_PAGE).await {
+    let query = query_of(&p);
+    match queue::load_page(&st.store, &query, PER_PAGE, &st.cache).await {
         Ok(q) => {
             let notice = p.notice.filter(|n| {
                 p.nsig
@@ -404,11 +446,7 @@ async fn search_page(
     } else {
         let kinds = match info.kind {
             Some(k) => vec![k],
-            None => vec![
-                affsync_core::matcher::Kind::Organization,
-                affsync_core::matcher::Kind::Person,
-                affsync_core::matcher::Kind::Opportunity,
-            ],
+            None => affsync_core::model::Kind::ALL.to_vec(),
         };
         let mut all = Vec::new();
         for k in kinds {
@@ -422,6 +460,8 @@ async fn search_page(
     let view = ItemView {
         candidates: Vec::new(),
         accepted: None,
+        fields: Vec::new(),
+        identical: 0,
         info,
         item,
     };
@@ -436,18 +476,35 @@ async fn search_page(
     .into_response()
 }
 
+/// The keys a `back` query string may hold: the page's filter, facets, view and page.
+const BACK_KEYS: [&str; 9] = [
+    "mapping",
+    "status",
+    "min_score",
+    "max_score",
+    "method",
+    "band",
+    "disagrees",
+    "view",
+    "page",
+];
+
 /// A `back` query string, rebuilt from its pairs (so that it can only ever be a query).
 fn clean_back(back: &str) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in url::form_urlencoded::parse(back.as_bytes()) {
-        if matches!(
-            k.as_ref(),
-            "mapping" | "status" | "min_score" | "max_score" | "page"
-        ) {
+        if BACK_KEYS.contains(&k.as_ref()) {
             q.append_pair(&k, &v);
         }
     }
     q.finish()
+}
+
+/// Where the page goes after a POST: the record to focus, by position or by id.
+enum Then {
+    At(usize),
+    Record(String, String),
+    Top,
 }
 
 /// A notice's signature under the server run's secret: a notice in an address someone else
@@ -458,18 +515,20 @@ fn notice_sig(secret: &str, notice: &str) -> String {
     d.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-fn back_to(st: &AppState, back: &str, notice: &str) -> Response {
-    let mut q = clean_back(back);
-    if !q.is_empty() {
-        q.push('&');
+fn back_to(st: &AppState, back: &str, notice: &str, then: Then) -> Response {
+    let mut q = url::form_urlencoded::Serializer::new(clean_back(back));
+    match then {
+        Then::At(at) => {
+            q.append_pair("at", &at.to_string());
+        }
+        Then::Record(m, s) => {
+            q.append_pair("fm", &m).append_pair("fs", &s);
+        }
+        Then::Top => {}
     }
-    q.push_str(
-        &url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("notice", notice)
-            .append_pair("nsig", &notice_sig(&st.csrf, notice))
-            .finish(),
-    );
-    Redirect::to(&format!("./?{q}")).into_response()
+    q.append_pair("notice", notice)
+        .append_pair("nsig", &notice_sig(&st.csrf, notice));
+    Redirect::to(&format!("./?{}", q.finish())).into_response()
 }
 
 fn csrf_ok(st: &AppState, given: &str) -> bool {
@@ -484,6 +543,25 @@ fn csrf_refused() -> Response {
     )
 }
 
+fn unnamed() -> Response {
+    failure(
+        StatusCode::BAD_REQUEST,
+        "Who is deciding?",
+        "every decision is signed: give your name at the top of the page first (it is kept in this browser)",
+    )
+}
+
+fn refused(e: ReviewError) -> Response {
+    match e {
+        e @ ReviewError::Store(_) => store_failure(e),
+        e => failure(
+            StatusCode::BAD_REQUEST,
+            "Cannot record that",
+            &e.to_string(),
+        ),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct DecideForm {
     #[serde(default)]
@@ -495,6 +573,34 @@ struct DecideForm {
     affinity_id: String,
     #[serde(default)]
     back: String,
+    #[serde(default)]
+    at: String,
+}
+
+/// The form's verdict, or the page that says it is none (boxed: a response is large).
+fn verdict_of(f: &DecideForm) -> Result<Verdict, Box<Response>> {
+    Ok(match f.verdict.as_str() {
+        "accept" if !f.affinity_id.trim().is_empty() => Verdict::Accept(f.affinity_id.clone()),
+        "create" => Verdict::Create,
+        "reject" => Verdict::Reject,
+        "undo" => Verdict::Undo,
+        other => {
+            return Err(Box::new(failure(
+                StatusCode::BAD_REQUEST,
+                "Unknown decision",
+                &format!("`{other}` is not a decision (accept with an id, create, reject, undo)"),
+            )))
+        }
+    })
+}
+
+fn words(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Accept(id) => format!("accepted {id}"),
+        Verdict::Create => "to be created".into(),
+        Verdict::Reject => "not a match".into(),
+        Verdict::Undo => "decision undone".into(),
+    }
 }
 
 async fn decide_form(
@@ -505,41 +611,107 @@ async fn decide_form(
     if !csrf_ok(&st, &f.csrf) {
         return csrf_refused();
     }
-    let verdict = match f.verdict.as_str() {
-        "accept" if !f.affinity_id.trim().is_empty() => Verdict::Accept(f.affinity_id.clone()),
-        "create" => Verdict::Create,
-        "reject" => Verdict::Reject,
-        "undo" => Verdict::Undo,
-        other => {
-            return failure(
-                StatusCode::BAD_REQUEST,
-                "Unknown decision",
-                &format!("`{other}` is not a decision (accept with an id, create, reject, undo)"),
-            )
-        }
+    let verdict = match verdict_of(&f) {
+        Ok(v) => v,
+        Err(r) => return *r,
     };
-    let who = reviewer_of(&st, &headers);
+    let Some((who, _)) = reviewer_of(&st, &headers) else {
+        return unnamed();
+    };
     let item = Decide {
         mapping: f.mapping.clone(),
         source_id: f.source_id.clone(),
         verdict: verdict.clone(),
     };
-    match decide(&st.store, &[item], who.as_deref(), Utc::now()).await {
+    match decide(&st.store, &[item], Some(&who), Utc::now()).await {
         Ok(_) => {
-            let what = match &verdict {
-                Verdict::Accept(id) => format!("{}: accepted {id}", f.source_id),
-                Verdict::Create => format!("{}: to be created", f.source_id),
-                Verdict::Reject => format!("{}: not a match", f.source_id),
-                Verdict::Undo => format!("{}: decision undone", f.source_id),
+            let then = match (&verdict, f.at.parse()) {
+                (Verdict::Undo, _) => Then::Record(f.mapping.clone(), f.source_id.clone()),
+                (_, Ok(at)) => Then::At(at),
+                _ => Then::Top,
             };
-            back_to(&st, &f.back, &what)
+            back_to(
+                &st,
+                &f.back,
+                &format!("{}: {}", f.source_id, words(&verdict)),
+                then,
+            )
         }
-        Err(e @ ReviewError::Store(_)) => store_failure(e),
-        Err(e) => failure(
+        Err(e) => refused(e),
+    }
+}
+
+/// The same verdict for every open record of the mapping file whose key column holds the
+/// value this record's does (OpenRefine's "match all identical cells").
+async fn decide_same(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    if !csrf_ok(&st, &f.csrf) {
+        return csrf_refused();
+    }
+    let verdict = match verdict_of(&f) {
+        Ok(Verdict::Undo) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                "Unknown decision",
+                "undo is one record at a time (or `u`: your last decision)",
+            )
+        }
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let Some((who, _)) = reviewer_of(&st, &headers) else {
+        return unnamed();
+    };
+    let info = MappingInfo::load(&f.mapping);
+    let item = match st.store.queue_item(&f.mapping, &f.source_id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return refused(ReviewError::UnknownRecord {
+                mapping: f.mapping.clone(),
+                source_id: f.source_id.clone(),
+            })
+        }
+        Err(e) => return store_failure(e),
+    };
+    let Some((column, value)) = queue::key_value(&item, &info) else {
+        return failure(
             StatusCode::BAD_REQUEST,
-            "Cannot record that",
-            &e.to_string(),
+            "Nothing to compare",
+            &format!(
+                "`{}` has no value to find identical records by",
+                f.source_id
+            ),
+        );
+    };
+    let open = QueueFilter {
+        mapping: Some(f.mapping.clone()),
+        status: QueueStatus::Open,
+        ..QueueFilter::default()
+    };
+    let items = match st.store.review_queue(&open, 0, i64::MAX / 2).await {
+        Ok((items, _)) => items,
+        Err(e) => return store_failure(e),
+    };
+    let todo: Vec<Decide> = items
+        .iter()
+        .filter(|it| queue::key_value(it, &info).is_some_and(|(_, v)| v == value))
+        .map(|it| Decide {
+            mapping: it.decision.mapping.clone(),
+            source_id: it.decision.source_id.clone(),
+            verdict: verdict.clone(),
+        })
+        .collect();
+    match decide(&st.store, &todo, Some(&who), Utc::now()).await {
+        Ok(n) => back_to(
+            &st,
+            &f.back,
+            &format!("{n} records with {column} = “{value}”: {}", words(&verdict)),
+            f.at.parse().map(Then::At).unwrap_or(Then::Top),
         ),
+        Err(e) => refused(e),
     }
 }
 
@@ -551,11 +723,14 @@ struct BulkForm {
     mapping: String,
     min_score: String,
     #[serde(default)]
+    max_records: String,
+    #[serde(default)]
     back: String,
 }
 
-/// Accepts the best candidate of every undecided record in review scoring at least
-/// `min_score` (of the filtered mapping file, or all).
+/// Accepts the best candidate of the open records in review scoring at least `min_score`
+/// (of the filtered mapping file, or all): at most `max_records` of them, the best first (the
+/// preview's count: the queue may have changed since).
 async fn accept_above(
     State(st): State<Shared>,
     headers: HeaderMap,
@@ -571,44 +746,108 @@ async fn accept_above(
             &format!("`{}` is not a score between 0 and 1", f.min_score),
         );
     };
-    let filter = QueueFilter {
-        mapping: Some(f.mapping.clone()).filter(|m| !m.is_empty()),
-        status: QueueStatus::Review,
-        min_score: Some(min),
-        max_score: None,
+    let Ok(bound) = f.max_records.trim().parse::<usize>() else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "How many?",
+            "preview first: the form says how many records it may decide at most",
+        );
     };
-    let items = match st.store.review_queue(&filter, 0, i64::MAX / 2).await {
+    let Some((who, _)) = reviewer_of(&st, &headers) else {
+        return unnamed();
+    };
+    let every = QueueFilter {
+        status: QueueStatus::All,
+        ..QueueFilter::default()
+    };
+    let all = match st.store.review_queue(&every, 0, i64::MAX / 2).await {
         Ok((items, _)) => items,
         Err(e) => return store_failure(e),
     };
-    let todo: Vec<Decide> = items
+    let mapping = Some(f.mapping.as_str()).filter(|m| !m.is_empty());
+    let qualifying = queue::above(&all, mapping, min);
+    let todo: Vec<Decide> = qualifying
         .iter()
-        .filter_map(|it| {
-            let best = it
-                .decision
-                .affinity_id
-                .clone()
-                .or_else(|| candidate_ids(it).into_iter().next().map(|(id, _)| id))?;
-            Some(Decide {
-                mapping: it.decision.mapping.clone(),
-                source_id: it.decision.source_id.clone(),
-                verdict: Verdict::Accept(best),
-            })
+        .take(bound)
+        .map(|(it, best)| Decide {
+            mapping: it.decision.mapping.clone(),
+            source_id: it.decision.source_id.clone(),
+            verdict: Verdict::Accept(best.clone()),
         })
         .collect();
-    let who = reviewer_of(&st, &headers);
-    match decide(&st.store, &todo, who.as_deref(), Utc::now()).await {
+    match decide(&st.store, &todo, Some(&who), Utc::now()).await {
         Ok(n) => back_to(
             &st,
             &f.back,
-            &format!("accepted {n} suggestions scoring at least {min}"),
+            &format!(
+                "accepted {n} suggestions scoring at least {min} ({} qualified, at most {bound} asked)",
+                qualifying.len()
+            ),
+            Then::Top,
         ),
-        Err(e @ ReviewError::Store(_)) => store_failure(e),
-        Err(e) => failure(
-            StatusCode::BAD_REQUEST,
-            "Cannot record that",
-            &e.to_string(),
+        Err(e) => refused(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct UndoLastForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Undoes this reviewer's last decision still in force (all the records it decided at once,
+/// for a bulk decision); the journal keeps both.
+async fn undo_last(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<UndoLastForm>,
+) -> Response {
+    if !csrf_ok(&st, &f.csrf) {
+        return csrf_refused();
+    }
+    let Some((who, _)) = reviewer_of(&st, &headers) else {
+        return unnamed();
+    };
+    let reviews = match st.store.reviews(None).await {
+        Ok(r) => r,
+        Err(e) => return store_failure(e),
+    };
+    let mine: Vec<_> = reviews
+        .into_iter()
+        .filter(|r| r.decided_by.as_deref() == Some(who.as_str()))
+        .collect();
+    let Some(last) = mine.iter().map(|r| r.decided_at.clone()).max() else {
+        return back_to(
+            &st,
+            &f.back,
+            &format!("nothing to undo: no decision of {who}'s is in force"),
+            Then::Top,
+        );
+    };
+    let todo: Vec<Decide> = mine
+        .iter()
+        .filter(|r| r.decided_at == last)
+        .map(|r| Decide {
+            mapping: r.mapping.clone(),
+            source_id: r.source_id.clone(),
+            verdict: Verdict::Undo,
+        })
+        .collect();
+    let first = todo
+        .first()
+        .map(|d| Then::Record(d.mapping.clone(), d.source_id.clone()))
+        .unwrap_or(Then::Top);
+    let names: Vec<&str> = todo.iter().map(|d| d.source_id.as_str()).collect();
+    match decide(&st.store, &todo, Some(&who), Utc::now()).await {
+        Ok(_) => back_to(
+            &st,
+            &f.back,
+            &format!("undone: {}", names.join(", ")),
+            first,
         ),
+        Err(e) => refused(e),
     }
 }
 
@@ -619,6 +858,8 @@ struct ReviewerForm {
     name: String,
     #[serde(default)]
     back: String,
+    #[serde(default)]
+    at: String,
 }
 
 async fn set_reviewer(State(st): State<Shared>, Form(f): Form<ReviewerForm>) -> Response {
@@ -626,8 +867,20 @@ async fn set_reviewer(State(st): State<Shared>, Form(f): Form<ReviewerForm>) -> 
         return csrf_refused();
     }
     let name = f.name.trim();
+    if name.is_empty() {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "Who is deciding?",
+            "give a name: it signs every decision made in this browser",
+        );
+    }
     let value: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let mut resp = back_to(&st, &f.back, &format!("decisions are now signed {name}"));
+    let mut resp = back_to(
+        &st,
+        &f.back,
+        &format!("decisions are now signed {name}"),
+        f.at.parse().map(Then::At).unwrap_or(Then::Top),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{REVIEWER_COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Strict"
     )) {

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use affsync_core::matcher::Kind;
 
 use super::decisions::{DecisionRow, ReviewRow, ReviewVerdict};
+use super::journal::event_from_row;
 use super::{col, in_list, param, Ctx, Store, StoreError};
+use affsync_core::journal::{RunKind, StoredEvent};
 
 /// Which records of the queue to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -215,6 +217,37 @@ impl Store {
             reviewed: col(&row, "reviewed")?,
             remaining: col(&row, "remaining")?,
         })
+    }
+
+    /// The reviewers' journal: `review` runs' events (verdicts given and undone), newest first,
+    /// at most `limit`; of one source record (`src:ID`) when `record` is given.
+    pub async fn review_history(
+        &self,
+        record: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        // Numbered placeholders on both backends: sqlx's SQLite driver binds a bare `?` that
+        // follows `$1` to the first argument again (a datatype mismatch on `LIMIT`).
+        let sql = format!(
+            "SELECT e.run_id, e.at, e.record, e.step, e.detail FROM events e \
+             JOIN runs r ON r.id = e.run_id WHERE r.kind = $1 {} ORDER BY e.id DESC LIMIT {}",
+            if record.is_some() {
+                "AND e.record = $2"
+            } else {
+                ""
+            },
+            if record.is_some() { "$3" } else { "$2" }
+        );
+        let mut q = sqlx::query(&sql).bind(RunKind::Review.as_str());
+        if let Some(r) = record {
+            q = q.bind(r.to_string());
+        }
+        let rows = q
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading the reviewers' journal")?;
+        rows.iter().map(event_from_row).collect()
     }
 
     /// The mapping files that have stored decisions.

@@ -438,7 +438,8 @@ async fn config_mistakes_exit_2_with_file_line_and_job() {
     let (code, _, err) = run(dir.path(), &["run", "nightly"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("`affsync.toml`, line 3, job `nightly`: invalid cron expression `0 0 2 * *`"),
+        // The file found upward is named by its full path.
+        err.contains("/affsync.toml`, line 3, job `nightly`: invalid cron expression `0 0 2 * *`"),
         "{err}"
     );
     std::fs::write(
@@ -454,7 +455,10 @@ async fn config_mistakes_exit_2_with_file_line_and_job() {
     );
     let (code, _, err) = run(dir.path(), &["schedule", "--config", "missing.toml"]).await;
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("cannot read `missing.toml`"), "{err}");
+    assert!(
+        err.contains("the settings file `missing.toml` (flag `--config`) does not exist"),
+        "{err}"
+    );
 }
 
 const T0: &str = "2026-11-21T02:00:00Z";

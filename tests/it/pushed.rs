@@ -33,6 +33,13 @@ async fn pushes_then_pull_finds_nothing_changed(db: &str) {
     let t = TestEmu::with(Default::default(), demo_seed()).await;
     let dir = tempfile::tempdir().unwrap();
     lay_out(dir.path());
+    // A team sharing a Postgres mirror keeps an `affsync.toml`: the mappings' identities are
+    // their paths from its folder (without one, a mapping needs a `name` on Postgres).
+    std::fs::write(
+        dir.path().join("affsync.toml"),
+        "# settings come from the flags\n",
+    )
+    .unwrap();
     let (code, _, err) = t
         .run(dir.path(), db, &["pull", "--all-lists", "--quiet"])
         .await;

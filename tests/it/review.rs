@@ -797,3 +797,221 @@ async fn verdicts_follow_merges_and_reopen_when_their_record_is_gone() {
             affsync_core::journal::Step::VerdictReopened { .. }
         )));
 }
+
+/// The keys' endpoints are the page's forms: the script sends them with fetch, and they need
+/// the form token as every POST does; a decision needs a reviewer's name; the policy lets the
+/// script fetch from the page's origin and nowhere else.
+#[tokio::test]
+async fn the_keys_endpoints_need_the_form_token_and_a_name_and_the_policy_allows_only_self() {
+    let (t, dir, db) = setup().await;
+    let server = serve(dir.path(), &db, &[]).await;
+    let http = no_redirects();
+    let resp = http.get(&server.url).send().await.unwrap();
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        csp,
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let html = resp.text().await.unwrap();
+    let csrf = input_value(&html, "csrf");
+    let script = http
+        .get(format!("{}app.js", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        script.contains("keydown") && script.contains("fetch("),
+        "{script}"
+    );
+
+    let send = |path: &str, form: Vec<(&str, String)>, cookie: bool| {
+        let mut rb = http
+            .post(format!("{}{path}", server.url))
+            .header("x-affsync-fetch", "1")
+            .form(&form);
+        if cookie {
+            rb = rb.header("cookie", "affsync_reviewer=Ada");
+        }
+        async move { rb.send().await.unwrap().status().as_u16() }
+    };
+    let record = |csrf: &str, verdict: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("mapping", "m.toml".to_string()),
+            ("source_id", "R1".to_string()),
+            ("verdict", verdict.to_string()),
+            ("affinity_id", "201".to_string()),
+            ("at", "0".to_string()),
+        ]
+    };
+    for bad in ["", "0000", &csrf[..31]] {
+        for (path, form) in [
+            ("decide", record(bad, "accept")),
+            ("decide-same", record(bad, "reject")),
+            ("undo-last", vec![("csrf", bad.to_string())]),
+            (
+                "accept-above",
+                vec![
+                    ("csrf", bad.to_string()),
+                    ("min_score", "0".into()),
+                    ("max_records", "10".into()),
+                ],
+            ),
+            (
+                "reviewer",
+                vec![("csrf", bad.to_string()), ("name", "Mallory".into())],
+            ),
+        ] {
+            assert_eq!(send(path, form, true).await, 403, "{path} with `{bad}`");
+        }
+    }
+    // With the token but no name: refused too.
+    assert_eq!(send("decide", record(&csrf, "accept"), false).await, 400);
+    assert_eq!(
+        send("undo-last", vec![("csrf", csrf.clone())], false).await,
+        400
+    );
+    let (code, out, _) = run(&t, dir.path(), &db, &["review", "list", "--json"]).await;
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["reviewed"], 0, "nothing was decided: {out}");
+
+    // With both, the same requests decide, and `undo-last` undoes the last of them.
+    assert_eq!(send("decide", record(&csrf, "accept"), true).await, 303);
+    assert_eq!(
+        send("undo-last", vec![("csrf", csrf.clone())], true).await,
+        303
+    );
+    assert_eq!(
+        send("decide-same", record(&csrf, "reject"), true).await,
+        303
+    );
+    let (_, out, _) = run(
+        &t,
+        dir.path(),
+        &db,
+        &["review", "list", "--status", "decided", "--json"],
+    )
+    .await;
+    let v = json(&out);
+    let decided: Vec<(&str, &str)> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["source_id"].as_str().unwrap(),
+                r["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(decided, [("R1", "reject")], "{v}");
+
+    // The history keeps all three, signed.
+    let page = http
+        .get(format!(
+            "{}?mapping=m.toml&status=decided&fm=m.toml&fs=R1",
+            server.url
+        ))
+        .header("cookie", "affsync_reviewer=Ada")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r1 = section(&page, "R1");
+    let history = &r1[r1.find("History (3)").expect("three events")..];
+    for what in ["reject", "undone (was accept 201)", "accept"] {
+        assert!(history.contains(what), "{what}: {history}");
+    }
+    assert_eq!(history.matches(" by Ada").count(), 3, "{history}");
+}
+
+/// The page compares field by field: the source's value beside each candidate's, each
+/// coloured by agreement, and facets count the queue.
+#[tokio::test]
+async fn the_page_compares_field_by_field_and_counts_facets() {
+    let (_t, dir, db) = setup().await;
+    let server = serve(dir.path(), &db, &["--affinity-subdomain", "acme"]).await;
+    let html = reqwest::get(format!("{}?mapping=m.toml&fm=m.toml&fs=R1", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r1 = section(&html, "R1");
+    let at = html.find("data-source-id=\"R1\"").unwrap();
+    let open_tag = &html[html[..at].rfind("<section").unwrap()..at];
+    assert!(
+        open_tag.contains("class=\"item focus\""),
+        "R1 is focused: {open_tag}"
+    );
+    let row = &r1[r1
+        .find("data-column=\"company_name\"")
+        .expect("a row per field")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("Analytical Engines Ltd"), "source: {row}");
+    assert!(
+        row.contains("data-agreement=\"same\"") || row.contains("data-agreement=\"close\""),
+        "the best candidate's name agrees: {row}"
+    );
+    let site = &r1[r1
+        .find("data-column=\"website\"")
+        .expect("the search term too")..];
+    let site = &site[..site.find("</tr>").unwrap()];
+    assert!(
+        site.contains("data-agreement=\"missing\""),
+        "no website: {site}"
+    );
+    assert!(
+        r1.contains("href=\"https://acme.affinity.co/companies/201\""),
+        "the candidate links into Affinity: {r1}"
+    );
+    // Facets: 3 in review, 1 unmatched, by fuzzy; none decided.
+    let facet = |name: &str, value: &str| -> String {
+        let f = &html[html
+            .find(&format!("data-facet=\"{name}\""))
+            .unwrap_or_else(|| panic!("no facet {name}"))..];
+        let v = &f[f
+            .find(&format!("data-value=\"{value}\""))
+            .unwrap_or_else(|| panic!("no {value} in {name}"))..];
+        let c = &v[v.find("class=\"count\">").unwrap() + 14..];
+        c[..c.find('<').unwrap()].to_string()
+    };
+    assert_eq!(facet("status", "review"), "3");
+    assert_eq!(facet("status", "unmatched"), "1");
+    assert_eq!(facet("status", "decided"), "0");
+    assert_eq!(facet("status", "open"), "4");
+    let methods: i64 = ["fuzzy", "key", "none"]
+        .iter()
+        .filter(|m| html.contains(&format!("data-value=\"{m}\"")))
+        .map(|m| facet("method", m).parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(methods, 4);
+    // Selecting a facet narrows the list and keeps the counts of the others.
+    let only = reqwest::get(format!(
+        "{}?mapping=m.toml&status=unmatched&view=list",
+        server.url
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(only.contains("data-source-id=\"X1\"") && !only.contains("data-source-id=\"R1\""));
+    assert!(only.contains("data-view=\"list\""));
+    // The preview says how many records an accept-above would decide.
+    let preview = reqwest::get(format!("{}?mapping=m.toml&preview_min=0", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(preview.contains("data-records=\"3\""), "three in review");
+}

@@ -233,6 +233,7 @@ async fn a_subscription_whose_deliveries_keep_failing_is_disabled() {
             attempts: 3,
             backoff: Duration::from_millis(10),
             timeout: Duration::from_secs(2),
+            ..Default::default()
         },
         ..Default::default()
     };

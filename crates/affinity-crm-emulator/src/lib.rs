@@ -289,6 +289,11 @@ impl Emulator {
         self.shared.stats.lock().unwrap().clone()
     }
 
+    /// The webhook deliveries lost on purpose so far ([`webhooks::DeliveryConfig::drop_rate`]).
+    pub fn dropped_deliveries(&self) -> Vec<webhooks::Delivery> {
+        self.shared.sender.dropped()
+    }
+
     /// The answers kept so far (empty unless [`EmulatorConfig::record`] is set).
     pub fn recorded(&self) -> Vec<Recorded> {
         self.shared.recorded.lock().unwrap().clone()
@@ -333,6 +338,7 @@ pub fn router(shared: AppState) -> Router {
         .with_state(shared.clone());
     Router::new()
         .route("/_emulator/stats", axum::routing::get(stats))
+        .route("/_emulator/webhooks/dropped", axum::routing::get(dropped))
         .with_state(shared)
         .merge(api)
 }
@@ -352,6 +358,19 @@ async fn stats(
     let routes = s.stats.lock().unwrap().clone();
     let total: u64 = routes.values().sum();
     axum::Json(json!({ "total": total, "routes": routes }))
+}
+
+/// The webhook deliveries dropped on purpose: `[{"subscription_id", "type", "body"}]`.
+async fn dropped(
+    axum::extract::State(s): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    let all: Vec<serde_json::Value> = s
+        .sender
+        .dropped()
+        .iter()
+        .map(|d| json!({ "subscription_id": d.subscription_id, "type": d.kind, "body": d.body }))
+        .collect();
+    axum::Json(json!(all))
 }
 
 /// The demo tenant shipped with the binary (`fixtures/demo-tenant.json`).

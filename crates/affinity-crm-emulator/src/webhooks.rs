@@ -13,11 +13,17 @@
 //! backoff ([`DeliveryConfig`]); Affinity retries for up to 10 hours and then disables the
 //! subscription, the emulator does the same within its much shorter budget [I].
 //!
-//! What becomes of each attempt is decided in one place, [`Sender::fate`], so that a seeded
-//! drop rate (deliveries lost on the way, for rehearsing a listener's recovery) can be added
-//! there without touching the handlers or the retry loop.
+//! What becomes of each attempt is decided in one place, [`Sender::fate`]: with a drop rate
+//! ([`DeliveryConfig::drop_rate`], `affsync emulator --webhook-drop-rate`), a seeded share of
+//! the deliveries is lost on the way, as a network or a subscriber outage would lose them, for
+//! rehearsing a listener's recovery (its reconciliation finds them). A dropped delivery is
+//! never retried: the emulator behaves as if it had been taken. Whether a delivery is dropped
+//! depends only on the seed and the delivery's place in the order deliveries were handed to
+//! the sender, not on the timing of the background tasks, so a seed replays the same losses;
+//! the deliveries dropped are kept ([`Sender::dropped`]) for tests to compare with.
 
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -71,6 +77,10 @@ pub struct DeliveryConfig {
     pub backoff: Duration,
     /// The limit for one POST.
     pub timeout: Duration,
+    /// The share of deliveries, 0 to 1, lost on the way and never retried.
+    pub drop_rate: f64,
+    /// The seed of which deliveries are lost.
+    pub drop_seed: u64,
 }
 
 impl Default for DeliveryConfig {
@@ -79,6 +89,8 @@ impl Default for DeliveryConfig {
             attempts: 5,
             backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(5),
+            drop_rate: 0.0,
+            drop_seed: 0,
         }
     }
 }
@@ -136,6 +148,8 @@ impl Delivery {
 pub enum Fate {
     /// It is sent.
     Send,
+    /// It is lost on the way: not sent, and not retried.
+    Drop,
 }
 
 /// Sends deliveries in the background, with retries.
@@ -143,6 +157,19 @@ pub enum Fate {
 pub struct Sender {
     http: reqwest::Client,
     config: DeliveryConfig,
+    /// Deliveries handed over so far: the next one's place in the order.
+    handed: Arc<AtomicU64>,
+    dropped: Arc<Mutex<Vec<Delivery>>>,
+}
+
+/// A number from 0 to 1 drawn from `seed` and `n` alone (SplitMix64's finalizer): the same
+/// pair gives the same draw whatever ran before.
+fn draw(seed: u64, n: u64) -> f64 {
+    let mut z = seed ^ n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl Sender {
@@ -153,22 +180,50 @@ impl Sender {
             .user_agent("affinity-crm-emulator webhooks")
             .build()
             .unwrap_or_default();
-        Sender { http, config }
+        Sender {
+            http,
+            config,
+            handed: Arc::new(AtomicU64::new(0)),
+            dropped: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
-    /// What becomes of attempt `attempt` (1-based) of `d`: the one place where a drop rate
-    /// would decide.
-    pub fn fate(&self, _d: &Delivery, _attempt: u32) -> Fate {
-        Fate::Send
+    /// What becomes of attempt `attempt` (1-based) of the delivery handed over `n`th (from
+    /// 0): the one place where the drop rate decides. A delivery is dropped whole, on its
+    /// first attempt; a retry is never dropped (a lost delivery is not retried at all).
+    pub fn fate(&self, _d: &Delivery, n: u64, attempt: u32) -> Fate {
+        let rate = self.config.drop_rate;
+        if attempt == 1 && rate > 0.0 && draw(self.config.drop_seed, n) < rate {
+            Fate::Drop
+        } else {
+            Fate::Send
+        }
     }
 
-    /// Sends `d` until it is taken or the attempts run out; then disables its subscription
-    /// (if the emulator still runs). Gives the number of attempts made and whether one
-    /// succeeded.
-    pub async fn deliver(&self, d: &Delivery, shared: &Weak<Shared>) -> (u32, bool) {
+    /// The deliveries dropped so far, in the order they were handed over.
+    pub fn dropped(&self) -> Vec<Delivery> {
+        self.dropped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sends `d`, the delivery handed over `n`th, until it is taken or the attempts run out;
+    /// then disables its subscription (if the emulator still runs). Gives the number of
+    /// attempts made and whether one succeeded (a dropped delivery counts as taken: the
+    /// emulator does not know it was lost).
+    pub async fn deliver(&self, d: &Delivery, n: u64, shared: &Weak<Shared>) -> (u32, bool) {
         let mut wait = self.config.backoff;
         for attempt in 1..=self.config.attempts.max(1) {
-            let ok = match self.fate(d, attempt) {
+            let ok = match self.fate(d, n, attempt) {
+                Fate::Drop => {
+                    tracing::debug!(url = %d.url, kind = %d.kind, "webhook delivery dropped");
+                    self.dropped
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(d.clone());
+                    return (attempt, true);
+                }
                 Fate::Send => {
                     let r = self
                         .http
@@ -198,12 +253,14 @@ impl Sender {
         (self.config.attempts, false)
     }
 
-    /// Sends `d` in the background.
+    /// Sends `d` in the background; its place in the order is taken now, as it is handed
+    /// over.
     pub fn spawn(&self, d: Delivery, shared: &Arc<Shared>) {
+        let n = self.handed.fetch_add(1, Ordering::SeqCst);
         let sender = self.clone();
         let weak = Arc::downgrade(shared);
         tokio::spawn(async move {
-            sender.deliver(&d, &weak).await;
+            sender.deliver(&d, n, &weak).await;
         });
     }
 }
@@ -229,6 +286,47 @@ mod tests {
         assert!(!s.wants("person.created"));
         s.disabled = true;
         assert!(!s.wants("list_entry.created"));
+    }
+
+    fn delivery() -> Delivery {
+        Delivery {
+            subscription_id: 1,
+            url: String::new(),
+            kind: "person.created".into(),
+            body: json!({"id": 1}),
+        }
+    }
+
+    #[test]
+    fn a_drop_rate_drops_that_share_by_seed_and_never_a_retry() {
+        let sender = |rate: f64, seed: u64| {
+            Sender::new(DeliveryConfig {
+                drop_rate: rate,
+                drop_seed: seed,
+                ..Default::default()
+            })
+        };
+        let d = delivery();
+        let fates = |s: &Sender| (0..2000).map(|n| s.fate(&d, n, 1)).collect::<Vec<_>>();
+        let s = sender(0.1, 7);
+        let dropped = fates(&s).iter().filter(|f| **f == Fate::Drop).count();
+        assert!(
+            (150..250).contains(&dropped),
+            "{dropped} of 2000 dropped at 0.1"
+        );
+        assert_eq!(
+            fates(&s),
+            fates(&sender(0.1, 7)),
+            "a seed replays its drops"
+        );
+        assert_ne!(
+            fates(&s),
+            fates(&sender(0.1, 8)),
+            "another seed drops others"
+        );
+        assert!((0..2000).all(|n| s.fate(&d, n, 2) == Fate::Send));
+        assert!(fates(&sender(0.0, 7)).iter().all(|f| *f == Fate::Send));
+        assert!(fates(&sender(1.0, 7)).iter().all(|f| *f == Fate::Drop));
     }
 
     #[test]

@@ -23,10 +23,14 @@ pub enum RunKind {
     Review,
     LogActivity,
     Contacts,
+    /// Writes an assistant asked for through `affsync mcp`.
+    Mcp,
+    /// `affsync listen`: webhook events applied to the mirror, and the enrichment loop.
+    Listen,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 8] = [
+    pub const ALL: [RunKind; 10] = [
         RunKind::Pull,
         RunKind::Match,
         RunKind::Push,
@@ -35,6 +39,8 @@ impl RunKind {
         RunKind::Review,
         RunKind::LogActivity,
         RunKind::Contacts,
+        RunKind::Mcp,
+        RunKind::Listen,
     ];
 
     /// The word stored in `runs.kind`.
@@ -48,6 +54,8 @@ impl RunKind {
             RunKind::Review => "review",
             RunKind::LogActivity => "log-activity",
             RunKind::Contacts => "contacts",
+            RunKind::Mcp => "mcp",
+            RunKind::Listen => "listen",
         }
     }
 
@@ -461,6 +469,69 @@ pub enum Step {
         reason: Option<String>,
     },
 
+    // ---- mcp ----
+    /// A write an assistant asked for through `affsync mcp`, its plan confirmed, about to be
+    /// sent. `origin` is the assistant (the MCP client's name and version).
+    McpWriteStarted {
+        tool: String,
+        origin: String,
+        #[serde(default)]
+        summary: String,
+    },
+    /// The write was applied: what it did and the calls it took.
+    McpWritten {
+        tool: String,
+        origin: String,
+        #[serde(default)]
+        summary: String,
+        #[serde(default, deserialize_with = "lenient_id")]
+        affinity_id: Option<String>,
+        #[serde(default)]
+        changes: Vec<FieldChange>,
+        #[serde(default)]
+        calls: u64,
+    },
+    /// The write failed: Affinity's answer or why it was not sent.
+    McpWriteFailed {
+        tool: String,
+        origin: String,
+        #[serde(default)]
+        error: String,
+    },
+    // ---- listen ----
+    /// The listener subscribed to Affinity's webhooks (or found its own subscription again).
+    Subscribed {
+        subscription: i64,
+        /// The event types it takes.
+        #[serde(default)]
+        events: Vec<String>,
+        /// Its subscription of an earlier start, kept.
+        #[serde(default)]
+        reused: bool,
+    },
+    /// The listener removed its subscription (`affsync listen --unsubscribe`).
+    Unsubscribed {
+        subscription: i64,
+    },
+    /// A webhook event applied to the mirror: what it was, and the reads it took.
+    WebhookApplied(WebhookDetail),
+    /// A webhook event that needed nothing done, and why.
+    WebhookSkipped {
+        #[serde(flatten)]
+        event: WebhookDetail,
+        why: WebhookSkip,
+    },
+    /// A reconciliation: a pull compared with what the webhooks had brought; its drift is the
+    /// entries they missed.
+    Drift(DriftDetail),
+    /// The enrichment loop: a record landed on its list and the enrichment source has no row
+    /// for it.
+    NotInSource {
+        list: String,
+        #[serde(default)]
+        name: Option<String>,
+    },
+
     /// An event whose step or detail this version cannot read: kept as it was stored.
     #[serde(skip)]
     Unreadable {
@@ -486,6 +557,64 @@ pub struct ListPulled {
     pub fields_changed: usize,
     pub api_calls: u64,
     pub seconds: f64,
+}
+
+/// A webhook event as the listener took it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct WebhookDetail {
+    /// Its type, as sent: `list_entry.created`.
+    pub event: String,
+    /// Its place in the listener's queue.
+    pub queued: i64,
+    /// `sent_at`, Unix seconds, when the event carried it.
+    pub sent_at: Option<i64>,
+    /// The reads of Affinity it took (at most one).
+    pub reads: u64,
+}
+
+/// Why a webhook event needed nothing done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookSkip {
+    /// A type the mirror does not follow (notes, reminders, files, ...) or does not know.
+    NotFollowed,
+    /// About a list the mirror does not pull, or a record no pulled list holds.
+    NotMirrored,
+    /// About a record already gone (deletions are final): a late or repeated event.
+    AlreadyGone,
+    /// Its change was already read: a read made after it arrived brought it.
+    AlreadyRead,
+    /// Its body lacks what the event is about.
+    Unreadable,
+}
+
+impl WebhookSkip {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookSkip::NotFollowed => "not followed",
+            WebhookSkip::NotMirrored => "not mirrored",
+            WebhookSkip::AlreadyGone => "already gone",
+            WebhookSkip::AlreadyRead => "already read",
+            WebhookSkip::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// What a reconciliation found: the entries that differed from the mirror the webhooks kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct DriftDetail {
+    /// The lists reconciled.
+    pub lists: Vec<String>,
+    pub entries: usize,
+    pub new: usize,
+    pub changed: usize,
+    pub removed: usize,
+    /// new + changed + removed.
+    pub drift: usize,
+    /// The entries that drifted (ids), for finding them in the journal.
+    pub drifted: Vec<i64>,
 }
 
 /// A reviewer's verdict, or its undoing.
@@ -817,6 +946,56 @@ impl Step {
                 Some(r) => format!("written to the file: {affinity_id} ({r})"),
                 None => format!("written to the file: {affinity_id}"),
             },
+            Step::McpWriteStarted {
+                tool,
+                origin,
+                summary,
+            } => format!("{origin} asked for {tool}: {summary}")
+                .trim_end_matches([' ', ':'])
+                .to_string(),
+            Step::McpWritten {
+                tool,
+                origin,
+                summary,
+                calls,
+                ..
+            } => format!("{tool} for {origin}: {summary} ({calls} call(s))"),
+            Step::McpWriteFailed {
+                tool,
+                origin,
+                error,
+            } => format!("{tool} for {origin} failed: {}", first_line(error)),
+            Step::Subscribed {
+                subscription,
+                events,
+                reused,
+            } => format!(
+                "{} webhook subscription {subscription} ({} event types)",
+                if *reused { "kept" } else { "made" },
+                events.len()
+            ),
+            Step::Unsubscribed { subscription } => {
+                format!("removed webhook subscription {subscription}")
+            }
+            Step::WebhookApplied(w) => format!(
+                "webhook {} applied ({} read{})",
+                w.event,
+                w.reads,
+                if w.reads == 1 { "" } else { "s" }
+            ),
+            Step::WebhookSkipped { event, why } => {
+                format!("webhook {} skipped: {}", event.event, why.as_str())
+            }
+            Step::Drift(d) => format!(
+                "reconciled {} entries: drift {} ({} new, {} changed, {} removed)",
+                d.entries, d.drift, d.new, d.changed, d.removed
+            ),
+            Step::NotInSource { list, name } => format!(
+                "on {list}{}, and not in the enrichment source",
+                name.as_ref()
+                    .map(|n| format!(" as {n}"))
+                    .unwrap_or_default()
+            ),
             Step::Unreadable { step, detail } => match detail {
                 Some(Json::Object(o)) if !o.is_empty() => format!(
                     "{step}: {}",
@@ -848,6 +1027,7 @@ impl Step {
             Step::ReviewDecided(r) | Step::ReviewUndone(r) => r.affinity_id.clone(),
             Step::Planned { affinity_id, .. } => affinity_id.map(|i| i.to_string()),
             Step::ContactCreated { person_id, .. } => Some(person_id.to_string()),
+            Step::McpWritten { affinity_id, .. } => affinity_id.clone(),
             _ => None,
         }
     }
@@ -1012,6 +1192,63 @@ mod tests {
                 person_id: Some(4),
                 ..Default::default()
             }),
+            Step::McpWriteStarted {
+                tool: "update_field_value".into(),
+                origin: "claude-desktop 1.2".into(),
+                summary: "Stage: Lead → Term Sheet".into(),
+            },
+            Step::McpWritten {
+                tool: "update_field_value".into(),
+                origin: "claude-desktop 1.2".into(),
+                summary: "Stage: Lead → Term Sheet".into(),
+                affinity_id: Some("201".into()),
+                changes: vec![FieldChange {
+                    field: "Stage".into(),
+                    field_id: Some("field-7".into()),
+                    old: Some("Lead".into()),
+                    new: Some("Term Sheet".into()),
+                }],
+                calls: 1,
+            },
+            Step::McpWriteFailed {
+                tool: "create_note".into(),
+                origin: "claude-desktop 1.2".into(),
+                error: "POST /notes: rejected (422)".into(),
+            },
+            Step::Subscribed {
+                subscription: 9,
+                events: vec!["list_entry.created".into()],
+                reused: true,
+            },
+            Step::Unsubscribed { subscription: 9 },
+            Step::WebhookApplied(WebhookDetail {
+                event: "field_value.updated".into(),
+                queued: 3,
+                sent_at: Some(1_636_635_565),
+                reads: 1,
+            }),
+            Step::WebhookSkipped {
+                event: WebhookDetail {
+                    event: "note.created".into(),
+                    queued: 4,
+                    sent_at: None,
+                    reads: 0,
+                },
+                why: WebhookSkip::NotFollowed,
+            },
+            Step::Drift(DriftDetail {
+                lists: vec!["Deal Flow".into()],
+                entries: 5,
+                new: 1,
+                changed: 1,
+                removed: 0,
+                drift: 2,
+                drifted: vec![601, 605],
+            }),
+            Step::NotInSource {
+                list: "Deal Flow".into(),
+                name: Some("Engine Works".into()),
+            },
         ];
         for s in steps {
             round_trip(JournalEvent::new("src:A", s.clone()));
@@ -1092,6 +1329,26 @@ mod tests {
                 "teleported: n=2, to=mars",
             ),
             ("teleported", Json::Null, "teleported"),
+            (
+                "webhook_applied",
+                json!({"event": "list_entry.created", "queued": 1, "reads": 1}),
+                "webhook list_entry.created applied (1 read)",
+            ),
+            (
+                "webhook_skipped",
+                json!({"event": "list_entry.deleted", "queued": 2, "why": "already_gone"}),
+                "webhook list_entry.deleted skipped: already gone",
+            ),
+            (
+                "drift",
+                json!({"entries": 1000, "new": 1, "changed": 2, "removed": 0, "drift": 3}),
+                "reconciled 1000 entries: drift 3 (1 new, 2 changed, 0 removed)",
+            ),
+            (
+                "not_in_source",
+                json!({"list": "Deal Flow", "name": "Engine Works"}),
+                "on Deal Flow as Engine Works, and not in the enrichment source",
+            ),
         ];
         for (step, d, want) in cases {
             let d = (!d.is_null()).then_some(d);

@@ -50,6 +50,11 @@ pub struct Mapping {
     pub path: PathBuf,
     /// Its text (for line numbers in errors).
     pub text: String,
+    /// The optional `name`: the file's identity wherever it is run from.
+    pub name: Option<Spanned<String>>,
+    /// The key its decisions and verdicts are stored under, set by the engine when it loads
+    /// the file (its `name`, else its path from the settings file's folder).
+    pub identity: Option<String>,
     pub version: Spanned<i64>,
     pub entity: Spanned<String>,
     pub source: SourceSpec,
@@ -195,11 +200,12 @@ impl Diagnose for MappingError {
 }
 
 /// The keys of a mapping file, for hints.
-pub const MAPPING_KEYS: &str = "a mapping file has `version`, `entity`, `[source]` (`path`, `id`, `format`, `separator`), `[match]`, `[push]` (`mode`, `add_to_list`, `strict`) and `[[fields]]` (`source`, `affinity`, `type`, `write`, `date_format`)";
+pub const MAPPING_KEYS: &str = "a mapping file has `name` (optional), `version`, `entity`, `[source]` (`path`, `id`, `format`, `separator`), `[match]`, `[push]` (`mode`, `add_to_list`, `strict`) and `[[fields]]` (`source`, `affinity`, `type`, `write`, `date_format`)";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    name: Option<Spanned<String>>,
     version: Spanned<i64>,
     entity: Spanned<String>,
     source: SourceSpec,
@@ -256,6 +262,16 @@ impl Mapping {
                 ConfigError::Invalid { message, hint, .. } => invalid(m.span(), message, &hint),
             })?;
         }
+        if let Some(n) = &raw.name {
+            let t = n.get_ref();
+            if t.trim().is_empty() || t.trim() != t || t.chars().any(char::is_control) {
+                return Err(invalid(
+                    n.span(),
+                    format!("`name` is `{t}`"),
+                    "a name is a short stable word, such as `companies`: decisions and verdicts are kept under it",
+                ));
+            }
+        }
         if let Some(sep) = &raw.source.separator {
             if sep.get_ref().len() != 1 {
                 return Err(invalid(
@@ -268,6 +284,8 @@ impl Mapping {
         Ok(Mapping {
             path: path.to_path_buf(),
             text,
+            name: raw.name,
+            identity: None,
             version: raw.version,
             entity: raw.entity,
             source: raw.source,

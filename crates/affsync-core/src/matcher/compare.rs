@@ -4,7 +4,7 @@
 //!
 //! | comparison | levels |
 //! |---|---|
-//! | `name` (organization, opportunity, person full name) | exact · exact without legal form · similarity ≥ 0.95 · ≥ 0.90 · ≥ 0.85 · ≥ 0.80 · one name's words all in the other · different |
+//! | `name` (organization, opportunity, person full name) | exact · exact without legal form · similarity ≥ 0.95 · a shared code (a model number, `a16z`; see [`super::identity::codes`]) · ≥ 0.90 · ≥ 0.85 · ≥ 0.80 · one name's words all in the other · different |
 //! | `person_part` (first or last name) | exact · initial agrees · ≥ 0.92 · ≥ 0.85 · ≥ 0.75 · different |
 //! | `domain` | exact · same name, other suffix · different |
 //! | `email` | exact · close (similarity ≥ 0.90) · different |
@@ -40,6 +40,7 @@ impl Comparison {
                 "exact",
                 "exact without legal form",
                 "similar ≥0.95",
+                "same code",
                 "similar ≥0.90",
                 "similar ≥0.85",
                 "similar ≥0.80",
@@ -97,10 +98,11 @@ impl Comparison {
     }
 
     /// Whether a level is too weak an agreement for other columns to lift over `accept`
-    /// without an identifier: "different", and for names anything below similarity 0.80.
+    /// without an identifier: "different", and for names anything below similarity 0.80 (and
+    /// no shared code).
     pub fn is_weak(self, level: u8) -> bool {
         match self {
-            Comparison::Name => level >= 6,
+            Comparison::Name => level >= 7,
             _ => level == self.different(),
         }
     }
@@ -118,7 +120,7 @@ impl Comparison {
     /// are seen: the starting point of the estimate, and its prior.
     pub fn default_m(self) -> &'static [f64] {
         match self {
-            Comparison::Name => &[0.50, 0.12, 0.14, 0.10, 0.06, 0.04, 0.02, 0.02],
+            Comparison::Name => &[0.48, 0.11, 0.13, 0.08, 0.08, 0.05, 0.04, 0.02, 0.01],
             Comparison::PersonPart => &[0.82, 0.03, 0.07, 0.03, 0.02, 0.03],
             Comparison::Domain => &[0.90, 0.05, 0.05],
             Comparison::Email => &[0.85, 0.08, 0.07],
@@ -132,7 +134,7 @@ impl Comparison {
     /// prior of the estimate.
     pub fn default_u(self) -> &'static [f64] {
         match self {
-            Comparison::Name => &[1e-5, 1e-5, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 0.99854],
+            Comparison::Name => &[1e-5, 1e-5, 1e-5, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 0.99853],
             Comparison::PersonPart => &[0.01, 0.005, 0.004, 0.01, 0.02, 0.951],
             Comparison::Domain => &[1e-5, 1e-4, 0.99989],
             Comparison::Email => &[1e-6, 1e-5, 0.999989],
@@ -215,8 +217,14 @@ pub(crate) enum Value {
 /// A name's level below the exact ones: by similarity, then whether the words of one are all
 /// in the other (`Acme Global` in `Acme Global Holdings`).
 fn name_level(sim: f64, a: &str, b: &str) -> u8 {
-    let l = 2 + level_of(sim, &[0.95, 0.90, 0.85, 0.80]);
-    if l < 6 {
+    if sim >= 0.95 {
+        return 2;
+    }
+    if super::identity::share_code(a, b) {
+        return 3;
+    }
+    let l = 4 + level_of(sim, &[0.90, 0.85, 0.80]);
+    if l < 7 {
         return l;
     }
     let words = |s: &str| -> Vec<String> {
@@ -233,9 +241,9 @@ fn name_level(sim: f64, a: &str, b: &str) -> u8 {
     let within =
         |x: &[String], y: &[String]| !x.is_empty() && x.iter().all(|w| y.binary_search(w).is_ok());
     if within(&wa, &wb) || within(&wb, &wa) {
-        6
-    } else {
         7
+    } else {
+        8
     }
 }
 

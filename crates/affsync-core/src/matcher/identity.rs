@@ -337,8 +337,72 @@ pub fn conflict(a: &[String], b: &[String]) -> Option<String> {
     Some(format!("{} and {}", show(only_a), show(only_b)))
 }
 
+/// The codes of a folded name: its words, and the joins of two adjacent words, that mix
+/// letters with at least two digits in four symbols or more (`pslx350h`, `a16z`, `kdl40v4100`;
+/// `ps lx350h` gives `pslx350h` too, `office 2007` nothing). A code two names share (a product's model number, a
+/// fund's or a branch's reference) is strong evidence that they name one thing, whatever the
+/// rest of their words; sorted, without repeats.
+pub fn codes(folded: &str) -> Vec<String> {
+    let is_code = |t: &str| {
+        t.len() >= 4
+            && t.bytes().filter(u8::is_ascii_digit).count() >= 2
+            && t.bytes().any(|b| b.is_ascii_alphabetic())
+    };
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut out: Vec<String> = words
+        .iter()
+        .filter(|w| is_code(w))
+        .map(|w| w.to_string())
+        .collect();
+    for pair in words.windows(2) {
+        // A code split by a separator (`ps-lx350h`, `f3h982-10`): one of the two words mixes
+        // letters and digits already, the other is short; `office 2007` is no code.
+        let mixed = |w: &str| {
+            w.bytes().any(|b| b.is_ascii_digit()) && w.bytes().any(|b| b.is_ascii_alphabetic())
+        };
+        if (mixed(pair[0]) && pair[1].len() <= 3) || (mixed(pair[1]) && pair[0].len() <= 3) {
+            let joined = format!("{}{}", pair[0], pair[1]);
+            if is_code(&joined) {
+                out.push(joined);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether two folded names share a [code](codes).
+pub fn share_code(a: &str, b: &str) -> bool {
+    let digits = |s: &str| s.bytes().filter(u8::is_ascii_digit).count() >= 2;
+    if !digits(a) || !digits(b) {
+        return false;
+    }
+    let cb = codes(b);
+    !cb.is_empty() && codes(a).iter().any(|c| cb.binary_search(c).is_ok())
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn codes_are_shared_across_separators() {
+        assert_eq!(codes("sony turntable pslx350h"), ["pslx350h"]);
+        assert_eq!(
+            codes("sony ps lx350h belt drive turntable"),
+            ["lx350h", "pslx350h"]
+        );
+        assert!(share_code(
+            "sony turntable pslx350h",
+            "sony ps lx350h belt drive turntable"
+        ));
+        assert!(codes("microsoft office 2007 basic").is_empty());
+        assert!(codes("acme 2 inc").is_empty() && codes("fund ii").is_empty());
+        assert!(codes("8 port switch 10 100").is_empty());
+        assert_eq!(codes("a16z"), ["a16z"]);
+        assert!(!share_code("sony kdl40v4100", "sony kdl46v4100"));
+        assert!(!share_code("acme 20", "acme 2"));
+    }
     use super::super::normalize::fold;
     use super::*;
 

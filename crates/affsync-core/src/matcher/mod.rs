@@ -51,6 +51,12 @@ pub const BLOCK_KEEP: f32 = 0.4;
 pub const FIT_SAMPLE: usize = 20_000;
 /// How many random pairs u is counted on, at most (all pairs when there are fewer).
 pub const RANDOM_PAIRS: usize = 10_000;
+/// An attribute other than a name that agrees by this many bits or more corroborates another
+/// (see `Matcher::cap`).
+pub const CORROBORATING_BITS: f64 = 3.0;
+/// Two corroborating attributes that weigh this much together may match records whose names
+/// are missing or differ, without an identifier.
+pub const CORROBORATED_BITS: f64 = 10.0;
 /// First and last names read crosswise (each in the other's column) cost this many bits.
 pub const CROSSED_BITS: f64 = 1.0;
 /// Rounds of weighing the candidate pairs again under the model of all pairs (see `fit`).
@@ -808,7 +814,7 @@ impl<'a> Matcher<'a> {
     fn hit(&self, model: &Model, p: &PreparedSource, c: u32) -> Hit {
         let pair = self.pair(p, c);
         let (weight, parts) = self.weigh(model, &pair);
-        let cap = self.cap(&pair);
+        let cap = self.cap(&pair, &parts);
         Hit {
             c,
             weight,
@@ -1051,7 +1057,7 @@ impl<'a> Matcher<'a> {
         let (r, why) = a.iter().enumerate().find_map(|(r, sv)| {
             let (x, y) = (sv.as_ref()?, b(r)?);
             let ((ia, na), (ib, nb)) = (x.identity()?, y.identity()?);
-            if ia == ib {
+            if ia == ib || identity::share_code(na, nb) {
                 return None;
             }
             // An organization's number or region is its identity even when the other name has
@@ -1071,12 +1077,22 @@ impl<'a> Matcher<'a> {
     }
 
     /// Why a pair may be sent to review at most: unless an identifier (a domain, an email, an
-    /// id, a phone number) agrees exactly, other columns (a city, an industry) cannot match
-    /// records on their own, nor lift names that differ (every compared name below
-    /// similarity 0.80, see [`Comparison::is_weak`]) over `accept`.
-    fn cap(&self, pair: &Pair) -> Option<String> {
+    /// id, a phone number) agrees exactly, or two other attributes agree each by at least
+    /// [`CORROBORATING_BITS`] (a date of birth and a close email, [`CORROBORATED_BITS`]
+    /// together), one other column (a city, an industry) cannot match records on its own,
+    /// nor lift names that differ (every compared name below similarity 0.80, see
+    /// [`Comparison::is_weak`]) over `accept`. `weights` are the pair's parts under the model.
+    fn cap(&self, pair: &Pair, weights: &[(u8, f64)]) -> Option<String> {
         let agrees = |r: usize| pair.parts[r].level == 0;
         if (0..self.rules.len()).any(|r| self.rules[r].comparison.is_identifier() && agrees(r)) {
+            return None;
+        }
+        let others: Vec<f64> = (0..self.rules.len())
+            .filter(|&r| !self.rules[r].is_name())
+            .map(|r| weights[r].1)
+            .filter(|&w| w >= CORROBORATING_BITS)
+            .collect();
+        if others.len() >= 2 && others.iter().sum::<f64>() >= CORROBORATED_BITS {
             return None;
         }
         let names: Vec<usize> = (0..self.rules.len())
@@ -1137,7 +1153,8 @@ impl<'a> Matcher<'a> {
             return false;
         }
         let pair = self.compare_values(a, b);
-        if self.cap(&pair).is_some() {
+        let (w, parts) = self.weigh(model, &pair);
+        if self.cap(&pair, &parts).is_some() {
             return false;
         }
         let renamed = (0..self.rules.len()).any(|r| {
@@ -1146,7 +1163,6 @@ impl<'a> Matcher<'a> {
         if renamed {
             return false;
         }
-        let (w, _) = self.weigh(model, &pair);
         model::probability(w) >= threshold
     }
 
@@ -1351,6 +1367,9 @@ impl<'a> Matcher<'a> {
                     per_pattern[q as usize].1 += w.max(global[q as usize]) * scale;
                 }
             }
+        }
+        for a in attrs.iter_mut() {
+            a.make_monotone();
         }
         // Each sampled pair's probability of being a match, for term frequencies.
         let pair_weight: Vec<f64> = per_pattern

@@ -34,6 +34,9 @@ pub const PI_PRIOR: f64 = 2.0;
 /// random pairs. It decides when there are few records (a handful of pairs says nothing of
 /// how often different records agree) and vanishes in large data (a million pairs or more).
 pub const U_PRIOR: f64 = 1000.0;
+/// How many random pairs at a level count half: fewer are shrunk toward the candidate pairs'
+/// count (see [`estimate_u`]).
+pub const RANDOM_SHRINK: f64 = 5.0;
 /// EM stops when no probability moves more than this in an iteration.
 pub const EM_TOLERANCE: f64 = 1e-5;
 pub const EM_MAX_ITERATIONS: usize = 200;
@@ -64,6 +67,27 @@ impl AttrModel {
             fixed_m: false,
             fixed_u: false,
             tf: None,
+        }
+    }
+
+    /// Makes the weights of a name's or a text's levels fall as the agreement weakens: EM over
+    /// one or two attributes can leave a near match weighing more than an exact one (the
+    /// levels are not identified apart), and a closer agreement is never weaker evidence.
+    /// Each level's u is lowered to give it the weight of the strongest weaker level.
+    pub fn make_monotone(&mut self) {
+        if !matches!(self.comparison, Comparison::Name | Comparison::Text) || self.fixed_u {
+            return;
+        }
+        let n = self.m.len();
+        let mut floor = f64::NEG_INFINITY;
+        // From the weakest agreement (before "different") up to the exact one.
+        for l in (0..n.saturating_sub(1)).rev() {
+            let w = self.weight(l as u8);
+            if w < floor {
+                self.u[l] = self.m[l] / floor.exp2();
+            } else {
+                floor = w;
+            }
         }
     }
 
@@ -359,7 +383,10 @@ pub fn em(
 /// u for every level of one attribute: the level counts over all pairs (from random pairs,
 /// scaled to all pairs, but never fewer than the candidate pairs counted at that level) less
 /// the expected matches among them, with the comparison's default u as a prior of
-/// [`U_PRIOR`] pairs.
+/// [`U_PRIOR`] pairs. Where few random pairs hit a level, their scaled count is shrunk
+/// toward the candidate pairs' by `r / (r + RANDOM_SHRINK)`: one random pair that shares a
+/// model number by chance stands for a hundred thousand pairs at a million, and would make
+/// the strongest levels look common.
 ///
 /// - `random[l]`: random pairs at level `l`, out of `drawn` random pairs; `pairs`: all pairs.
 /// - `candidates[l]`: candidate pairs at level `l`, counted whole (scaled to all records).
@@ -375,7 +402,9 @@ pub fn estimate_u(
     let scale = if drawn > 0.0 { pairs / drawn } else { 0.0 };
     let non: Vec<f64> = (0..default_u.len())
         .map(|l| {
-            let all = (random[l] * scale).max(candidates[l]);
+            let r = random[l];
+            let excess = (r * scale - candidates[l]).max(0.0);
+            let all = candidates[l] + excess * r / (r + RANDOM_SHRINK);
             (all - matches[l]).max(0.0) + U_PRIOR * default_u[l]
         })
         .collect();
@@ -385,6 +414,53 @@ pub fn estimate_u(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn weights_fall_as_a_name_agreement_weakens() {
+        let mut a = AttrModel::new(Comparison::Name);
+        // Exact weighs less than "similar ≥0.90" after a fit that could not tell them apart.
+        a.u[0] = a.m[0] / 2f64.powf(11.0);
+        a.u[4] = a.m[4] / 2f64.powf(14.0);
+        a.make_monotone();
+        let w: Vec<f64> = (0..a.m.len() as u8).map(|l| a.weight(l)).collect();
+        assert!(w[0] >= 14.0 - 1e-9, "{w:?}");
+        for l in 1..w.len() - 1 {
+            assert!(w[l - 1] >= w[l] - 1e-9, "{w:?}");
+        }
+        // A date's levels are not ordered that way, and are left alone.
+        let mut d = AttrModel::new(Comparison::Date);
+        let before = d.clone();
+        d.u[0] = 0.5;
+        d.make_monotone();
+        assert_eq!(d.u[0], 0.5);
+        assert_eq!(d.m, before.m);
+    }
+
+    #[test]
+    fn a_level_few_random_pairs_hit_is_not_scaled_up_whole() {
+        // One random pair in 10,000 at the strongest level, of a million pairs, where the
+        // candidate pairs hold 10 at that level, 8 of them matches.
+        let u = estimate_u(
+            &[1.0, 9999.0],
+            10_000.0,
+            1e6,
+            &[10.0, 0.0],
+            &[8.0, 0.0],
+            &[1e-5, 1.0 - 1e-5],
+        );
+        let plain = (100.0 - 8.0) / 1e6;
+        assert!(u[0] < plain / 3.0, "{u:?}");
+        // Many random pairs at a level are taken as they are.
+        let u = estimate_u(
+            &[500.0, 9500.0],
+            10_000.0,
+            1e6,
+            &[10.0, 0.0],
+            &[8.0, 0.0],
+            &[0.05, 0.95],
+        );
+        assert!((u[0] - 0.05).abs() < 0.005, "{u:?}");
+    }
     use super::*;
 
     /// A tiny deterministic generator (xorshift), for the synthetic data.
@@ -533,8 +609,12 @@ mod tests {
             &[1e-5, 1e-4, 0.99989],
         );
         let non_exact = 100.0 + U_PRIOR * 1e-5;
+        // Ten random pairs at level 1 stand for 10,000 pairs, shrunk toward the candidates'
+        // 2,000 by 10 / (10 + RANDOM_SHRINK).
+        let level_1 = 2000.0 + 8000.0 * 10.0 / (10.0 + RANDOM_SHRINK);
+        let level_2 = 5000.0 + 985_000.0 * 990.0 / (990.0 + RANDOM_SHRINK);
         let sum =
-            non_exact + (10_000.0 - 50.0 + U_PRIOR * 1e-4) + (990_000.0 - 10.0 + U_PRIOR * 0.99989);
+            non_exact + (level_1 - 50.0 + U_PRIOR * 1e-4) + (level_2 - 10.0 + U_PRIOR * 0.99989);
         assert!((u[0] - non_exact / sum).abs() < 1e-12, "{u:?}");
         assert!(u[0] < u[1] && u[1] < u[2]);
     }
