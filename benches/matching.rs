@@ -1,24 +1,38 @@
 //! Benchmarks of the matcher.
 //!
 //! - `quality`: every data set of `../shared/data/matching` (relative to the crate root, or
-//!   `AFFSYNC_MATCHING_DATA`): precision, recall and F1 of the `matched` decisions, blocking
-//!   recall (the true record is among those scored) and candidates scored per record. Default
-//!   thresholds; only the compared columns are chosen per data set.
+//!   `AFFSYNC_MATCHING_DATA`), and generated organizations (10k × 10k): precision, recall and
+//!   F1 of the `matched` decisions, the true matches sent to review, blocking recall (a true
+//!   record is among those scored) and candidates scored per record. Default thresholds; only
+//!   the compared columns are chosen per data set.
 //! - `speed`: generated organizations, 100k against 100k and 1M against 1M (`AFFSYNC_BENCH_SIZES`
-//!   changes the sizes, e.g. `10000,100000`): wall time of each stage and peak memory.
+//!   changes the sizes, e.g. `10000,100000`): wall time of each stage, peak memory, quality.
+//! - `splink`: the same data sets (and generated 10k and 100k; 1M with
+//!   `AFFSYNC_BENCH_SPLINK_1M=1`) through affsync and through Splink side by side: precision,
+//!   recall, F1, time and peak memory of each, each run in a process of its own. Splink is
+//!   installed by `benches/splink_setup.sh` into a virtualenv in the target folder
+//!   (`CARGO_TARGET_DIR` or `target/`; Python from
+//!   `AFFSYNC_BENCH_PYTHON`, `python3` by default) and run by `benches/splink_runner.py`;
+//!   when that cannot be done the mode says why and runs affsync alone.
 //!
-//! Run with `cargo bench --bench matching [-- quality|speed]`; each prints Markdown table rows
-//! for BENCHMARKS.md. `AFFSYNC_BENCH_ONLY=dnb` runs the data sets whose folder or name holds the
-//! text; `AFFSYNC_BENCH_VERBOSE=1` prints each miss with its reason (quality) or counts the
-//! reasons for reviews and misses (speed).
+//! Run with `cargo bench --bench matching [-- quality|speed|splink]` (no argument: quality and
+//! speed); each prints Markdown table rows for BENCHMARKS.md. `AFFSYNC_BENCH_ONLY=dnb,oaei`
+//! runs the data sets whose key, folder or name holds one of the texts;
+//! `AFFSYNC_BENCH_VERBOSE=1` prints each miss with its reason (quality) or counts the reasons
+//! for reviews and misses (speed).
 
-use std::collections::{BTreeMap, HashMap};
+#[path = "matching/gen.rs"]
+mod gen;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
 use affsync::io::source::read_records;
 use affsync_core::matcher::{
-    Candidate, Kind, MatchConfig, Matcher, Reviewed, SourceRecord, Status,
+    Attr, Candidate, Comparison, Decision, Kind, MatchConfig, Matcher, Method, Reviewed,
+    SourceRecord, Status,
 };
 use affsync_core::source::ReadOptions;
 
@@ -54,12 +68,16 @@ enum Truth {
     PairsPlusIdentical(&'static str, u8),
     /// Row i of the left is row i of the right.
     SameRow,
-    /// One file with a cluster column: the first record of each cluster goes right, the second
-    /// left (one to one, as a CRM and an enrichment file would be).
+    /// One file with a cluster column (a deduplication set): the even rows (0, 2, ...) are
+    /// the left side, the odd rows the right; a left record's true records are the right
+    /// records of its cluster, and a left record whose cluster has none on the right has no
+    /// true record.
     Clusters(&'static str),
 }
 
 struct DataSet {
+    /// A short name, for `AFFSYNC_BENCH_ONLY` and the side-by-side table.
+    key: &'static str,
     name: &'static str,
     dir: &'static str,
     left: Side,
@@ -82,8 +100,9 @@ fn org(name: &'static str) -> CandidateShape {
 }
 
 /// The OAEI restaurants, against a ground truth as given.
-fn oaei(name: &'static str, truth: Truth) -> DataSet {
+fn oaei(key: &'static str, name: &'static str, truth: Truth) -> DataSet {
     DataSet {
+        key,
         name,
         dir: "jedai_D1_restaurants_oaei",
         left: Side {
@@ -105,6 +124,9 @@ affinity = "name"
 [[match.compare]]
 source = "http://www.okkam.org/ontology_restaurant1.owl#phone_number"
 affinity = "http://www.okkam.org/ontology_restaurant2.owl#phone_number"
+[[match.compare]]
+source = "http://www.okkam.org/ontology_restaurant1.owl#street"
+affinity = "http://www.okkam.org/ontology_restaurant2.owl#street"
 "#,
     }
 }
@@ -126,6 +148,7 @@ fn data_sets() -> Vec<DataSet> {
     };
     vec![
         DataSet {
+            key: "dnb",
             name: "DNB company names (noised ↔ clean)",
             dir: "dnb_company_names",
             left: Side {
@@ -146,12 +169,18 @@ source = "company_name"
 affinity = "name"
 "#,
         },
-        oaei("OAEI restaurants (JedAI D1)", Truth::Pairs("gt.csv", b'|')),
         oaei(
+            "oaei",
+            "OAEI restaurants (JedAI D1)",
+            Truth::Pairs("gt.csv", b'|'),
+        ),
+        oaei(
+            "oaei_plus",
             "OAEI restaurants, gt + same name and phone",
             Truth::PairsPlusIdentical("gt.csv", b'|'),
         ),
         DataSet {
+            key: "abt_buy",
             name: "Abt-Buy products (JedAI D2)",
             dir: "jedai_D2_abt_buy",
             left: Side {
@@ -173,6 +202,7 @@ affinity = "name"
 "#,
         },
         DataSet {
+            key: "amazon_google",
             name: "Amazon-Google products (JedAI D3)",
             dir: "jedai_D3_amazon_googleproducts",
             left: Side {
@@ -194,6 +224,7 @@ affinity = "name"
 "#,
         },
         DataSet {
+            key: "dblp_acm",
             name: "DBLP-ACM papers (JedAI D4)",
             dir: "jedai_D4_dblp_acm",
             left: Side {
@@ -218,6 +249,7 @@ affinity = "authors"
 "#,
         },
         DataSet {
+            key: "fake_1000",
             name: "splink fake_1000 persons",
             dir: "splink_datasets",
             left: Side {
@@ -233,7 +265,9 @@ affinity = "authors"
             shape: person(Some("email")),
             truth: Truth::Clusters("cluster"),
             config: r#"[match]
-search_term = "email"
+[[match.compare]]
+source = "email"
+affinity = "email"
 [[match.compare]]
 source = "first_name"
 affinity = "first_name"
@@ -249,6 +283,7 @@ affinity = "city"
 "#,
         },
         DataSet {
+            key: "historical_50k",
             name: "splink historical figures 50k persons",
             dir: "splink_datasets",
             left: Side {
@@ -276,6 +311,9 @@ affinity = "dob"
 [[match.compare]]
 source = "birth_place"
 affinity = "birth_place"
+[[match.compare]]
+source = "postcode_fake"
+affinity = "postcode_fake"
 "#,
         },
     ]
@@ -309,22 +347,27 @@ fn candidate_of(r: &SourceRecord, shape: &CandidateShape, field_cols: &[String])
     c
 }
 
-struct Row {
-    name: &'static str,
-    left: usize,
-    right: usize,
-    truth: usize,
-    blocking_recall: f64,
-    per_record: f64,
-    precision: f64,
-    recall: f64,
-    f1: f64,
-    review: usize,
-    review_true: usize,
-    secs: f64,
+/// A data set ready to match: the left records, the right side as candidates, the truth
+/// (left id → its true right ids) and the `[match]` section.
+struct Loaded {
+    key: String,
+    name: String,
+    cfg: MatchConfig,
+    kind: Kind,
+    left: Vec<SourceRecord>,
+    cands: Vec<Candidate>,
+    truth: HashMap<String, HashSet<String>>,
 }
 
-fn quality_one(ds: &DataSet) -> Row {
+fn truth_map(pairs: &[(String, String)]) -> HashMap<String, HashSet<String>> {
+    let mut t: HashMap<String, HashSet<String>> = HashMap::new();
+    for (l, r) in pairs {
+        t.entry(l.clone()).or_default().insert(r.clone());
+    }
+    t
+}
+
+fn load(ds: &DataSet) -> Loaded {
     let dir = data_dir().join(ds.dir);
     let cfg = MatchConfig::from_toml(ds.config, ds.name).unwrap_or_else(|e| panic!("{e}"));
     let builtin = ["name", "first_name", "last_name", "domain", "email"];
@@ -351,7 +394,7 @@ fn quality_one(ds: &DataSet) -> Row {
     let (left, right_records, truth): (
         Vec<SourceRecord>,
         Vec<SourceRecord>,
-        Vec<(String, String)>,
+        HashMap<String, HashSet<String>>,
     ) = match &ds.truth {
         Truth::Clusters(col) => {
             let mut cols = left_cols.clone();
@@ -363,23 +406,26 @@ fn quality_one(ds: &DataSet) -> Row {
                 ds.left.separator,
                 &cols,
             );
-            let mut seen: HashMap<String, usize> = HashMap::new();
-            let mut first: HashMap<String, String> = HashMap::new();
-            let (mut l, mut r, mut t) = (Vec::new(), Vec::new(), Vec::new());
-            for rec in all {
-                let cl = rec.values.get(*col).cloned().unwrap_or_default();
-                let n = seen.entry(cl.clone()).or_insert(0);
-                *n += 1;
-                match *n {
-                    1 => {
-                        first.insert(cl, rec.id.clone().unwrap());
-                        r.push(rec);
-                    }
-                    2 => {
-                        t.push((rec.id.clone().unwrap(), first[&cl].clone()));
-                        l.push(rec);
-                    }
-                    _ => {}
+            let (mut l, mut r) = (Vec::new(), Vec::new());
+            for (i, rec) in all.into_iter().enumerate() {
+                if i % 2 == 0 {
+                    l.push(rec);
+                } else {
+                    r.push(rec);
+                }
+            }
+            let cluster = |rec: &SourceRecord| rec.values.get(*col).cloned().unwrap_or_default();
+            let mut by_cluster: HashMap<String, Vec<String>> = HashMap::new();
+            for rec in &r {
+                by_cluster
+                    .entry(cluster(rec))
+                    .or_default()
+                    .push(rec.id.clone().unwrap());
+            }
+            let mut t: HashMap<String, HashSet<String>> = HashMap::new();
+            for rec in &l {
+                if let Some(rs) = by_cluster.get(&cluster(rec)) {
+                    t.insert(rec.id.clone().unwrap(), rs.iter().cloned().collect());
                 }
             }
             (l, r, t)
@@ -397,12 +443,12 @@ fn quality_one(ds: &DataSet) -> Row {
                 ds.right.separator,
                 &right_cols,
             );
-            let t = l
+            let t: Vec<(String, String)> = l
                 .iter()
                 .zip(&r)
                 .map(|(a, b)| (a.id.clone().unwrap(), b.id.clone().unwrap()))
                 .collect();
-            (l, r, t)
+            (l, r, truth_map(&t))
         }
         Truth::Pairs(file, sep) | Truth::PairsPlusIdentical(file, sep) => {
             let l = read_all(
@@ -425,102 +471,697 @@ fn quality_one(ds: &DataSet) -> Row {
             if matches!(ds.truth, Truth::PairsPlusIdentical(..)) {
                 t.extend(identical_pairs(&l, &r, &t));
             }
-            (l, r, t)
+            (l, r, truth_map(&t))
         }
     };
     let cands: Vec<Candidate> = right_records
         .iter()
         .map(|r| candidate_of(r, &ds.shape, &field_cols))
         .collect();
-    let t = Instant::now();
-    let matcher = Matcher::new(&cfg, ds.shape.kind, &cands);
-    let decisions = matcher.run(&left, &Reviewed::new());
-    let secs = t.elapsed().as_secs_f64();
-    let truth_of: BTreeMap<&str, Vec<&str>> =
-        truth.iter().fold(BTreeMap::new(), |mut m, (l, r)| {
-            m.entry(l.as_str())
-                .or_insert_with(Vec::new)
-                .push(r.as_str());
-            m
-        });
-    let truth_set: std::collections::BTreeSet<(&str, &str)> = truth
-        .iter()
-        .map(|(l, r)| (l.as_str(), r.as_str()))
-        .collect();
-    // Blocking: is the true record among those scored?
-    let (mut found, mut set_sizes) = (0usize, 0usize);
-    for rec in &left {
-        let set = matcher.candidate_set(rec);
-        set_sizes += set.len();
-        if let Some(ts) = truth_of.get(rec.id.as_deref().unwrap_or_default()) {
-            found += ts.iter().filter(|t| set.contains(t)).count();
-        }
-    }
-    let (mut matched, mut tp, mut review, mut review_true) = (0, 0, 0, 0);
-    for d in &decisions {
-        let pair = (
-            d.source_id.as_deref().unwrap_or_default(),
-            d.affinity_id.as_deref().unwrap_or_default(),
-        );
-        match d.status {
-            Status::Matched => {
-                matched += 1;
-                if truth_set.contains(&pair) {
-                    tp += 1;
-                }
-            }
-            Status::Review => {
-                review += 1;
-                if truth_set.contains(&pair) {
-                    review_true += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    if std::env::var_os("AFFSYNC_BENCH_VERBOSE").is_some() {
-        for d in &decisions {
-            let sid = d.source_id.as_deref().unwrap_or_default();
-            let want = truth_of.get(sid).cloned().unwrap_or_default();
-            let got = d.affinity_id.as_deref().unwrap_or_default();
-            let ok = want.contains(&got);
-            if (d.status == Status::Matched && !ok)
-                || (d.status != Status::Matched && !want.is_empty())
-            {
-                eprintln!(
-                    "{} row {} want {:?} got {} {:?}: {}",
-                    ds.name, d.row, want, got, d.status, d.reason
-                );
-            }
-        }
-    }
-    let precision = if matched == 0 {
-        0.0
-    } else {
-        tp as f64 / matched as f64
-    };
-    let recall = tp as f64 / truth.len() as f64;
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
-    Row {
-        name: ds.name,
-        left: left.len(),
-        right: cands.len(),
-        truth: truth.len(),
-        blocking_recall: found as f64 / truth.len() as f64,
-        per_record: set_sizes as f64 / left.len() as f64,
-        precision,
-        recall,
-        f1,
-        review,
-        review_true,
-        secs,
+    Loaded {
+        key: ds.key.to_string(),
+        name: ds.name.to_string(),
+        cfg,
+        kind: ds.shape.kind,
+        left,
+        cands,
+        truth,
     }
 }
 
+/// Generated organizations, `n` on each side (seed 42).
+fn load_generated(n: usize) -> Loaded {
+    let g = gen::generate(n, 42);
+    let cfg = MatchConfig::from_toml(
+        r#"[match]
+search_term = "website"
+[[match.compare]]
+source = "name"
+affinity = "name"
+"#,
+        "generated",
+    )
+    .unwrap();
+    let truth = g
+        .sources
+        .iter()
+        .zip(&g.truth)
+        .filter_map(|(s, t)| Some((s.id.clone()?, [t.clone()?].into_iter().collect())))
+        .collect();
+    Loaded {
+        key: format!("gen_{}", size_label(n)),
+        name: format!(
+            "generated organizations {} × {}",
+            size_label(n),
+            size_label(n)
+        ),
+        cfg,
+        kind: Kind::Organization,
+        left: g.sources,
+        cands: g.cands,
+        truth,
+    }
+}
+
+fn size_label(n: usize) -> String {
+    if n >= 1_000_000 && n % 1_000_000 == 0 {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 1000 && n % 1000 == 0 {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Precision, recall and F1 of `matched` pairs (each left record counted once), and the true
+/// matches sent to review.
+#[derive(Debug, Clone, Copy, Default)]
+struct Quality {
+    matched: usize,
+    tp: usize,
+    truths: usize,
+    precision: f64,
+    recall: f64,
+    f1: f64,
+    review: usize,
+    review_true: usize,
+}
+
+fn quality_of<'a>(
+    matched: impl Iterator<Item = (&'a str, &'a str)>,
+    review: impl Iterator<Item = (&'a str, &'a str)>,
+    truth: &HashMap<String, HashSet<String>>,
+) -> Quality {
+    let is_true = |l: &str, r: &str| truth.get(l).is_some_and(|rs| rs.contains(r));
+    let mut q = Quality {
+        truths: truth.len(),
+        ..Quality::default()
+    };
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (l, r) in matched {
+        if !seen.insert(l) {
+            continue;
+        }
+        q.matched += 1;
+        q.tp += usize::from(is_true(l, r));
+    }
+    for (l, r) in review {
+        q.review += 1;
+        q.review_true += usize::from(is_true(l, r));
+    }
+    q.precision = if q.matched == 0 {
+        0.0
+    } else {
+        q.tp as f64 / q.matched as f64
+    };
+    q.recall = q.tp as f64 / q.truths.max(1) as f64;
+    q.f1 = if q.precision + q.recall == 0.0 {
+        0.0
+    } else {
+        2.0 * q.precision * q.recall / (q.precision + q.recall)
+    };
+    q
+}
+
+fn decision_quality(ds: &Loaded, decisions: &[Decision]) -> Quality {
+    let pairs = |status: Status| {
+        decisions
+            .iter()
+            .filter(move |d| d.status == status)
+            .filter_map(|d| Some((d.source_id.as_deref()?, d.affinity_id.as_deref()?)))
+    };
+    quality_of(pairs(Status::Matched), pairs(Status::Review), &ds.truth)
+}
+
+/// What one run of affsync gave.
+struct Run {
+    decisions: Vec<Decision>,
+    build: f64,
+    run: f64,
+}
+
+fn run_affsync(ds: &Loaded) -> (Matcher<'_>, Run) {
+    let t = Instant::now();
+    let matcher = Matcher::new(&ds.cfg, ds.kind, &ds.cands);
+    let build = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let decisions = matcher.run(&ds.left, &Reviewed::new());
+    let run = t.elapsed().as_secs_f64();
+    (
+        matcher,
+        Run {
+            decisions,
+            build,
+            run,
+        },
+    )
+}
+
+fn verbose() -> bool {
+    std::env::var_os("AFFSYNC_BENCH_VERBOSE").is_some()
+}
+
+fn print_misses(ds: &Loaded, decisions: &[Decision]) {
+    for d in decisions {
+        let sid = d.source_id.as_deref().unwrap_or_default();
+        let want = ds.truth.get(sid);
+        let got = d.affinity_id.as_deref().unwrap_or_default();
+        let ok = want.is_some_and(|w| w.contains(got));
+        if (d.status == Status::Matched && !ok) || (d.status != Status::Matched && want.is_some()) {
+            eprintln!(
+                "{} row {} want {:?} got {} {:?}: {}",
+                ds.key, d.row, want, got, d.status, d.reason
+            );
+        }
+    }
+}
+
+fn selected(key: &str, dir: &str, name: &str) -> bool {
+    match std::env::var("AFFSYNC_BENCH_ONLY") {
+        Err(_) => true,
+        Ok(only) => only
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .any(|o| key.contains(o) || dir.contains(o) || name.contains(o)),
+    }
+}
+
+fn quality_row(ds: &Loaded) {
+    let (matcher, run) = run_affsync(ds);
+    let q = decision_quality(ds, &run.decisions);
+    // Blocking: is a true record among those scored?
+    let (mut found, mut set_sizes) = (0usize, 0usize);
+    for rec in &ds.left {
+        let set = matcher.candidate_set(rec);
+        set_sizes += set.len();
+        if let Some(ts) = ds.truth.get(rec.id.as_deref().unwrap_or_default()) {
+            found += usize::from(set.iter().any(|c| ts.contains(*c)));
+        }
+    }
+    if verbose() {
+        print_misses(ds, &run.decisions);
+    }
+    println!(
+        "| {} | {} × {} | {} | {:.3} | {:.1} | {:.3} | {:.3} | **{:.3}** | {} ({}, {:.1}%) | {:.2} s |",
+        ds.name,
+        ds.left.len(),
+        ds.cands.len(),
+        q.truths,
+        found as f64 / q.truths.max(1) as f64,
+        set_sizes as f64 / ds.left.len().max(1) as f64,
+        q.precision,
+        q.recall,
+        q.f1,
+        q.review,
+        q.review_true,
+        100.0 * q.review_true as f64 / q.truths.max(1) as f64,
+        run.build + run.run
+    );
+}
+
+fn quality() {
+    let dir = data_dir();
+    assert!(
+        dir.is_dir(),
+        "no matching data at {} (set AFFSYNC_MATCHING_DATA)",
+        dir.display()
+    );
+    println!("| data set | left × right | true matches | blocking recall | candidates / record | precision | recall | F1 | review (true, share of true matches) | time |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for ds in data_sets() {
+        if selected(ds.key, ds.dir, ds.name) {
+            quality_row(&load(&ds));
+        }
+    }
+    if selected("gen_10k", "generated", "generated") {
+        quality_row(&load_generated(10_000));
+    }
+}
+
+/// Peak resident memory of this process so far (VmHWM), in bytes.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn speed_one(n: usize) {
+    let t = Instant::now();
+    let ds = load_generated(n);
+    let gen_secs = t.elapsed().as_secs_f64();
+    let (_, run) = run_affsync(&ds);
+    let peak = peak_rss().unwrap_or(0) as f64 / (1u64 << 30) as f64;
+    let q = decision_quality(&ds, &run.decisions);
+    let by_key = run
+        .decisions
+        .iter()
+        .filter(|d| d.status == Status::Matched && d.method == Some(Method::Key))
+        .count();
+    if verbose() {
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for (d, s) in run.decisions.iter().zip(&ds.left) {
+            if d.status == Status::Review {
+                let k = if d.reason.contains("runner-up") {
+                    "runner-up"
+                } else if d.reason.contains("scores it higher") {
+                    "contested"
+                } else if d.reason.contains("nearly as high") {
+                    "two rows"
+                } else if d.reason.contains("matched to row") || d.reason.contains("its key") {
+                    "taken by key"
+                } else if d.reason.contains("between review") {
+                    "between"
+                } else if d.reason.contains("domain") {
+                    "domain conflict"
+                } else {
+                    "other"
+                };
+                let n = kinds.entry(k.to_string()).or_default();
+                *n += 1;
+                if *n <= 3 {
+                    eprintln!("{k}: {:?} -> {}", s.values, d.reason);
+                }
+            }
+        }
+        eprintln!("reviews: {kinds:?}");
+        let mut missed: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in &run.decisions {
+            let Some(t) = ds.truth.get(d.source_id.as_deref().unwrap_or_default()) else {
+                continue;
+            };
+            let got = d.affinity_id.as_deref().unwrap_or_default();
+            if d.status == Status::Matched && t.contains(got) {
+                continue;
+            }
+            let k = match d.status {
+                Status::Matched => "matched to another",
+                Status::Review => "review",
+                _ if d.top.iter().any(|s| t.contains(&s.affinity_id)) => {
+                    if missed
+                        .get("unmatched, true one scored")
+                        .copied()
+                        .unwrap_or(0)
+                        < 8
+                    {
+                        eprintln!(
+                            "scored but unmatched: {:?} -> {}",
+                            ds.left[d.row - 1].values,
+                            d.reason
+                        );
+                    }
+                    "unmatched, true one scored"
+                }
+                _ => "unmatched, true one not found",
+            };
+            *missed.entry(k).or_default() += 1;
+        }
+        eprintln!("true matches missed: {missed:?}");
+    }
+    println!(
+        "| {n} × {n} | {:.1} s | {:.1} s | **{:.1} s** | {:.2} GiB | {} ({} by key) | {} | {:.3} | {:.3} | {:.3} | {:.1} s |",
+        run.build,
+        run.run,
+        run.build + run.run,
+        peak,
+        q.matched,
+        by_key,
+        q.review,
+        q.precision,
+        q.recall,
+        q.f1,
+        gen_secs
+    );
+}
+
+fn speed() {
+    let sizes: Vec<usize> = std::env::var("AFFSYNC_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    println!(
+        "| organizations | index | match + decide | total | peak memory | matched | review | precision | recall | F1 | generating |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for n in sizes {
+        speed_one(n);
+    }
+}
+
+/// The data sets of the side-by-side table, by key.
+fn side_by_side_keys() -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = data_sets()
+        .iter()
+        .filter(|d| selected(d.key, d.dir, d.name))
+        .map(|d| (d.key.to_string(), d.name.to_string()))
+        .collect();
+    let mut sizes = vec![10_000, 100_000];
+    if std::env::var_os("AFFSYNC_BENCH_SPLINK_1M").is_some() {
+        sizes.push(1_000_000);
+    }
+    for n in sizes {
+        let key = format!("gen_{}", size_label(n));
+        if selected(&key, "generated", "generated") {
+            keys.push((
+                key,
+                format!("generated organizations {0} × {0}", size_label(n)),
+            ));
+        }
+    }
+    keys
+}
+
+fn load_key(key: &str) -> Loaded {
+    if let Some(size) = key.strip_prefix("gen_") {
+        let n = match size.strip_suffix('M') {
+            Some(m) => m.parse::<usize>().unwrap() * 1_000_000,
+            None => size.trim_end_matches('k').parse::<usize>().unwrap() * 1000,
+        };
+        return load_generated(n);
+    }
+    let ds = data_sets()
+        .into_iter()
+        .find(|d| d.key == key)
+        .unwrap_or_else(|| panic!("no data set `{key}`"));
+    load(&ds)
+}
+
+/// One tool's figures on one data set.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Figures {
+    precision: f64,
+    recall: f64,
+    f1: f64,
+    review_true: usize,
+    truths: usize,
+    secs: f64,
+    peak_bytes: u64,
+}
+
+/// `one KEY`: affsync on one data set, in a process of its own (for its peak memory); prints
+/// the figures as JSON.
+fn one(key: &str) {
+    let ds = load_key(key);
+    let (_, run) = run_affsync(&ds);
+    let q = decision_quality(&ds, &run.decisions);
+    let f = Figures {
+        precision: q.precision,
+        recall: q.recall,
+        f1: q.f1,
+        review_true: q.review_true,
+        truths: q.truths,
+        secs: run.build + run.run,
+        peak_bytes: peak_rss().unwrap_or(0),
+    };
+    println!("{}", serde_json::to_string(&f).unwrap());
+}
+
+/// The cargo target folder (`CARGO_TARGET_DIR` when set, else `target/`): the Splink
+/// virtualenv and the files handed to it live there.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+    }
+}
+
+/// The python of a virtualenv with Splink, or why there is none.
+fn splink_python() -> Result<PathBuf, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = target_dir().join("bench-splink-venv");
+    let python = std::env::var("AFFSYNC_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new("sh")
+        .arg(root.join("benches/splink_setup.sh"))
+        .arg(&venv)
+        .arg(&python)
+        .output()
+        .map_err(|e| format!("cannot run benches/splink_setup.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "benches/splink_setup.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr).trim());
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// The columns Splink compares, as (name, kind, left value, right value) getters: the
+/// search term and every `[[match.compare]]` entry, the kind from affsync's comparison.
+fn splink_columns(ds: &Loaded) -> Vec<(String, &'static str, Vec<String>, Vec<String>)> {
+    let matcher = Matcher::new(&ds.cfg, ds.kind, &ds.cands);
+    let kinds = matcher.comparisons();
+    let right_of = |c: &Candidate, attr: &Attr| -> String {
+        match attr {
+            Attr::Name => match (&c.first_name, &c.last_name) {
+                (None, None) => c.name.clone(),
+                (f, l) => format!(
+                    "{} {}",
+                    f.as_deref().unwrap_or(""),
+                    l.as_deref().unwrap_or("")
+                ),
+            },
+            Attr::FirstName => c.first_name.clone().unwrap_or_default(),
+            Attr::LastName => c.last_name.clone().unwrap_or_default(),
+            Attr::Domain => c.domains.first().cloned().unwrap_or_default(),
+            Attr::Email => c.emails.first().cloned().unwrap_or_default(),
+            Attr::Field(f) => c
+                .fields
+                .get(f)
+                .and_then(|v| v.first().cloned())
+                .unwrap_or_default(),
+        }
+    };
+    let kind_of = |k: Comparison| match k {
+        Comparison::Name | Comparison::PersonPart => "name",
+        Comparison::Date => "date",
+        Comparison::Number => "number",
+        Comparison::Email => "email",
+        Comparison::Domain => "domain",
+        _ => "text",
+    };
+    let mut cols = Vec::new();
+    for (i, (c, k)) in ds.cfg.compare.iter().zip(&kinds).enumerate() {
+        let attr = Attr::parse(&c.affinity);
+        cols.push((
+            format!("c{i}"),
+            kind_of(*k),
+            ds.left
+                .iter()
+                .map(|r| r.values.get(&c.source).cloned().unwrap_or_default())
+                .collect(),
+            ds.cands.iter().map(|c| right_of(c, &attr)).collect(),
+        ));
+    }
+    if let Some(term) = &ds.cfg.search_term {
+        let (kind, attr) = match ds.kind {
+            Kind::Person => ("email", Attr::Email),
+            Kind::Organization => ("domain", Attr::Domain),
+            Kind::Opportunity => ("name", Attr::Name),
+        };
+        cols.push((
+            "term".to_string(),
+            kind,
+            ds.left
+                .iter()
+                .map(|r| r.values.get(term).cloned().unwrap_or_default())
+                .collect(),
+            ds.cands.iter().map(|c| right_of(c, &attr)).collect(),
+        ));
+    }
+    cols
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn write_side(path: &Path, ids: &[String], cols: &[(String, Vec<String>)]) {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let header: Vec<&str> = std::iter::once("unique_id")
+        .chain(cols.iter().map(|(n, _)| n.as_str()))
+        .collect();
+    writeln!(w, "{}", header.join(",")).unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let mut row = vec![csv_cell(id)];
+        row.extend(cols.iter().map(|(_, v)| csv_cell(&v[i])));
+        writeln!(w, "{}", row.join(",")).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// Splink on one data set: writes both sides, runs the runner, reads its pairs.
+fn run_splink(python: &Path, ds: &Loaded) -> Result<Figures, String> {
+    let dir = target_dir().join("bench-splink").join(&ds.key);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let cols = splink_columns(ds);
+    let left_ids: Vec<String> = ds
+        .left
+        .iter()
+        .map(|r| r.id.clone().unwrap_or_default())
+        .collect();
+    let right_ids: Vec<String> = ds.cands.iter().map(|c| c.id.clone()).collect();
+    write_side(
+        &dir.join("left.csv"),
+        &left_ids,
+        &cols
+            .iter()
+            .map(|(n, _, l, _)| (n.clone(), l.clone()))
+            .collect::<Vec<_>>(),
+    );
+    write_side(
+        &dir.join("right.csv"),
+        &right_ids,
+        &cols
+            .iter()
+            .map(|(n, _, _, r)| (n.clone(), r.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let spec = serde_json::json!({
+        "left": dir.join("left.csv"),
+        "right": dir.join("right.csv"),
+        "out": dir.join("pairs.csv"),
+        "columns": cols.iter().map(|(n, k, _, _)| serde_json::json!({"name": n, "kind": k})).collect::<Vec<_>>(),
+    });
+    std::fs::write(dir.join("spec.json"), spec.to_string()).map_err(|e| e.to_string())?;
+    let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/splink_runner.py");
+    let out = Command::new(python)
+        .arg(runner)
+        .arg(dir.join("spec.json"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(5).collect();
+        return Err(format!(
+            "splink failed: {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ));
+    }
+    let report: serde_json::Value = serde_json::from_slice(
+        out.stdout
+            .split(|&b| b == b'\n')
+            .rfind(|l| l.starts_with(b"{"))
+            .unwrap_or(b"{}"),
+    )
+    .map_err(|e| e.to_string())?;
+    let pairs = read_all(
+        &dir.join("pairs.csv"),
+        "left_id",
+        b',',
+        &["right_id".to_string()],
+    );
+    let matched: Vec<(String, String)> = pairs
+        .iter()
+        .filter_map(|p| Some((p.id.clone()?, p.values.get("right_id")?.clone())))
+        .collect();
+    let q = quality_of(
+        matched.iter().map(|(l, r)| (l.as_str(), r.as_str())),
+        std::iter::empty(),
+        &ds.truth,
+    );
+    Ok(Figures {
+        precision: q.precision,
+        recall: q.recall,
+        f1: q.f1,
+        review_true: 0,
+        truths: q.truths,
+        secs: report["seconds"].as_f64().unwrap_or(0.0),
+        peak_bytes: report["peak_bytes"].as_u64().unwrap_or(0),
+    })
+}
+
+fn splink() {
+    let python = splink_python();
+    if let Err(why) = &python {
+        eprintln!("Splink is skipped: {why}");
+    }
+    println!("| data set | tool | precision | recall | F1 | true matches in review | time | peak memory | speed-up |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let exe = std::env::current_exe().unwrap();
+    for (key, name) in side_by_side_keys() {
+        let out = Command::new(&exe).arg("one").arg(&key).output().unwrap();
+        let ours: Option<Figures> = out
+            .stdout
+            .split(|&b| b == b'\n')
+            .rfind(|l| l.starts_with(b"{"))
+            .and_then(|l| serde_json::from_slice(l).ok());
+        let Some(ours) = ours else {
+            eprintln!(
+                "{key}: affsync failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            continue;
+        };
+        let theirs = match &python {
+            Ok(py) => {
+                let ds = load_key(&key);
+                run_splink(py, &ds)
+            }
+            Err(why) => Err(why.clone()),
+        };
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        let speedup = match &theirs {
+            Ok(t) => format!("{:.0}×", t.secs / ours.secs.max(1e-9)),
+            Err(_) => String::new(),
+        };
+        println!(
+            "| {name} | affsync | {:.3} | {:.3} | **{:.3}** | {} of {} ({:.1}%) | {:.2} s | {:.2} GiB | {speedup} |",
+            ours.precision,
+            ours.recall,
+            ours.f1,
+            ours.review_true,
+            ours.truths,
+            100.0 * ours.review_true as f64 / ours.truths.max(1) as f64,
+            ours.secs,
+            gib(ours.peak_bytes)
+        );
+        match theirs {
+            Ok(t) => println!(
+                "| {name} | Splink 5 (one to one) | {:.3} | {:.3} | **{:.3}** | – | {:.2} s | {:.2} GiB | |",
+                t.precision,
+                t.recall,
+                t.f1,
+                t.secs,
+                gib(t.peak_bytes)
+            ),
+            Err(why) => println!("| {name} | Splink 5 | – | – | – | – | – | – | skipped: {why} |"),
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if args.first().map(String::as_str) == Some("one") {
+        one(args.get(1).expect("`one KEY`"));
+        return;
+    }
+    let want = |name: &str| {
+        if args.is_empty() {
+            name != "splink"
+        } else {
+            args.iter().any(|a| a == name)
+        }
+    };
+    if want("quality") {
+        quality();
+    }
+    if want("speed") {
+        speed();
+    }
+    if want("splink") {
+        splink();
+    }
+}
 /// Pairs not in `truth` whose first compared column (the name) and second (the phone) are
 /// identical once reduced to lower-case letters and digits (names) or digits (phones).
 fn identical_pairs(
@@ -569,665 +1210,4 @@ fn identical_pairs(
         }
     }
     extra
-}
-
-fn quality() {
-    let dir = data_dir();
-    assert!(
-        dir.is_dir(),
-        "no matching data at {} (set AFFSYNC_MATCHING_DATA)",
-        dir.display()
-    );
-    println!("| data set | left × right | true pairs | blocking recall | candidates / record | precision | recall | F1 | review (true) | time |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    let only = std::env::var("AFFSYNC_BENCH_ONLY").ok();
-    for ds in data_sets() {
-        if only
-            .as_deref()
-            .is_some_and(|o| !ds.dir.contains(o) && !ds.name.contains(o))
-        {
-            continue;
-        }
-        let r = quality_one(&ds);
-        println!(
-            "| {} | {} × {} | {} | {:.3} | {:.1} | {:.3} | {:.3} | {:.3} | {} ({}) | {:.2} s |",
-            r.name,
-            r.left,
-            r.right,
-            r.truth,
-            r.blocking_recall,
-            r.per_record,
-            r.precision,
-            r.recall,
-            r.f1,
-            r.review,
-            r.review_true,
-            r.secs
-        );
-    }
-}
-
-/// Peak resident memory of this process so far (VmHWM), in bytes.
-fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-const ONSETS: &[&str] = &[
-    "b", "br", "c", "ch", "cl", "cr", "d", "dr", "f", "fl", "fr", "g", "gl", "gr", "h", "j", "k",
-    "kl", "kr", "l", "m", "n", "p", "pl", "pr", "qu", "r", "s", "sh", "sk", "sl", "sp", "st",
-    "str", "t", "th", "tr", "v", "w", "z", "zh", "",
-];
-const VOWELS: &[&str] = &[
-    "a", "e", "i", "o", "u", "ai", "ea", "ee", "io", "oa", "ou", "y", "ae", "ia",
-];
-const CODAS: &[&str] = &[
-    "", "", "", "n", "r", "l", "s", "x", "t", "m", "nd", "nt", "rk", "ck", "ng", "sh", "th", "v",
-    "z", "ll",
-];
-const INDUSTRY: &[&str] = &[
-    "Analytics",
-    "Robotics",
-    "Capital",
-    "Health",
-    "Labs",
-    "Systems",
-    "Foods",
-    "Logistics",
-    "Energy",
-    "Bio",
-    "Partners",
-    "Ventures",
-    "Media",
-    "Software",
-    "Networks",
-    "Consulting",
-    "Holdings",
-    "Group",
-    "Solutions",
-    "Technologies",
-    "Therapeutics",
-    "Pharma",
-    "Motors",
-    "Studio",
-    "Design",
-    "Security",
-    "Data",
-    "Cloud",
-    "Finance",
-    "Insurance",
-    "Realty",
-    "Construction",
-    "Engineering",
-    "Materials",
-    "Devices",
-    "Diagnostics",
-    "Genomics",
-    "Games",
-    "Apparel",
-    "Brands",
-    "Travel",
-    "Mobility",
-    "Aerospace",
-    "Marine",
-    "Farms",
-    "Kitchen",
-    "Coffee",
-    "Brewing",
-    "Wines",
-    "Logic",
-    "Works",
-    "Industries",
-    "Dynamics",
-    "Digital",
-    "Interactive",
-    "Education",
-    "Learning",
-    "Legal",
-    "Advisors",
-    "Research",
-    "Medical",
-    "Care",
-    "Dental",
-    "Vision",
-    "Audio",
-    "Optics",
-    "Solar",
-    "Power",
-    "Water",
-    "Air",
-    "Freight",
-    "Shipping",
-    "Retail",
-    "Market",
-    "Supply",
-    "Tools",
-    "Textiles",
-    "Paper",
-    "Print",
-    "Labs",
-];
-const SURNAMES: &[&str] = &[
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Martinez",
-    "Lopez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Thompson",
-    "White",
-    "Harris",
-    "Clark",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Hill",
-    "Green",
-    "Adams",
-    "Baker",
-    "Nelson",
-    "Carter",
-    "Mitchell",
-    "Roberts",
-    "Turner",
-    "Phillips",
-    "Campbell",
-    "Parker",
-    "Evans",
-    "Edwards",
-    "Collins",
-    "Stewart",
-    "Morris",
-    "Murphy",
-    "Cook",
-    "Rogers",
-    "Morgan",
-    "Cooper",
-    "Peterson",
-    "Reed",
-    "Bailey",
-    "Bell",
-    "Kelly",
-    "Howard",
-    "Ward",
-    "Cox",
-    "Richardson",
-    "Wood",
-    "Watson",
-    "Brooks",
-    "Bennett",
-    "Gray",
-    "James",
-    "Hughes",
-    "Price",
-    "Sanders",
-    "Myers",
-    "Long",
-    "Ross",
-    "Foster",
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Schulz",
-    "Hoffmann",
-    "Dubois",
-    "Lefèvre",
-    "Moreau",
-    "Laurent",
-    "Girard",
-    "Rossi",
-    "Russo",
-    "Ferrari",
-    "Esposito",
-    "Bianchi",
-    "Jansen",
-    "de Vries",
-    "van Dijk",
-    "Bakker",
-    "Visser",
-    "Nowak",
-    "Kowalski",
-    "Novák",
-    "Svensson",
-    "Johansson",
-    "Nielsen",
-    "Hansen",
-    "Sato",
-    "Suzuki",
-    "Takahashi",
-    "Kim",
-    "Park",
-    "Chen",
-    "Wang",
-    "Li",
-    "Zhang",
-    "Singh",
-    "Patel",
-    "Kumar",
-];
-const PLACES: &[&str] = &[
-    "Atlantic",
-    "Pacific",
-    "Northern",
-    "Southern",
-    "Western",
-    "Eastern",
-    "Alpine",
-    "Baltic",
-    "Nordic",
-    "Iberian",
-    "Boston",
-    "Berlin",
-    "London",
-    "Paris",
-    "Austin",
-    "Denver",
-    "Hudson",
-    "Sierra",
-    "Bay",
-    "Harbor",
-    "Summit",
-    "Valley",
-    "River",
-    "Lake",
-    "Cedar",
-    "Oak",
-    "Maple",
-    "Granite",
-    "Silver",
-    "Golden",
-    "Blue",
-    "Red",
-    "Green",
-    "Evergreen",
-    "Pioneer",
-    "Liberty",
-];
-const LEGAL: &[&str] = &[
-    "Inc",
-    "Inc.",
-    "LLC",
-    "Ltd",
-    "Ltd.",
-    "Limited",
-    "GmbH",
-    "SA",
-    "S.A.",
-    "BV",
-    "B.V.",
-    "PLC",
-    "AG",
-    "Corp",
-    "Corporation",
-    "Co.",
-    "SAS",
-    "Pty Ltd",
-    "Oy",
-    "AB",
-];
-const TLDS: &[&str] = &[
-    "com", "com", "com", "com", "com", "io", "co", "ai", "de", "co.uk", "net", "fr", "nl", "ch",
-    "se", "app", "tech",
-];
-
-struct Gen {
-    rng: rand::rngs::SmallRng,
-}
-
-impl Gen {
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        use rand::Rng;
-        xs[self.rng.random_range(0..xs.len())]
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        use rand::Rng;
-        self.rng.random_bool(p)
-    }
-
-    fn brand(&mut self) -> String {
-        let n = if self.chance(0.7) { 2 } else { 3 };
-        let mut w = String::new();
-        for _ in 0..n {
-            w.push_str(self.pick(ONSETS));
-            w.push_str(self.pick(VOWELS));
-            w.push_str(self.pick(CODAS));
-        }
-        if w.len() < 4 {
-            w.push_str(self.pick(&["ex", "on", "ia", "ix", "ara"]));
-        }
-        let mut c = w.chars();
-        let first = c.next().unwrap().to_ascii_uppercase();
-        std::iter::once(first).chain(c).collect()
-    }
-
-    /// A company: its name without a legal form, the legal form, and a domain stem.
-    fn company(&mut self) -> (String, Option<&'static str>, String) {
-        use rand::Rng;
-        let roll: f64 = self.rng.random();
-        let (name, stem) = if roll < 0.22 {
-            let b = self.brand();
-            (b.clone(), b)
-        } else if roll < 0.55 {
-            let b = self.brand();
-            let i = self.pick(INDUSTRY);
-            (
-                format!("{b} {i}"),
-                format!("{b}{}", if self.chance(0.4) { i } else { "" }),
-            )
-        } else if roll < 0.65 {
-            let a = self.pick(SURNAMES);
-            let b = self.pick(SURNAMES);
-            let c = self.brand();
-            (format!("{a} & {b} {c}"), format!("{a}{b}{c}"))
-        } else if roll < 0.80 {
-            let a = self.pick(SURNAMES);
-            let b = self.brand();
-            let i = self.pick(INDUSTRY);
-            (format!("{a} {b} {i}"), format!("{a}{b}"))
-        } else if roll < 0.90 {
-            let p = self.pick(PLACES);
-            let b = self.brand();
-            let i = self.pick(INDUSTRY);
-            (format!("{p} {b} {i}"), format!("{p}{b}"))
-        } else {
-            let b = self.brand();
-            let i = self.pick(INDUSTRY).to_lowercase();
-            (format!("{b}{i}"), format!("{b}{i}"))
-        };
-        let legal = self.chance(0.6).then(|| self.pick(LEGAL));
-        let stem: String = affsync_core::matcher::normalize::fold(&stem).replace(' ', "");
-        (name, legal, stem)
-    }
-
-    /// One typing error: a letter changed, dropped, doubled or swapped with the next.
-    fn typo(&mut self, s: &str) -> String {
-        use rand::Rng;
-        let mut cs: Vec<char> = s.chars().collect();
-        if cs.len() < 4 {
-            return s.to_string();
-        }
-        let i = self.rng.random_range(1..cs.len() - 1);
-        match self.rng.random_range(0..4) {
-            0 => cs[i] = (b'a' + self.rng.random_range(0..26u8)) as char,
-            1 => {
-                cs.remove(i);
-            }
-            2 => cs.insert(i, cs[i]),
-            _ => cs.swap(i, i + 1),
-        }
-        cs.into_iter().collect()
-    }
-
-    /// A website as people write it.
-    fn website(&mut self, domain: &str) -> String {
-        use rand::Rng;
-        match self.rng.random_range(0..6) {
-            0 => domain.to_string(),
-            1 => format!("www.{domain}"),
-            2 => format!("https://www.{domain}/"),
-            3 => format!("http://{domain}/about"),
-            4 => format!("https://{domain}"),
-            _ => format!("HTTPS://WWW.{}/contact?ref=crm", domain.to_uppercase()),
-        }
-    }
-}
-
-struct Generated {
-    cands: Vec<Candidate>,
-    sources: Vec<SourceRecord>,
-    /// Source index → candidate id, for sources that are a candidate.
-    truth: Vec<Option<String>>,
-}
-
-/// `n` organizations on Affinity's side and `n` source records: 80% of them are a candidate
-/// written differently (typos, changed legal forms, case, `&`/`and`, websites written every
-/// which way), 20% are companies Affinity does not have. 30% of the records on each side have
-/// no domain.
-fn generate(n: usize, seed: u64) -> Generated {
-    use rand::{Rng, SeedableRng};
-    let mut g = Gen {
-        rng: rand::rngs::SmallRng::seed_from_u64(seed),
-    };
-    let mut used_domains: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut make = |g: &mut Gen| -> (String, Option<&'static str>, String) {
-        let (name, legal, stem) = g.company();
-        let mut domain = format!("{stem}.{}", g.pick(TLDS));
-        let mut k = 2;
-        while used_domains.contains(&domain) {
-            domain = format!("{stem}{k}.{}", g.pick(TLDS));
-            k += 1;
-        }
-        used_domains.insert(domain.clone());
-        (name, legal, domain)
-    };
-    let mut companies = Vec::with_capacity(n);
-    let mut cands = Vec::with_capacity(n);
-    for i in 0..n {
-        let (name, legal, domain) = make(&mut g);
-        let full = match legal {
-            Some(l) => format!("{name} {l}"),
-            None => name.clone(),
-        };
-        let mut c = Candidate::new(Kind::Organization, format!("{}", 100_000_000 + i), full);
-        if !g.chance(0.3) {
-            c.domains = vec![domain.clone()];
-        }
-        cands.push(c);
-        companies.push((name, legal, domain));
-    }
-    let mut sources = Vec::with_capacity(n);
-    let mut truth = Vec::with_capacity(n);
-    // Each candidate is the truth of at most one source record (one to one).
-    let mut order: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = g.rng.random_range(0..=i);
-        order.swap(i, j);
-    }
-    for (row, &pick) in order.iter().enumerate() {
-        let known = g.chance(0.8);
-        let (name, legal, domain, tid) = if known {
-            let (name, legal, domain) = companies[pick].clone();
-            (name, legal, domain, Some(cands[pick].id.clone()))
-        } else {
-            let (name, legal, domain) = make(&mut g);
-            (name, legal, domain, None)
-        };
-        let mut name = name;
-        if known {
-            if g.chance(0.35) {
-                name = g.typo(&name);
-            }
-            if g.chance(0.08) {
-                name = g.typo(&name);
-            }
-            if g.chance(0.15) {
-                name = name.to_uppercase();
-            }
-            if g.chance(0.5) {
-                name = name.replace(" & ", " and ");
-            }
-        }
-        let legal = if known && g.chance(0.3) {
-            if g.chance(0.5) {
-                None
-            } else {
-                Some(g.pick(LEGAL))
-            }
-        } else {
-            legal
-        };
-        let full = match legal {
-            Some(l) if g.chance(0.3) => format!("{name}, {l}"),
-            Some(l) => format!("{name} {l}"),
-            None => name,
-        };
-        let mut values = BTreeMap::new();
-        values.insert("name".to_string(), full);
-        if !g.chance(0.3) {
-            values.insert("website".to_string(), g.website(&domain));
-        }
-        sources.push(SourceRecord {
-            row: row + 1,
-            id: Some(format!("s{row}")),
-            values,
-            problem: None,
-        });
-        truth.push(tid);
-    }
-    Generated {
-        cands,
-        sources,
-        truth,
-    }
-}
-
-fn speed_one(n: usize) {
-    let t = Instant::now();
-    let g = generate(n, 42);
-    let gen_secs = t.elapsed().as_secs_f64();
-    let cfg = MatchConfig::from_toml(
-        r#"[match]
-search_term = "website"
-[[match.compare]]
-source = "name"
-affinity = "name"
-"#,
-        "speed",
-    )
-    .unwrap();
-    let t = Instant::now();
-    let matcher = Matcher::new(&cfg, Kind::Organization, &g.cands);
-    let build = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let decisions = matcher.run(&g.sources, &Reviewed::new());
-    let run = t.elapsed().as_secs_f64();
-    let peak = peak_rss().unwrap_or(0) as f64 / (1u64 << 30) as f64;
-    let (mut matched, mut tp, mut review, mut by_key) = (0usize, 0usize, 0usize, 0usize);
-    for (d, t) in decisions.iter().zip(&g.truth) {
-        match d.status {
-            Status::Matched => {
-                matched += 1;
-                if d.affinity_id.is_some() && d.affinity_id == *t {
-                    tp += 1;
-                }
-                if d.method == Some(affsync_core::matcher::Method::Key) {
-                    by_key += 1;
-                }
-            }
-            Status::Review => review += 1,
-            _ => {}
-        }
-    }
-    if std::env::var_os("AFFSYNC_BENCH_VERBOSE").is_some() {
-        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-        for (d, s) in decisions.iter().zip(&g.sources) {
-            if d.status == Status::Review {
-                let k = if d.reason.contains("runner-up") {
-                    "runner-up"
-                } else if d.reason.contains("scores it higher") {
-                    "contested"
-                } else if d.reason.contains("nearly as high") {
-                    "two rows"
-                } else if d.reason.contains("matched to row") {
-                    "taken by key"
-                } else if d.reason.contains("between review") {
-                    "between"
-                } else if d.reason.contains("domain") {
-                    "domain conflict"
-                } else {
-                    "other"
-                };
-                let n = kinds.entry(k.to_string()).or_default();
-                *n += 1;
-                if *n <= 3 {
-                    eprintln!("{k}: {:?} -> {}", s.values, d.reason);
-                }
-            }
-        }
-        eprintln!("reviews: {kinds:?}");
-        let mut missed: BTreeMap<&str, usize> = BTreeMap::new();
-        for (d, t) in decisions.iter().zip(&g.truth) {
-            let Some(t) = t else { continue };
-            if d.status == Status::Matched && d.affinity_id.as_ref() == Some(t) {
-                continue;
-            }
-            let k = match d.status {
-                Status::Matched => "matched to another",
-                Status::Review => "review",
-                _ if d.top.iter().any(|s| &s.affinity_id == t) => "unmatched, true one scored",
-                _ => "unmatched, true one not found",
-            };
-            *missed.entry(k).or_default() += 1;
-        }
-        eprintln!("true matches missed: {missed:?}");
-    }
-    let truths = g.truth.iter().filter(|t| t.is_some()).count();
-    let precision = tp as f64 / matched.max(1) as f64;
-    let recall = tp as f64 / truths.max(1) as f64;
-    println!(
-        "| {n} × {n} | {:.1} s | {:.1} s | **{:.1} s** | {:.2} GiB | {} ({} by key) | {} | {:.3} | {:.3} | {:.1} s |",
-        build,
-        run,
-        build + run,
-        peak,
-        matched,
-        by_key,
-        review,
-        precision,
-        recall,
-        gen_secs
-    );
-}
-
-fn speed() {
-    let sizes: Vec<usize> = std::env::var("AFFSYNC_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![100_000, 1_000_000]);
-    println!(
-        "| organizations | index | match + decide | total | peak memory | matched | review | precision | recall | generating |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for n in sizes {
-        speed_one(n);
-    }
-}
-
-fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let want = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
-    if want("quality") {
-        quality();
-    }
-    if want("speed") {
-        speed();
-    }
 }

@@ -15,12 +15,14 @@ use crate::store::decisions::{DecisionRow, Fate, ReviewRow, ReviewVerdict};
 use crate::store::journal::RunEnd;
 use crate::store::{Store, StoreError};
 use affsync_core::diagnostic::{Diagnose, ErrorClass};
-use affsync_core::journal::{CandidateScore, JournalEvent, MatchDetail, RunKind, RunStatus, Step};
+use affsync_core::journal::{
+    CandidateScore, JournalEvent, MatchDetail, RunKind, RunStatus, Step, WeightStep,
+};
 use affsync_core::mapping::Mapping;
 use affsync_core::matcher::config::Attr;
 use affsync_core::matcher::{
-    normalize, Candidate, Decision, Kind, Matcher, Method, Reviewed, ReviewerDecision,
-    SourceRecord, Status,
+    normalize, waterfall, Candidate, Contribution, Decision, Kind, Matcher, Method, Reviewed,
+    ReviewerDecision, SourceRecord, Status,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -323,6 +325,7 @@ pub async fn record(
                     score: Some(round(c.score)),
                 })
                 .collect(),
+            contributions: weight_steps(&d.contributions),
         };
         let candidates = json!(detail.candidates);
         let step = match d.status {
@@ -408,9 +411,24 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Writes `source_id,status,affinity_id,score,method,reason`, one line per decision; a record
-/// without an id is named by its row (`row:7`). Cells a spreadsheet would run are neutralized
-/// (a leading `'`) unless `raw`.
+/// A decision's waterfall for the journal (`[{"source", "affinity", "level", "weight"}]`), the
+/// prior first (without source and affinity); weights in bits, to two decimals.
+pub fn weight_steps(cs: &[Contribution]) -> Vec<WeightStep> {
+    cs.iter()
+        .map(|c| WeightStep {
+            source: c.source.clone(),
+            affinity: c.affinity.clone(),
+            level: c.level.clone(),
+            weight: (c.weight * 100.0).round() / 100.0,
+        })
+        .collect()
+}
+
+/// Writes `source_id,status,affinity_id,score,method,reason,contributions`, one line per
+/// decision; a record without an id is named by its row (`row:7`). `contributions` is the
+/// waterfall of the match weight in bits (`prior −12.3, `name` ~ name exact +9.8`), empty when
+/// nothing was compared. Cells a spreadsheet would run are neutralized (a leading `'`) unless
+/// `raw`.
 pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::io::Result<()> {
     use std::io::Write;
     let cell = |s: &str| {
@@ -423,7 +441,10 @@ pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::i
     let tmp = path.with_extension("partial");
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        writeln!(w, "source_id,status,affinity_id,score,method,reason")?;
+        writeln!(
+            w,
+            "source_id,status,affinity_id,score,method,reason,contributions"
+        )?;
         for d in decisions {
             let id = d
                 .source_id
@@ -432,13 +453,14 @@ pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::i
                 .unwrap_or_else(|| format!("row:{}", d.row));
             writeln!(
                 w,
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
                 cell(&id),
                 d.status.as_str(),
                 cell(d.affinity_id.as_deref().unwrap_or_default()),
                 d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
                 d.method.map(|m| m.as_str()).unwrap_or_default(),
-                cell(&d.reason)
+                cell(&d.reason),
+                cell(&waterfall(&d.contributions))
             )?;
         }
         w.flush()?;

@@ -30,7 +30,9 @@ use serde::Deserialize;
 use super::Problem;
 use affsync::io::source::read_records;
 use affsync_core::matcher::config::{toml_error, Attr};
-use affsync_core::matcher::{Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status};
+use affsync_core::matcher::{
+    duplicate_ids, waterfall, Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status,
+};
 use affsync_core::source::{ReadOptions, SourceFormat};
 
 #[derive(Debug, clap::Args)]
@@ -42,7 +44,7 @@ pub struct Args {
     /// The link file: `[left]`, `[right]` and `[match]`.
     #[arg(long)]
     pub config: PathBuf,
-    /// Where to write the pairs (`left_id,right_id,status,score,method,reason`).
+    /// Where to write the pairs (`left_id,right_id,status,score,method,reason,contributions`).
     #[arg(long)]
     pub out: PathBuf,
     /// Print the counts as JSON.
@@ -216,29 +218,56 @@ fn load(path: &Path) -> anyhow::Result<Link> {
     })
 }
 
-/// Writes `left_id,right_id,status,score,method,reason`, one line per decision.
+/// Writes `left_id,right_id,status,score,method,reason,contributions`, one line per decision
+/// (`contributions`: the waterfall of the match weight, as in `affsync match --out`). Cells a
+/// spreadsheet would run are neutralized (a leading `'`) unless `raw`.
 pub fn write_pairs(path: &Path, decisions: &[Decision], raw: bool) -> std::io::Result<()> {
     let cell = |s: &str| if raw { csv_cell_raw(s) } else { cell(s) };
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(w, "left_id,right_id,status,score,method,reason")?;
+    writeln!(
+        w,
+        "left_id,right_id,status,score,method,reason,contributions"
+    )?;
     for d in decisions {
         writeln!(
             w,
-            "{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{}",
             cell(d.source_id.as_deref().unwrap_or_default()),
             cell(d.affinity_id.as_deref().unwrap_or_default()),
             d.status.as_str(),
             d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
             d.method.map(|m| m.as_str()).unwrap_or_default(),
-            cell(&d.reason)
+            cell(&d.reason),
+            cell(&waterfall(&d.contributions))
         )?;
     }
     w.flush()
 }
 
+/// An output file's folder must exist: a path mistake is bad input (exit code 2), found before
+/// any work is done.
+pub fn check_out_folder(out: &Path) -> Result<(), Problem> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    match parent {
+        Some(dir) if !dir.is_dir() => Err(Problem::bad_input(
+            format!(
+                "cannot write `{}`: the folder `{}` does not exist",
+                out.display(),
+                dir.display()
+            ),
+            format!(
+                "create it first (`mkdir -p {}`), or give another `--out`",
+                dir.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let link = load(&self.config)?;
+        check_out_folder(&self.out)?;
         let read =
             |path: &Path, opts: &ReadOptions| read_records(path, opts).map_err(anyhow::Error::new);
         let left = read(&self.left, &link.left)?;
@@ -265,6 +294,35 @@ impl Args {
                 .filter_map(|f| r.values.get(f).map(|v| (f.clone(), vec![v.clone()])))
                 .collect();
             cands.push(c);
+        }
+        let dups = duplicate_ids(&cands);
+        if !dups.is_empty() {
+            let rows_of = |id: &str| -> Vec<String> {
+                right
+                    .iter()
+                    .filter(|r| r.id.as_deref() == Some(id))
+                    .map(|r| r.row.to_string())
+                    .collect()
+            };
+            let shown: Vec<String> = dups
+                .iter()
+                .take(5)
+                .map(|id| format!("`{id}` (rows {})", rows_of(id).join(", ")))
+                .collect();
+            let more = if dups.len() > 5 {
+                format!(" and {} more", dups.len() - 5)
+            } else {
+                String::new()
+            };
+            return Err(Problem::bad_input(
+                format!(
+                    "`{}` has ids on more than one row: {}{more}",
+                    self.right.display(),
+                    shown.join(", ")
+                ),
+                "each right record is one record to match against: give it an id of its own, or remove the copies",
+            )
+            .into());
         }
         let decisions = Matcher::new(&link.cfg, link.kind, &cands).run(&left, &Reviewed::new());
         write_pairs(&self.out, &decisions, self.raw_cells)

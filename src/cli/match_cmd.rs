@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Also write every decision to this CSV file:
-    /// `source_id,status,affinity_id,score,method,reason`.
+    /// `source_id,status,affinity_id,score,method,reason,contributions`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
@@ -31,6 +31,9 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let settings = self.db.settings()?;
         let mapping = settings.load_mapping(&self.mapping)?;
+        if let Some(out) = &self.out {
+            super::link::check_out_folder(out)?;
+        }
         let store = settings.open_store().await?;
         let outcome = match run_match(&store, &mapping, None).await {
             Ok(o) => o,

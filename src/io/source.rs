@@ -4,7 +4,9 @@
 //! A bad row does not stop the run: a row without an id gets `id: None`, a row that cannot be
 //! decoded (a CSV cell that is not UTF-8, a JSON line that is not a JSON object, a value that
 //! has no text form) gets a `problem`; the matcher turns both into `error` decisions that name
-//! the row. Rows are numbered from 1, the header not counted.
+//! the row. Rows are numbered from 1, the header not counted. A CSV row with more fields than
+//! the header (an unquoted separator in a value) is such a row too, named by its line: its
+//! columns would be shifted. A file in UTF-16 is refused with its encoding named.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -35,6 +37,11 @@ pub enum SourceError {
         /// The file's columns.
         available: Vec<String>,
     },
+    #[error("`{path}` is {encoding}, not UTF-8")]
+    Encoding {
+        path: String,
+        encoding: &'static str,
+    },
     #[error("cannot read `{path}` as {format}: {message}")]
     Unreadable {
         path: String,
@@ -63,6 +70,10 @@ impl Diagnose for SourceError {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
+            SourceError::Encoding { .. } => Some(
+                "save it as UTF-8 (in Excel: \"CSV UTF-8\"), or convert it: `iconv -f UTF-16 -t UTF-8`"
+                    .into(),
+            ),
             SourceError::Unreadable { hint, .. } => Some(hint.to_string()),
         }
     }
@@ -151,6 +162,12 @@ fn read_columns(
         path: shown.clone(),
         source,
     })?;
+    if let Some(encoding) = utf16(&bytes) {
+        return Err(SourceError::Encoding {
+            path: shown.clone(),
+            encoding,
+        });
+    }
     let mut wanted: Vec<String> = vec![opts.id.clone()];
     for c in &opts.columns {
         if !wanted.contains(c) {
@@ -168,6 +185,8 @@ fn read_columns(
     let mut broken: BTreeMap<usize, String> = BTreeMap::new();
     // Row number of each data-frame row.
     let mut rows: Option<Vec<usize>> = None;
+    // CSV rows with more fields than the header: row number → problem.
+    let mut ragged: BTreeMap<usize, String> = BTreeMap::new();
     let df = match format {
         SourceFormat::Csv => {
             let sep = opts.separator.unwrap_or_else(|| {
@@ -180,6 +199,7 @@ fn read_columns(
                     b','
                 }
             });
+            ragged = overlong_rows(&bytes, sep);
             CsvReadOptions::default()
                 .with_has_header(true)
                 // Every column as text: ids like `007` keep their zeros.
@@ -271,6 +291,11 @@ fn read_columns(
             ..Default::default()
         })
         .collect();
+    for r in records.iter_mut() {
+        if let Some(p) = ragged.remove(&r.row) {
+            r.problem = Some(p);
+        }
+    }
     for c in wanted.iter().filter(|c| present.contains(c)) {
         let col = df.column(c).expect("checked above");
         let text = match col.cast(&DataType::String) {
@@ -310,4 +335,137 @@ fn read_columns(
     }
     records.sort_by_key(|r| r.row);
     Ok((present, records))
+}
+
+/// `Some("UTF-16 (little-endian)")` when the bytes are UTF-16: a byte-order mark, or the NUL
+/// bytes every other byte that ASCII text in UTF-16 has.
+fn utf16(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, ..] => return Some("UTF-16 (little-endian)"),
+        [0xFE, 0xFF, ..] => return Some("UTF-16 (big-endian)"),
+        _ => {}
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    if head.len() < 4 {
+        return None;
+    }
+    let zeros = |start: usize| {
+        head.iter()
+            .skip(start)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let half = head.len() / 2;
+    if zeros(1) * 10 >= half * 9 {
+        Some("UTF-16 (little-endian)")
+    } else if zeros(0) * 10 >= half * 9 {
+        Some("UTF-16 (big-endian)")
+    } else {
+        None
+    }
+}
+
+/// The records of a CSV file that have more fields than its header, by row number (1 for the
+/// first record after the header), each with its problem in words. Quoted fields (`"a, b"`,
+/// with `""` for a quote) may hold separators and line breaks; blank lines are no records.
+/// Such a row's values would be shifted into the wrong columns, so it is an error, not data.
+fn overlong_rows(bytes: &[u8], sep: u8) -> BTreeMap<usize, String> {
+    let mut out = BTreeMap::new();
+    let mut header: Option<usize> = None;
+    let mut row = 0usize;
+    let (mut line, mut start_line) = (1usize, 1usize);
+    let (mut fields, mut at_field_start, mut in_quotes, mut empty) = (1usize, true, false, true);
+    let mut i = 0;
+    let mut end_record = |fields: usize, start_line: usize, empty: bool| {
+        if empty {
+            return;
+        }
+        match header {
+            None => header = Some(fields),
+            Some(h) => {
+                row += 1;
+                if fields > h {
+                    out.insert(
+                        row,
+                        format!(
+                            "line {start_line} has {fields} fields where the header has {h}: a value holds an unquoted separator (quote it), so its columns would be shifted"
+                        ),
+                    );
+                }
+            }
+        }
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_quotes {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else if b == b'\n' {
+                line += 1;
+            }
+        } else if b == b'"' && at_field_start {
+            in_quotes = true;
+            at_field_start = false;
+            empty = false;
+        } else if b == sep {
+            fields += 1;
+            at_field_start = true;
+            empty = false;
+        } else if b == b'\n' {
+            end_record(fields, start_line, empty);
+            line += 1;
+            start_line = line;
+            (fields, at_field_start, empty) = (1, true, true);
+        } else if b != b'\r' {
+            at_field_start = false;
+            empty = false;
+        }
+        i += 1;
+    }
+    end_record(fields, start_line, empty);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlong_rows_are_found_by_line() {
+        let csv = b"id,name,city\n1,Acme,Berlin\n2,Acme, Inc,Paris\n\n3,\"Zenith, Ltd\",Rome\n4,\"two\nlines\",Oslo\n5,a,b,c,d\n";
+        let bad = overlong_rows(csv, b',');
+        assert_eq!(bad.keys().copied().collect::<Vec<_>>(), [2, 5]);
+        assert!(
+            bad[&2].starts_with("line 3 has 4 fields where the header has 3"),
+            "{}",
+            bad[&2]
+        );
+        assert!(bad[&5].starts_with("line 8 has 5 fields"), "{}", bad[&5]);
+        assert!(overlong_rows(b"a|b\n1|x,y\n", b'|').is_empty());
+    }
+
+    #[test]
+    fn utf16_is_recognized() {
+        let le: Vec<u8> = "id,name\n1,Acme\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "id,name\n1,Acme\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(utf16(&le), Some("UTF-16 (little-endian)"));
+        assert_eq!(utf16(&be), Some("UTF-16 (big-endian)"));
+        assert_eq!(
+            utf16(&[0xFF, 0xFE, b'i', 0]),
+            Some("UTF-16 (little-endian)")
+        );
+        assert_eq!(utf16("id,name\n1,Müller\n".as_bytes()), None);
+        assert_eq!(utf16(b""), None);
+    }
 }

@@ -68,7 +68,10 @@ async fn match_stores_journals_and_writes_decisions_and_reviewers_win() {
 
     let csv = std::fs::read_to_string(dir.path().join("decisions.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "source_id,status,affinity_id,score,method,reason");
+    assert_eq!(
+        lines[0],
+        "source_id,status,affinity_id,score,method,reason,contributions"
+    );
     assert!(lines[1].starts_with("A1,matched,201,"), "{csv}");
     assert!(lines[1].contains(",key,"), "{csv}");
     assert!(lines[2].starts_with("A2,matched,202,"), "{csv}");

@@ -212,7 +212,10 @@ affinity = "name"
     assert!(stdout.contains("error          1"), "{stdout}");
     let pairs = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = pairs.lines().collect();
-    assert_eq!(lines[0], "left_id,right_id,status,score,method,reason");
+    assert_eq!(
+        lines[0],
+        "left_id,right_id,status,score,method,reason,contributions"
+    );
     assert!(lines[1].starts_with("a1,r1,matched,1.0000,key,"), "{pairs}");
     assert!(
         lines[2].starts_with("a2,r2,matched,") && lines[2].contains(",fuzzy,"),
@@ -335,6 +338,127 @@ affinity = "name"
         pairs.contains("\nl2,p2,matched,") && pairs.contains(",fuzzy,"),
         "{pairs}"
     );
+}
+
+const ORG_LINK: &str = r#"[left]
+id = "id"
+
+[right]
+id = "rid"
+kind = "organization"
+name = "name"
+
+[match]
+[[match.compare]]
+source = "company"
+affinity = "name"
+"#;
+
+#[test]
+fn link_refuses_duplicate_right_ids_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = write(dir.path(), "left.csv", "id,company\na1,Acme Robotics\n");
+    let right = write(
+        dir.path(),
+        "right.csv",
+        "rid,name\nr1,Acme Robotics\nr2,Zenith\nr1,Acme Robotics GmbH\n",
+    );
+    let config = write(dir.path(), "link.toml", ORG_LINK);
+    let out = dir.path().join("pairs.csv");
+    let (code, _, stderr) = affsync(&[
+        "link",
+        &left,
+        &right,
+        "--config",
+        &config,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`r1` (rows 1, 3)"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn link_into_a_missing_folder_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = write(dir.path(), "left.csv", "id,company\na1,Acme\n");
+    let right = write(dir.path(), "right.csv", "rid,name\nr1,Acme\n");
+    let config = write(dir.path(), "link.toml", ORG_LINK);
+    let out = dir.path().join("no-such-folder").join("pairs.csv");
+    let (code, _, stderr) = affsync(&[
+        "link",
+        &left,
+        &right,
+        "--config",
+        &config,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no-such-folder") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_malformed_csv_row_is_an_error_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Row 2 has an unquoted comma in its name: its city would read `Inc`.
+    let left = write(
+        dir.path(),
+        "left.csv",
+        "id,company,city\na1,Acme Robotics,Berlin\na2,Zenith Foods, Inc,Paris\na3,\"Globex, Inc\",Rome\n",
+    );
+    let recs = read_records(Path::new(&left), &opts("id", &["company", "city"])).unwrap();
+    assert_eq!(recs.len(), 3);
+    assert!(recs[0].problem.is_none() && recs[2].problem.is_none());
+    assert_eq!(recs[2].values["company"], "Globex, Inc");
+    let p = recs[1].problem.as_deref().unwrap();
+    assert!(p.contains("line 3") && p.contains("4 fields"), "{p}");
+    let right = write(
+        dir.path(),
+        "right.csv",
+        "rid,name\nr1,Acme Robotics\nr2,Zenith Foods\n",
+    );
+    let config = write(dir.path(), "link.toml", ORG_LINK);
+    let out = dir.path().join("pairs.csv");
+    let (code, _, stderr) = affsync(&[
+        "link",
+        &left,
+        &right,
+        "--config",
+        &config,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let pairs = std::fs::read_to_string(&out).unwrap();
+    let row2 = pairs.lines().nth(2).unwrap();
+    assert!(
+        row2.starts_with("a2,,error,") && row2.contains("line 3"),
+        "{pairs}"
+    );
+}
+
+#[test]
+fn a_utf16_file_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("companies.csv");
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(
+        "id,name\n1,Acme\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    std::fs::write(&path, bytes).unwrap();
+    let err = read_records(&path, &opts("id", &["name"])).unwrap_err();
+    let (e, hint) = (err.to_string(), err.hint().unwrap_or_default());
+    assert!(e.contains("UTF-16") && e.contains("not UTF-8"), "{e}");
+    assert!(hint.contains("UTF-8"), "{hint}");
+    assert!(!e.contains("no column"), "{e}");
 }
 
 #[test]

@@ -32,8 +32,8 @@ async fn run(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, 
 
 const XSS: &str = "<script>alert(1)</script>";
 
-/// R1, R2 and R3 are close to tenant organizations (201, 202, 203) without being sure
-/// matches under these thresholds; X1 is like nothing.
+/// R1, R2 and R3 are close to tenant organizations (201, 202, 203), and `accept = 1.0` sends
+/// every fuzzy match to review; X1 is like nothing.
 fn source() -> String {
     format!(
         "source_id,company_name,website,headcount
@@ -54,7 +54,7 @@ id = "source_id"
 
 [match]
 search_term = "website"
-accept = 0.99
+accept = 1.0                   # a probability: no fuzzy match is sure enough, a person decides
 review = 0.5
 [[match.compare]]
 source = "company_name"

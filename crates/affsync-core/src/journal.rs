@@ -213,6 +213,27 @@ pub struct MatchDetail {
     pub reason: Option<String>,
     #[serde(default)]
     pub candidates: Vec<CandidateScore>,
+    /// The waterfall of the chosen (or best) candidate's match weight, the prior first; empty
+    /// when nothing was compared (and in events written before it existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributions: Vec<WeightStep>,
+}
+
+/// One step of a match weight's waterfall: what one compared attribute said, in bits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct WeightStep {
+    /// The source column; `None` for the prior and for adjustments.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The Affinity attribute compared with it.
+    #[serde(default)]
+    pub affinity: Option<String>,
+    /// The comparison level (`exact`, `missing`), `prior`, or an adjustment.
+    #[serde(default)]
+    pub level: String,
+    /// Bits for (positive) or against (negative) a match.
+    #[serde(default)]
+    pub weight: f64,
 }
 
 /// One field that failed, with why.
@@ -1110,6 +1131,19 @@ mod tests {
                     affinity_id: "201".into(),
                     score: Some(1.0),
                 }],
+                contributions: vec![
+                    WeightStep {
+                        level: "prior".into(),
+                        weight: -9.5,
+                        ..Default::default()
+                    },
+                    WeightStep {
+                        source: Some("company".into()),
+                        affinity: Some("name".into()),
+                        level: "exact".into(),
+                        weight: 12.25,
+                    },
+                ],
             }),
             Step::Error {
                 reason: Some("step_failed".into()),

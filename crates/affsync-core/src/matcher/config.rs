@@ -5,22 +5,33 @@
 //! search_term = "website"     # optional: compared with an organization's domains, a person's
 //!                             # emails, an opportunity's name
 //! within_list = "Deal Flow"   # optional: only records on this list are candidates
-//! accept = 0.92               # optional thresholds
+//! accept = 0.92               # optional thresholds: probabilities of a match
 //! review = 0.80
 //! [[match.compare]]           # the fuzzy fallback; without any, there is none
 //! source = "company_name"
 //! affinity = "name"           # name | first_name | last_name | domain | email | a field
+//! # comparison = "date"       # a field's: text | number | date (read from its values if not)
+//! # m = [0.9, 0.05, 0.05]     # optional: the model's m and u per level, instead of the
+//! # u = [0.001, 0.01, 0.989]  # estimate (see `compare` for each comparison's levels)
 //! ```
+//!
+//! The fuzzy score is the probability of a match under a Fellegi–Sunter model estimated from
+//! the records themselves (see `super::model`); `accept` and `review` are probabilities, so
+//! the values written in mapping files before the model (0.92, 0.80) keep their place: 0.92 is
+//! "at least 92% likely the same record".
 
 use serde::Deserialize;
+
+use super::compare::Comparison;
 
 /// Default threshold for `matched`.
 pub const DEFAULT_ACCEPT: f64 = 0.92;
 /// Default threshold for `review`.
 pub const DEFAULT_REVIEW: f64 = 0.80;
-/// A runner-up this close to the best candidate sends a decision to review: the matcher cannot
-/// tell the two apart with confidence.
-pub const TIE_MARGIN: f64 = 0.02;
+/// A runner-up within this many bits of the best candidate's match weight (half as likely or
+/// more) sends a decision to review: the matcher cannot tell the two apart with confidence,
+/// unless they look like one record themselves (a duplicate in Affinity).
+pub const TIE_BITS: f64 = 1.0;
 
 /// The `[match]` section. Thresholds are optional in the file; [`MatchConfig::accept`] and
 /// [`MatchConfig::review`] give the values in force.
@@ -42,13 +53,37 @@ pub struct MatchConfig {
 }
 
 /// One `[[match.compare]]` entry: a source column against an attribute of the Affinity record.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Compare {
     /// The source column.
     pub source: String,
     /// `name`, `first_name`, `last_name`, `domain`, `email`, or a field's name or id.
     pub affinity: String,
+    /// How a field's values are compared (`text`, `number`, `date`); read from the candidates'
+    /// values when not given. The built-in attributes have their own.
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
+    /// The model's m per level (the probability that a true match is at that level), instead
+    /// of the estimate.
+    #[serde(default)]
+    pub m: Option<Vec<f64>>,
+    /// The model's u per level (the probability that two different records are).
+    #[serde(default)]
+    pub u: Option<Vec<f64>>,
+}
+
+impl Compare {
+    /// The comparison of a built-in attribute, or the one given for a field.
+    pub fn fixed_comparison(&self) -> Option<Comparison> {
+        match Attr::parse(&self.affinity) {
+            Attr::Name => Some(Comparison::Name),
+            Attr::FirstName | Attr::LastName => Some(Comparison::PersonPart),
+            Attr::Domain => Some(Comparison::Domain),
+            Attr::Email => Some(Comparison::Email),
+            Attr::Field(_) => self.comparison,
+        }
+    }
 }
 
 /// What a compare entry's `affinity` names.
@@ -144,7 +179,7 @@ impl MatchConfig {
                 if !(0.0..=1.0).contains(&v) || v.is_nan() {
                     return Err(bad(
                         format!("`match.{key}` is {v}, outside 0 to 1"),
-                        "thresholds are scores between 0 and 1, such as `accept = 0.92`",
+                        "thresholds are probabilities of a match, between 0 and 1, such as `accept = 0.92`",
                     ));
                 }
             }
@@ -184,6 +219,55 @@ impl MatchConfig {
                     ));
                 }
             }
+            let attr = Attr::parse(&c.affinity);
+            if let Some(given) = c.comparison {
+                let ok = match attr {
+                    Attr::Field(_) => matches!(
+                        given,
+                        Comparison::Text | Comparison::Number | Comparison::Date
+                    ),
+                    _ => Some(given) == c.fixed_comparison(),
+                };
+                if !ok {
+                    return Err(bad(
+                        format!(
+                            "`match.compare[{i}].comparison` is `{}`, which `{}` cannot use",
+                            given.as_str(),
+                            c.affinity
+                        ),
+                        "a field is compared as `text`, `number` or `date`; name, first_name, last_name, domain and email have their own comparison: remove the key",
+                    ));
+                }
+            }
+            for (key, probs) in [("m", &c.m), ("u", &c.u)] {
+                let Some(probs) = probs else { continue };
+                let Some(cmp) = c.fixed_comparison() else {
+                    return Err(bad(
+                        format!("`match.compare[{i}].{key}` is given, but not how `{}` is compared", c.affinity),
+                        "add `comparison = \"text\"` (or `\"number\"`, `\"date\"`): the levels of m and u depend on it",
+                    ));
+                };
+                let levels = cmp.levels();
+                if probs.len() != levels.len() {
+                    return Err(bad(
+                        format!(
+                            "`match.compare[{i}].{key}` has {} values; a {} comparison has {} levels ({})",
+                            probs.len(),
+                            cmp.as_str(),
+                            levels.len(),
+                            levels.join(", ")
+                        ),
+                        "give one probability per level, strongest first",
+                    ));
+                }
+                let sum: f64 = probs.iter().sum();
+                if probs.iter().any(|p| !(*p > 0.0 && *p <= 1.0)) || (sum - 1.0).abs() > 0.01 {
+                    return Err(bad(
+                        format!("`match.compare[{i}].{key}` must be probabilities above 0 that add up to 1 (they add up to {sum})"),
+                        "each level's probability, such as `m = [0.9, 0.05, 0.05]`",
+                    ));
+                }
+            }
         }
         if self.search_term.is_none() && self.compare.is_empty() {
             return Err(bad(
@@ -196,7 +280,7 @@ impl MatchConfig {
 }
 
 /// The keys of `[match]`, for hints.
-pub const MATCH_KEYS: &str = "the keys of `[match]` are `search_term`, `within_list`, `accept`, `review` and `[[match.compare]]` (`source`, `affinity`)";
+pub const MATCH_KEYS: &str = "the keys of `[match]` are `search_term`, `within_list`, `accept`, `review` and `[[match.compare]]` (`source`, `affinity`, `comparison`, `m`, `u`)";
 
 /// A TOML error with the file, the line it points at, and a hint.
 pub fn toml_error(file: &str, text: &str, e: &toml::de::Error, hint: &str) -> ConfigError {
@@ -238,6 +322,23 @@ affinity = "name"
     }
 
     #[test]
+    fn explicit_m_and_u_are_read() {
+        let text = r#"
+[match]
+[[match.compare]]
+source = "phone"
+affinity = "Phone"
+comparison = "number"
+m = [0.9, 0.05, 0.05]
+u = [0.0001, 0.001, 0.9989]
+"#;
+        let c = MatchConfig::from_toml(text, "m.toml").unwrap();
+        assert_eq!(c.compare[0].comparison, Some(Comparison::Number));
+        assert_eq!(c.compare[0].m.as_deref(), Some(&[0.9, 0.05, 0.05][..]));
+        assert_eq!(c.compare[0].fixed_comparison(), Some(Comparison::Number));
+    }
+
+    #[test]
     fn thresholds_default() {
         let c = MatchConfig::from_toml("[match]\nsearch_term = \"website\"\n", "m.toml").unwrap();
         assert_eq!((c.accept(), c.review()), (DEFAULT_ACCEPT, DEFAULT_REVIEW));
@@ -262,6 +363,26 @@ affinity = "name"
             ),
             ("[other]\nx = 1\n", &["no `[match]` section", "hint:"]),
             ("[match\n", &["line 1", "hint:"]),
+            (
+                "[match]\n[[match.compare]]\nsource = \"a\"\naffinity = \"Phone\"\nm = [0.9, 0.1]\n",
+                &["`match.compare[0].m`", "comparison", "hint:"],
+            ),
+            (
+                "[match]\n[[match.compare]]\nsource = \"a\"\naffinity = \"domain\"\nm = [0.9, 0.1]\n",
+                &["has 2 values", "3 levels", "hint:"],
+            ),
+            (
+                "[match]\n[[match.compare]]\nsource = \"a\"\naffinity = \"domain\"\nu = [0.5, 0.4, 0.4]\n",
+                &["add up to", "hint:"],
+            ),
+            (
+                "[match]\n[[match.compare]]\nsource = \"a\"\naffinity = \"name\"\ncomparison = \"date\"\n",
+                &["cannot use", "hint:"],
+            ),
+            (
+                "[match]\n[[match.compare]]\nsource = \"a\"\naffinity = \"dob\"\ncomparison = \"datum\"\n",
+                &["datum", "hint:"],
+            ),
         ];
         for (text, needles) in cases {
             let e = MatchConfig::from_toml(text, "m.toml").unwrap_err();

@@ -1,52 +1,108 @@
-//! The decision: reviewers first, then exact keys, then the fuzzy scores one to one (mutual
-//! best), each decision with its method, score, best candidates and a reason in words.
+//! The decision: reviewers first, then exact keys, then the fuzzy scores one to one, each
+//! decision with its method, score (the probability of a match), best candidates, the
+//! waterfall of its match weight and a reason in words.
+//!
+//! Fuzzy candidates are assigned greedily, strongest pair first: a source takes its best
+//! candidate when nobody with a stronger claim holds it, or else a candidate that the model
+//! reads as a duplicate of that best one (Affinity holding one company twice). A runner-up
+//! within [`TIE_BITS`], or another source within [`TIE_BITS`] of the same candidate, sends the
+//! decision to review.
 //!
 //! Sequential and in source order, so that the same input gives the same output.
 
 use std::collections::HashMap;
 
-use super::config::TIE_MARGIN;
+use super::config::TIE_BITS;
+use super::model::{self, Model};
 use super::{
-    Decision, Found, Matcher, Method, Reviewed, ReviewerDecision, Scored, SourceRecord, Status, TOP,
+    waterfall, Contribution, Decision, Found, Hit, Matcher, Method, Reviewed, ReviewerDecision,
+    Scored, SourceRecord, Status, TOP,
 };
 
-/// Who holds a candidate.
+/// Who holds a candidate: a source matched to it, or one whose key names it and that went to
+/// review (it may yet be matched to it).
 #[derive(Debug, Clone, Copy)]
 struct Claim {
     source: usize,
     method: Method,
+    matched: bool,
 }
 
-/// The source that scores a candidate best (position, score), and the best other one.
-type Winner = (usize, f64, Option<(usize, f64)>);
+impl Claim {
+    /// `it is matched to row 3 by key`, `row 3 has its key and is in review`.
+    fn words(&self, sources: &[SourceRecord]) -> String {
+        let row = sources[self.source].row;
+        match (self.matched, self.method) {
+            (true, Method::Reviewer) => format!("a reviewer matched it to row {row}"),
+            (true, m) => format!("it is matched to row {row} by {}", m.as_str()),
+            (false, _) => format!("row {row} has its key and is in review"),
+        }
+    }
+}
 
-fn fmt_score(s: f64) -> String {
-    format!("{s:.2}")
+/// A score beside a threshold (or another score), each with as many decimals as it takes to
+/// tell them apart: never "0.92, below accept 0.92".
+pub(crate) fn fmt_vs(s: f64, t: f64) -> (String, String) {
+    let (a, b) = fmt_among(s, &[t]);
+    (a, b.into_iter().next().unwrap_or_default())
+}
+
+/// As [`fmt_vs`], beside several figures at once.
+fn fmt_among(s: f64, ts: &[f64]) -> (String, Vec<String>) {
+    let p = (2..=6)
+        .find(|&p| {
+            ts.iter()
+                .all(|&t| s == t || format!("{s:.p$}") != format!("{t:.p$}"))
+        })
+        .unwrap_or(9);
+    (
+        format!("{s:.p$}"),
+        ts.iter().map(|t| format!("{t:.p$}")).collect(),
+    )
 }
 
 pub(crate) fn decide(
     m: &Matcher<'_>,
+    model: &Model,
     sources: &[SourceRecord],
     found: Vec<Found>,
     reviewed: &Reviewed,
 ) -> Vec<Decision> {
     let accept = m.cfg.accept();
     let review = m.cfg.review();
+    let (accept_w, review_w) = (model::weight_of(accept), model::weight_of(review));
     let cid = |c: u32| m.cands[c as usize].id.as_str();
-    let top = |scored: &[(u32, f64)]| -> Vec<Scored> {
+    let top = |scored: &[Hit]| -> Vec<Scored> {
         scored
             .iter()
             .take(TOP)
-            .map(|&(c, s)| Scored {
-                affinity_id: cid(c).to_string(),
-                score: s,
+            .map(|h| Scored {
+                affinity_id: cid(h.c).to_string(),
+                score: h.probability(),
             })
             .collect()
     };
+    let contributions = |h: &Hit| -> Vec<Contribution> { m.contributions(model, h) };
     let describe = |c: u32| -> String {
         let cand = &m.cands[c as usize];
         let global = if cand.global { "global " } else { "" };
         format!("{global}{} {}", cand.kind.as_str(), cand.id)
+    };
+    // `organization 7 scored 0.97 (prior −3.1, `name` ~ name exact +9.0)`, the probability
+    // shown beside another figure.
+    let scored_words = |h: &Hit, other: f64| -> (String, String) {
+        let (a, b) = fmt_vs(h.probability(), other);
+        let w = waterfall(&contributions(h));
+        (format!("{} scored {a} ({w})", describe(h.c)), b)
+    };
+    let between_words = |h: &Hit| -> (String, String, String) {
+        let (a, ts) = fmt_among(h.probability(), &[review, accept]);
+        let w = waterfall(&contributions(h));
+        (
+            format!("{} scored {a} ({w})", describe(h.c)),
+            ts[0].clone(),
+            ts[1].clone(),
+        )
     };
     let mut out: Vec<Option<Decision>> = vec![None; sources.len()];
     let base = |i: usize| Decision {
@@ -59,6 +115,7 @@ pub(crate) fn decide(
         top: Vec::new(),
         considered: 0,
         reason: String::new(),
+        contributions: Vec::new(),
     };
 
     // Errors, and a source id seen on an earlier row.
@@ -83,7 +140,7 @@ pub(crate) fn decide(
     }
 
     let mut claims: Vec<Option<Claim>> = vec![None; m.cands.len()];
-    let scored_of = |f: &Found| -> Vec<(u32, f64)> {
+    let scored_of = |f: &Found| -> Vec<Hit> {
         match f {
             Found::Key { scored, .. } | Found::Fuzzy { scored, .. } => scored.clone(),
             Found::Error(_) => Vec::new(),
@@ -124,14 +181,17 @@ pub(crate) fn decide(
                         claims[c as usize] = Some(Claim {
                             source: i,
                             method: Method::Reviewer,
+                            matched: true,
                         });
+                        let hit = scored.iter().find(|h| h.c == c);
                         Decision {
                             status: Status::Matched,
                             affinity_id: Some(aid.clone()),
-                            score: scored.iter().find(|(x, _)| *x == c).map(|&(_, s)| s),
+                            score: hit.map(Hit::probability),
                             method: Some(Method::Reviewer),
                             top: top(&scored),
                             reason: format!("a reviewer matched it to {}", describe(c)),
+                            contributions: hit.map(contributions).unwrap_or_default(),
                             ..base(i)
                         }
                     }
@@ -182,6 +242,13 @@ pub(crate) fn decide(
         } else {
             top(scored)
         };
+        let explained = |c: u32| {
+            scored
+                .iter()
+                .find(|h| h.c == c)
+                .map(contributions)
+                .unwrap_or_default()
+        };
         let d = if cands.len() > 1 {
             let ids: Vec<&str> = cands.iter().map(|&c| cid(c)).collect();
             Decision {
@@ -197,106 +264,138 @@ pub(crate) fn decide(
                     m.kind.as_str(),
                     ids.join(", ")
                 ),
+                contributions: scored.first().map(contributions).unwrap_or_default(),
                 ..base(i)
             }
         } else {
             let c = cands[0];
             let same_key = &key_sources[&c];
-            if let Some(claim) = claims[c as usize] {
-                Decision {
-                    status: Status::Review,
-                    affinity_id: Some(cid(c).to_string()),
-                    score: Some(1.0),
-                    method: Some(Method::Key),
-                    top: listed,
-                    considered: 1,
-                    reason: format!(
-                        "`{key}` is {} of {}, which a reviewer matched to row {}",
+            let keyed = |status: Status, reason: String| Decision {
+                status,
+                affinity_id: Some(cid(c).to_string()),
+                score: Some(1.0),
+                method: Some(Method::Key),
+                top: listed.clone(),
+                considered: 1,
+                reason,
+                contributions: explained(c),
+                ..base(i)
+            };
+            // Only a reviewer's match is in place before the keys are decided.
+            if let Some(claim) = claims[c as usize].filter(|c| c.method == Method::Reviewer) {
+                keyed(
+                    Status::Review,
+                    format!(
+                        "`{key}` is {} of {}, but {}",
                         super::key_words(m.kind),
                         describe(c),
-                        sources[claim.source].row
+                        claim.words(sources)
                     ),
-                    ..base(i)
-                }
+                )
             } else if same_key.len() > 1 {
                 let rows: Vec<String> = same_key
                     .iter()
                     .map(|&j| sources[j].row.to_string())
                     .collect();
-                Decision {
-                    status: Status::Review,
-                    affinity_id: Some(cid(c).to_string()),
-                    score: Some(1.0),
-                    method: Some(Method::Key),
-                    top: listed,
-                    considered: 1,
-                    reason: format!(
+                keyed(
+                    Status::Review,
+                    format!(
                         "`{key}` is {} of {}, and rows {} all have it",
                         super::key_words(m.kind),
                         describe(c),
                         rows.join(", ")
                     ),
-                    ..base(i)
-                }
+                )
             } else {
-                Decision {
-                    status: Status::Matched,
-                    affinity_id: Some(cid(c).to_string()),
-                    score: Some(1.0),
-                    method: Some(Method::Key),
-                    top: listed,
-                    considered: 1,
-                    reason: format!(
+                keyed(
+                    Status::Matched,
+                    format!(
                         "exact key: `{key}` is {} of {}",
                         super::key_words(m.kind),
                         describe(c)
                     ),
-                    ..base(i)
-                }
+                )
             }
         };
+        let matched = d.status == Status::Matched;
         for &c in cands {
-            claims[c as usize].get_or_insert(Claim {
-                source: i,
-                method: Method::Key,
-            });
+            let slot = &mut claims[c as usize];
+            if slot.is_none_or(|held| matched && !held.matched) {
+                *slot = Some(Claim {
+                    source: i,
+                    method: Method::Key,
+                    matched,
+                });
+            }
         }
         out[i] = Some(d);
     }
 
-    // Fuzzy: a candidate goes to the source that scores it best among those whose best it is.
-    // The winner, its score, and the best other source's (row, score).
-    let mut winner: HashMap<u32, Winner> = HashMap::new();
-    for (i, f) in found.iter().enumerate() {
-        if out[i].is_some() {
-            continue;
+    // Fuzzy: every pair at or above review, strongest first; a source takes its best
+    // candidate if it is free, or a free duplicate of it.
+    let hits_of = |i: usize| -> &[Hit] {
+        match &found[i] {
+            Found::Fuzzy { scored, .. } if out[i].is_none() => scored,
+            _ => &[],
         }
-        if let Found::Fuzzy { scored, .. } = f {
-            if let Some(&(c, s)) = scored.first() {
-                match winner.get_mut(&c) {
-                    None => {
-                        winner.insert(c, (i, s, None));
-                    }
-                    Some(w) if s > w.1 => *w = (i, s, Some((w.0, w.1))),
-                    Some(w) => {
-                        if w.2.is_none_or(|(_, s2)| s > s2) {
-                            w.2 = Some((i, s));
-                        }
-                    }
-                }
+    };
+    let mut edges: Vec<(f64, usize, usize)> = Vec::new();
+    let mut by_cand: HashMap<u32, Vec<(usize, f64)>> = HashMap::new();
+    for i in 0..found.len() {
+        for (k, h) in hits_of(i).iter().enumerate() {
+            if h.weight >= review_w {
+                edges.push((h.weight, i, k));
+                by_cand.entry(h.c).or_default().push((i, h.weight));
             }
         }
     }
-    for (i, f) in found.into_iter().enumerate() {
-        if out[i].is_some() {
+    edges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut taken: HashMap<u32, (usize, f64)> = HashMap::new();
+    let mut assigned: Vec<Option<usize>> = vec![None; found.len()];
+    let mut dup_cache: HashMap<(u32, u32), bool> = HashMap::new();
+    let mut is_dup = |a: u32, b: u32| -> bool {
+        *dup_cache
+            .entry((a.min(b), a.max(b)))
+            .or_insert_with(|| m.duplicates(model, a, b, review))
+    };
+    for &(w, i, k) in &edges {
+        if assigned[i].is_some() {
             continue;
         }
+        let hits = hits_of(i);
+        let c = hits[k].c;
+        if claims[c as usize].is_some() || taken.contains_key(&c) {
+            continue;
+        }
+        if k > 0 && !is_dup(hits[0].c, c) {
+            continue;
+        }
+        taken.insert(c, (i, w));
+        assigned[i] = Some(k);
+    }
+
+    // Two source rows that look like one record to the model (duplicates in the file) may
+    // both be matched to the one Affinity record.
+    let mut same_cache: HashMap<(usize, usize), bool> = HashMap::new();
+    let mut same = |i: usize, j: usize| -> bool {
+        *same_cache
+            .entry((i.min(j), i.max(j)))
+            .or_insert_with(|| m.same_record(model, &sources[i], &sources[j], accept))
+    };
+    // The sources that took a candidate are decided first: the others may follow them.
+    let mut order: Vec<(usize, Found)> = found
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| out[*i].is_none())
+        .collect();
+    order.sort_by_key(|(i, _)| (assigned[*i].is_none(), *i));
+    for (i, f) in order {
         let Found::Fuzzy {
             scored,
             considered,
             note,
             keys,
-            detail,
+            vetoed,
         } = f
         else {
             continue;
@@ -308,133 +407,192 @@ pub(crate) fn decide(
                 format!("{a}; {b}")
             }
         };
-        let Some(&(c, s1)) = scored.first() else {
-            let why = if considered == 0 && note.contains("nothing to compare") {
-                note.clone()
+        let Some(best) = scored.first() else {
+            let (why, explained) = if let Some((h, why)) = &vetoed {
+                let (words, _) = scored_words(h, h.probability());
+                (
+                    join(&note, format!("best candidate {words}, but {why}")),
+                    contributions(h),
+                )
+            } else if considered == 0 && note.contains("nothing to compare") {
+                (note.clone(), Vec::new())
             } else if considered == 0 {
-                join(&note, "no candidate resembles it".into())
+                (join(&note, "no candidate resembles it".into()), Vec::new())
             } else {
-                join(&note, "no candidate could be compared".into())
+                (
+                    join(&note, "no candidate could be compared".into()),
+                    Vec::new(),
+                )
             };
             out[i] = Some(Decision {
                 status: Status::Unmatched,
                 considered,
                 reason: why,
+                contributions: explained,
                 ..base(i)
             });
             continue;
         };
         let listed = top(&scored);
-        let runner = scored.get(1).copied();
-        let fuzzy = |status: Status, why: String| Decision {
+        let fuzzy = |status: Status, h: &Hit, why: String| Decision {
             status,
-            affinity_id: (status != Status::Unmatched).then(|| cid(c).to_string()),
-            score: Some(s1),
+            affinity_id: (status != Status::Unmatched).then(|| cid(h.c).to_string()),
+            score: Some(h.probability()),
             method: Some(Method::Fuzzy),
             top: listed.clone(),
             considered,
             reason: join(&note, why),
+            contributions: contributions(h),
             ..base(i)
         };
-        let best = format!("{} scored {} ({detail})", describe(c), fmt_score(s1));
-        let below = || {
+        let below = |h: &Hit| {
+            let (words, t) = scored_words(h, review);
             fuzzy(
                 Status::Unmatched,
-                format!("best candidate {best}, below review {}", fmt_score(review)),
+                h,
+                format!("best candidate {words}, below review {t}"),
             )
         };
-        let taken = |why: String| {
+        let taken_words = |h: &Hit, why: String| {
+            let (words, t) = scored_words(h, accept);
             fuzzy(
                 Status::Unmatched,
-                format!(
-                    "best candidate {best}, below accept {}, and {why}",
-                    fmt_score(accept)
-                ),
+                h,
+                format!("best candidate {words}, below accept {t}, and {why}"),
             )
         };
-        // A candidate that is someone else's is worth a person's time only when the source
-        // would otherwise have been matched to it.
-        let d = if let Some(claim) = claims[c as usize] {
-            if s1 >= accept {
-                fuzzy(
-                    Status::Review,
-                    format!(
-                        "best candidate {best}, but it is matched to row {} by {}",
-                        sources[claim.source].row,
-                        claim.method.as_str()
-                    ),
-                )
-            } else if s1 >= review {
-                taken(format!(
-                    "it is matched to row {} by {}",
-                    sources[claim.source].row,
-                    claim.method.as_str()
-                ))
-            } else {
-                below()
+        let d = match assigned[i] {
+            None if best.weight < review_w => below(best),
+            None => {
+                // Its best candidate (and every duplicate of it) is someone else's.
+                let holder = match (claims[best.c as usize], taken.get(&best.c)) {
+                    (Some(claim), _) => claim.matched.then_some(claim.source),
+                    (None, Some(&(j, _))) => Some(j),
+                    (None, None) => None,
+                };
+                let held_matched = holder.filter(|&j| {
+                    out[j].as_ref().is_some_and(|d| {
+                        d.status == Status::Matched && d.affinity_id.as_deref() == Some(cid(best.c))
+                    })
+                });
+                let why = if let Some(claim) = claims[best.c as usize] {
+                    claim.words(sources)
+                } else if let Some(&(j, wj)) = taken.get(&best.c) {
+                    let (_, other) = fmt_vs(best.probability(), model::probability(wj));
+                    format!("row {} scores it higher ({other})", sources[j].row)
+                } else {
+                    "it is taken".to_string()
+                };
+                if let Some(j) = held_matched
+                    .filter(|&j| best.weight >= accept_w && best.cap.is_none() && same(i, j))
+                {
+                    let (words, t) = scored_words(best, accept);
+                    fuzzy(
+                        Status::Matched,
+                        best,
+                        format!(
+                            "fuzzy: {words}, at or above accept {t}; row {} is matched to it too, and the two rows look like one record",
+                            sources[j].row
+                        ),
+                    )
+                } else if best.weight >= accept_w {
+                    let (words, _) = scored_words(best, accept);
+                    fuzzy(
+                        Status::Review,
+                        best,
+                        format!("best candidate {words}, but {why}"),
+                    )
+                } else {
+                    taken_words(best, why)
+                }
             }
-        } else if winner[&c].0 != i {
-            let (j, sj, _) = winner[&c];
-            if s1 >= accept {
-                fuzzy(
-                    Status::Review,
+            Some(k) => {
+                let h = &scored[k];
+                let c = h.c;
+                let instead = if k > 0 {
+                    let held = match (claims[best.c as usize], taken.get(&best.c)) {
+                        (Some(claim), _) => claim.words(sources),
+                        (None, Some(&(j, _))) => format!("row {} has it", sources[j].row),
+                        (None, None) => "it is taken".to_string(),
+                    };
                     format!(
-                        "best candidate {best}, but row {} scores it higher ({})",
-                        sources[j].row,
-                        fmt_score(sj)
-                    ),
-                )
-            } else if s1 >= review {
-                taken(format!(
-                    "row {} scores it higher ({})",
-                    sources[j].row,
-                    fmt_score(sj)
-                ))
-            } else {
-                below()
+                        "; its best candidate {} looks like the same record, but {held}",
+                        describe(best.c),
+                    )
+                } else {
+                    String::new()
+                };
+                if h.weight >= accept_w {
+                    // Another source nearly as strong on the same candidate, left without one.
+                    let rival = by_cand
+                        .get(&c)
+                        .into_iter()
+                        .flatten()
+                        .filter(|&&(j, wj)| {
+                            j != i && assigned[j].is_none() && h.weight - wj < TIE_BITS
+                        })
+                        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+                        .copied()
+                        .filter(|&(j, _)| !same(i, j));
+                    // A runner-up nearly as strong that is another record.
+                    let runner = scored
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k2, h2)| k2 != k && h.weight - h2.weight < TIE_BITS)
+                        .map(|(_, h2)| h2)
+                        .find(|h2| !is_dup(c, h2.c));
+                    if let Some(why) = &h.cap {
+                        let (words, _) = scored_words(h, accept);
+                        fuzzy(Status::Review, h, format!("{words}, but {why}{instead}"))
+                    } else if let Some((sd, cd)) = m.domain_conflict(&keys, c) {
+                        let (words, _) = scored_words(h, accept);
+                        fuzzy(
+                            Status::Review,
+                            h,
+                            format!("{words}, but its domain `{cd}` is not `{sd}`{instead}"),
+                        )
+                    } else if let Some((j, wj)) = rival {
+                        let (words, other) = scored_words(h, model::probability(wj));
+                        fuzzy(
+                            Status::Review,
+                            h,
+                            format!(
+                                "{words}, and row {} scores it nearly as high ({other})",
+                                sources[j].row
+                            ),
+                        )
+                    } else if let Some(h2) = runner {
+                        let (words, other) = scored_words(h, h2.probability());
+                        fuzzy(
+                            Status::Review,
+                            h,
+                            format!(
+                                "{words}, and the runner-up {} is within {TIE_BITS} bit ({other})",
+                                describe(h2.c),
+                            ),
+                        )
+                    } else {
+                        let (words, t) = scored_words(h, accept);
+                        fuzzy(
+                            Status::Matched,
+                            h,
+                            format!("fuzzy: {words}, at or above accept {t}{instead}"),
+                        )
+                    }
+                } else {
+                    let (words, lo, hi) = between_words(h);
+                    let capped = h
+                        .cap
+                        .as_ref()
+                        .map(|why| format!("; {why}"))
+                        .unwrap_or_default();
+                    fuzzy(
+                        Status::Review,
+                        h,
+                        format!("{words}, between review {lo} and accept {hi}{capped}{instead}"),
+                    )
+                }
             }
-        } else if s1 >= accept {
-            if let Some((sd, cd)) = m.domain_conflict(&keys, c) {
-                fuzzy(
-                    Status::Review,
-                    format!("{best}, but its domain `{cd}` is not `{sd}`"),
-                )
-            } else if let Some((j, sj)) = winner[&c].2.filter(|&(_, sj)| s1 - sj < TIE_MARGIN) {
-                fuzzy(
-                    Status::Review,
-                    format!(
-                        "{best}, and row {} scores it nearly as high ({})",
-                        sources[j].row,
-                        fmt_score(sj)
-                    ),
-                )
-            } else if let Some((c2, s2)) = runner.filter(|&(_, s2)| s1 - s2 < TIE_MARGIN) {
-                fuzzy(
-                    Status::Review,
-                    format!(
-                        "{best}, and the runner-up {} is within {} ({})",
-                        describe(c2),
-                        fmt_score(TIE_MARGIN),
-                        fmt_score(s2)
-                    ),
-                )
-            } else {
-                fuzzy(
-                    Status::Matched,
-                    format!("fuzzy: {best}, at or above accept {}", fmt_score(accept)),
-                )
-            }
-        } else if s1 >= review {
-            fuzzy(
-                Status::Review,
-                format!(
-                    "{best}, between review {} and accept {}",
-                    fmt_score(review),
-                    fmt_score(accept)
-                ),
-            )
-        } else {
-            below()
         };
         out[i] = Some(d);
     }

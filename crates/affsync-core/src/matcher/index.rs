@@ -192,6 +192,19 @@ impl GramIndex {
         scratch: &mut Scratch,
         keep: impl Fn(u32) -> bool,
     ) -> Vec<(u32, f32)> {
+        self.query_with(text, k, scratch, keep, &[])
+    }
+
+    /// As [`GramIndex::query`], with `extra` candidates (found by another pass of blocking)
+    /// scored exactly beside the index's own and ranked with them.
+    pub fn query_with(
+        &self,
+        text: &str,
+        k: usize,
+        scratch: &mut Scratch,
+        keep: impl Fn(u32) -> bool,
+        extra: &[u32],
+    ) -> Vec<(u32, f32)> {
         grams(text, &mut scratch.grams);
         if scratch.grams.is_empty() || self.docs == 0 || k == 0 {
             return Vec::new();
@@ -255,11 +268,19 @@ impl GramIndex {
             hits.select_nth_unstable_by(RESCORE - 1, by_score);
             hits.truncate(RESCORE);
         }
+        for &d in extra {
+            if (d as usize) < self.docs && keep(d) && !hits.iter().any(|h| h.0 == d) {
+                hits.push((d, 0.0));
+            }
+        }
         for h in &mut hits {
             h.1 = self.cosine(&q, h.0);
         }
         hits.sort_unstable_by(by_score);
         hits.truncate(k);
+        // The vector held every partial hit; what a caller keeps (and collects from it in
+        // place) should not hold that memory.
+        hits.shrink_to_fit();
         hits
     }
 

@@ -5,33 +5,64 @@
 //!
 //! 1. **Key** (stage 1): the source's `search_term`, normalized, against the candidates' keys
 //!    (an organization's domains, a person's emails, an opportunity's name).
-//! 2. **Fuzzy** (stage 2, only with `[[match.compare]]`): a candidate index
-//!    ([`index::GramIndex`], never all pairs) proposes up to [`BLOCK_K`] candidates, each is
-//!    scored on the compared attributes ([`score`]), and the scores are combined (their mean,
-//!    [calibrated](score::calibrate) so that the thresholds read as confidence).
-//! 3. **Decide** ([`decide`]): one to one, mutual best; `matched` at `accept` or above,
-//!    `review` between the thresholds or when a runner-up is within [`config::TIE_MARGIN`],
-//!    `unmatched` below. Reviewers' decisions win over computed ones.
+//! 2. **Fuzzy** (stage 2, only with `[[match.compare]]`): blocking, never all pairs, in
+//!    passes: a candidate index ([`index::GramIndex`]) ranks candidates by the cosine of
+//!    their grams with the names' tokens and one-typo variants as a second way in, and exact
+//!    blocks on selective attributes (a date, a phone, a postcode; [`block`]) add theirs;
+//!    each pair's attributes are
+//!    compared in levels ([`compare`]) and weighed by a Fellegi–Sunter model ([`model`])
+//!    estimated from these very records, without labels: the match weight (bits) is the
+//!    prior plus each attribute's `log2(m/u)`, its probability the score.
+//! 3. **Decide** ([`decide`]): one to one; `matched` at a probability of `accept` or above,
+//!    `review` between the thresholds or when a runner-up is within [`config::TIE_BITS`],
+//!    `unmatched` below. Reviewers' decisions win over computed ones. Names whose identity
+//!    tokens differ ([`identity`]) are never matched on the name alone, and other columns
+//!    cannot match records whose names differ or are missing unless an identifier (domain,
+//!    email, id, phone) agrees exactly.
 
+pub mod block;
+pub mod compare;
 pub mod config;
 pub mod decide;
+pub mod identity;
 pub mod index;
+pub mod model;
 pub mod normalize;
 pub mod score;
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
 
+pub use compare::Comparison;
+use compare::Value;
 pub use config::{Attr, Compare, ConfigError, MatchConfig};
 use index::{GramIndex, Scratch};
-use normalize::{OrgName, PersonName};
+use model::{AttrModel, Model, Patterns, Tf, MISSING};
+use normalize::PersonName;
 
 /// At most this many candidates from the index are scored for one source record.
 pub const BLOCK_K: usize = 10;
 /// Candidates whose cosine is below this share of the best one's are not scored: they differ
 /// too much from the source where the best one resembles it.
 pub const BLOCK_KEEP: f32 = 0.4;
+/// How many source records the model is estimated on, at most (a sample of the rest).
+pub const FIT_SAMPLE: usize = 20_000;
+/// How many random pairs u is counted on, at most (all pairs when there are fewer).
+pub const RANDOM_PAIRS: usize = 10_000;
+/// An attribute other than a name that agrees by this many bits or more corroborates another
+/// (see `Matcher::cap`).
+pub const CORROBORATING_BITS: f64 = 3.0;
+/// Two corroborating attributes that weigh this much together may match records whose names
+/// are missing or differ, without an identifier.
+pub const CORROBORATED_BITS: f64 = 10.0;
+/// First and last names read crosswise (each in the other's column) cost this many bits.
+pub const CROSSED_BITS: f64 = 1.0;
+/// Rounds of weighing the candidate pairs again under the model of all pairs (see `fit`).
+const GLOBAL_ROUNDS: usize = 3;
+/// How many of a source's best candidates are kept for the decision.
+const HITS: usize = 6;
 
 pub use crate::model::Kind;
 
@@ -163,6 +194,48 @@ pub struct Decision {
     pub considered: usize,
     /// The reason, in words.
     pub reason: String,
+    /// What each compared attribute said about the chosen (or best) candidate, in bits: the
+    /// prior first, then one per `[[match.compare]]` (the waterfall of the match weight).
+    /// Empty when nothing was compared.
+    pub contributions: Vec<Contribution>,
+}
+
+/// One step of a match weight's waterfall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contribution {
+    /// The source column; `None` for the prior and for adjustments.
+    pub source: Option<String>,
+    /// The Affinity attribute compared with it.
+    pub affinity: Option<String>,
+    /// The comparison level (`exact`, `similar ≥0.90`, `missing`), `prior`, or an adjustment
+    /// (`first and last names crossed`).
+    pub level: String,
+    /// Bits for (positive) or against (negative) a match; 0 for a missing value.
+    pub weight: f64,
+}
+
+impl Contribution {
+    /// `` `surname` ~ last_name exact +6.1 ``, `prior −12.3`.
+    pub fn words(&self) -> String {
+        let w = if self.weight == 0.0 {
+            "0".to_string()
+        } else {
+            format!("{:+.1}", self.weight).replace('-', "−")
+        };
+        match (&self.source, &self.affinity) {
+            (Some(s), Some(a)) => format!("`{s}` ~ {a} {} {w}", self.level),
+            _ => format!("{} {w}", self.level),
+        }
+    }
+}
+
+/// A waterfall in words: `prior −12.3, `surname` ~ last_name exact +6.1, ...`.
+pub fn waterfall(contributions: &[Contribution]) -> String {
+    contributions
+        .iter()
+        .map(Contribution::words)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How many candidates a decision lists.
@@ -180,41 +253,30 @@ pub enum ReviewerDecision {
 /// Reviewers' decisions by source id.
 pub type Reviewed = BTreeMap<String, ReviewerDecision>;
 
-/// A compared attribute, normalized.
-#[derive(Debug, Clone, PartialEq)]
-enum Value {
-    Org(OrgName),
-    Person(PersonName),
-    /// A first or last name.
-    Part(String),
-    Texts(Vec<String>),
-    Domains(Vec<String>),
-    Emails(Vec<String>),
+/// A compared attribute: the `[[match.compare]]` entry, what it names, how it is compared.
+#[derive(Debug, Clone)]
+struct Rule {
+    cmp: Compare,
+    attr: Attr,
+    comparison: Comparison,
 }
 
-impl Value {
-    fn sim(&self, other: &Value) -> f64 {
-        match (self, other) {
-            (Value::Org(a), Value::Org(b)) => score::org_sim(a, b),
-            (Value::Person(a), Value::Person(b)) => score::person_sim(a, b),
-            (Value::Part(a), Value::Part(b)) => score::part_sim(a, b),
-            (Value::Texts(a), Value::Texts(b)) => score::texts_sim(a, b),
-            (Value::Domains(a), Value::Domains(b)) => score::domain_sim(a, b),
-            (Value::Emails(a), Value::Emails(b)) => score::email_sim(a, b),
-            _ => 0.0,
-        }
+impl Rule {
+    fn is_name(&self) -> bool {
+        matches!(self.attr, Attr::Name | Attr::FirstName | Attr::LastName)
     }
+}
 
-    /// The text the candidate index sees; keys (domains, emails) are not fuzzy text.
-    fn block_text(&self) -> Option<String> {
-        match self {
-            Value::Org(o) => Some(o.norm.clone()),
-            Value::Person(p) => Some(p.full()),
-            Value::Part(s) => Some(s.clone()),
-            Value::Texts(t) => Some(t.join(" ")),
-            Value::Domains(_) | Value::Emails(_) => None,
-        }
-    }
+fn org_value(text: &str) -> Value {
+    let o = normalize::org_name(text);
+    let ids = identity::identity_tokens(&o.raw);
+    Value::Org(o, ids)
+}
+
+fn title_value(text: &str) -> Value {
+    let t = normalize::fold(text);
+    let ids = identity::identity_tokens(&t);
+    Value::Title(t, ids)
 }
 
 fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
@@ -222,16 +284,16 @@ fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
 }
 
 /// A source value for a compared attribute of a record of `kind`.
-fn source_value(kind: Kind, attr: &Attr, text: &str) -> Option<Value> {
-    let text = text.trim();
+fn source_value(kind: Kind, rule: &Rule, text: &str) -> Option<Value> {
+    let text = normalize::capped(text.trim());
     if text.is_empty() {
         return None;
     }
-    Some(match attr {
+    let v = match &rule.attr {
         Attr::Name => match kind {
-            Kind::Organization => Value::Org(normalize::org_name(text)),
+            Kind::Organization => org_value(text),
             Kind::Person => Value::Person(normalize::person_name(text)),
-            Kind::Opportunity => Value::Texts(vec![normalize::fold(text)]),
+            Kind::Opportunity => title_value(text),
         },
         Attr::FirstName | Attr::LastName => Value::Part(normalize::person_part(text)),
         Attr::Domain => Value::Domains(non_empty(
@@ -244,24 +306,31 @@ fn source_value(kind: Kind, attr: &Attr, text: &str) -> Option<Value> {
                 .filter_map(normalize::email_key)
                 .collect(),
         )?),
-        Attr::Field(_) => Value::Texts(vec![normalize::fold(text)]),
-    })
+        Attr::Field(_) => return compare::parse_field(rule.comparison, &[text]),
+    };
+    (!v.is_empty()).then_some(v)
 }
 
 /// A candidate's value for a compared attribute.
-fn candidate_value(c: &Candidate, attr: &Attr) -> Option<Value> {
+fn candidate_value(c: &Candidate, rule: &Rule) -> Option<Value> {
+    let cap = normalize::capped;
+    let part = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| normalize::person_part(cap(s)))
+            .unwrap_or_default()
+    };
     let person = || match (&c.first_name, &c.last_name) {
-        (None, None) => normalize::person_name(&c.name),
+        (None, None) => normalize::person_name(cap(&c.name)),
         (f, l) => PersonName {
-            first: f.as_deref().map(normalize::person_part).unwrap_or_default(),
-            last: l.as_deref().map(normalize::person_part).unwrap_or_default(),
+            first: part(f),
+            last: part(l),
         },
     };
-    let v = match attr {
+    let v = match &rule.attr {
         Attr::Name => match c.kind {
-            Kind::Organization => Value::Org(normalize::org_name(&c.name)),
+            Kind::Organization => org_value(cap(&c.name)),
             Kind::Person => Value::Person(person()),
-            Kind::Opportunity => Value::Texts(vec![normalize::fold(&c.name)]),
+            Kind::Opportunity => title_value(cap(&c.name)),
         },
         Attr::FirstName => Value::Part(person().first),
         Attr::LastName => Value::Part(person().last),
@@ -277,25 +346,23 @@ fn candidate_value(c: &Candidate, attr: &Attr) -> Option<Value> {
                 .filter_map(|e| normalize::email_key(e))
                 .collect(),
         ),
-        Attr::Field(f) => Value::Texts(
-            c.fields
+        Attr::Field(f) => {
+            let vs: Vec<&str> = c
+                .fields
                 .get(f)
-                .map(|vs| {
-                    vs.iter()
-                        .map(|v| normalize::fold(v))
-                        .filter(|v| !v.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
+                .map(|vs| vs.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            return compare::parse_field(rule.comparison, &vs);
+        }
     };
-    let empty = match &v {
-        Value::Org(o) => o.raw.is_empty(),
-        Value::Person(p) => p.first.is_empty() && p.last.is_empty(),
-        Value::Part(s) => s.is_empty(),
-        Value::Texts(t) | Value::Domains(t) | Value::Emails(t) => t.is_empty(),
-    };
-    (!empty).then_some(v)
+    (!v.is_empty()).then_some(v)
+}
+
+/// A 64-bit hash of an exact key (0 is "none").
+fn key_hash(s: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish().max(1)
 }
 
 /// The search-term keys of a candidate.
@@ -349,13 +416,48 @@ fn source_keys(kind: Kind, text: &str) -> Vec<String> {
 }
 
 /// A source record, normalized for matching.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PreparedSource {
     keys: Vec<String>,
     /// Whether the search term column had any text.
     has_term: bool,
     values: Vec<Option<Value>>,
     block: String,
+}
+
+/// One attribute of a compared pair: its level (or [`MISSING`]), the similarity behind it and
+/// the hash of the agreed value (for term frequency).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Part {
+    level: u8,
+    sim: f64,
+    key: u64,
+}
+
+/// A compared pair: one [`Part`] per rule, and whether first and last names were crossed.
+#[derive(Debug, Clone, PartialEq)]
+struct Pair {
+    parts: Vec<Part>,
+    crossed: bool,
+}
+
+/// A scored candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Hit {
+    pub c: u32,
+    /// The match weight, in bits.
+    pub weight: f64,
+    /// Each rule's weight (0 when missing) and level.
+    parts: Vec<(u8, f64)>,
+    crossed: bool,
+    /// Why it may go to review at most (see [`Matcher::cap`]).
+    pub cap: Option<String>,
+}
+
+impl Hit {
+    pub fn probability(&self) -> f64 {
+        model::probability(self.weight)
+    }
 }
 
 /// What the matcher found for one source record, before the one-to-one decision.
@@ -366,17 +468,26 @@ pub(crate) enum Found {
     Key {
         key: String,
         cands: Vec<u32>,
-        scored: Vec<(u32, f64)>,
+        scored: Vec<Hit>,
     },
     /// Scored candidates, best first (ties by position), and how many were scored; `keys` are
-    /// the source's search-term keys (none matched), `detail` says what made the best score.
+    /// the source's search-term keys (none matched).
     Fuzzy {
-        scored: Vec<(u32, f64)>,
+        scored: Vec<Hit>,
         considered: usize,
         note: String,
         keys: Vec<String>,
-        detail: String,
+        /// The best candidate that may not be matched on its name (see [`Matcher::veto`]),
+        /// when it scored above every allowed one, and why, in words.
+        vetoed: Option<(Hit, String)>,
     },
+}
+
+/// What stage 1 and blocking found, before the model scores anything.
+enum Pre {
+    Done(Found),
+    Key { key: String, cands: Vec<u32> },
+    Fuzzy { blocked: Vec<u32>, note: String },
 }
 
 /// A matcher over one set of candidates, ready for any number of source records.
@@ -385,7 +496,7 @@ pub struct Matcher<'a> {
     kind: Kind,
     cands: &'a [Candidate],
     eligible: Vec<bool>,
-    rules: Vec<(Compare, Attr)>,
+    rules: Vec<Rule>,
     /// `values[c * rules.len() + r]`.
     values: Vec<Option<Value>>,
     /// Search-term key → eligible candidates, by position.
@@ -393,8 +504,36 @@ pub struct Matcher<'a> {
     /// Candidate domain keys, for the conflict check (organizations with a search term).
     domains: Vec<Vec<String>>,
     index: Option<GramIndex>,
+    /// The compared text's tokens and their one-typo variants, for the second blocking pass.
+    tokens: block::KeyBlocks,
+    /// Tokens too common to block on (more candidates than the cap hold them).
+    common_tokens: std::collections::HashSet<u32>,
+    /// Exact blocks of the selective attributes, by rule.
+    exact: Vec<(usize, block::KeyBlocks)>,
     /// The rules comparing `first_name` and `last_name`, when both are compared.
     name_rules: Option<(usize, usize)>,
+}
+
+/// How a rule's attribute is compared: fixed for the built-in attributes, given in the file
+/// or read from the candidates' values for a field.
+fn comparison_of(compare: &Compare, attr: &Attr, kind: Kind, cands: &[Candidate]) -> Comparison {
+    match attr {
+        Attr::Name => Comparison::Name,
+        Attr::FirstName | Attr::LastName => Comparison::PersonPart,
+        Attr::Domain => Comparison::Domain,
+        Attr::Email => Comparison::Email,
+        Attr::Field(f) => compare.comparison.unwrap_or_else(|| {
+            let vals: Vec<&str> = cands
+                .iter()
+                .filter(|c| c.kind == kind)
+                .filter_map(|c| c.fields.get(f))
+                .flatten()
+                .map(String::as_str)
+                .take(2000)
+                .collect();
+            compare::infer_field(&vals)
+        }),
+    }
 }
 
 impl<'a> Matcher<'a> {
@@ -412,10 +551,17 @@ impl<'a> Matcher<'a> {
                     })
             })
             .collect();
-        let rules: Vec<(Compare, Attr)> = cfg
+        let rules: Vec<Rule> = cfg
             .compare
             .iter()
-            .map(|c| (c.clone(), Attr::parse(&c.affinity)))
+            .map(|c| {
+                let attr = Attr::parse(&c.affinity);
+                Rule {
+                    comparison: comparison_of(c, &attr, kind, cands),
+                    cmp: c.clone(),
+                    attr,
+                }
+            })
             .collect();
         let per: Vec<(Vec<Option<Value>>, Vec<String>, String)> = cands
             .par_iter()
@@ -425,7 +571,7 @@ impl<'a> Matcher<'a> {
                     return (vec![None; rules.len()], Vec::new(), String::new());
                 }
                 let vals: Vec<Option<Value>> =
-                    rules.iter().map(|(_, a)| candidate_value(c, a)).collect();
+                    rules.iter().map(|r| candidate_value(c, r)).collect();
                 let keys = if cfg.search_term.is_some() {
                     candidate_keys(c)
                 } else {
@@ -451,7 +597,80 @@ impl<'a> Matcher<'a> {
             blocks.push(block);
         }
         let index = (!rules.is_empty()).then(|| GramIndex::build(&blocks));
-        let find = |a: Attr| rules.iter().position(|(_, x)| *x == a);
+        let n_eligible = eligible.iter().filter(|&&e| e).count();
+        let cap = block::cap_for(n_eligible);
+        // Second pass: tokens of the compared text and their one-typo variants, without the
+        // words that more than `cap` candidates hold.
+        let (tokens, common_tokens) = if rules.is_empty() {
+            Default::default()
+        } else {
+            let mut df: HashMap<u32, u32> = HashMap::new();
+            for (i, b) in blocks.iter().enumerate() {
+                if !eligible[i] {
+                    continue;
+                }
+                let mut words: Vec<u32> = b
+                    .split(' ')
+                    .filter(|w| w.len() >= 4)
+                    .map(block::key)
+                    .collect();
+                words.sort_unstable();
+                words.dedup();
+                for w in words {
+                    *df.entry(w).or_default() += 1;
+                }
+            }
+            let common: std::collections::HashSet<u32> = df
+                .into_iter()
+                .filter(|&(_, n)| n as usize > cap)
+                .map(|(k, _)| k)
+                .collect();
+            let per: Vec<Vec<u32>> = blocks
+                .par_iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let mut keys = Vec::new();
+                    if eligible[i] {
+                        block::token_keys(b, |k| common.contains(&k), &mut keys);
+                    }
+                    keys
+                })
+                .collect();
+            let pairs: Vec<(u32, u32)> = per
+                .into_iter()
+                .enumerate()
+                .flat_map(|(i, ks)| ks.into_iter().map(move |k| (k, i as u32)))
+                .collect();
+            (block::KeyBlocks::build(pairs, cap), common)
+        };
+        drop(blocks);
+        // Third: exact blocks on the attributes whose values are rare enough.
+        let exact: Vec<(usize, block::KeyBlocks)> = (0..rules.len())
+            .filter(|&r| {
+                !rules[r].is_name()
+                    && matches!(
+                        rules[r].comparison,
+                        Comparison::Date
+                            | Comparison::Number
+                            | Comparison::Email
+                            | Comparison::Domain
+                            | Comparison::Text
+                    )
+            })
+            .filter_map(|r| {
+                let pairs: Vec<(u32, u32)> = (0..cands.len())
+                    .filter(|&c| eligible[c])
+                    .filter_map(|c| {
+                        let v = values[c * rules.len() + r].as_ref()?;
+                        Some((block::key(v.exact_key()?), c as u32))
+                    })
+                    .collect();
+                let kb = block::KeyBlocks::build(pairs, cap);
+                (!kb.is_empty() && kb.mean_block() <= block::SELECTIVE_MEAN_BLOCK)
+                    .then_some((r, kb))
+            })
+            .collect();
+        let find = |a: Attr| rules.iter().position(|r| r.attr == a);
         let name_rules = find(Attr::FirstName).zip(find(Attr::LastName));
         Matcher {
             cfg,
@@ -463,12 +682,20 @@ impl<'a> Matcher<'a> {
             keys,
             domains,
             index,
+            tokens,
+            common_tokens,
+            exact,
             name_rules,
         }
     }
 
     fn value(&self, c: u32, r: usize) -> Option<&Value> {
         self.values[c as usize * self.rules.len() + r].as_ref()
+    }
+
+    /// How each `[[match.compare]]` entry is compared, in order.
+    pub fn comparisons(&self) -> Vec<Comparison> {
+        self.rules.iter().map(|r| r.comparison).collect()
     }
 
     /// Normalizes a source record.
@@ -480,6 +707,14 @@ impl<'a> Matcher<'a> {
             .and_then(|col| s.values.get(col))
             .map(|t| t.trim())
             .unwrap_or("");
+        // Several websites or addresses fit; a megabyte of them is not a search term.
+        let term = {
+            let mut end = term.len().min(4 * normalize::MAX_TEXT);
+            while !term.is_char_boundary(end) {
+                end -= 1;
+            }
+            &term[..end]
+        };
         let keys = if term.is_empty() {
             Vec::new()
         } else {
@@ -488,10 +723,10 @@ impl<'a> Matcher<'a> {
         let values: Vec<Option<Value>> = self
             .rules
             .iter()
-            .map(|(c, a)| {
+            .map(|r| {
                 s.values
-                    .get(&c.source)
-                    .and_then(|t| source_value(self.kind, a, t))
+                    .get(&r.cmp.source)
+                    .and_then(|t| source_value(self.kind, r, t))
             })
             .collect();
         let block = block_text(&values);
@@ -503,94 +738,174 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    /// The combined score of a candidate and which attributes made it; `None` when no
-    /// attribute is present on both sides.
-    fn score(&self, p: &PreparedSource, c: u32) -> Option<f64> {
-        let (mut sum, mut n) = (0.0, 0usize);
-        if self.name_rules.is_some() {
-            let (sims, _) = self.rule_sims(p, c);
-            for s in sims.into_iter().flatten() {
-                sum += s;
-                n += 1;
-            }
-        } else {
-            // Without names to cross, no need to keep the similarities.
-            for (r, sv) in p.values.iter().enumerate() {
-                if let (Some(a), Some(b)) = (sv, self.value(c, r)) {
-                    sum += a.sim(b);
-                    n += 1;
+    /// Compares two sides' values rule by rule. First and last names, when both are compared,
+    /// are also read crosswise (a first name in the last name's column is a common slip); the
+    /// crossed reading counts when its similarities are better, at [`CROSSED_BITS`].
+    fn compare_values<'v>(
+        &self,
+        a: &'v [Option<Value>],
+        b: impl Fn(usize) -> Option<&'v Value>,
+    ) -> Pair {
+        let part = |x: Option<&Value>, y: Option<&Value>| -> Part {
+            match (x, y) {
+                (Some(x), Some(y)) => {
+                    let (level, sim) = x.compare(y);
+                    let key = if level == 0 || (level == 1 && x.comparison() == Comparison::Name) {
+                        x.exact_key().map_or(0, key_hash)
+                    } else {
+                        0
+                    };
+                    Part { level, sim, key }
                 }
+                _ => Part {
+                    level: MISSING,
+                    sim: 0.0,
+                    key: 0,
+                },
             }
-        }
-        (n > 0).then(|| score::calibrate(sum / n as f64))
-    }
-
-    /// Each compared attribute's similarity (`None` when either side has no value), and
-    /// whether the first and last names were compared crosswise: a first name in the last
-    /// name's column and the other way round is a common slip, so when both are compared the
-    /// crossed reading counts if it is better, at a small discount.
-    fn rule_sims(&self, p: &PreparedSource, c: u32) -> (Vec<Option<f64>>, bool) {
-        let mut sims: Vec<Option<f64>> = p
-            .values
-            .iter()
-            .enumerate()
-            .map(|(r, sv)| match (sv, self.value(c, r)) {
-                (Some(a), Some(b)) => Some(a.sim(b)),
-                _ => None,
-            })
+        };
+        let mut parts: Vec<Part> = (0..self.rules.len())
+            .map(|r| part(a[r].as_ref(), b(r)))
             .collect();
         let mut crossed = false;
         if let Some((f, l)) = self.name_rules {
-            if let (Some(sf), Some(sl), Some(cf), Some(cl)) = (
-                &p.values[f],
-                &p.values[l],
-                self.value(c, f),
-                self.value(c, l),
-            ) {
-                let straight = sims[f].unwrap_or(0.0) + sims[l].unwrap_or(0.0);
-                let (x, y) = (sf.sim(cl) * 0.95, sl.sim(cf) * 0.95);
-                if x + y > straight {
-                    sims[f] = Some(x);
-                    sims[l] = Some(y);
+            if let (Some(_), Some(_), Some(_), Some(_)) = (&a[f], &a[l], b(f), b(l)) {
+                let (x, y) = (part(a[f].as_ref(), b(l)), part(a[l].as_ref(), b(f)));
+                let straight = parts[f].sim + parts[l].sim;
+                if 0.95 * (x.sim + y.sim) > straight {
+                    parts[f] = x;
+                    parts[l] = y;
                     crossed = true;
                 }
             }
         }
-        (sims, crossed)
+        Pair { parts, crossed }
     }
 
-    /// Each compared attribute's score, in words: `` `company_name` ~ name 0.97 ``.
-    fn explain(&self, p: &PreparedSource, c: u32) -> String {
-        let (sims, crossed) = self.rule_sims(p, c);
-        let mut parts = Vec::new();
-        for (r, sv) in p.values.iter().enumerate() {
-            let (rule, _) = &self.rules[r];
-            match (sv, sims[r]) {
-                (Some(_), Some(s)) => {
-                    parts.push(format!("`{}` ~ {} {:.2}", rule.source, rule.affinity, s))
+    /// A source compared with a candidate.
+    fn pair(&self, p: &PreparedSource, c: u32) -> Pair {
+        self.compare_values(&p.values, |r| self.value(c, r))
+    }
+
+    /// The match weight of a compared pair under a model, with each rule's part.
+    fn weigh(&self, model: &Model, pair: &Pair) -> (f64, Vec<(u8, f64)>) {
+        let mut w = model.prior;
+        let parts: Vec<(u8, f64)> = pair
+            .parts
+            .iter()
+            .zip(&model.attrs)
+            .map(|(p, a)| {
+                if p.level == MISSING {
+                    (MISSING, 0.0)
+                } else {
+                    let x = a.weight_tf(p.level, (p.key != 0).then_some(p.key));
+                    w += x;
+                    (p.level, x)
                 }
-                (None, _) => parts.push(format!("`{}` empty", rule.source)),
-                (_, None) => parts.push(format!("no {}", rule.affinity)),
-            }
+            })
+            .collect();
+        if pair.crossed {
+            w -= CROSSED_BITS;
         }
-        if crossed {
-            parts.push("first and last names crossed".into());
-        }
-        parts.join(", ")
+        (w, parts)
     }
 
-    /// The candidates the index proposes for a prepared source, best first.
+    /// The hit of a candidate: its weight, parts and cap.
+    fn hit(&self, model: &Model, p: &PreparedSource, c: u32) -> Hit {
+        let pair = self.pair(p, c);
+        let (weight, parts) = self.weigh(model, &pair);
+        let cap = self.cap(&pair, &parts);
+        Hit {
+            c,
+            weight,
+            parts,
+            crossed: pair.crossed,
+            cap,
+        }
+    }
+
+    /// A hit's waterfall.
+    pub(crate) fn contributions(&self, model: &Model, hit: &Hit) -> Vec<Contribution> {
+        let mut out = vec![Contribution {
+            source: None,
+            affinity: None,
+            level: "prior".into(),
+            weight: model.prior,
+        }];
+        for (r, &(level, w)) in hit.parts.iter().enumerate() {
+            let rule = &self.rules[r];
+            let label = if level == MISSING {
+                "missing".to_string()
+            } else {
+                let base = rule.comparison.levels()[level as usize];
+                let plain = model.attrs[r].weight(level);
+                if (w - plain).abs() >= 0.5 {
+                    let how = if w > plain { "rare" } else { "common" };
+                    format!("{base} ({how} value)")
+                } else {
+                    base.to_string()
+                }
+            };
+            out.push(Contribution {
+                source: Some(rule.cmp.source.clone()),
+                affinity: Some(rule.cmp.affinity.clone()),
+                level: label,
+                weight: w,
+            });
+        }
+        if hit.crossed {
+            out.push(Contribution {
+                source: None,
+                affinity: None,
+                level: "first and last names crossed".into(),
+                weight: -CROSSED_BITS,
+            });
+        }
+        out
+    }
+
+    /// The candidates blocking proposes for a prepared source: the index's best by cosine,
+    /// with those sharing a token or a one-typo variant of one ranked among them, then those
+    /// sharing a selective attribute's value exactly.
     fn block(&self, p: &PreparedSource, scratch: &mut Scratch) -> Vec<u32> {
         let Some(index) = &self.index else {
             return Vec::new();
         };
-        let hits = index.query(&p.block, BLOCK_K, scratch, |d| self.eligible[d as usize]);
+        let eligible = |d: u32| self.eligible[d as usize];
+        // Token blocks: candidates by how many of the source's keys they share.
+        let mut keys = Vec::new();
+        block::token_keys(&p.block, |k| self.common_tokens.contains(&k), &mut keys);
+        let mut shared: Vec<u32> = keys.iter().flat_map(|&k| self.tokens.get(k)).collect();
+        shared.sort_unstable();
+        let mut counted: Vec<(u32, u32)> = Vec::new();
+        for d in shared {
+            match counted.last_mut() {
+                Some((x, n)) if *x == d => *n += 1,
+                _ => counted.push((d, 1)),
+            }
+        }
+        counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let extra: Vec<u32> = counted.iter().take(2 * BLOCK_K).map(|&(d, _)| d).collect();
+        let hits = index.query_with(&p.block, BLOCK_K, scratch, eligible, &extra);
         let best = hits.first().map_or(0.0, |h| h.1);
         let keep = BLOCK_KEEP * best;
-        hits.into_iter()
+        let mut kept: Vec<u32> = hits
+            .into_iter()
             .filter(|&(_, cos)| cos >= keep)
             .map(|(d, _)| d)
-            .collect()
+            .collect();
+        // Exact blocks on selective attributes, whatever the names.
+        for (r, kb) in &self.exact {
+            if let Some(k) = p.values[*r].as_ref().and_then(Value::exact_key) {
+                for d in kb.get(block::key(k)).filter(|&d| eligible(d)).take(BLOCK_K) {
+                    if !kept.contains(&d) {
+                        kept.push(d);
+                    }
+                }
+            }
+        }
+        kept.shrink_to_fit();
+        kept
     }
 
     /// The ids of the candidates a source record is compared with (its key hits and the
@@ -616,40 +931,23 @@ impl<'a> Matcher<'a> {
             .collect()
     }
 
-    fn sorted_scores(&self, p: &PreparedSource, cands: &[u32]) -> Vec<(u32, f64)> {
-        let mut scored: Vec<(u32, f64)> = cands
-            .iter()
-            .filter_map(|&c| self.score(p, c).map(|s| (c, s)))
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored
-    }
-
-    fn find(&self, s: &SourceRecord, scratch: &mut Option<Scratch>) -> Found {
+    /// Stage 1 and blocking.
+    fn pre(&self, s: &SourceRecord, p: &PreparedSource, scratch: &mut Option<Scratch>) -> Pre {
         if let Some(problem) = &s.problem {
-            return Found::Error(format!("row {}: {problem}", s.row));
+            return Pre::Done(Found::Error(format!("row {}: {problem}", s.row)));
         }
         match &s.id {
-            None => {
-                return Found::Error(format!("row {} has no id", s.row));
-            }
+            None => return Pre::Done(Found::Error(format!("row {} has no id", s.row))),
             Some(id) if id.trim().is_empty() => {
-                return Found::Error(format!("row {} has an empty id", s.row));
+                return Pre::Done(Found::Error(format!("row {} has an empty id", s.row)))
             }
             _ => {}
         }
-        let p = self.prepare(s);
         for k in &p.keys {
             if let Some(cands) = self.keys.get(k) {
-                let scored = if self.rules.is_empty() {
-                    Vec::new()
-                } else {
-                    self.sorted_scores(&p, cands)
-                };
-                return Found::Key {
+                return Pre::Key {
                     key: k.clone(),
                     cands: cands.clone(),
-                    scored,
                 };
             }
         }
@@ -664,48 +962,230 @@ impl<'a> Matcher<'a> {
                 self.kind.as_str()
             ),
         };
-        if self.rules.is_empty() {
-            return Found::Fuzzy {
+        let nothing = |note: String| {
+            Pre::Done(Found::Fuzzy {
                 scored: Vec::new(),
                 considered: 0,
-                note: format!("{term_note}, and no `[[match.compare]]` for a fuzzy fallback"),
-                keys: p.keys,
-                detail: String::new(),
-            };
+                note,
+                keys: p.keys.clone(),
+                vetoed: None,
+            })
+        };
+        if self.rules.is_empty() {
+            return nothing(format!(
+                "{term_note}, and no `[[match.compare]]` for a fuzzy fallback"
+            ));
         }
         if p.values.iter().all(Option::is_none) {
             let cols: Vec<String> = self
                 .rules
                 .iter()
-                .map(|(c, _)| format!("`{}`", c.source))
+                .map(|r| format!("`{}`", r.cmp.source))
                 .collect();
             let sep = if term_note.is_empty() { "" } else { "; " };
-            return Found::Fuzzy {
-                scored: Vec::new(),
-                considered: 0,
-                note: format!(
-                    "{term_note}{sep}nothing to compare: {} empty",
-                    cols.join(", ")
-                ),
-                keys: p.keys,
-                detail: String::new(),
-            };
+            return nothing(format!(
+                "{term_note}{sep}nothing to compare: {} empty",
+                cols.join(", ")
+            ));
         }
         let index = self.index.as_ref().expect("an index exists when rules do");
         let scratch = scratch.get_or_insert_with(|| index.scratch());
-        let blocked = self.block(&p, scratch);
-        let scored = self.sorted_scores(&p, &blocked);
-        let detail = scored
-            .first()
-            .map(|&(c, _)| self.explain(&p, c))
-            .unwrap_or_default();
-        Found::Fuzzy {
-            considered: blocked.len(),
-            scored,
+        Pre::Fuzzy {
+            blocked: self.block(p, scratch),
             note: term_note,
-            keys: p.keys,
-            detail,
         }
+    }
+
+    /// Scores what stage 1 and blocking found.
+    fn score(&self, model: &Model, p: &PreparedSource, pre: Pre) -> Found {
+        let sorted = |cands: &[u32]| -> Vec<Hit> {
+            let mut hits: Vec<Hit> = cands.iter().map(|&c| self.hit(model, p, c)).collect();
+            hits.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.c.cmp(&b.c)));
+            hits
+        };
+        match pre {
+            Pre::Done(f) => f,
+            Pre::Key { key, cands } => {
+                let mut scored = if self.rules.is_empty() {
+                    Vec::new()
+                } else {
+                    sorted(&cands)
+                };
+                scored.truncate(HITS);
+                Found::Key { key, cands, scored }
+            }
+            Pre::Fuzzy { blocked, note } => {
+                let mut scored = sorted(&blocked);
+                let mut vetoed = None;
+                scored.retain(|h| match self.veto(p, h.c) {
+                    None => true,
+                    Some(why) => {
+                        if vetoed.is_none() {
+                            vetoed = Some((h.clone(), why));
+                        }
+                        false
+                    }
+                });
+                // Only a vetoed candidate that beat every allowed one is worth naming.
+                let vetoed = vetoed.filter(|(h, _): &(Hit, String)| {
+                    scored.first().is_none_or(|best| h.weight > best.weight)
+                });
+                scored.truncate(HITS);
+                Found::Fuzzy {
+                    considered: blocked.len(),
+                    scored,
+                    note,
+                    keys: p.keys.clone(),
+                    vetoed,
+                }
+            }
+        }
+    }
+
+    /// Why a candidate may not be matched or sent to review on its name: the names'
+    /// [identity tokens](identity) differ (`Acme 2` and `Acme 20`), and no identifier (a
+    /// domain, an email, an id or a phone number) agrees exactly.
+    fn veto(&self, p: &PreparedSource, c: u32) -> Option<String> {
+        self.veto_values(&p.values, |r| self.value(c, r))
+    }
+
+    fn veto_values<'v>(
+        &self,
+        a: &'v [Option<Value>],
+        b: impl Fn(usize) -> Option<&'v Value>,
+    ) -> Option<String> {
+        let (r, why) = a.iter().enumerate().find_map(|(r, sv)| {
+            let (x, y) = (sv.as_ref()?, b(r)?);
+            let ((ia, na), (ib, nb)) = (x.identity()?, y.identity()?);
+            if ia == ib || identity::share_code(na, nb) {
+                return None;
+            }
+            // An organization's number or region is its identity even when the other name has
+            // none (`Acme Fund II`, `Acme Fund`); a title often leaves its numbers out.
+            let one_sided = matches!(x, Value::Org(..));
+            identity::conflict_names(na, nb, one_sided).map(|why| (r, why))
+        })?;
+        let strong = (0..self.rules.len()).any(|r2| {
+            r2 != r
+                && self.rules[r2].comparison.is_identifier()
+                && match (a[r2].as_ref(), b(r2)) {
+                    (Some(x), Some(y)) => x.compare(y).0 == 0,
+                    _ => false,
+                }
+        });
+        (!strong).then(|| format!("the names differ in {why}, and no identifier agrees"))
+    }
+
+    /// Why a pair may be sent to review at most: unless an identifier (a domain, an email, an
+    /// id, a phone number) agrees exactly, or two other attributes agree each by at least
+    /// [`CORROBORATING_BITS`] (a date of birth and a close email, [`CORROBORATED_BITS`]
+    /// together), one other column (a city, an industry) cannot match records on its own,
+    /// nor lift names that differ (every compared name below similarity 0.80, see
+    /// [`Comparison::is_weak`]) over `accept`. `weights` are the pair's parts under the model.
+    fn cap(&self, pair: &Pair, weights: &[(u8, f64)]) -> Option<String> {
+        let agrees = |r: usize| pair.parts[r].level == 0;
+        if (0..self.rules.len()).any(|r| self.rules[r].comparison.is_identifier() && agrees(r)) {
+            return None;
+        }
+        let others: Vec<f64> = (0..self.rules.len())
+            .filter(|&r| !self.rules[r].is_name())
+            .map(|r| weights[r].1)
+            .filter(|&w| w >= CORROBORATING_BITS)
+            .collect();
+        if others.len() >= 2 && others.iter().sum::<f64>() >= CORROBORATED_BITS {
+            return None;
+        }
+        let names: Vec<usize> = (0..self.rules.len())
+            .filter(|&r| self.rules[r].is_name())
+            .collect();
+        let compared: Vec<usize> = names
+            .iter()
+            .copied()
+            .filter(|&r| pair.parts[r].level != MISSING)
+            .collect();
+        if compared.is_empty() {
+            let what = if names.is_empty() {
+                "no name is compared".to_string()
+            } else {
+                let cols: Vec<String> = names
+                    .iter()
+                    .map(|&r| format!("`{}`", self.rules[r].cmp.source))
+                    .collect();
+                format!(
+                    "no name to compare ({} or the candidate's empty)",
+                    cols.join(", ")
+                )
+            };
+            return Some(format!("{what}, and no identifier agrees"));
+        }
+        let differ = |r: usize| self.rules[r].comparison.is_weak(pair.parts[r].level);
+        if compared.iter().all(|&r| differ(r)) {
+            let shown: Vec<String> = compared
+                .iter()
+                .map(|&r| {
+                    let rule = &self.rules[r].cmp;
+                    format!(
+                        "`{}` ~ {} {:.2}",
+                        rule.source, rule.affinity, pair.parts[r].sim
+                    )
+                })
+                .collect();
+            return Some(format!(
+                "the names differ ({}), and no identifier agrees",
+                shown.join(", ")
+            ));
+        }
+        None
+    }
+
+    /// Whether two sets of values look like one record to the model: a probability of at
+    /// least `threshold`, no identity tokens that differ, names that agree, and for
+    /// organizations (and opportunities) the same name: `Acme GmbH` and `Acme Ltd` are two
+    /// legal entities, and a person chooses between them.
+    fn alike<'v>(
+        &self,
+        model: &Model,
+        a: &'v [Option<Value>],
+        b: impl Fn(usize) -> Option<&'v Value> + Copy,
+        threshold: f64,
+    ) -> bool {
+        if self.veto_values(a, b).is_some() {
+            return false;
+        }
+        let pair = self.compare_values(a, b);
+        let (w, parts) = self.weigh(model, &pair);
+        if self.cap(&pair, &parts).is_some() {
+            return false;
+        }
+        let renamed = (0..self.rules.len()).any(|r| {
+            matches!(a[r], Some(Value::Org(..) | Value::Title(..))) && pair.parts[r].level > 0
+        });
+        if renamed {
+            return false;
+        }
+        model::probability(w) >= threshold
+    }
+
+    /// Whether two candidates look like one record (a duplicate in Affinity): then either is
+    /// a match for a source that cannot tell them apart.
+    pub(crate) fn duplicates(&self, model: &Model, a: u32, b: u32, threshold: f64) -> bool {
+        let va: Vec<Option<Value>> = (0..self.rules.len())
+            .map(|r| self.value(a, r).cloned())
+            .collect();
+        self.alike(model, &va, |r| self.value(b, r), threshold)
+    }
+
+    /// Whether two source records look like one record (duplicate rows in the file): then
+    /// both may be matched to the one Affinity record.
+    pub(crate) fn same_record(
+        &self,
+        model: &Model,
+        a: &SourceRecord,
+        b: &SourceRecord,
+        threshold: f64,
+    ) -> bool {
+        let (pa, pb) = (self.prepare(a), self.prepare(b));
+        self.alike(model, &pa.values, |r| pb.values[r].as_ref(), threshold)
     }
 
     /// Domain keys of a source and a candidate that both have some and share none.
@@ -717,14 +1197,325 @@ impl<'a> Matcher<'a> {
         Some((p_keys.join(", "), cd.join(", ")))
     }
 
+    /// Estimates the model on the source records that go to the fuzzy stage (see [`model`]):
+    /// m by EM over a sample's candidate pairs, u from random pairs and the candidate pairs,
+    /// the prior from the expected matches, term frequencies from both sides.
+    fn fit(&self, prepared: &[PreparedSource], pre: &[Pre]) -> Model {
+        let rules = self.rules.len();
+        let fuzzy: Vec<usize> = (0..pre.len())
+            .filter(|&i| matches!(pre[i], Pre::Fuzzy { .. }))
+            .collect();
+        let right: Vec<u32> = (0..self.cands.len() as u32)
+            .filter(|&c| self.eligible[c as usize])
+            .collect();
+        let (n_left, n_right) = (fuzzy.len().max(1) as f64, right.len().max(1) as f64);
+        let all_pairs = n_left * n_right;
+        // A sample of the fuzzy sources, evenly spread.
+        let step = fuzzy.len().div_ceil(FIT_SAMPLE).max(1);
+        let sample: Vec<usize> = fuzzy.iter().copied().step_by(step).collect();
+        let scale = fuzzy.len() as f64 / sample.len().max(1) as f64;
+        let grouped: Vec<Vec<Pair>> = sample
+            .par_iter()
+            .map(|&i| {
+                let Pre::Fuzzy { blocked, .. } = &pre[i] else {
+                    unreachable!("sampled from the fuzzy sources")
+                };
+                blocked
+                    .iter()
+                    .map(|&c| self.pair(&prepared[i], c))
+                    .collect()
+            })
+            .collect();
+        let mut pats = Patterns::new(rules);
+        let mut levels = vec![0u8; rules];
+        let groups: Vec<Vec<u32>> = grouped
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|p| {
+                        for (l, part) in levels.iter_mut().zip(&p.parts) {
+                            *l = part.level;
+                        }
+                        pats.add(&levels, 1.0) as u32
+                    })
+                    .collect()
+            })
+            .collect();
+        // Random pairs (all of them when there are few), for u.
+        let random = self.random_levels(prepared, &fuzzy, &right);
+        let drawn = random.1;
+        let mut attrs: Vec<AttrModel> = self
+            .rules
+            .iter()
+            .map(|r| {
+                let mut a = AttrModel::new(r.comparison);
+                if let Some(m) = &r.cmp.m {
+                    a.m = normalized(m);
+                    a.fixed_m = true;
+                }
+                if let Some(u) = &r.cmp.u {
+                    a.u = normalized(u);
+                    a.fixed_u = true;
+                }
+                a
+            })
+            .collect();
+        let m0: Vec<Vec<f64>> = attrs.iter().map(|a| a.m.clone()).collect();
+        // u among the candidate pairs starts from u among random pairs (what different
+        // records look like); EM lets it move toward the likeness that blocking selects.
+        let u0: Vec<Vec<f64>> = (0..rules)
+            .map(|r| {
+                let n = attrs[r].m.len();
+                model::estimate_u(
+                    &random.0[r],
+                    drawn,
+                    all_pairs,
+                    &vec![0.0; n],
+                    &vec![0.0; n],
+                    attrs[r].comparison.default_u(),
+                )
+            })
+            .collect();
+        let fixed: Vec<bool> = attrs.iter().map(|a| a.fixed_m).collect();
+        let fit = model::em(&pats, &groups, &m0, &u0, 0.5, &fixed);
+        for (a, m) in attrs.iter_mut().zip(&fit.m) {
+            a.m = m.clone();
+        }
+        // u and the prior, in the frame of all pairs: the level counts over all pairs less the
+        // expected matches among the candidate pairs. The one-to-one fit counts a source's
+        // matches once; each pair is then weighed again on its own (a source may have two true
+        // records: duplicates in Affinity), a few rounds.
+        //
+        // The prior of a pair is that of the one-to-one model with the source's other records
+        // taken as ordinary non-matches: a share `pi` of the sources is one of the `n_right`
+        // records, each as likely; a pair's odds are then `pi * BF / (n_right * (1 - pi) +
+        // pi * (n_right - 1) * b)`, `b` the mean Bayes factor of a pair that is evidence
+        // against a match (from the random pairs). Competing candidates are the decision's
+        // business (`decide`: runner-up, rivals, duplicates).
+        let mut per_pattern = vec![(0.0, 0.0); pats.len()];
+        for (g, ws) in groups.iter().zip(&fit.pairs) {
+            for (&q, &w) in g.iter().zip(ws) {
+                per_pattern[q as usize].0 += scale;
+                per_pattern[q as usize].1 += w * scale;
+            }
+        }
+        let pi = if pats.is_empty() { 0.5 } else { fit.pi };
+        let mut prior = 0.0;
+        for round in 0..=GLOBAL_ROUNDS {
+            for (r, a) in attrs.iter_mut().enumerate() {
+                if a.fixed_u {
+                    continue;
+                }
+                let n = a.m.len();
+                let (mut cand, mut matched) = (vec![0.0; n], vec![0.0; n]);
+                for (q, &(c, w)) in per_pattern.iter().enumerate() {
+                    let l = pats.pattern(q)[r];
+                    if l != MISSING {
+                        cand[l as usize] += c;
+                        matched[l as usize] += w;
+                    }
+                }
+                a.u = model::estimate_u(
+                    &random.0[r],
+                    drawn,
+                    all_pairs,
+                    &cand,
+                    &matched,
+                    a.comparison.default_u(),
+                );
+            }
+            let bits = |pattern: &[u8]| -> f64 {
+                pattern
+                    .iter()
+                    .zip(&attrs)
+                    .filter(|(&l, _)| l != MISSING)
+                    .map(|(&l, a)| a.weight(l))
+                    .sum()
+            };
+            let rp = &random.2;
+            let against: f64 = (0..rp.len())
+                .map(|q| {
+                    let w = bits(rp.pattern(q));
+                    if w < 0.0 {
+                        rp.counts[q] * w.exp2()
+                    } else {
+                        0.0
+                    }
+                })
+                .sum::<f64>()
+                / rp.total().max(1.0);
+            let b = if rp.is_empty() {
+                0.05
+            } else {
+                against.max(1e-6)
+            };
+            prior = pi.log2() - (n_right * (1.0 - pi) + pi * (n_right - 1.0).max(0.0) * b).log2();
+            if round == GLOBAL_ROUNDS {
+                break;
+            }
+            // A pair counts as a match as much as the one-to-one fit or the model of all pairs
+            // says, whichever is more: the first knows a source's other candidates, the second
+            // lets a source have two true records.
+            let global: Vec<f64> = (0..pats.len())
+                .map(|q| model::probability(prior + bits(pats.pattern(q))))
+                .collect();
+            for x in per_pattern.iter_mut() {
+                x.1 = 0.0;
+            }
+            for (g, ws) in groups.iter().zip(&fit.pairs) {
+                for (&q, &w) in g.iter().zip(ws) {
+                    per_pattern[q as usize].1 += w.max(global[q as usize]) * scale;
+                }
+            }
+        }
+        for a in attrs.iter_mut() {
+            a.make_monotone();
+        }
+        // Each sampled pair's probability of being a match, for term frequencies.
+        let pair_weight: Vec<f64> = per_pattern
+            .iter()
+            .map(|&(c, w)| if c > 0.0 { w / c } else { 0.0 })
+            .collect();
+        // Term frequencies, for the attributes whose exact agreements carry a value.
+        for (r, a) in attrs.iter_mut().enumerate() {
+            if a.comparison == Comparison::Domain {
+                continue;
+            }
+            let mut counts: HashMap<u64, u32> = HashMap::new();
+            let mut total = 0usize;
+            let mut count = |v: Option<&Value>| {
+                if let Some(k) = v.and_then(Value::exact_key) {
+                    *counts.entry(key_hash(k)).or_default() += 1;
+                    total += 1;
+                }
+            };
+            for &c in &right {
+                count(self.value(c, r));
+            }
+            for &i in &fuzzy {
+                count(prepared[i].values[r].as_ref());
+            }
+            let mut tf = Tf::new(counts, total);
+            let agreed: Vec<(u64, f64)> = grouped
+                .iter()
+                .zip(&groups)
+                .flat_map(|(g, qs)| g.iter().zip(qs))
+                .filter(|(p, _)| p.parts[r].key != 0)
+                .map(|(p, &q)| (p.parts[r].key, pair_weight[q as usize]))
+                .collect();
+            tf.set_reference(&agreed);
+            a.tf = Some(tf);
+        }
+        Model { prior, pi, attrs }
+    }
+
+    /// Levels of random pairs (a fuzzy source and an eligible candidate), per rule and level,
+    /// how many pairs were drawn (every pair when there are at most [`RANDOM_PAIRS`]), and
+    /// their agreement patterns.
+    fn random_levels(
+        &self,
+        prepared: &[PreparedSource],
+        fuzzy: &[usize],
+        right: &[u32],
+    ) -> (Vec<Vec<f64>>, f64, Patterns) {
+        let rules = self.rules.len();
+        let mut pats = Patterns::new(rules);
+        let mut counts: Vec<Vec<f64>> = self
+            .rules
+            .iter()
+            .map(|r| vec![0.0; r.comparison.level_count()])
+            .collect();
+        if fuzzy.is_empty() || right.is_empty() {
+            return (counts, 0.0, pats);
+        }
+        let total = fuzzy.len() as u128 * right.len() as u128;
+        let pairs: Vec<(usize, u32)> = if total <= RANDOM_PAIRS as u128 {
+            fuzzy
+                .iter()
+                .flat_map(|&i| right.iter().map(move |&c| (i, c)))
+                .collect()
+        } else {
+            let mut state =
+                0x853c_49e6_748f_ea9b_u64 ^ (fuzzy.len() as u64) << 20 ^ right.len() as u64;
+            let mut next = || {
+                // splitmix64
+                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^ (z >> 31)
+            };
+            (0..RANDOM_PAIRS)
+                .map(|_| {
+                    let i = fuzzy[(next() % fuzzy.len() as u64) as usize];
+                    let c = right[(next() % right.len() as u64) as usize];
+                    (i, c)
+                })
+                .collect()
+        };
+        let levels: Vec<Vec<u8>> = pairs
+            .par_iter()
+            .map(|&(i, c)| {
+                let pair = self.pair(&prepared[i], c);
+                pair.parts.iter().map(|p| p.level).collect()
+            })
+            .collect();
+        for lv in &levels {
+            for r in 0..rules {
+                if lv[r] != MISSING {
+                    counts[r][lv[r] as usize] += 1.0;
+                }
+            }
+            pats.add(lv, 1.0);
+        }
+        (counts, pairs.len() as f64, pats)
+    }
+
+    /// The model this matcher would use for these source records (for inspection: run()
+    /// estimates it the same way).
+    pub fn model(&self, sources: &[SourceRecord]) -> Model {
+        let prepared: Vec<PreparedSource> = sources.par_iter().map(|s| self.prepare(s)).collect();
+        let pre = self.pre_all(sources, &prepared);
+        self.fit(&prepared, &pre)
+    }
+
+    fn pre_all(&self, sources: &[SourceRecord], prepared: &[PreparedSource]) -> Vec<Pre> {
+        let scratches: Vec<std::sync::Mutex<Option<Scratch>>> = (0..rayon::current_num_threads()
+            .max(1))
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+        sources
+            .par_iter()
+            .zip(prepared.par_iter())
+            .map(|(s, p)| {
+                // One scratch per thread of the pool: rayon's map_init would make one per
+                // piece of work, each as large as the index (megabytes at a million).
+                let slot = rayon::current_thread_index().unwrap_or(0) % scratches.len();
+                let mut scratch = scratches[slot].lock().unwrap_or_else(|e| e.into_inner());
+                self.pre(s, p, &mut scratch)
+            })
+            .collect()
+    }
+
     /// Decides every source record: one decision each, in the same order.
     pub fn run(&self, sources: &[SourceRecord], reviewed: &Reviewed) -> Vec<Decision> {
-        let found: Vec<Found> = sources
-            .par_iter()
-            .map_init(|| None, |scratch, s| self.find(s, scratch))
+        let prepared: Vec<PreparedSource> = sources.par_iter().map(|s| self.prepare(s)).collect();
+        let pre = self.pre_all(sources, &prepared);
+        let model = self.fit(&prepared, &pre);
+        let found: Vec<Found> = pre
+            .into_par_iter()
+            .zip(prepared.par_iter())
+            .map(|(pre, p)| self.score(&model, p, pre))
             .collect();
-        decide::decide(self, sources, found, reviewed)
+        drop(prepared);
+        decide::decide(self, &model, sources, found, reviewed)
     }
+}
+
+/// Probabilities scaled to sum to 1.
+fn normalized(xs: &[f64]) -> Vec<f64> {
+    let sum: f64 = xs.iter().sum();
+    xs.iter().map(|x| (x / sum).max(1e-12)).collect()
 }
 
 fn block_text(values: &[Option<Value>]) -> String {
@@ -735,6 +1526,22 @@ fn block_text(values: &[Option<Value>]) -> String {
         .filter(|t| !t.is_empty())
         .collect();
     parts.join(" ")
+}
+
+/// The ids held by more than one candidate, sorted: each would be matched as one record, so a
+/// caller refuses them (the mirror's ids are unique; a file's may not be).
+pub fn duplicate_ids(cands: &[Candidate]) -> Vec<&str> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for c in cands {
+        *seen.entry(c.id.as_str()).or_default() += 1;
+    }
+    let mut dups: Vec<&str> = seen
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(id, _)| id)
+        .collect();
+    dups.sort_unstable();
+    dups
 }
 
 /// Matches `sources` against the `cands` of `kind`: one decision per source record, in order.

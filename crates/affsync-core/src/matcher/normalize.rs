@@ -11,6 +11,23 @@
 
 use std::borrow::Cow;
 
+/// The longest compared text, in bytes: a longer cell is cut (at a character boundary) before it
+/// is normalized, so that a 1 MB cell costs what a short one does. Names and field values longer
+/// than this are not names.
+pub const MAX_TEXT: usize = 256;
+
+/// `text` cut to at most [`MAX_TEXT`] bytes, at a character boundary.
+pub fn capped(text: &str) -> &str {
+    if text.len() <= MAX_TEXT {
+        return text;
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Lower-case ASCII with accents and other scripts transliterated, `&` written `and`,
 /// apostrophes and dots dropped (`O'Brien` → `obrien`, `S.A.` → `sa`), every other
 /// non-alphanumeric character a single space; no leading or trailing space.

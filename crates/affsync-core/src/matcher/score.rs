@@ -244,7 +244,7 @@ pub fn email_sim(a: &[String], b: &[String]) -> f64 {
 }
 
 /// Whether a folded value is mostly digits (a phone number, a date, a registration number).
-fn is_numeric(s: &str) -> bool {
+pub fn is_numeric(s: &str) -> bool {
     let digits = s.bytes().filter(u8::is_ascii_digit).count();
     digits > 0 && digits * 2 >= s.bytes().filter(|&b| b != b' ').count()
 }

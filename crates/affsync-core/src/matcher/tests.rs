@@ -28,6 +28,7 @@ fn cfg(search_term: Option<&str>, compare: &[(&str, &str)]) -> MatchConfig {
             .map(|(s, a)| Compare {
                 source: s.to_string(),
                 affinity: a.to_string(),
+                ..Default::default()
             })
             .collect(),
         ..Default::default()
@@ -75,7 +76,9 @@ fn a_fuzzy_name_matches_when_there_is_no_key() {
     let d = run(&cfg(Some("website"), &[("name", "name")]), &cands, &sources);
     assert_eq!(
         (d[0].status, d[0].method),
-        (Status::Matched, Some(Method::Fuzzy))
+        (Status::Matched, Some(Method::Fuzzy)),
+        "{:?}",
+        d[0]
     );
     assert_eq!(d[0].affinity_id.as_deref(), Some("1"));
     assert_eq!(d[1].affinity_id.as_deref(), Some("2"));
@@ -113,15 +116,29 @@ fn two_sources_for_one_candidate_do_not_both_match() {
     assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
     assert_ne!(d[1].status, Status::Matched, "{:?}", d[1]);
     assert!(d[1].reason.contains("row 1"), "{}", d[1].reason);
-    // Two rows alike: neither is matched silently.
+    // Two rows that are one record (one name written twice, duplicate rows of the file): both
+    // are that record, and the reason says so.
     let sources = [
         src(1, "s1", &[("name", "Acme Robotics")]),
-        src(2, "s2", &[("name", "Acme Robotic")]),
+        src(2, "s2", &[("name", "ACME robotics")]),
     ];
     let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
-    assert_eq!(d[0].status, Status::Review, "{:?}", d[0]);
+    assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
+    assert_eq!(d[1].status, Status::Matched, "{:?}", d[1]);
+    assert!(
+        d[1].reason.contains("row 1 is matched to it too"),
+        "{}",
+        d[1].reason
+    );
+    // Two rows alike but not one record (the names differ in a way that matters): neither is
+    // matched silently.
+    let sources = [
+        src(1, "s1", &[("name", "Acme Robotics GmbH")]),
+        src(2, "s2", &[("name", "Acme Robotics Ltd")]),
+    ];
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
+    assert!(d.iter().all(|d| d.status == Status::Review), "{d:?}");
     assert!(d[0].reason.contains("row 2"), "{}", d[0].reason);
-    assert_eq!(d[1].status, Status::Review, "{:?}", d[1]);
 }
 
 #[test]
@@ -388,4 +405,343 @@ fn first_and_last_names_crossed_between_columns_still_match() {
     );
     assert!(d[0].reason.contains("crossed"), "{}", d[0].reason);
     assert!(d[0].score.unwrap() < 1.0);
+}
+
+#[test]
+fn identity_tokens_forbid_a_match_on_the_name_alone() {
+    // (source name, candidate name, an agreeing identifier, matched?). Names whose numbers,
+    // roman numerals, series or regions differ are other entities: never `matched` or `review`
+    // on the name alone, but an identifier that agrees exactly still matches them.
+    let cases: &[(&str, &str, Option<&str>, bool)] = &[
+        ("Acme 2", "Acme 20", None, false),
+        ("Acme 20", "Acme 2 Inc", None, false),
+        (
+            "Acme Ventures Fund II",
+            "Acme Ventures Fund III",
+            None,
+            false,
+        ),
+        (
+            "Sequoia Capital China",
+            "Sequoia Capital India",
+            None,
+            false,
+        ),
+        ("3M", "M3", None, false),
+        ("3M Company", "M3 Company", None, false),
+        ("Acme Fund I", "Acme Fund II", None, false),
+        ("Accel Partners V", "Accel Partners VI", None, false),
+        ("Acme Series A", "Acme Series B", None, false),
+        ("Acme 2019", "Acme 2020", None, false),
+        ("Acme Europe", "Acme Asia", None, false),
+        ("Acme Germany GmbH", "Acme France GmbH", None, false),
+        ("Acme Fund II", "Acme Fund", None, false),
+        ("Acme 7 Ltd", "Acme 1 Ltd", None, false),
+        ("Web3 Labs", "Web4 Labs", None, false),
+        ("Acme 100", "Acme 1000", None, false),
+        (
+            "Hong Kong Acme Holdings",
+            "Singapore Acme Holdings",
+            None,
+            false,
+        ),
+        ("Acme Capital Fund 3", "Acme Capital Fund III", None, true),
+        ("Acme Partners 2", "Acme Partners II", None, true),
+        ("Acme Inc", "ACME, Inc.", None, true),
+        (
+            "Sequoia Capital China",
+            "Sequoia Capital China Ltd",
+            None,
+            true,
+        ),
+        ("Acme 2", "Acme 20", Some("310-246-1501"), true),
+        ("Acme Fund II", "Acme Fund III", Some("acme-fund.com"), true),
+    ];
+    assert!(cases.len() >= 20);
+    for &(source, cand, ident, want) in cases {
+        let mut c = org("1", cand, &[]);
+        let mut cols = vec![("name", source)];
+        let mut compare = vec![("name", "name")];
+        if let Some(v) = ident {
+            if v.contains('.') {
+                c.domains = vec![v.to_string()];
+                cols.push(("web", v));
+                compare.push(("web", "domain"));
+            } else {
+                c.fields.insert("Phone".into(), vec![v.to_string()]);
+                cols.push(("phone", v));
+                compare.push(("phone", "Phone"));
+            }
+        }
+        let d = run(&cfg(None, &compare), &[c], &[src(1, "s1", &cols)]);
+        let want_status = if want {
+            Status::Matched
+        } else {
+            Status::Unmatched
+        };
+        assert_eq!(d[0].status, want_status, "{source} ~ {cand}: {:?}", d[0]);
+        // A candidate the index proposes is refused for its identity tokens.
+        if !want && d[0].considered > 0 {
+            assert!(d[0].reason.contains("differ"), "{}", d[0].reason);
+        }
+    }
+}
+
+fn with_field(mut c: Candidate, field: &str, value: &str) -> Candidate {
+    c.fields.insert(field.into(), vec![value.into()]);
+    c
+}
+
+#[test]
+fn an_empty_name_never_matches_on_a_minor_column_alone() {
+    let cands = [
+        with_field(org("1", "Acme GmbH", &[]), "City", "Berlin"),
+        with_field(org("2", "Zenith Foods", &[]), "City", "Paris"),
+    ];
+    let sources = [
+        src(1, "s1", &[("name", ""), ("city", "Berlin")]),
+        src(2, "s2", &[("city", "Paris")]),
+    ];
+    let d = run(
+        &cfg(None, &[("name", "name"), ("city", "City")]),
+        &cands,
+        &sources,
+    );
+    for d in &d {
+        assert_ne!(d.status, Status::Matched, "{d:?}");
+        assert!(d.reason.contains("no name"), "{}", d.reason);
+    }
+}
+
+#[test]
+fn names_that_differ_are_not_lifted_over_accept_by_other_columns() {
+    let cands = [
+        with_field(org("1", "Acme Robotics Inc", &[]), "City", "Berlin"),
+        with_field(org("2", "Zenith Foods GmbH", &[]), "City", "Hamburg"),
+    ];
+    let sources = [
+        src(1, "s1", &[("name", "Acme Logistics"), ("city", "Berlin")]),
+        src(2, "s2", &[("name", "Zenon Feeds"), ("city", "Hamburg")]),
+    ];
+    let d = run(
+        &cfg(None, &[("name", "name"), ("city", "City")]),
+        &cands,
+        &sources,
+    );
+    for d in &d {
+        assert_ne!(d.status, Status::Matched, "{d:?}");
+    }
+    // An identifier that agrees exactly is strong enough.
+    let cands = [with_field(
+        org("1", "Zenith Foods GmbH", &[]),
+        "Phone",
+        "040 1234 5678",
+    )];
+    let sources = [src(
+        1,
+        "s1",
+        &[("name", "Zenon Feeds"), ("phone", "040 1234 5678")],
+    )];
+    let c = cfg(None, &[("name", "name"), ("phone", "Phone")]);
+    let d = run(&c, &cands, &sources);
+    assert_ne!(d[0].status, Status::Unmatched, "{:?}", d[0]);
+}
+
+#[test]
+fn reasons_name_what_holds_a_candidate() {
+    // Rows 1 and 2 share a key: both go to review, and nobody is matched to organization 1.
+    // Row 3's best candidate is organization 1.
+    let cands = [
+        org("1", "Acme Robotics", &["acme.com"]),
+        org("2", "Zenith", &[]),
+    ];
+    let sources = [
+        src(1, "s1", &[("website", "acme.com")]),
+        src(2, "s2", &[("website", "www.acme.com")]),
+        src(3, "s3", &[("name", "Acme Robotics")]),
+    ];
+    let d = run(&cfg(Some("website"), &[("name", "name")]), &cands, &sources);
+    assert!(d.iter().all(|d| d.status != Status::Matched), "{d:?}");
+    for d in &d {
+        assert!(!d.reason.contains("reviewer"), "{}", d.reason);
+        assert!(!d.reason.contains("matched to row"), "{}", d.reason);
+    }
+    assert!(d[1].reason.contains("rows 1, 2"), "{}", d[1].reason);
+    assert!(d[2].reason.contains("in review"), "{}", d[2].reason);
+}
+
+#[test]
+fn a_score_just_below_a_threshold_does_not_read_as_equal() {
+    let mut c = cfg(None, &[("name", "name")]);
+    c.review_threshold = Some(0.01);
+    c.accept_threshold = Some(0.01);
+    let cands = [org("1", "Feeney Aufderhar and Kirlin", &[])];
+    let sources = [src(1, "s1", &[("name", "Feeney Aufderhar & Kirlim Inc")])];
+    let s = run(&c, &cands, &sources)[0].score.unwrap();
+    assert!(s < 1.0, "{s}");
+    // A threshold above the score that rounds to the same two decimals.
+    let upper = (((s * 100.0).round() + 0.5) / 100.0).min(1.0);
+    let accept = (s + upper) / 2.0;
+    assert_eq!(format!("{s:.2}"), format!("{accept:.2}"));
+    c.accept_threshold = Some(accept);
+    let d = &run(&c, &cands, &sources)[0];
+    assert_eq!(d.status, Status::Review, "{d:?}");
+    let shown = |after: &str| -> String {
+        let at = d
+            .reason
+            .find(after)
+            .unwrap_or_else(|| panic!("{}", d.reason))
+            + after.len();
+        d.reason[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect()
+    };
+    assert_ne!(shown("scored "), shown("accept "), "{}", d.reason);
+}
+
+#[test]
+fn a_megabyte_cell_is_compared_as_its_first_bytes() {
+    let big = format!("Acme Robotics {}", "x".repeat(1 << 20));
+    let small = &big[..1024];
+    let cands = [org("1", &big, &[]), org("2", "Zenith", &[])];
+    let c = cfg(None, &[("name", "name")]);
+    let m = Matcher::new(&c, Kind::Organization, &cands);
+    let p_big = m.prepare(&src(1, "s1", &[("name", &big)]));
+    let p_small = m.prepare(&src(1, "s1", &[("name", small)]));
+    assert_eq!(p_big, p_small);
+    let small_cands = [org("1", small, &[]), org("2", "Zenith", &[])];
+    let m_small = Matcher::new(&c, Kind::Organization, &small_cands);
+    assert!(m.values == m_small.values);
+    let d_big = m.run(&[src(1, "s1", &[("name", &big)])], &Reviewed::new());
+    let d_small = m_small.run(&[src(1, "s1", &[("name", small)])], &Reviewed::new());
+    assert_eq!(d_big, d_small);
+}
+
+#[test]
+fn duplicate_candidate_ids_are_named() {
+    let cands = [
+        org("r1", "Acme", &[]),
+        org("r2", "Zenith", &[]),
+        org("r1", "Acme Ltd", &[]),
+        org("r3", "Globex", &[]),
+        org("r3", "Globex", &[]),
+    ];
+    assert_eq!(duplicate_ids(&cands), ["r1", "r3"]);
+    assert!(duplicate_ids(&cands[..2]).is_empty());
+}
+
+fn person(id: &str, first: &str, last: &str) -> Candidate {
+    let mut c = Candidate::new(Kind::Person, id, "");
+    c.first_name = Some(first.into());
+    c.last_name = Some(last.into());
+    c
+}
+
+#[test]
+fn missing_values_never_lower_a_score() {
+    let cands = [
+        with_field(org("1", "Acme Robotics", &[]), "City", "Berlin"),
+        with_field(org("2", "Zenith Foods", &[]), "City", "Paris"),
+        with_field(org("3", "Northwind Traders", &[]), "City", "Oslo"),
+        org("4", "Globex Corporation", &[]),
+    ];
+    let sources = [
+        src(1, "s1", &[("name", "Acme Robotic"), ("city", "Berlin")]),
+        src(2, "s2", &[("name", "Zenith Food"), ("city", "Rome")]),
+        src(3, "s3", &[("name", "Northwind"), ("city", "")]),
+        src(4, "s4", &[("name", "Globex Corp"), ("city", "Lima")]),
+    ];
+    let c = cfg(None, &[("name", "name"), ("city", "City")]);
+    let m = Matcher::new(&c, Kind::Organization, &cands);
+    let model = m.model(&sources);
+    for s in &sources {
+        let full = m.prepare(s);
+        let mut blank = s.clone();
+        blank.values.remove("city");
+        let blank = m.prepare(&blank);
+        for cand in 0..cands.len() as u32 {
+            let with = m.hit(&model, &full, cand);
+            let without = m.hit(&model, &blank, cand);
+            // A missing value adds nothing...
+            assert_eq!(without.parts[1].1, 0.0);
+            assert!(
+                (without.weight - (with.weight - with.parts[1].1)).abs() < 1e-9,
+                "{s:?} {cand}"
+            );
+            // ...and so never scores below a value that differs.
+            let (level, w) = with.parts[1];
+            if level == Comparison::Text.different() {
+                assert!(without.weight > with.weight, "{s:?} {cand}: {w}");
+            }
+        }
+    }
+    // The pair that was compared with a differing city scored lower than without a city.
+    let d = m.run(&sources, &Reviewed::new());
+    let mut no_city = sources[1].clone();
+    no_city.values.remove("city");
+    let d2 = m.run(&[no_city], &Reviewed::new());
+    assert!(d2[0].score.unwrap() >= d[1].score.unwrap(), "{d2:?} {d:?}");
+}
+
+#[test]
+fn a_shared_rare_surname_weighs_more_than_a_shared_common_one() {
+    let firsts = [
+        "Ann", "Bob", "Carl", "Dana", "Emil", "Fay", "Gus", "Hana", "Ivan", "Jill", "Kurt", "Lena",
+        "Milo", "Nora", "Otto", "Pia", "Quinn", "Rosa", "Sven", "Tina",
+    ];
+    let mut cands: Vec<Candidate> = firsts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| person(&format!("p{i}"), f, "Smith"))
+        .collect();
+    cands.push(person("z", "Mary", "Zabriskie"));
+    cands.push(person("s", "Mary", "Smith"));
+    let sources = [
+        src(1, "s1", &[("first", "Marie"), ("last", "Zabriskie")]),
+        src(2, "s2", &[("first", "Marie"), ("last", "Smith")]),
+    ];
+    let c = cfg(None, &[("first", "first_name"), ("last", "last_name")]);
+    let d = match_records(&c, Kind::Person, &cands, &sources, &Reviewed::new());
+    assert_eq!(d[0].top[0].affinity_id, "z");
+    assert_eq!(d[1].top[0].affinity_id, "s");
+    let last = |d: &Decision| {
+        d.contributions
+            .iter()
+            .find(|c| c.source.as_deref() == Some("last"))
+            .unwrap()
+            .clone()
+    };
+    let (rare, common) = (last(&d[0]), last(&d[1]));
+    assert!(rare.level.starts_with("exact") && common.level.starts_with("exact"));
+    assert!(rare.weight > common.weight, "{rare:?} {common:?}");
+    assert!(d[0].top[0].score > d[1].top[0].score, "{d:?}");
+}
+
+#[test]
+fn decisions_carry_their_waterfall() {
+    let cands = [with_field(org("1", "Acme Robotics", &[]), "City", "Berlin")];
+    let sources = [src(1, "s1", &[("name", "Acme Robotics"), ("city", "")])];
+    let d = run(
+        &cfg(None, &[("name", "name"), ("city", "City")]),
+        &cands,
+        &sources,
+    );
+    let cs = &d[0].contributions;
+    assert_eq!(cs.len(), 3, "{cs:?}");
+    assert_eq!(cs[0].level, "prior");
+    assert_eq!(cs[1].source.as_deref(), Some("name"));
+    assert!(
+        cs[1].level.starts_with("exact") && cs[1].weight > 0.0,
+        "{cs:?}"
+    );
+    assert_eq!((cs[2].level.as_str(), cs[2].weight), ("missing", 0.0));
+    let total: f64 = cs.iter().map(|c| c.weight).sum();
+    assert!((model::probability(total) - d[0].score.unwrap()).abs() < 1e-9);
+    assert!(
+        d[0].reason.contains("`city` ~ City missing 0"),
+        "{}",
+        d[0].reason
+    );
+    assert!(waterfall(cs).starts_with("prior "), "{}", waterfall(cs));
 }
