@@ -232,7 +232,8 @@ async fn fifty() -> (TestEmu, tempfile::TempDir, String) {
             }]
             .clone(),
         };
-        rows.push(format!("S{:02},{name},", i + 1));
+        // Quoted: a name may hold a comma, and an unquoted one is an `error` row.
+        rows.push(format!("S{:02},\"{}\",", i + 1, name.replace('"', "\"\"")));
     }
     std::fs::write(
         dir.path().join("companies.csv"),
