@@ -82,6 +82,11 @@ pub struct Scratch {
     acc: Vec<f32>,
     touched: Vec<u32>,
     grams: Vec<(u32, u16)>,
+    /// Per candidate, how many of a query's token keys it shares (the token pass of
+    /// blocking), and which candidates were counted: counting in place costs what the keys'
+    /// blocks hold, where sorting them cost most of the matching at a million.
+    pub(crate) shared: Vec<u16>,
+    pub(crate) counted: Vec<u32>,
 }
 
 impl GramIndex {
@@ -176,6 +181,8 @@ impl GramIndex {
             acc: vec![0.0; self.docs],
             touched: Vec::new(),
             grams: Vec::new(),
+            shared: vec![0; self.docs],
+            counted: Vec::new(),
         }
     }
 

@@ -875,17 +875,28 @@ impl<'a> Matcher<'a> {
         // Token blocks: candidates by how many of the source's keys they share.
         let mut keys = Vec::new();
         block::token_keys(&p.block, |k| self.common_tokens.contains(&k), &mut keys);
-        let mut shared: Vec<u32> = keys.iter().flat_map(|&k| self.tokens.get(k)).collect();
-        shared.sort_unstable();
-        let mut counted: Vec<(u32, u32)> = Vec::new();
-        for d in shared {
-            match counted.last_mut() {
-                Some((x, n)) if *x == d => *n += 1,
-                _ => counted.push((d, 1)),
+        for &k in &keys {
+            for d in self.tokens.get(k) {
+                let n = &mut scratch.shared[d as usize];
+                if *n == 0 {
+                    scratch.counted.push(d);
+                }
+                *n = n.saturating_add(1);
             }
         }
-        counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let extra: Vec<u32> = counted.iter().take(2 * BLOCK_K).map(|&(d, _)| d).collect();
+        let mut counted: Vec<(u32, u16)> = scratch
+            .counted
+            .drain(..)
+            .map(|d| (d, std::mem::take(&mut scratch.shared[d as usize])))
+            .collect();
+        // The 2·BLOCK_K that share the most keys, ties by position.
+        let by_shared = |a: &(u32, u16), b: &(u32, u16)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if counted.len() > 2 * BLOCK_K {
+            counted.select_nth_unstable_by(2 * BLOCK_K, by_shared);
+            counted.truncate(2 * BLOCK_K);
+        }
+        counted.sort_unstable_by(by_shared);
+        let extra: Vec<u32> = counted.iter().map(|&(d, _)| d).collect();
         let hits = index.query_with(&p.block, BLOCK_K, scratch, eligible, &extra);
         let best = hits.first().map_or(0.0, |h| h.1);
         let keep = BLOCK_KEEP * best;

@@ -34,6 +34,9 @@ pub const PI_PRIOR: f64 = 2.0;
 /// random pairs. It decides when there are few records (a handful of pairs says nothing of
 /// how often different records agree) and vanishes in large data (a million pairs or more).
 pub const U_PRIOR: f64 = 1000.0;
+/// The least a name's level weighs above the next weaker one, in bits (see
+/// [`AttrModel::make_monotone`]).
+pub const MONOTONE_STEP: f64 = 0.5;
 /// How many random pairs at a level count half: fewer are shrunk toward the candidate pairs'
 /// count (see [`estimate_u`]).
 pub const RANDOM_SHRINK: f64 = 5.0;
@@ -80,11 +83,14 @@ impl AttrModel {
         }
         let n = self.m.len();
         let mut floor = f64::NEG_INFINITY;
-        // From the weakest agreement (before "different") up to the exact one.
+        // From the weakest agreement (before "different") up to the exact one, each at least
+        // MONOTONE_STEP above the next weaker: equal weights would tie an exact name with a
+        // near one.
         for l in (0..n.saturating_sub(1)).rev() {
             let w = self.weight(l as u8);
-            if w < floor {
-                self.u[l] = self.m[l] / floor.exp2();
+            if w < floor + MONOTONE_STEP {
+                self.u[l] = self.m[l] / (floor + MONOTONE_STEP).exp2();
+                floor += MONOTONE_STEP;
             } else {
                 floor = w;
             }
@@ -423,9 +429,9 @@ mod tests {
         a.u[4] = a.m[4] / 2f64.powf(14.0);
         a.make_monotone();
         let w: Vec<f64> = (0..a.m.len() as u8).map(|l| a.weight(l)).collect();
-        assert!(w[0] >= 14.0 - 1e-9, "{w:?}");
+        assert!(w[0] >= 14.0 + 4.0 * MONOTONE_STEP - 1e-9, "{w:?}");
         for l in 1..w.len() - 1 {
-            assert!(w[l - 1] >= w[l] - 1e-9, "{w:?}");
+            assert!(w[l - 1] >= w[l] + MONOTONE_STEP - 1e-9, "{w:?}");
         }
         // A date's levels are not ordered that way, and are left alone.
         let mut d = AttrModel::new(Comparison::Date);
