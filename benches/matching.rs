@@ -24,6 +24,10 @@
 #[path = "matching/gen.rs"]
 mod gen;
 
+/// The binary's allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,6 +3,11 @@
 #[macro_use]
 mod cli;
 
+/// mimalloc: less resident memory than glibc's per-thread arenas on the matcher's many small
+/// allocations, and faster (BENCHMARKS.md, matching at a million).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {

@@ -16,9 +16,10 @@
 //! 3. **Decide** ([`decide`]): one to one; `matched` at a probability of `accept` or above,
 //!    `review` between the thresholds or when a runner-up is within [`config::TIE_BITS`],
 //!    `unmatched` below. Reviewers' decisions win over computed ones. Names whose identity
-//!    tokens differ ([`identity`]) are never matched on the name alone, and other columns
-//!    cannot match records whose names differ or are missing unless an identifier (domain,
-//!    email, id, phone) agrees exactly.
+//!    tokens differ ([`identity`]) are never matched on the name alone (unless they share a
+//!    [code](identity::codes)), and one other column cannot match records whose names differ
+//!    or are missing: that takes an identifier (domain, email, id, phone) agreeing exactly, or
+//!    two other attributes that agree ([`CORROBORATING_BITS`], [`CORROBORATED_BITS`]).
 
 pub mod block;
 pub mod compare;
