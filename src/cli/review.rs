@@ -197,6 +197,20 @@ impl ListArgs {
         };
         let (items, total) = store.review_queue(&filter, 0, i64::MAX / 2).await?;
         let progress = store.review_progress(filter.mapping.as_deref()).await?;
+        // A mapping named by a path that is no file, and by no decision in the mirror, is a
+        // slip (a typo, another folder): an empty list would read as "nothing to review".
+        if let (Some(given), Some(key)) = (&self.mapping, &filter.mapping) {
+            if !given.is_file() && progress.reviewed + progress.remaining == 0 {
+                return Err(Problem::bad_input(
+                    format!(
+                        "`{}` is no mapping file, and the mirror holds no decisions of a mapping `{key}`",
+                        given.display()
+                    ),
+                    "give the mapping file's path (or its `name`); `affsync review list` lists every mapping's records",
+                )
+                .into());
+            }
+        }
         // Every Affinity id shown is shown with its record's name.
         let ids: std::collections::BTreeSet<i64> = items
             .iter()

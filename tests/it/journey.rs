@@ -616,6 +616,7 @@ async fn bad_input_exits_2_with_a_hint() {
             "missing.toml",
             "--reject",
         ],
+        vec!["review", "list", "--mapping", "missing.toml"],
         vec!["push", "missing.toml"],
         vec!["match", "missing.toml"],
         vec!["log-activity", "calls.jsonl", "--settings", "missing.toml"],
