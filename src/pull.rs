@@ -30,6 +30,8 @@ use affsync_core::journal::{JournalEvent, RunKind, Step};
 /// The field types a list entry is asked for: all of them, so that one call per 100 entries
 /// brings every value (affinity-api.md §3.1: without `fieldTypes` none come).
 pub const ENTRY_FIELD_TYPES: &[&str] = &["enriched", "global", "list", "relationship-intelligence"];
+/// The same, of an organization or person itself (its entries hold the list fields).
+pub const ENTITY_FIELD_TYPES: &[&str] = &["enriched", "global", "relationship-intelligence"];
 
 #[derive(Debug, Clone)]
 pub struct PullOptions {

@@ -8,8 +8,9 @@
 //! 4. the fuzzy model over the mirror.
 //!
 //! Then a create an earlier run began and never confirmed is looked for by its exact name, the
-//! mirror's values of the matched records are read, and persons and organizations that values
-//! name by email or domain are looked up. What comes out is immutable: the planner's input.
+//! mirror's values of the matched records are read (from Affinity for those on no list in the
+//! mirror, whose values no pull keeps), and persons and organizations that values name by email
+//! or domain are looked up. What comes out is immutable: the planner's input.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,9 +18,10 @@ use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::matching::{self, record_keys, MatchCounts, MatchInputs};
+use crate::pull::ENTITY_FIELD_TYPES;
 use crate::store::pushed::LearnedEntity;
 use crate::store::Store;
-use affinity_crm::Client;
+use affinity_crm::{v2, Client, FieldSelection, OrganizationId, PersonId};
 use affsync_core::journal::{record_key, Step, PUSH_WRITE_STEPS};
 use affsync_core::mapping::catalog::MirrorRefs;
 use affsync_core::mapping::check::{check, Severity};
@@ -223,7 +225,8 @@ pub async fn resolve(
     )
     .await?;
     let match_counts = matching::record(store, run, mapping, &inputs, &decisions).await?;
-    let state = mirror_state(store, p, &decisions).await?;
+    let mut state = mirror_state(store, p, &decisions).await?;
+    read_values_off_lists(store, client, p, &mut state, learn).await?;
     let mut refs = p.refs.clone();
     searches += super::values::look_up_references(
         store,
@@ -532,6 +535,62 @@ async fn recover_creates(
             "an earlier run began creating it and never saw the answer; found in Affinity by its exact name `{}`",
             name.trim()
         );
+    }
+    Ok(())
+}
+
+/// The entity fields of the records on no list in the mirror (found by a term search, or
+/// matched off `within_list`) are read from Affinity, up to 100 in a call: no pull keeps them,
+/// and a value planned against a guess of empty would replace what Affinity holds. A push's
+/// mirror learns them.
+async fn read_values_off_lists(
+    store: &Store,
+    client: &Client,
+    p: &Prepared<'_>,
+    state: &mut MirrorState,
+    learn: bool,
+) -> Result<(), PushError> {
+    let kind = p.mapping.kind();
+    if kind == Kind::Opportunity || !p.bound.iter().any(|b| b.field().is_some() && !b.on_entry) {
+        return Ok(());
+    }
+    let ids: BTreeSet<i64> = state.entity_values.keys().copied().collect();
+    let off: Vec<i64> = store.on_no_list(kind, &ids).await?.into_iter().collect();
+    let fields = FieldSelection::types(ENTITY_FIELD_TYPES);
+    for chunk in off.chunks(100) {
+        let read: Vec<(i64, Vec<v2::Field>)> = match kind {
+            Kind::Organization => {
+                let ids: Vec<OrganizationId> = chunk.iter().map(|&i| i.into()).collect();
+                client
+                    .companies_v2(&ids, &fields)
+                    .map_ok(|c| (c.id.0, c.fields))
+                    .try_collect()
+                    .await?
+            }
+            _ => {
+                let ids: Vec<PersonId> = chunk.iter().map(|&i| i.into()).collect();
+                client
+                    .persons_v2(&ids, &fields)
+                    .map_ok(|c| (c.id.0, c.fields))
+                    .try_collect()
+                    .await?
+            }
+        };
+        for (id, fs) in read {
+            let mut values = BTreeMap::new();
+            for f in &fs {
+                let items = crate::pull::value_items(&f.value);
+                if learn {
+                    store
+                        .learn_values(Owner::Entity(kind, id), &f.id.0, &items, Utc::now())
+                        .await?;
+                }
+                if !items.is_empty() {
+                    values.insert(f.id.0.clone(), items);
+                }
+            }
+            state.entity_values.insert(id, values);
+        }
     }
     Ok(())
 }

@@ -229,6 +229,33 @@ impl Store {
         row.map(|r| col::<i64>(&r, "id")).transpose()
     }
 
+    /// Those of `ids` (entities of `kind`) on no list in the mirror: a pull has never read
+    /// their values, so the mirror's may be missing or stale.
+    pub async fn on_no_list(
+        &self,
+        kind: Kind,
+        ids: &std::collections::BTreeSet<i64>,
+    ) -> Result<std::collections::BTreeSet<i64>, StoreError> {
+        let mut out = ids.clone();
+        let ids: Vec<i64> = ids.iter().copied().collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT DISTINCT entity_id FROM list_entries WHERE entity_kind = {} AND gone_at IS NULL \
+                 AND entity_id IN ({})",
+                super::param(self.backend, 1),
+                super::in_list(self.backend, 2, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(kind.as_str());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await.ctx("reading list entries")? {
+                out.remove(&col::<i64>(&r, "entity_id")?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The names of some records of one kind (a person's first and last names), by id.
     pub async fn entity_names(
         &self,

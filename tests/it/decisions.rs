@@ -9,7 +9,8 @@ use affinity_crm_emulator::{EmulatorConfig, Seed};
 use crate::common::TestEmu;
 
 /// 61 organizations `Acme 0 Inc` … `Acme 60 Inc` (domains `acme{i}.example`); the first 20 on
-/// `Deal Flow`, so that only those are in the mirror after pulling that list.
+/// `Deal Flow`, so that only those are in the mirror after pulling that list. Two off the list
+/// have a headcount already: `Acme 30` 77 (the file says 40) and `Acme 31` 41 (as the file).
 fn acme_tenant() -> Seed {
     let orgs: Vec<Value> = (0..61)
         .map(|i| {
@@ -37,7 +38,10 @@ fn acme_tenant() -> Seed {
              "allows_multiple": false, "track_changes": true, "dropdown_options": []}
         ],
         "list_entries": entries,
-        "field_values": [],
+        "field_values": [
+            {"id": 9030, "field_id": 510, "entity_id": 5030, "value": 77},
+            {"id": 9031, "field_id": 510, "entity_id": 5031, "value": 41}
+        ],
         "notes": [],
         "interactions": [],
         "merged": []
@@ -158,6 +162,34 @@ async fn search_terms_are_asked_of_affinity_before_fuzzy_and_the_estimate_is_exa
             .iter()
             .any(|f| f["field"] == "Headcount" && f["new"] == "99"),
         "its other values are written: {a60}"
+    );
+
+    // The values of those found off the list were read before planning: the journal says
+    // what Affinity held, and an equal value is not written again.
+    let fields_of = |id: &str| {
+        v["records_detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["source_id"] == id)
+            .unwrap()["fields"]
+            .clone()
+    };
+    let a30 = fields_of("A30");
+    assert!(
+        a30.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "Headcount" && f["old"] == "77" && f["new"] == "40"),
+        "{a30}"
+    );
+    let a31 = fields_of("A31");
+    assert!(
+        a31.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["field"] != "Headcount"),
+        "{a31}"
     );
 
     // Affinity holds each organization once, and each on the list once.

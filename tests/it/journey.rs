@@ -138,6 +138,78 @@ async fn lists_and_fields_show_the_catalog_with_names_a_person_reads() {
     );
 }
 
+/// No organization created between `before` and `after` has a domain that one had before, and
+/// no two created ones share a domain.
+fn assert_no_domain_created_twice(
+    before: &BTreeMap<i64, Vec<String>>,
+    after: &BTreeMap<i64, Vec<String>>,
+) {
+    let known: BTreeSet<&String> = before.values().flatten().collect();
+    let mut new_domains: BTreeMap<&str, usize> = BTreeMap::new();
+    for (id, domains) in after {
+        if before.contains_key(id) {
+            continue;
+        }
+        for dom in domains {
+            assert!(
+                !known.contains(dom),
+                "organization {id} was created with `{dom}`, which another organization had"
+            );
+            *new_domains.entry(dom).or_default() += 1;
+        }
+    }
+    assert!(
+        new_domains.values().all(|n| *n == 1),
+        "two created organizations share a domain: {new_domains:?}"
+    );
+}
+
+/// The example mapping looks for fuzzy candidates only on its list (`within_list`); a website
+/// that is the domain of an organization off the list is still that organization: it is
+/// updated and added to the list, not created again, and its values in Affinity are read
+/// first, so the journal's old → new is true and nothing Affinity holds is overwritten blind.
+#[tokio::test]
+async fn the_example_push_matches_a_search_term_off_its_list_instead_of_creating_it_again() {
+    let t = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = format!("sqlite://{}", d.join("m.db").display());
+    let (code, _, err) = affsync(
+        &t,
+        d,
+        &["pull", "--list", "Deal Flow", "-q", "--database-url", &db],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let mapping = repo("mappings/companies.toml");
+    let mapping = mapping.to_str().unwrap();
+    assert!(std::fs::read_to_string(mapping)
+        .unwrap()
+        .contains("within_list = \"Deal Flow\""));
+    let before = organizations(&t).await;
+    let (code, out, err) = affsync(
+        &t,
+        d,
+        &["push", mapping, "--json", "-q", "--database-url", &db],
+    )
+    .await;
+    assert!(code == 0 || code == 4, "{code}\n{out}\n{err}");
+    let after = organizations(&t).await;
+    assert_no_domain_created_twice(&before, &after);
+    // Heron Kitchen (heronkitchen.com) is in the demo tenant on no list.
+    let heron = *before
+        .iter()
+        .find(|(_, ds)| ds.iter().any(|x| x == "heronkitchen.com"))
+        .expect("the demo tenant has heronkitchen.com")
+        .0;
+    let o = t.get(&format!("/organizations/{heron}"), 200).await;
+    assert_eq!(
+        o["list_entries"].as_array().map(Vec::len),
+        Some(1),
+        "organization {heron} is on the list once: {o}"
+    );
+}
+
 /// Every organization of the tenant: id → its domains.
 async fn organizations(t: &TestEmu) -> BTreeMap<i64, Vec<String>> {
     let mut out = BTreeMap::new();
@@ -234,7 +306,6 @@ async fn mapping_new_on_companies_passes_check_and_its_push_creates_no_duplicate
     assert!(out.contains("mappings/companies.toml: ok"), "{out}");
 
     let before = organizations(&t).await;
-    let known: BTreeSet<String> = before.values().flatten().cloned().collect();
     let (code, out, err) = affsync(
         &t,
         d,
@@ -253,23 +324,7 @@ async fn mapping_new_on_companies_passes_check_and_its_push_creates_no_duplicate
     assert!(summary["created"].as_u64().unwrap() > 0, "{summary}");
     assert!(summary["matched"].as_u64().unwrap() > 0, "{summary}");
     let after = organizations(&t).await;
-    let mut new_domains: BTreeMap<&str, usize> = BTreeMap::new();
-    for (id, domains) in &after {
-        if before.contains_key(id) {
-            continue;
-        }
-        for dom in domains {
-            assert!(
-                !known.contains(dom),
-                "organization {id} was created with `{dom}`, which another organization had"
-            );
-            *new_domains.entry(dom).or_default() += 1;
-        }
-    }
-    assert!(
-        new_domains.values().all(|n| *n == 1),
-        "two created organizations share a domain: {new_domains:?}"
-    );
+    assert_no_domain_created_twice(&before, &after);
     // And again: nothing is created twice.
     let (_, out, err) = affsync(
         &t,

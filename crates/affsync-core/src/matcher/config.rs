@@ -4,7 +4,8 @@
 //! [match]
 //! search_term = "website"     # optional: compared with an organization's domains, a person's
 //!                             # emails, an opportunity's name
-//! within_list = "Deal Flow"   # optional: only records on this list are candidates
+//! within_list = "Deal Flow"   # optional: only records on this list are fuzzy candidates (a
+//!                             # search term finds an organization or person anywhere)
 //! accept = 0.92               # optional thresholds: probabilities of a match
 //! review = 0.80
 //! [[match.compare]]           # the fuzzy fallback; without any, there is none
@@ -41,7 +42,8 @@ pub struct MatchConfig {
     /// The source column compared exactly (after normalization) with an organization's domains,
     /// a person's emails or an opportunity's name.
     pub search_term: Option<String>,
-    /// Only records on this list (by name or id) are candidates.
+    /// Only records on this list (by name or id) are fuzzy candidates; the search term finds an
+    /// organization or person wherever it is (an opportunity only on the list).
     pub within_list: Option<String>,
     #[serde(rename = "accept")]
     pub accept_threshold: Option<f64>,

@@ -500,7 +500,8 @@ pub struct Matcher<'a> {
     rules: Vec<Rule>,
     /// `values[c * rules.len() + r]`.
     values: Vec<Option<Value>>,
-    /// Search-term key → eligible candidates, by position.
+    /// Search-term key → the candidates that hold it, by position (on `within_list` or not,
+    /// but for opportunities).
     keys: HashMap<String, Vec<u32>>,
     /// Candidate domain keys, for the conflict check (organizations with a search term).
     domains: Vec<Vec<String>>,
@@ -538,8 +539,9 @@ fn comparison_of(compare: &Compare, attr: &Attr, kind: Kind, cands: &[Candidate]
 }
 
 impl<'a> Matcher<'a> {
-    /// Prepares the candidates of `kind` (others are never matched), those on `within_list`
-    /// only when it is set. The config should have passed [`MatchConfig::validate`].
+    /// Prepares the candidates of `kind` (others are never matched). With `within_list`, only
+    /// those on the list are fuzzy candidates; a search term finds an organization or person
+    /// wherever it is. The config should have passed [`MatchConfig::validate`].
     pub fn new(cfg: &'a MatchConfig, kind: Kind, cands: &'a [Candidate]) -> Matcher<'a> {
         let eligible: Vec<bool> = cands
             .iter()
@@ -568,17 +570,24 @@ impl<'a> Matcher<'a> {
             .par_iter()
             .zip(eligible.par_iter())
             .map(|(c, &ok)| {
-                if !ok {
+                // A search term is the record's identity: an organization or person that holds
+                // it is the match even when it is not on `within_list` (the push then adds it
+                // to the list). An opportunity exists only on its list.
+                let by_key = cfg.search_term.is_some()
+                    && c.kind == kind
+                    && (ok || kind != Kind::Opportunity);
+                if !ok && !by_key {
                     return (vec![None; rules.len()], Vec::new(), String::new());
                 }
                 let vals: Vec<Option<Value>> =
                     rules.iter().map(|r| candidate_value(c, r)).collect();
-                let keys = if cfg.search_term.is_some() {
+                let keys = if by_key {
                     candidate_keys(c)
                 } else {
                     Vec::new()
                 };
-                let block = block_text(&vals);
+                // Only the eligible are proposed by the fuzzy stage.
+                let block = if ok { block_text(&vals) } else { String::new() };
                 (vals, keys, block)
             })
             .collect();

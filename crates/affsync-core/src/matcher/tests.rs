@@ -181,22 +181,48 @@ fn within_list_is_respected() {
             &[("website", "acme.com"), ("name", "Acme Robotics")],
         ),
         src(2, "s2", &[("website", "acme.io")]),
+        src(3, "s3", &[("name", "Acme Robotics")]),
     ];
     for list in ["Deal Flow", "deal flow", "77"] {
         let mut c = cfg(Some("website"), &[("name", "name")]);
         c.within_list = Some(list.into());
         let d = run(&c, &cands, &sources);
-        // Row 1's key is the domain of a record that is not on the list: the fuzzy fallback
-        // finds the one that is, whose domain differs, so a person decides.
-        assert_eq!(d[0].affinity_id.as_deref(), Some("2"), "{list}: {:?}", d[0]);
-        assert_eq!(d[0].status, Status::Review, "{list}: {:?}", d[0]);
+        // Row 1's key is the domain of a record that is not on the list: the search term is its
+        // identity, so it is that record (which the push adds to the list), not a new one.
+        assert_eq!(d[0].affinity_id.as_deref(), Some("1"), "{list}: {:?}", d[0]);
+        assert_eq!(d[0].method, Some(Method::Key), "{list}: {:?}", d[0]);
         assert_eq!(d[1].affinity_id.as_deref(), Some("2"));
         assert_eq!(d[1].method, Some(Method::Key));
+        // Without a key, only the record on the list is a (fuzzy) candidate.
+        assert_eq!(d[2].affinity_id.as_deref(), Some("2"), "{list}: {:?}", d[2]);
+        assert_eq!(d[2].method, Some(Method::Fuzzy), "{list}: {:?}", d[2]);
     }
-    let mut c = cfg(Some("website"), &[]);
+    let mut c = cfg(Some("website"), &[("name", "name")]);
     c.within_list = Some("Other".into());
     let d = run(&c, &cands, &sources);
-    assert!(d.iter().all(|d| d.status == Status::Unmatched), "{d:?}");
+    assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
+    assert_eq!(d[1].status, Status::Matched, "{:?}", d[1]);
+    assert_eq!(d[2].status, Status::Unmatched, "{:?}", d[2]);
+}
+
+#[test]
+fn an_opportunity_is_found_by_its_term_only_on_its_list() {
+    let mut on = Candidate::new(Kind::Opportunity, "5", "Series A Acme");
+    on.lists.push(ListRef {
+        id: "77".into(),
+        name: "Deals".into(),
+    });
+    let off = Candidate::new(Kind::Opportunity, "6", "Series B Zenon");
+    let cands = [on, off];
+    let sources = [
+        src(1, "s1", &[("deal", "Series A Acme")]),
+        src(2, "s2", &[("deal", "Series B Zenon")]),
+    ];
+    let mut c = cfg(Some("deal"), &[]);
+    c.within_list = Some("Deals".into());
+    let d = match_records(&c, Kind::Opportunity, &cands, &sources, &Reviewed::new());
+    assert_eq!(d[0].affinity_id.as_deref(), Some("5"), "{:?}", d[0]);
+    assert_eq!(d[1].status, Status::Unmatched, "{:?}", d[1]);
 }
 
 #[test]
