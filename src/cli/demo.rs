@@ -119,6 +119,11 @@ impl Args {
         let quiet = affsync::push::apply::Quiet;
         let dry = affsync::push::push(&store, &client, &mapping, &popts, &quiet).await?;
         outln!(
+            "{} found in Affinity by their search term ({} term searches; the mirror holds only the pulled lists)",
+            dry.counts.found_in_affinity,
+            dry.counts.term_searches
+        );
+        outln!(
             "estimated calls: {} ({} writes)",
             dry.counts.estimated_calls,
             dry.counts.estimated_write_calls
