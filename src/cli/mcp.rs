@@ -60,6 +60,7 @@ impl Args {
             client,
             Options {
                 allow_writes: self.allow_writes,
+                mapping_root: Some(settings.mapping_root().value),
             },
         );
         let writes = if self.allow_writes {

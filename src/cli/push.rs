@@ -9,7 +9,7 @@ use super::db::DbArgs;
 use super::Problem;
 use affsync::push::values::words;
 use affsync::push::{push, PushOptions, PushReport};
-use affsync_core::plan::push::{Op, RecordPlan};
+use affsync_core::plan::push::Op;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -87,7 +87,7 @@ impl Args {
             b.finish_and_clear();
         }
         if self.json {
-            outln!("{}", summary_json(&report));
+            outln!("{}", report.summary_json());
         } else {
             print_report(&report);
         }
@@ -108,63 +108,6 @@ impl Args {
     }
 }
 
-fn summary_json(r: &PushReport) -> serde_json::Value {
-    let mut v = serde_json::to_value(&r.counts).expect("counts serialize");
-    v["run"] = r.run.0.into();
-    v["mapping"] = r.mapping.clone().into();
-    v["dry_run"] = r.dry_run.into();
-    v["stopped"] = r.stopped.clone().into();
-    v["records_detail"] = r
-        .plans
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let fields: Vec<_> =
-                p.op.writes()
-                    .map(|w| {
-                        w.all()
-                        .map(|w| {
-                            serde_json::json!({
-                                "field": w.field_name, "old": words(&w.old), "new": words(&w.new)
-                            })
-                        })
-                        .collect()
-                    })
-                    .unwrap_or_default();
-            let skipped: Vec<_> = p
-                .skipped_values
-                .iter()
-                .map(
-                    |s| serde_json::json!({"field": s.field, "value": s.value, "reason": s.reason}),
-                )
-                .collect();
-            serde_json::json!({
-                "source_id": p.source_id,
-                "row": p.row,
-                "name": p.name,
-                "action": r.action(i),
-                "affinity_id": r.affinity_id(i).map(|i| i.to_string()),
-                "method": p.method,
-                "score": p.score,
-                "add_to_list": p.op.add_to_list(),
-                "fields": fields,
-                "values_skipped": skipped,
-                "reason": reason(p),
-            })
-        })
-        .collect::<Vec<_>>()
-        .into();
-    v
-}
-
-/// Why a record is skipped or failed, as planned.
-fn reason(p: &RecordPlan) -> String {
-    match &p.op {
-        Op::Skip { reason, .. } | Op::Fail { reason, .. } => reason.clone(),
-        _ => String::new(),
-    }
-}
-
 fn print_report(r: &PushReport) {
     if r.dry_run {
         outln!("dry run of {} (nothing is written)", r.mapping);
@@ -174,7 +117,7 @@ fn print_report(r: &PushReport) {
                 Op::Update { .. } => "update",
                 other => other.as_str(),
             };
-            let why = reason(p);
+            let why = p.op.reason();
             outln!(
                 "{}: {action}{}",
                 r.label(i),

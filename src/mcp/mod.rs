@@ -17,6 +17,7 @@
 //!
 //! Errors are MCP tool errors (`isError`), with the hints the command line gives.
 
+mod bulk;
 pub mod find;
 pub mod http;
 mod live;
@@ -132,6 +133,9 @@ impl From<affinity_crm::Error> for ToolError {
 pub struct Options {
     /// Write tools plan and apply; without it they refuse.
     pub allow_writes: bool,
+    /// What mapping identities are relative to (the settings' `mapping_root`), for
+    /// `push_mapping`; without it a mapping is identified as `affsync push` without settings.
+    pub mapping_root: Option<crate::mapping_identity::MappingRoot>,
 }
 
 /// What the mirror tools read from, rebuilt when the journal moves.

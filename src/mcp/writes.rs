@@ -518,6 +518,7 @@ pub struct SetFieldsArgs {
 pub fn specs() -> Vec<ToolSpec> {
     let w = Group::Write;
     vec![
+        tool::<super::bulk::PushMappingArgs>("push_mapping", w, "Push a mapping file", "Bulk writes through the push planner: the records of a mapping file (the TOML `affsync push` takes, checked against the field catalog: typed fields, search term and fuzzy match, create + update or update only, `add_to_list`) are matched and written as a push writes them, only what changed, journaled per record. The plan is the push's dry run: each record's action and fields old → new, and the calls; making it costs the lookups a dry run makes (one term search per search term the mirror lacks). Applying it runs the push.", json!({"mapping": "mappings/companies.toml", "only": ["c001", "c002"]})),
         tool::<SetFieldsArgs>("set_fields", w, "Set field values", "Sets field values of a record (global fields) or of its entry on a list (list fields), by field name, each value converted to the field's type as a mapping file's cells are (dates, numbers, dropdown options by text, persons by email, organizations by domain). The plan shows each field old → new from the mirror and leaves out values that are already so. Applies with one v2 update-fields call per owner (the record, the entry); the mirror learns the new values.", json!({"kind": "organization", "id": 201, "list": "Deal Flow", "values": [{"field": "Stage", "value": "Term Sheet"}]})),
         tool::<CreateOrganizationArgs>("create_organization", w, "Create an organization", "Creates an organization (POST /organizations). The plan says when the mirror already has one with this name or domain. Cost: 1 call.", json!({"name": "Northwind Analytics", "domain": "northwind.io"})),
         tool::<UpdateOrganizationArgs>("update_organization", w, "Update an organization", "Changes an organization's name, domain or linked persons (PUT /organizations/{id}); Affinity's global organizations refuse it. Cost: 1 call.", json!({"organization_id": 201, "name": "Northwind Analytics Inc"})),
@@ -558,11 +559,13 @@ struct Plan {
     changes: Vec<FieldChange>,
     calls: u64,
     warnings: Vec<String>,
+    /// A bulk write's records, each with its action and fields old → new.
+    records: Option<Json>,
 }
 
 impl Plan {
     fn json(&self) -> Json {
-        json!({
+        let mut v = json!({
             "record": self.record,
             "summary": self.summary,
             "changes": self.changes.iter().map(|c| json!({
@@ -570,7 +573,11 @@ impl Plan {
             })).collect::<Vec<_>>(),
             "api_calls": self.calls,
             "warnings": self.warnings,
-        })
+        });
+        if let Some(r) = &self.records {
+            v["records"] = r.clone();
+        }
+        v
     }
 }
 
@@ -645,6 +652,16 @@ impl McpServer {
             ..Plan::default()
         };
         Ok(match name {
+            "push_mapping" => {
+                let (summary, report) = self.plan_push_mapping(args).await?;
+                Plan {
+                    record: format!("mapping:{}", report["mapping"].as_str().unwrap_or("")),
+                    summary,
+                    calls: report["estimated_calls"].as_u64().unwrap_or(0),
+                    records: Some(report),
+                    ..Plan::default()
+                }
+            }
             "set_fields" => {
                 let a: SetFieldsArgs = parse(args)?;
                 let (plans, unchanged) = self.field_plans(&a).await?;
@@ -1471,6 +1488,11 @@ impl McpServer {
         const NEXT_PULL: &str = "the mirror does not hold these; nothing to learn";
         Ok((
             match name {
+                "push_mapping" => applied(
+                    self.apply_push_mapping(args).await?,
+                    None,
+                    "the push's mirror learns every write, as `affsync push`'s does",
+                ),
                 "set_fields" => {
                     let a: SetFieldsArgs = parse(args)?;
                     let (plans, _) = self.field_plans(&a).await?;

@@ -241,18 +241,27 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<(Vec<Outcome>, Option<String>), PushError> {
     progress.start(plans.len());
-    let results: Vec<Result<Outcome, PushError>> = futures::stream::iter(plans)
-        .map(|p| async move {
-            let r = apply_one(ctx, p).await;
-            progress.record_done();
-            r
-        })
+    // By index: a stream mapped by a closure that takes `&RecordPlan` could not be proven
+    // `Send` for every lifetime, which the MCP server's handler needs.
+    let results: Vec<Result<Outcome, PushError>> = futures::stream::iter(0..plans.len())
+        .map(|i| apply_counted(ctx, &plans[i], progress))
         .buffered(concurrency)
         .collect()
         .await;
     let outcomes = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let reason = ctx.stop_reason.lock().expect("not poisoned").clone();
     Ok((outcomes, reason))
+}
+
+/// One record, then a tick of the progress.
+async fn apply_counted(
+    ctx: &Ctx<'_>,
+    p: &RecordPlan,
+    progress: &dyn Progress,
+) -> Result<Outcome, PushError> {
+    let r = apply_one(ctx, p).await;
+    progress.record_done();
+    r
 }
 
 async fn apply_one(ctx: &Ctx<'_>, p: &RecordPlan) -> Result<Outcome, PushError> {

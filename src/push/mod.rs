@@ -186,6 +186,57 @@ pub struct PushReport {
 }
 
 impl PushReport {
+    /// The summary as `--json` prints it: the counts, and each record's action, fields old →
+    /// new and skipped cells.
+    pub fn summary_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.counts).expect("counts serialize");
+        v["run"] = self.run.0.into();
+        v["mapping"] = self.mapping.clone().into();
+        v["dry_run"] = self.dry_run.into();
+        v["stopped"] = self.stopped.clone().into();
+        v["records_detail"] = self
+            .plans
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let fields: Vec<_> =
+                    p.op.writes()
+                        .map(|w| {
+                            w.all()
+                            .map(|w| {
+                                serde_json::json!({
+                                    "field": w.field_name, "old": values::words(&w.old), "new": values::words(&w.new)
+                                })
+                            })
+                            .collect()
+                        })
+                        .unwrap_or_default();
+                let skipped: Vec<_> = p
+                    .skipped_values
+                    .iter()
+                    .map(
+                        |s| serde_json::json!({"field": s.field, "value": s.value, "reason": s.reason}),
+                    )
+                    .collect();
+                serde_json::json!({
+                    "source_id": p.source_id,
+                    "row": p.row,
+                    "name": p.name,
+                    "action": self.action(i),
+                    "affinity_id": self.affinity_id(i).map(|i| i.to_string()),
+                    "method": p.method,
+                    "score": p.score,
+                    "add_to_list": p.op.add_to_list(),
+                    "fields": fields,
+                    "values_skipped": skipped,
+                    "reason": p.op.reason(),
+                })
+            })
+            .collect::<Vec<_>>()
+            .into();
+        v
+    }
+
     /// Some records failed or were not attempted.
     pub fn partial(&self) -> bool {
         self.counts.failed > 0 || self.counts.not_attempted > 0 || self.stopped.is_some()

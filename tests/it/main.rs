@@ -27,6 +27,7 @@ mod listen;
 mod match_cli;
 mod matcher;
 mod mcp;
+mod mcp_bulk;
 mod openapi;
 mod proxy;
 mod pull;

@@ -272,6 +272,14 @@ impl Op {
         }
     }
 
+    /// Why a record is skipped or fails, as planned (empty for the others).
+    pub fn reason(&self) -> String {
+        match self {
+            Op::Skip { reason, .. } | Op::Fail { reason, .. } => reason.clone(),
+            _ => String::new(),
+        }
+    }
+
     /// The write calls applying it takes (a created opportunity is on its list already).
     pub fn write_calls(&self) -> u64 {
         match self {
