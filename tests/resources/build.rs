@@ -16,9 +16,11 @@
 //! | `has_mcp_python` | `AFFSYNC_TEST_MCP_VENV` names a virtualenv, or `python3` has `venv` and `AFFSYNC_TEST_OFFLINE` is not set (the MCP client is installed from PyPI) |
 //!
 //! `AFFSYNC_REQUIRE_BROWSER` turns `has_chromium` and `has_webdriver` on whatever is found,
-//! so that a missing browser fails those tests. The variables are watched (a change rebuilds);
-//! a file that was found is watched too, but a program installed or a `../shared` put beside
-//! the checkout after the first build is seen only on the next change to this file
+//! so that a missing browser fails those tests. The variables are watched (a change rebuilds),
+//! and so are the files of `../shared` that were found. Programs are not (a Python shim or a
+//! browser is rewritten by every install or upgrade, which would rebuild the package each time):
+//! one that disappears makes its tests fail, saying so. A program installed or a `../shared` put
+//! beside the checkout after the first build is seen on the next change to this file
 //! (`touch tests/resources/build.rs`), as cargo has no way to watch for a file to appear.
 
 use std::env;
@@ -84,7 +86,7 @@ fn main() {
     let on_path = |names: &[&str]| -> Option<PathBuf> {
         env::split_paths(&path)
             .flat_map(|d| names.iter().map(move |n| d.join(n)))
-            .find(|p| found(p))
+            .find(|p| p.is_file())
     };
     let require_browser = watch_env("AFFSYNC_REQUIRE_BROWSER").is_some();
     let chromium = on_path(&["chromium", "chromium-browser"]).is_some();
