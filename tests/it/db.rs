@@ -1,6 +1,7 @@
-//! The mirror under test: a SQLite file in a temporary folder, and a fresh Postgres database
-//! when `AFFSYNC_TEST_POSTGRES_URL` names a server (CI starts one); without it the Postgres
-//! half of a test says it was skipped.
+//! The mirror under test: a SQLite file in a temporary folder, or a fresh Postgres database on
+//! the server `AFFSYNC_TEST_POSTGRES_URL` names (CI starts one). A test that needs Postgres
+//! carries `#[cfg_attr(not(has_postgres), ignore = ...)]` (see `tests/resources/build.rs`), so
+//! that it is counted as ignored when the tests were built without that variable.
 
 use affsync::store::Store;
 use sqlx::{Connection, Row};
@@ -24,39 +25,24 @@ pub async fn sqlite() -> TestDb {
     }
 }
 
-/// A fresh database on the test server, or `None` (with a message) when there is none.
-pub async fn postgres(test: &str) -> Option<TestDb> {
-    let Ok(base) = std::env::var("AFFSYNC_TEST_POSTGRES_URL") else {
-        eprintln!("skipped the Postgres half of `{test}`: AFFSYNC_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    sqlx::any::install_default_drivers();
-    let name = format!("affsync_t_{}_{}", std::process::id(), rand::random::<u32>());
-    let mut conn = sqlx::AnyConnection::connect(&base)
-        .await
-        .expect("the test Postgres server answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("a test database is created");
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&format!("/{name}"));
-    let url = url.to_string();
-    Some(TestDb {
+/// A fresh database on the test server: for a test that is ignored without one.
+pub async fn postgres() -> TestDb {
+    let url = postgres_url().await;
+    TestDb {
         store: Store::open(&url).await.expect("postgres store opens"),
         url,
         backend: "postgres",
         _dir: None,
-    })
+    }
 }
 
-/// The URL of a fresh database on the test server, or `None` (with a message) when there is
-/// none: for tests that run the CLI against Postgres.
-pub async fn postgres_url(test: &str) -> Option<String> {
-    let Ok(base) = std::env::var("AFFSYNC_TEST_POSTGRES_URL") else {
-        eprintln!("skipped the Postgres half of `{test}`: AFFSYNC_TEST_POSTGRES_URL is not set");
-        return None;
-    };
+/// The URL of a fresh database on the test server, for tests that run the CLI against
+/// Postgres (and are ignored without a server).
+pub async fn postgres_url() -> String {
+    let base = std::env::var("AFFSYNC_TEST_POSTGRES_URL").expect(
+        "AFFSYNC_TEST_POSTGRES_URL was set when the tests were built and is not set now \
+         (set it, or rebuild without it to have the Postgres tests ignored)",
+    );
     sqlx::any::install_default_drivers();
     let name = format!("affsync_t_{}_{}", std::process::id(), rand::random::<u32>());
     let mut conn = sqlx::AnyConnection::connect(&base)
@@ -68,19 +54,9 @@ pub async fn postgres_url(test: &str) -> Option<String> {
         .expect("a test database is created");
     let mut url = url::Url::parse(&base).unwrap();
     url.set_path(&format!("/{name}"));
-    Some(url.to_string())
+    url.to_string()
 }
 
-/// SQLite, and Postgres when there is a server.
-pub async fn backends(test: &str) -> Vec<TestDb> {
-    let mut v = vec![sqlite().await];
-    v.extend(postgres(test).await);
-    v
-}
-
-/// Every mirror row as text, table by table in key order; with `times` false, the columns that
-/// say when (first seen, changed, gone) are left out so that two pulls at different moments
-/// compare equal when they hold the same data.
 pub async fn fingerprint(store: &Store, times: bool) -> Vec<String> {
     let tables: &[(&str, &str, &str, &str)] = &[
         ("lists", "id, name, kind, is_public, owner_id, creator_id", "first_seen_at, changed_at, last_seen_at, gone_at", "id"),

@@ -3,8 +3,9 @@
 //! The recorded v1 answers are in the repository (`fixtures/affinity/v1-recorded/`). Affinity's
 //! own examples (the three v1 examples of its docs, and `components.examples` of the full
 //! 2024-01-01 spec) carry no open licence and stay outside it: they are read from
-//! `../shared/data/affinity/` (or `$AFFSYNC_SHARED/data/affinity/`) when present, and the tests
-//! that need them say they were skipped otherwise (fixtures/affinity/README.md).
+//! `../shared/data/affinity/` (or `$AFFSYNC_SHARED/data/affinity/`), and the tests that need
+//! them are ignored when the tests were built without them (fixtures/affinity/README.md,
+//! `tests/resources/build.rs`).
 
 use std::path::PathBuf;
 
@@ -17,27 +18,19 @@ pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/affinity")
 }
 
-/// `shared/` beside the repository (`../shared`), or `AFFSYNC_SHARED`; `None` when absent.
-pub fn shared() -> Option<PathBuf> {
-    let p = match std::env::var("AFFSYNC_SHARED") {
+/// `shared/data/affinity/` beside the repository (`../shared`), or under `AFFSYNC_SHARED`: for
+/// the tests that are ignored without it (the same place `tests/resources/build.rs` looks).
+pub fn shared() -> PathBuf {
+    match std::env::var("AFFSYNC_SHARED") {
         Ok(p) => PathBuf::from(p),
         Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    };
-    p.join("data/affinity").is_dir().then_some(p)
+    }
+    .join("data/affinity")
 }
 
-/// The full 2024-01-01 spec (Proprietary, not in the repository), or a `skipped:` line.
-fn full_spec(test: &str) -> Option<Value> {
-    let Some(dir) = shared() else {
-        println!("skipped: {test}: no `../shared` beside the repository");
-        return None;
-    };
-    let path = dir.join("data/affinity/openapi-v2-2024-01-01.json");
-    if !path.is_file() {
-        println!("skipped: {test}: `{}` is absent", path.display());
-        return None;
-    }
-    Some(read_json(path))
+/// The full 2024-01-01 spec (Proprietary, not in the repository).
+fn full_spec() -> Value {
+    read_json(shared().join("openapi-v2-2024-01-01.json"))
 }
 
 fn read_json(path: PathBuf) -> Value {
@@ -185,19 +178,13 @@ fn every_recorded_v1_answer_decodes() {
 }
 
 #[test]
-fn v1_doc_examples_decode_when_present() {
-    let Some(shared) = shared() else {
-        println!(
-            "skipped: v1_doc_examples_decode_when_present: no `../shared` beside the repository"
-        );
-        return;
-    };
-    let dir = shared.join("data/affinity/v1-fixtures");
+#[cfg_attr(
+    not(has_shared_v1_docs),
+    ignore = "needs Affinity's v1 doc examples in ../shared/data/affinity/v1-fixtures/ (not in the repository)"
+)]
+fn v1_doc_examples_decode() {
+    let dir = shared().join("v1-fixtures");
     for f in V1_DOC_EXAMPLES {
-        if !dir.join(f).is_file() {
-            println!("skipped: `{f}` is absent from `{}`", dir.display());
-            continue;
-        }
         check_v1(&dir, f);
     }
 }
@@ -377,10 +364,12 @@ fn merge_started(v: &Value) -> Result<(), String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_shared_spec),
+    ignore = "needs ../shared/data/affinity/openapi-v2-2024-01-01.json (Proprietary: not in the repository)"
+)]
 fn every_v2_example_decodes_or_is_listed() {
-    let Some(spec) = full_spec("every_v2_example_decodes_or_is_listed") else {
-        return;
-    };
+    let spec = full_spec();
     let examples = spec["components"]["examples"]
         .as_object()
         .expect("components.examples");
@@ -410,10 +399,12 @@ fn every_v2_example_decodes_or_is_listed() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_shared_spec),
+    ignore = "needs ../shared/data/affinity/openapi-v2-2024-01-01.json (Proprietary: not in the repository)"
+)]
 fn v2_examples_show_their_quirks() {
-    let Some(spec) = full_spec("v2_examples_show_their_quirks") else {
-        return;
-    };
+    let spec = full_spec();
     let ex = |k: &str| spec["components"]["examples"][k]["value"].clone();
     let p: v2::Page<v2::ListEntryWithEntity> = de(&ex("company-list-enriched")).unwrap();
     let entry = &p.data[0];

@@ -16,7 +16,6 @@ fn stored(record: &str, step: &str, detail: Option<serde_json::Value>) -> Journa
 }
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 use crate::common::{test_seed, TestEmu, KEY};
 
@@ -65,26 +64,6 @@ fn write_config(dir: &Path, t: &TestEmu, db: &str, extra: &str, jobs: &str) -> P
 
 fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("mirror.db").display())
-}
-
-/// A fresh database on the test Postgres server, or `None` (saying so) when there is none.
-async fn postgres_url(test: &str) -> Option<String> {
-    let Ok(base) = std::env::var("AFFSYNC_TEST_POSTGRES_URL") else {
-        eprintln!("skipped the Postgres half of `{test}`: AFFSYNC_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    sqlx::any::install_default_drivers();
-    let name = format!("affsync_j_{}_{}", std::process::id(), rand::random::<u32>());
-    let mut conn = sqlx::AnyConnection::connect(&base)
-        .await
-        .expect("the test Postgres server answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("a test database is created");
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&format!("/{name}"));
-    Some(url.to_string())
 }
 
 fn time(s: &str) -> DateTime<Utc> {
@@ -297,10 +276,12 @@ async fn two_runs_at_once_the_second_exits_3_and_a_killed_holder_is_taken_over_s
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs PostgreSQL: AFFSYNC_TEST_POSTGRES_URL is not set"
+)]
 async fn two_runs_at_once_the_second_exits_3_and_a_killed_holder_is_taken_over_postgres() {
-    if let Some(url) = postgres_url("two_runs_at_once_..._postgres").await {
-        second_run_exits_3_and_a_killed_holder_is_taken_over(&url).await;
-    }
+    second_run_exits_3_and_a_killed_holder_is_taken_over(&crate::db::postgres_url().await).await;
 }
 
 /// A webhook on 127.0.0.1 that keeps what it is posted.
@@ -698,8 +679,8 @@ async fn activity_prints_the_journal_in_every_format() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// Headless Chromium, when the machine has it.
-fn chromium() -> Option<PathBuf> {
+/// Headless Chromium, for the tests that are ignored without it.
+fn chromium() -> PathBuf {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
         .find_map(|name| {
@@ -709,15 +690,15 @@ fn chromium() -> Option<PathBuf> {
                     .find(|p| p.is_file())
             })
         })
+        .expect("no `chromium` or `chromium-browser` on PATH (the tests were built with one, or with AFFSYNC_REQUIRE_BROWSER set)")
 }
 
-#[tokio::test]
-async fn the_html_report_shows_the_counts_in_headless_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = fixture(dir.path()).await;
-    let html = dir.path().join("report.html");
+/// The HTML report of run 3, its text escaped; gives its path.
+async fn html_report(dir: &Path) -> PathBuf {
+    let db = fixture(dir).await;
+    let html = dir.join("report.html");
     let (code, _, err) = run(
-        dir.path(),
+        dir,
         &[
             "report",
             "3",
@@ -736,10 +717,24 @@ async fn the_html_report_shows_the_counts_in_headless_chromium() {
     );
     assert!(!page.contains("<Seed>"));
 
-    let Some(browser) = chromium() else {
-        eprintln!("skipped the headless Chromium half of the report test: no `chromium` or `chromium-browser` on PATH");
-        return;
-    };
+    html
+}
+
+#[tokio::test]
+async fn the_html_report_escapes_what_it_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    html_report(dir.path()).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "needs `chromium` or `chromium-browser` on PATH"
+)]
+async fn the_html_report_shows_the_counts_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = html_report(dir.path()).await;
+    let browser = chromium();
     let out = tokio::process::Command::new(&browser)
         .args([
             "--headless",

@@ -97,11 +97,10 @@ async fn a_pull_after_every_example_push_finds_nothing_changed_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(has_postgres),
+    ignore = "needs PostgreSQL: AFFSYNC_TEST_POSTGRES_URL is not set"
+)]
 async fn a_pull_after_every_example_push_finds_nothing_changed_on_postgres() {
-    let Some(db) =
-        postgres_url("a_pull_after_every_example_push_finds_nothing_changed_on_postgres").await
-    else {
-        return;
-    };
-    pushes_then_pull_finds_nothing_changed(&db).await;
+    pushes_then_pull_finds_nothing_changed(&postgres_url().await).await;
 }

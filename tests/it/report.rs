@@ -21,11 +21,13 @@ async fn affsync(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+/// Chromium, for the test that is ignored without it.
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
         .find(|p| p.is_file())
+        .expect("no `chromium` or `chromium-browser` on PATH (the tests were built with one, or with AFFSYNC_REQUIRE_BROWSER set)")
 }
 
 /// The demo, kept in a mirror, and the report of its first push.
@@ -81,11 +83,17 @@ async fn the_report_of_the_demo_push_names_the_mapping_and_shows_what_was_writte
         "the mapping is named"
     );
     assert!(page.contains("create_update"), "and its settings");
+}
 
-    let Some(browser) = chromium() else {
-        eprintln!("skipped the headless Chromium half of the demo report test: no `chromium` or `chromium-browser` on PATH");
-        return;
-    };
+#[tokio::test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "needs `chromium` or `chromium-browser` on PATH"
+)]
+async fn the_report_of_the_demo_push_in_headless_chromium_shows_a_created_record_and_old_to_new() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_push_report(dir.path()).await;
+    let browser = chromium();
     let html = dir.path().join("report.html");
     let out = tokio::process::Command::new(&browser)
         .args([
