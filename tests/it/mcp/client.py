@@ -1,7 +1,9 @@
-"""A real MCP client (the official Python SDK, `mcp`) driving `affsync mcp` over stdio.
+"""A real MCP client (the official Python SDK, `mcp`) driving `affsync mcp` over stdio, or
+over streamable HTTP.
 
-Usage: client.py SCRIPT.json, where SCRIPT is {"command": [...], "calls": [{"tool", "args"}]}.
-Starts the server, lists its tools, makes the calls in order (an argument "$plan_token" takes
+Usage: client.py SCRIPT.json, where SCRIPT is {"command": [...], "calls": [{"tool", "args"}]}
+(stdio: the client starts the server) or {"url": "http://127.0.0.1:PORT/mcp", "token": T or
+null, "calls": [...]} (a server already listening). Lists its tools, makes the calls in order (an argument "$plan_token" takes
 the plan token of the call before), and prints one JSON object: the tools with their input
 schemas, and each call's isError, structured content and text.
 """
@@ -13,14 +15,25 @@ import sys
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamablehttp_client
 from mcp.types import Implementation
 
 
-async def main(script):
+def transport(script):
+    """The client's streams: stdio to a server it starts, or streamable HTTP to a URL."""
+    if script.get("url"):
+        token = script.get("token")
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        return streamablehttp_client(script["url"], headers=headers)
     cmd = script["command"]
     params = StdioServerParameters(command=cmd[0], args=cmd[1:], env=dict(os.environ))
+    return stdio_client(params)
+
+
+async def main(script):
     out = {"tools": [], "calls": []}
-    async with stdio_client(params) as (read, write):
+    async with transport(script) as streams:
+        read, write = streams[0], streams[1]
         info = Implementation(name="affsync-test-client", version="1.0")
         async with ClientSession(read, write, client_info=info) as session:
             init = await session.initialize()
