@@ -38,8 +38,10 @@ pub struct JobLock {
 /// still this process's. When the last confirmed heartbeat is older than half the stale
 /// period (the process was paused: SIGSTOP, a suspended laptop, a migrated VM), the lock is
 /// confirmed against the store before the write; a lock another process took over refuses
-/// this and every later write. (A pause between the check and the send itself cannot be
-/// seen from here; it is a window of microseconds, against the pause of seconds it guards.)
+/// this and every later write. A pause after that check, before the request's bytes are out,
+/// is caught when the connection asks for the body's last byte ([`WriteGate::still_holds`]:
+/// the last confirmed heartbeat still younger than the stale period); only a pause inside the
+/// connection's own write of those bytes, a window of microseconds, is not.
 pub struct LockGate {
     store: Store,
     job: String,
@@ -89,6 +91,16 @@ impl WriteGate for LockGate {
                 )),
             }
         })
+    }
+
+    /// No other process can have taken the lock over while this one's last confirmed
+    /// heartbeat is younger than the stale period (a taker needs it older).
+    fn still_holds(&self) -> bool {
+        if self.lost.load(Ordering::SeqCst) {
+            return false;
+        }
+        let last = *self.last_beat.lock().expect("not poisoned");
+        Utc::now() - last < stale_cutoff(self.stale_after)
     }
 }
 

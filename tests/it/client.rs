@@ -552,3 +552,50 @@ async fn update_fields_batches_are_split_at_100() {
     assert_eq!(calls, 3);
     assert_eq!(*sizes.lock().unwrap(), vec![100, 100, 50]);
 }
+
+/// A gate that lets every write through its check, and says whether the lock still holds at
+/// the last byte as `holds` says.
+struct Gate {
+    holds: std::sync::atomic::AtomicBool,
+}
+
+impl affinity_crm::WriteGate for Gate {
+    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn still_holds(&self) -> bool {
+        self.holds.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn a_write_whose_gate_closes_after_its_check_is_left_unfinished_and_not_taken() {
+    let t = emu(EmulatorConfig::default()).await;
+    let gate = Arc::new(Gate {
+        holds: std::sync::atomic::AtomicBool::new(false),
+    });
+    let c = client(&t.emu.base_url()).with_write_gate(gate.clone());
+    let new = |name: &str| affinity_crm::v1::NewOrganization {
+        name: name.into(),
+        domain: Some(format!("{}.example", name.to_lowercase())),
+        person_ids: None,
+    };
+    // The check passed, then the lock was lost (a pause) before the last byte: refused, and
+    // Affinity never saw a whole request.
+    let e = c.create_organization_v1(&new("Gated")).await.unwrap_err();
+    assert!(
+        matches!(e, affinity_crm::Error::WriteRefused { .. }),
+        "{e:?}"
+    );
+    let found = t.get("/organizations?term=Gated", 200).await;
+    assert_eq!(found["organizations"], json!([]), "{found}");
+    // While it holds, the same write goes through whole.
+    gate.holds.store(true, Ordering::SeqCst);
+    let o = c.create_organization_v1(&new("Gated")).await.unwrap();
+    assert_eq!(o.name, "Gated");
+    let found = t.get("/organizations?term=Gated", 200).await;
+    assert_eq!(
+        found["organizations"][0]["domain"], "gated.example",
+        "{found}"
+    );
+}

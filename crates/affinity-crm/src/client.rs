@@ -185,9 +185,43 @@ struct Inner {
 /// Asked before every write (any method but GET) is sent, each retry included. A process that
 /// may no longer write (a job whose lock another process took over while this one was paused)
 /// is stopped there, before Affinity sees the request.
+///
+/// A write with a body is asked twice: [`WriteGate::check`] before it is handed to the
+/// connection, and [`WriteGate::still_holds`] when the connection asks for the body's last
+/// byte. A process paused in between (after the check, before its bytes left) sends, when it
+/// resumes, a request that Affinity never completes, instead of a write it may no longer make.
 pub trait WriteGate: Send + Sync {
     /// `Err(reason)` refuses the write; the request fails with [`Error::WriteRefused`].
     fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>>;
+    /// Whether writing may still go on, answered at once with no I/O: asked as the request's
+    /// last byte is about to be written. `false` aborts the request unfinished.
+    fn still_holds(&self) -> bool {
+        true
+    }
+}
+
+/// A write's body whose last byte is given only while `gate` still holds; otherwise the body
+/// fails, the connection drops an unfinished request (its `Content-Length` unmet), and
+/// `refused` says why.
+fn gated_body(
+    bytes: bytes::Bytes,
+    gate: Arc<dyn WriteGate>,
+    refused: Arc<std::sync::atomic::AtomicBool>,
+) -> reqwest::Body {
+    let cut = bytes.len().saturating_sub(1);
+    let (head, tail) = (bytes.slice(..cut), bytes.slice(cut..));
+    let first = futures::stream::once(async move { Ok::<_, std::io::Error>(head) });
+    let last = futures::stream::once(async move {
+        if gate.still_holds() {
+            Ok(tail)
+        } else {
+            refused.store(true, Ordering::SeqCst);
+            Err(std::io::Error::other(
+                "the write gate closed before the request's last byte was sent",
+            ))
+        }
+    });
+    reqwest::Body::wrap_stream(first.chain(last))
 }
 
 /// The Affinity API client. Cloning is cheap; clones share pacing state and counters.
@@ -389,12 +423,23 @@ impl Client {
                 rb = rb.header("x-affinity-api-version", v);
             }
         }
-        if let Some((content_type, bytes)) = &req.raw_body {
-            rb = rb
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(bytes.clone());
-        } else if let Some(body) = &req.body {
-            rb = rb.json(body);
+        let body = match (&req.raw_body, &req.body) {
+            (Some((content_type, bytes)), _) => Some((content_type.clone(), bytes.clone())),
+            (None, Some(json)) => Some((
+                "application/json".to_string(),
+                serde_json::to_vec(json).unwrap_or_default().into(),
+            )),
+            (None, None) => None,
+        };
+        let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Some((content_type, bytes)) = body {
+            rb = rb.header(reqwest::header::CONTENT_TYPE, content_type);
+            rb = match self.gate.as_ref().filter(|_| req.method != Method::GET) {
+                Some(gate) if !bytes.is_empty() => rb
+                    .header(reqwest::header::CONTENT_LENGTH, bytes.len())
+                    .body(gated_body(bytes, gate.clone(), refused.clone())),
+                _ => rb.body(bytes),
+            };
         }
         let transport = |e: reqwest::Error| Error::Transport {
             request: label.to_string(),
@@ -404,6 +449,12 @@ impl Client {
         };
         let resp = match rb.send().await {
             Ok(r) => r,
+            Err(_) if refused.load(Ordering::SeqCst) => {
+                return Outcome::Done(Err(Error::WriteRefused {
+                    request: label.to_string(),
+                    reason: "the write gate closed while the request was being sent; it was left unfinished, so Affinity did not take it".into(),
+                }));
+            }
             Err(e) => {
                 // A connection that never opened cannot have changed anything.
                 let retry = req.idempotent || e.is_connect();
