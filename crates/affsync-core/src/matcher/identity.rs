@@ -279,14 +279,19 @@ fn tokens_with_words(folded: &str) -> Vec<(String, String)> {
 }
 
 /// Whether `word` is one edit (a character changed, added or dropped) from a word of `other`
-/// that has no digit: `7lc` and `llc` (but not `web3` and `web4`).
+/// that has no digit: `7lc` and `llc` (but not `web3` and `web4`). A single digit in a word of
+/// five symbols or more may be two edits away (`2dick` and `blick`, `lkuschke5` and
+/// `leuschke`): a name mistyped once more besides the digit; two digits or more are a number
+/// (`acme22` and `acme` differ).
 fn near_a_word(word: &str, other: &str) -> bool {
+    let digits = word.bytes().filter(u8::is_ascii_digit).count();
+    let slack = if digits == 1 && word.len() >= 5 { 2 } else { 1 };
     word.len() >= 3
         && other
             .split(' ')
-            .filter(|w| w.len() + 1 >= word.len() && w.len() <= word.len() + 1)
+            .filter(|w| w.len() + slack >= word.len() && w.len() <= word.len() + slack)
             .filter(|w| !w.bytes().any(|b| b.is_ascii_digit()))
-            .any(|w| super::score::levenshtein(word.as_bytes(), w.as_bytes()) <= 1)
+            .any(|w| super::score::levenshtein(word.as_bytes(), w.as_bytes()) <= slack)
 }
 
 /// The identity conflict of two folded names, in words, or `None`. Tokens that both names
@@ -473,6 +478,15 @@ mod tests {
             ("Hettinger 7LC", "Hettinger LLC", false),
             ("Dill1PLC", "Will PLC", false),
             ("Hessel2WaSlcwi", "Hessel-Waelchi", false),
+            ("2dick Ltd", "Blick Ltd", false),
+            (
+                "Lkuschke5 Kunde and Bosco",
+                "Leuschke, Kunde and Bosco",
+                false,
+            ),
+            ("Yundt-8arquarLt", "Yundt-Marquardt", false),
+            ("Acme22", "Acme", true),
+            ("Kraxbel 7", "Kraxbel", true),
             ("Acme 2", "Acme", true),
             ("Acme 2", "Acme 3", true),
             ("Acme Fund II", "Acme Fund I", true),

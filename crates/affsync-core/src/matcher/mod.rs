@@ -1270,6 +1270,7 @@ impl<'a> Matcher<'a> {
             .iter()
             .map(|r| {
                 let mut a = AttrModel::new(r.comparison);
+                a.legal_forms = r.attr == Attr::Name && self.kind == Kind::Organization;
                 if let Some(m) = &r.cmp.m {
                     a.m = normalized(m);
                     a.fixed_m = true;

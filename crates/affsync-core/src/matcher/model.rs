@@ -15,13 +15,15 @@
 //!   name) are never drawn at random, but nearly all such pairs are among the candidates, which
 //!   are counted whole. The expected matches are taken out of both counts.
 //! - Term frequency: an exact agreement on a common value (a surname shared by many) is weaker
-//!   evidence than one on a rare value; level 0's weight is adjusted by how frequent the agreed
-//!   value is against the values that usually agree ([`Tf`]). The adjusted weight never falls
-//!   below the next level's.
+//!   evidence than one on a rare value; level 0's weight (for organizations' names, levels 0
+//!   and 1: the name with and without its legal form, alike) is adjusted by how frequent the agreed value is
+//!   against the values that usually agree ([`Tf`]). The adjusted weight never falls below the
+//!   next level's.
 
 use std::collections::HashMap;
 
 use super::compare::Comparison;
+use super::config::TIE_BITS;
 
 /// Pseudo-pairs of the m prior: the weight of the default m against the data.
 pub const M_PRIOR: f64 = 4.0;
@@ -58,6 +60,9 @@ pub struct AttrModel {
     pub fixed_u: bool,
     /// Term frequencies of exact agreements (none: no adjustment).
     pub tf: Option<Tf>,
+    /// Whether level 1 is the name without its legal form (organizations' names): the term
+    /// frequency then adjusts it as level 0, and level 0 stands [`TIE_BITS`] above it.
+    pub legal_forms: bool,
 }
 
 impl AttrModel {
@@ -70,6 +75,7 @@ impl AttrModel {
             fixed_m: false,
             fixed_u: false,
             tf: None,
+            legal_forms: false,
         }
     }
 
@@ -88,9 +94,16 @@ impl AttrModel {
         // near one.
         for l in (0..n.saturating_sub(1)).rev() {
             let w = self.weight(l as u8);
-            if w < floor + MONOTONE_STEP {
-                self.u[l] = self.m[l] / (floor + MONOTONE_STEP).exp2();
-                floor += MONOTONE_STEP;
+            // An exact name stands a tie's width above the same name without its legal form:
+            // `Murazik Ltd` is not tied with `Murazik LLC`, another legal entity.
+            let step = if l == 0 && self.legal_forms {
+                MONOTONE_STEP.max(TIE_BITS)
+            } else {
+                MONOTONE_STEP
+            };
+            if w < floor + step {
+                self.u[l] = self.m[l] / (floor + step).exp2();
+                floor += step;
             } else {
                 floor = w;
             }
@@ -104,21 +117,29 @@ impl AttrModel {
     }
 
     /// The weight of a level for an agreed value (its exact key's hash), in bits.
+    ///
+    /// The levels that agree on the value are adjusted by the same amount: the exact one, and
+    /// for names the one without legal form (both share the key, the name without its legal
+    /// form), so that the step between them, what a legal form tells, stays. Adjusting the
+    /// exact level alone let a common name's exact agreement fall onto the weight of that name
+    /// with another legal form, a tie. The weakest agreeing level never falls below the next
+    /// level's weight (nor below 0).
     pub fn weight_tf(&self, level: u8, key: Option<u64>) -> f64 {
         let w = self.weight(level);
-        if level != 0 {
-            return w;
-        }
+        let last = usize::from(self.legal_forms && self.m.len() > 2);
         let (Some(tf), Some(key)) = (&self.tf, key) else {
             return w;
         };
-        let adj = tf.adjustment(key);
-        let floor = if self.m.len() > 1 {
-            self.weight(1).max(0.0)
+        if level as usize > last {
+            return w;
+        }
+        let base = self.weight(last as u8);
+        let floor = if self.m.len() > last + 1 {
+            self.weight(last as u8 + 1).max(0.0)
         } else {
             0.0
         };
-        (w + adj).max(floor.min(w))
+        w + tf.adjustment(key).max((floor - base).min(0.0))
     }
 }
 
@@ -641,6 +662,32 @@ mod tests {
         );
         // Never below the next level.
         assert!(common >= a.weight(1).max(0.0).min(a.weight(0)));
+    }
+
+    #[test]
+    fn a_common_name_stays_a_tie_above_itself_without_legal_form() {
+        // `murazik` is held by many records: an exact `Murazik Ltd` and `Murazik` against
+        // `Murazik LLC` (level 1) both agree on it and are weakened alike.
+        let counts: HashMap<u64, u32> = [(1, 50), (2, 1)].into_iter().collect();
+        let mut tf = Tf::new(counts, 1_000);
+        tf.set_reference(&[(1, 1.0), (2, 1.0)]);
+        let mut a = AttrModel::new(Comparison::Name);
+        a.legal_forms = true;
+        // A fit that put the exact name barely above the one without legal form.
+        a.u[0] = a.m[0] / 2f64.powf(20.2);
+        a.u[1] = a.m[1] / 2f64.powf(20.0);
+        a.make_monotone();
+        assert!(a.weight(0) >= a.weight(1) + TIE_BITS - 1e-9);
+        a.tf = Some(tf);
+        let (exact, bare) = (a.weight_tf(0, Some(1)), a.weight_tf(1, Some(1)));
+        assert!(exact < a.weight(0) && bare < a.weight(1), "{exact} {bare}");
+        assert!(exact - bare >= TIE_BITS - 1e-9, "{exact} {bare}");
+        assert!(bare >= a.weight(2).max(0.0) - 1e-9);
+        // A rare value raises both.
+        assert!(a.weight_tf(1, Some(2)) > a.weight(1));
+        // A title or a person's name has no legal form: its level 1 is left alone.
+        a.legal_forms = false;
+        assert_eq!(a.weight_tf(1, Some(1)), a.weight(1));
     }
 
     #[test]

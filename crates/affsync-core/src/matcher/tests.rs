@@ -771,3 +771,55 @@ fn decisions_carry_their_waterfall() {
     );
     assert!(waterfall(cs).starts_with("prior "), "{}", waterfall(cs));
 }
+
+#[test]
+fn an_exact_common_name_is_not_tied_with_its_other_legal_form() {
+    // `Murazik` is a common name here (five organizations and two sources hold it); the
+    // source names one of them exactly, legal form included: the others are other legal
+    // entities, no runner-up within a tie (the model's side of it is pinned in
+    // `model::tests::a_common_name_stays_a_tie_above_itself_without_legal_form`).
+    let mut cands: Vec<Candidate> = [
+        "Murazik Ltd",
+        "Murazik LLC",
+        "Murazik Inc",
+        "Murazik GmbH",
+        "Murazik Group",
+        "Kraxbel Robotics",
+        "Zenith Foods",
+        "Slomfroash Audio",
+        "Quillon Freight",
+        "Brightwater Mills",
+        "Orvane Textiles",
+        "Pellucid Labs",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, n)| org(&format!("{}", i + 1), n, &[]))
+    .collect();
+    for i in 0..30 {
+        cands.push(org(
+            &format!("x{i}"),
+            &format!("Vendorname{i:02} Holdings"),
+            &[],
+        ));
+    }
+    let mut sources = vec![src(1, "s1", &[("name", "Murazik Ltd")])];
+    for (i, n) in [
+        "Kraxbel Robotics",
+        "Zenith Foods",
+        "Slomfroash Audio",
+        "Quillon Freight",
+        "Brightwater Mills",
+        "Orvane Textiles",
+        "Pellucid Labs",
+        "Murazik Group",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sources.push(src(i + 2, &format!("s{}", i + 2), &[("name", n)]));
+    }
+    let d = run(&cfg(None, &[("name", "name")]), &cands, &sources);
+    assert_eq!(d[0].status, Status::Matched, "{}", d[0].reason);
+    assert_eq!(d[0].affinity_id.as_deref(), Some("1"));
+}
