@@ -481,3 +481,179 @@ async fn a_company_added_to_a_list_gets_its_enrichment_fields_in_three_calls_at_
         fingerprint(&pulled.store, false).await
     );
 }
+
+/// `affsync listen --port 0`, the binary, on the mirror `db`, reaching Affinity at `base`; once
+/// it says where it listens (after it subscribed), that line and the rest of its stdout.
+async fn spawn_listen(
+    dir: &std::path::Path,
+    db: &str,
+    base: &str,
+) -> (
+    tokio::process::Child,
+    String,
+    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["listen", "--port", "0", "--database-url", db])
+        .current_dir(dir)
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", base)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("affsync listen starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the listener says where it listens within 30 s")
+        .unwrap()
+        .expect("a line on stdout");
+    assert!(first.starts_with("listening on "), "{first}");
+    (child, first, lines)
+}
+
+/// The rest of a listener's stdout, once it has stopped.
+async fn rest(
+    mut lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) -> String {
+    let mut out = String::new();
+    while let Ok(Some(l)) = lines.next_line().await {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+/// Kills `affsync listen` (SIGKILL) while the one read it makes for a delivery it has already
+/// acknowledged is in flight: the delivery was stored in the mirror's queue before it was
+/// answered, so the restarted listener (which keeps its subscription) applies it, and the
+/// mirror equals a fresh pull. Then SIGTERM stops the listener cleanly, and `--unsubscribe`
+/// removes its subscription from Affinity.
+#[tokio::test]
+async fn a_listener_killed_between_acknowledge_and_apply_loses_nothing_after_restart() {
+    use crate::proxy::{Fault, Proxy, Rule};
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let pulled = sqlite().await;
+    for s in [store, &pulled.store] {
+        pull(&client(&t), s, &PullOptions::default(), &Quiet)
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The listener reaches Affinity through the proxy, which lets its first read of one list
+    // entry reach the emulator and then holds the answer; the deliveries come straight from
+    // the emulator.
+    let proxy = Proxy::start(
+        &t.emu,
+        vec![Rule {
+            method: "GET",
+            path: "/v2/lists/301/list-entries/",
+            nth: 1,
+            fault: Fault::Hold,
+        }],
+    )
+    .await;
+    let (mut child, first, _) = spawn_listen(dir.path(), &db.url, &proxy.url).await;
+    assert!(first.contains(", new,"), "{first}");
+    let subscription: Vec<i64> = t.emu.shared.tenant().webhooks.keys().copied().collect();
+    assert_eq!(subscription.len(), 1);
+
+    // Engine Works (205) added to Deal Flow: its `list_entry.created` is delivered, queued and
+    // acknowledged; the listener's read of the entry is held.
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 205}),
+            200,
+        )
+        .await;
+    let entry = e["id"].as_i64().unwrap();
+    proxy.held().await;
+    let figures = store.webhook_figures(chrono::Utc::now()).await.unwrap();
+    assert_eq!(figures.queued, 1, "the delivery is queued, not yet applied");
+    assert_eq!(live(store, entry).await, None, "not in the mirror yet");
+    child.kill().await.unwrap(); // SIGKILL
+    drop(proxy);
+    assert_eq!(
+        live(store, entry).await,
+        None,
+        "the killed listener never wrote it"
+    );
+
+    // Restarted, straight to Affinity: it keeps its subscription and applies what it had
+    // queued.
+    let (child, first, lines) = spawn_listen(dir.path(), &db.url, &t.emu.base_url()).await;
+    assert!(first.contains(", kept,"), "{first}");
+    wait_for(store, 20, || async {
+        live(store, entry).await == Some(true)
+    })
+    .await;
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the listener stops within 30 s of SIGTERM")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "a clean stop");
+    let said = rest(lines).await;
+    assert!(
+        said.starts_with("stopped: 1 events (1 applied"),
+        "the restarted listener applied the queued event: {said}"
+    );
+    assert_eq!(
+        t.emu
+            .shared
+            .tenant()
+            .webhooks
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        subscription,
+        "stopping keeps the subscription"
+    );
+
+    // What the listener kept is what a pull stores.
+    pull(&client(&t), &pulled.store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        fingerprint(store, false).await,
+        fingerprint(&pulled.store, false).await
+    );
+
+    // `--unsubscribe` removes it from Affinity.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["listen", "--unsubscribe", "--database-url", &db.url])
+        .current_dir(dir.path())
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", t.emu.base_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert_eq!(
+        said.trim(),
+        format!("removed webhook subscription {}", subscription[0])
+    );
+    assert!(t.emu.shared.tenant().webhooks.is_empty());
+    let running: Vec<_> = store
+        .runs(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status == "running")
+        .collect();
+    assert!(running.is_empty(), "runs left running: {running:?}");
+}
