@@ -657,3 +657,139 @@ async fn a_listener_killed_between_acknowledge_and_apply_loses_nothing_after_res
         .collect();
     assert!(running.is_empty(), "runs left running: {running:?}");
 }
+
+/// A list's live entries in the mirror with their values of `fields`: entry id → field id →
+/// values.
+async fn entries_with(
+    store: &Store,
+    list: &str,
+    fields: &[&str],
+) -> std::collections::BTreeMap<
+    i64,
+    std::collections::BTreeMap<String, Vec<affsync_core::model::ValueItem>>,
+> {
+    let list = store.find_list(list).await.unwrap().unwrap();
+    let view = store.list_view(&list).await.unwrap();
+    view.entries
+        .into_iter()
+        .map(|e| {
+            let values = e
+                .values
+                .into_iter()
+                .filter(|(f, _)| fields.contains(&f.as_str()))
+                .collect();
+            (e.entry.id, values)
+        })
+        .collect()
+}
+
+/// `affsync pull --view`: a saved view's entries (named `LIST/VIEW`, or by the view's id) reach
+/// the mirror with the values of the fields the view shows and only those, as a pull of the
+/// whole list stores them; the list does not count as pulled (a view is part of it); an
+/// unknown view exits 2 and names the list's views.
+#[tokio::test]
+async fn pull_view_stores_a_saved_views_entries_with_the_fields_it_shows() {
+    use futures::TryStreamExt;
+    // The full tenant: the test tenant with a saved view on Deal Flow, among the rest.
+    let t = TestEmu::with(
+        EmulatorConfig::default(),
+        crate::every_operation::full_seed(),
+    )
+    .await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let run = |args: &'static [&'static str]| {
+        let url = db.url.clone();
+        let base = t.emu.base_url();
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+                .args(args)
+                .args(["--database-url", &url])
+                .env("AFFINITY_API_KEY", KEY)
+                .env("AFFINITY_BASE_URL", base)
+                .env("RUST_LOG", "warn")
+                .output()
+                .await
+                .unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    // What Affinity's view shows: its entries, and the fields of its columns.
+    let shown: Vec<_> = client(&t)
+        .saved_view_entries_v2(affinity_crm::ListId(301), affinity_crm::SavedViewId(951))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = shown.iter().map(|e| e.id.0).collect();
+    let columns = ["field-501", "field-505"];
+
+    let (code, out, err) = run(&["pull", "--view", "Deal Flow/Pipeline board"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(&format!(
+            "Deal Flow/Pipeline board: {n} entries, {n} new,",
+            n = ids.len()
+        )),
+        "{out}"
+    );
+    let got = entries_with(store, "Deal Flow", &columns).await;
+    assert_eq!(got.keys().copied().collect::<Vec<_>>(), ids);
+    let all = store.find_list("Deal Flow").await.unwrap().unwrap();
+    let stored: BTreeSet<String> = store
+        .list_view(&all)
+        .await
+        .unwrap()
+        .entries
+        .iter()
+        .flat_map(|e| e.values.keys().cloned())
+        .collect();
+    assert!(
+        stored.iter().all(|f| columns.contains(&f.as_str())),
+        "only the view's fields: {stored:?}"
+    );
+    assert_eq!(
+        store.last_pulled_at(301).await.unwrap(),
+        None,
+        "the list is not pulled"
+    );
+
+    // The values are those a pull of the whole list stores.
+    let pulled = sqlite().await;
+    pull(&client(&t), &pulled.store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let whole = entries_with(&pulled.store, "Deal Flow", &columns).await;
+    let whole: std::collections::BTreeMap<_, _> = whole
+        .into_iter()
+        .filter(|(id, _)| ids.contains(id))
+        .collect();
+    assert_eq!(got, whole);
+    assert!(
+        got.values().any(|v| !v.is_empty()),
+        "the view's entries have values: {got:?}"
+    );
+
+    // By the view's id, again: nothing new.
+    let (code, out, err) = run(&["pull", "--view", "951", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["view_id"], 951);
+    assert_eq!(v["entries_seen"].as_u64(), Some(ids.len() as u64));
+    assert_eq!(v["new"], 0);
+    assert_eq!(v["changed"], 0);
+
+    let (code, _, err) = run(&["pull", "--view", "Deal Flow/Nope"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no saved view named `Nope` on `Deal Flow`"),
+        "{err}"
+    );
+    assert!(err.contains("Pipeline board (951)"), "{err}");
+    let (code, _, err) = run(&["pull", "--view", "Nowhere/Pipeline board"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no list named `Nowhere`"), "{err}");
+}
