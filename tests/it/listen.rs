@@ -792,4 +792,40 @@ async fn pull_view_stores_a_saved_views_entries_with_the_fields_it_shows() {
     let (code, _, err) = run(&["pull", "--view", "Nowhere/Pipeline board"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no list named `Nowhere`"), "{err}");
+
+    // A job's `{ pull_view = "…" }` step does the same.
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = format!("sqlite://{}", dir.path().join("job.db").display());
+    std::fs::write(
+        dir.path().join("affsync.toml"),
+        format!(
+            "database_url = \"{mirror}\"\n[affinity]\nbase_url = \"{}\"\nkey_env = \"AFFINITY_API_KEY\"\n\n\
+             [[jobs]]\nname = \"views\"\nschedule = \"0 0 2 * * *\"\nsteps = [ {{ pull_view = \"Deal Flow/Pipeline board\" }} ]\n",
+            t.emu.base_url()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["run", "views"])
+        .current_dir(dir.path())
+        .env("AFFINITY_API_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job = Store::open(&mirror).await.unwrap();
+    assert_eq!(entries_with(&job, "Deal Flow", &columns).await, got);
+    assert!(job
+        .runs(10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.kind == "pull" && r.job.as_deref() == Some("views") && r.status == "ok"));
+    job.close().await;
 }
