@@ -829,3 +829,147 @@ async fn pull_view_stores_a_saved_views_entries_with_the_fields_it_shows() {
         .any(|r| r.kind == "pull" && r.job.as_deref() == Some("views") && r.status == "ok"));
     job.close().await;
 }
+
+/// Deliveries posted by hand to the listener's hook, one at a time (each applied before the
+/// next is posted), or all at once.
+async fn deliver(store: &Store, at: &Listening, payloads: &[serde_json::Value], one_by_one: bool) {
+    let secret = store.listener().await.unwrap().unwrap().secret;
+    let url = format!("http://{}{}{secret}", at.addr, listen::HOOK_PREFIX);
+    let http = reqwest::Client::new();
+    for p in payloads {
+        let r = http.post(&url).json(p).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{p}");
+        if one_by_one {
+            wait_for(store, 10, || async { true }).await;
+        }
+    }
+    wait_for(store, 10, || async { true }).await;
+}
+
+/// The same delivery twice, and deliveries out of order (a value's older change after its
+/// newer one, an entry's deletion before its creation), leave the mirror equal to a fresh
+/// pull. Affinity's own deliveries to the listener are turned off; a second subscriber takes
+/// them, and the test posts them to the listener in the order it chooses.
+#[tokio::test]
+async fn the_same_delivery_twice_or_deliveries_out_of_order_leave_the_mirror_as_a_fresh_pull() {
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let pulled = sqlite().await;
+    for s in [store, &pulled.store] {
+        pull(&client(&t), s, &PullOptions::default(), &Quiet)
+            .await
+            .unwrap();
+    }
+    let l = start(&t, &db).await;
+    t.emu
+        .shared
+        .tenant()
+        .webhooks
+        .get_mut(&l.at.subscription)
+        .unwrap()
+        .disabled = true;
+    let mut sub = crate::webhooks::subscriber(0).await;
+    t.send_json(
+        Method::POST,
+        "/webhook/subscribe",
+        json!({ "webhook_url": sub.url }),
+        200,
+    )
+    .await;
+
+    // Engine Works (205) added to Deal Flow; 601's Headcount 42 → 43 → 44; entry 602 removed;
+    // Cobol Systems (202) added and removed again.
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 205}),
+            200,
+        )
+        .await;
+    let added = e["id"].as_i64().unwrap();
+    for v in [43, 44] {
+        t.send_json(Method::PUT, "/field-values/705", json!({ "value": v }), 200)
+            .await;
+    }
+    t.send_json(
+        Method::DELETE,
+        "/lists/301/list-entries/602",
+        json!({}),
+        200,
+    )
+    .await;
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 202}),
+            200,
+        )
+        .await;
+    let fleeting = e["id"].as_i64().unwrap();
+    t.send_json(
+        Method::DELETE,
+        &format!("/lists/301/list-entries/{fleeting}"),
+        json!({}),
+        200,
+    )
+    .await;
+    let mut got = Vec::new();
+    while let Some(p) = sub.within(Duration::from_secs(1)).await {
+        got.push(p);
+    }
+    let find = |kind: &str, pred: &dyn Fn(&serde_json::Value) -> bool| -> serde_json::Value {
+        got.iter()
+            .find(|p| p["type"] == kind && pred(&p["body"]))
+            .unwrap_or_else(|| panic!("a `{kind}` delivery: {got:?}"))
+            .clone()
+    };
+    let created = find("list_entry.created", &|b| b["id"] == added);
+    let to_43 = find("field_value.updated", &|b| {
+        b["id"] == 705 && b["value"].as_f64() == Some(43.0)
+    });
+    let to_44 = find("field_value.updated", &|b| {
+        b["id"] == 705 && b["value"].as_f64() == Some(44.0)
+    });
+    let removed = find("list_entry.deleted", &|b| b["id"] == 602);
+    let fleeting_created = find("list_entry.created", &|b| b["id"] == fleeting);
+    let fleeting_removed = find("list_entry.deleted", &|b| b["id"] == fleeting);
+    assert_eq!(live(store, added).await, None, "nothing delivered yet");
+
+    // Out of order, one at a time: the newer value first, the older after it; a deletion
+    // before the creation it follows; the rest as they came.
+    let mut order = vec![
+        to_44.clone(),
+        to_43.clone(),
+        fleeting_removed.clone(),
+        fleeting_created.clone(),
+        created.clone(),
+        removed.clone(),
+    ];
+    order.extend(got.iter().cloned());
+    deliver(store, &l.at, &order, true).await;
+    assert_eq!(
+        headcount_601(store).await,
+        Some(44.0),
+        "the newer value stays"
+    );
+    assert_eq!(live(store, added).await, Some(true));
+    assert_eq!(live(store, 602).await, Some(false));
+    assert_ne!(live(store, fleeting).await, Some(true));
+
+    // And every delivery again, at once.
+    deliver(store, &l.at, &got, false).await;
+    let summary = l.stop().await;
+    assert_eq!(summary.counts.failed, 0);
+    assert_eq!(headcount_601(store).await, Some(44.0));
+
+    pull(&client(&t), &pulled.store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        fingerprint(store, false).await,
+        fingerprint(&pulled.store, false).await
+    );
+}
