@@ -973,3 +973,99 @@ async fn the_same_delivery_twice_or_deliveries_out_of_order_leave_the_mirror_as_
         fingerprint(&pulled.store, false).await
     );
 }
+
+/// The listener answers 404 to anything but a POST to its secret path, acknowledges an event
+/// type it does not follow (journaled as such, nothing read); and with the tenant's 3
+/// subscriptions taken by others, `affsync listen` refuses (exit 2), naming them.
+#[tokio::test]
+async fn the_listener_hides_its_path_takes_unknown_events_and_refuses_when_subscriptions_are_full()
+{
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    pull(&client(&t), store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let l = start(&t, &db).await;
+    let secret = store.listener().await.unwrap().unwrap().secret;
+    let base = format!("http://{}", l.at.addr);
+    let http = reqwest::Client::new();
+    let event = json!({"type": "reminder.created", "body": {"id": 1}, "sent_at": 1});
+    for (method, path) in [
+        (
+            Method::POST,
+            format!("{}{}", listen::HOOK_PREFIX, "0".repeat(64)),
+        ),
+        (Method::POST, "/".to_string()),
+        (Method::GET, format!("{}{secret}", listen::HOOK_PREFIX)),
+    ] {
+        let r = http
+            .request(method.clone(), format!("{base}{path}"))
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{method} off the secret path");
+    }
+    let before = t.served().await;
+    let r = http
+        .post(format!("{base}{}{secret}", listen::HOOK_PREFIX))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    wait_for(store, 10, || async {
+        store
+            .webhook_figures(chrono::DateTime::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .applied_since
+            >= 1
+    })
+    .await;
+    let summary = l.stop().await;
+    assert_eq!(t.served().await - before, 0, "nothing read for it");
+    assert_eq!(
+        (summary.counts.events, summary.counts.skipped),
+        (1, 1),
+        "{summary:?}"
+    );
+
+    // The listener's subscription removed, and 3 others made.
+    listen::unsubscribe(&client(&t), store).await.unwrap();
+    let mut others = Vec::new();
+    for i in 0..3 {
+        let w = t
+            .send_json(
+                Method::POST,
+                "/webhook/subscribe",
+                json!({ "webhook_url": format!("https://hooks{i}.example.com/in/secret{i}") }),
+                200,
+            )
+            .await;
+        others.push(w["id"].as_i64().unwrap());
+    }
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["listen", "--port", "0", "--database-url", &db.url])
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", t.emu.base_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the tenant's 3 webhook subscriptions are all taken by others"),
+        "{err}"
+    );
+    for (i, id) in others.iter().enumerate() {
+        assert!(
+            err.contains(&format!("{id} (https://hooks{i}.example.com/…")),
+            "{err}"
+        );
+        assert!(!err.contains(&format!("secret{i}")), "paths hidden: {err}");
+    }
+    assert!(err.contains("hint: "), "{err}");
+}
