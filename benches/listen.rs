@@ -1,5 +1,5 @@
-//! The latency of `affsync listen`: from a write in Affinity (the emulator's answer to it) to
-//! the change in the mirror, for an entry added, a field value changed and an entry removed;
+//! The latency of `affsync listen`: from the moment a write is sent to Affinity (its own
+//! answer's delay included) to the change in the mirror, for an entry added, a field value changed and an entry removed;
 //! and for the enrichment loop, from a company added to a list to its mapped fields written in
 //! Affinity. Each event is made alone (the next once the listener's queue is empty), the
 //! emulator and the listener in this process, the mirror on SQLite; the mirror (or the
