@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | `list_entry.created` | read the entry | 1 |
 //! | `field_value.*` | read the entry the value is on (a global value: any entry of its entity) | 1 |
-//! | `field_value.created`, `.updated` of a value the mirror holds (the echo of affsync's own write) | none | 0 |
+//! | `field_value.created`, `.updated` of a single-valued field whose value the mirror holds (the echo of affsync's own write) | none | 0 |
 //! | `organization.updated`, `person.updated`, `opportunity.updated` | read one entry of the entity | 1 |
 //! | `list_entry.deleted` | flag the entry gone | 0 |
 //! | `organization.deleted`, `person.deleted`, `opportunity.deleted` | flag it and its entries gone | 0 |
@@ -302,8 +302,9 @@ pub async fn plan(store: &Store, ev: &Event) -> Result<Plan, StoreError> {
 /// nothing, so it cannot put older state over newer: if the field changed again since, that
 /// change announces a value the mirror does not hold, and is read. Only the value types whose
 /// v1 shape says all that a pull stores are compared (numbers, text, dates, person and
-/// organization ids); any other is read, as is a single-valued field whose mirror holds
-/// anything but one value.
+/// organization ids), on single-valued fields only; any other is read. A multi-valued field is
+/// always read: one of its values announced says nothing of the others (a value changed to
+/// one the field already held would look held).
 async fn holds_value(store: &Store, owner: Owner, ev: &Event) -> Result<bool, StoreError> {
     let (Some(field), Some(value_type)) = (ev.int(&["field_id"]), ev.int(&["value_type"])) else {
         return Ok(false);
@@ -311,19 +312,30 @@ async fn holds_value(store: &Store, owner: Owner, ev: &Event) -> Result<bool, St
     let Some(value) = ev.body.get("value").filter(|v| !v.is_null()) else {
         return Ok(false);
     };
+    let key = format!("field-{field}");
     let values = store.owner_values(owner).await?;
-    let Some(items) = values.get(&format!("field-{field}")) else {
+    let Some(items) = values.get(&key) else {
         return Ok(false);
     };
-    let multiple = ev
+    // Whether the field holds several values: the body's `field` says (Affinity sends it,
+    // fixtures/affinity/webhook-payloads/), else the mirror's catalog; not known is several.
+    let multiple = match ev
         .body
         .pointer("/field/allows_multiple")
         .and_then(Json::as_bool)
-        == Some(true);
-    if !multiple && items.len() != 1 {
+    {
+        Some(m) => m,
+        None => store
+            .fields_with_gone()
+            .await?
+            .into_iter()
+            .find(|(f, _)| f.id == key)
+            .is_none_or(|(f, _)| f.allows_multiple),
+    };
+    if multiple || items.len() != 1 {
         return Ok(false);
     }
-    Ok(items.iter().any(|i| same_value(value_type, value, i)))
+    Ok(same_value(value_type, value, &items[0]))
 }
 
 /// Whether a v1 field value (`value_type` by v1's codes, affinity-api.md §2.1) is the mirror's
