@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | `list_entry.created` | read the entry | 1 |
 //! | `field_value.*` | read the entry the value is on (a global value: any entry of its entity) | 1 |
+//! | `field_value.created`, `.updated` of a single-valued field whose value the mirror holds (the echo of affsync's own write) | none | 0 |
 //! | `organization.updated`, `person.updated`, `opportunity.updated` | read one entry of the entity | 1 |
 //! | `list_entry.deleted` | flag the entry gone | 0 |
 //! | `organization.deleted`, `person.deleted`, `opportunity.deleted` | flag it and its entries gone | 0 |
@@ -45,7 +46,7 @@ use affinity_crm::v1;
 use affinity_crm::v2::ListEntryWithEntity;
 use affinity_crm::{Client, Error as ApiError, Request};
 use affsync_core::journal::{JournalEvent, Step, WebhookDetail, WebhookSkip};
-use affsync_core::model::{EntryRow, FieldRow, Kind, RunId};
+use affsync_core::model::{EntryRow, FieldRow, Kind, Owner, RunId, ValueItem};
 
 /// Deliveries taken from the queue at once.
 const BATCH: i64 = 200;
@@ -188,8 +189,14 @@ pub async fn plan(store: &Store, ev: &Event) -> Result<Plan, StoreError> {
             })
         }
         ("field_value", "created" | "updated" | "deleted") => {
+            let announces = action != "deleted";
             if let Some(entry) = ev.int(&["list_entry_id"]) {
                 return Ok(match store.entry_with_gone(entry).await? {
+                    Some((_, false))
+                        if announces && holds_value(store, Owner::Entry(entry), ev).await? =>
+                    {
+                        Skip(WebhookSkip::AlreadyHeld)
+                    }
                     Some((e, false)) => Plan::Do(Action::ReadEntry {
                         list: e.list_id,
                         entry,
@@ -210,6 +217,9 @@ pub async fn plan(store: &Store, ev: &Event) -> Result<Plan, StoreError> {
                 None => Kind::ALL.to_vec(),
             };
             for k in kinds {
+                if announces && holds_value(store, Owner::Entity(k, entity), ev).await? {
+                    return Ok(Skip(WebhookSkip::AlreadyHeld));
+                }
                 if let Plan::Do(a) = entry_of_entity(store, k, entity).await? {
                     return Ok(Plan::Do(a));
                 }
@@ -282,6 +292,70 @@ pub async fn plan(store: &Store, ev: &Event) -> Result<Plan, StoreError> {
             }))
         }
         _ => Ok(Skip(WebhookSkip::NotFollowed)),
+    }
+}
+
+/// Whether the mirror already holds the value a `field_value.created` or `.updated` event
+/// announces (its v1 body: `field_id`, `value_type`, `value`), on the owner it names. Such an
+/// event needs no read: it is the echo of affsync's own write (a push, the enrichment loop's
+/// among them, records what it wrote in the mirror), or a delivery repeated. Skipping it writes
+/// nothing, so it cannot put older state over newer: if the field changed again since, that
+/// change announces a value the mirror does not hold, and is read. Only the value types whose
+/// v1 shape says all that a pull stores are compared (numbers, text, dates, person and
+/// organization ids), on single-valued fields only; any other is read. A multi-valued field is
+/// always read: one of its values announced says nothing of the others (a value changed to
+/// one the field already held would look held).
+async fn holds_value(store: &Store, owner: Owner, ev: &Event) -> Result<bool, StoreError> {
+    let (Some(field), Some(value_type)) = (ev.int(&["field_id"]), ev.int(&["value_type"])) else {
+        return Ok(false);
+    };
+    let Some(value) = ev.body.get("value").filter(|v| !v.is_null()) else {
+        return Ok(false);
+    };
+    let key = format!("field-{field}");
+    let values = store.owner_values(owner).await?;
+    let Some(items) = values.get(&key) else {
+        return Ok(false);
+    };
+    // Whether the field holds several values: the body's `field` says (Affinity sends it,
+    // fixtures/affinity/webhook-payloads/), else the mirror's catalog; not known is several.
+    let multiple = match ev
+        .body
+        .pointer("/field/allows_multiple")
+        .and_then(Json::as_bool)
+    {
+        Some(m) => m,
+        None => store
+            .fields_with_gone()
+            .await?
+            .into_iter()
+            .find(|(f, _)| f.id == key)
+            .is_none_or(|(f, _)| f.allows_multiple),
+    };
+    if multiple || items.len() != 1 {
+        return Ok(false);
+    }
+    Ok(same_value(value_type, value, &items[0]))
+}
+
+/// Whether a v1 field value (`value_type` by v1's codes, affinity-api.md §2.1) is the mirror's
+/// item.
+fn same_value(value_type: i64, v: &Json, item: &ValueItem) -> bool {
+    let instant = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    match value_type {
+        // A person, an organization: by id.
+        0 | 1 => v.as_i64().is_some_and(|id| item.ref_id == Some(id)),
+        3 => v.as_f64().is_some_and(|n| item.number == Some(n)),
+        // v1 gives local offsets, the mirror UTC: the same instant.
+        4 => match (
+            v.as_str().and_then(instant),
+            item.at.as_deref().and_then(instant),
+        ) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        },
+        6 => v.as_str().is_some_and(|s| item.text.as_deref() == Some(s)),
+        _ => false,
     }
 }
 
@@ -717,6 +791,54 @@ mod tests {
             r#"{"type":"organization.merged","body":{"removed_company":{"id":1},"company":{"id":2}}}"#,
         );
         assert_eq!(e.int(&["removed_company", "id"]), Some(1));
+    }
+
+    #[test]
+    fn a_v1_value_is_compared_with_the_mirrors_item_by_what_a_pull_stores() {
+        let item = |f: fn(&mut ValueItem)| {
+            let mut i = ValueItem {
+                value_type: String::new(),
+                text: None,
+                number: None,
+                at: None,
+                ref_id: None,
+                json: None,
+            };
+            f(&mut i);
+            i
+        };
+        let number = item(|i| i.number = Some(77.0));
+        let date = item(|i| i.at = Some("2024-05-01T07:00:00+00:00".into()));
+        let text = item(|i| i.text = Some("Series A".into()));
+        let org = item(|i| i.ref_id = Some(205));
+        let cases: &[(i64, Json, &ValueItem, bool)] = &[
+            (3, serde_json::json!(77), &number, true),
+            (3, serde_json::json!(77.5), &number, false),
+            (3, serde_json::json!("77"), &number, false),
+            // The same instant at another offset.
+            (
+                4,
+                serde_json::json!("2024-05-01T00:00:00.000-07:00"),
+                &date,
+                true,
+            ),
+            (
+                4,
+                serde_json::json!("2024-05-02T00:00:00.000-07:00"),
+                &date,
+                false,
+            ),
+            (6, serde_json::json!("Series A"), &text, true),
+            (6, serde_json::json!("Series B"), &text, false),
+            (1, serde_json::json!(205), &org, true),
+            (0, serde_json::json!(206), &org, false),
+            // Types whose v1 shape is not compared are always read.
+            (2, serde_json::json!("Series A"), &text, false),
+            (5, serde_json::json!({"city": "Leeds"}), &text, false),
+        ];
+        for (vt, v, i, want) in cases {
+            assert_eq!(same_value(*vt, v, i), *want, "type {vt}, {v}");
+        }
     }
 
     #[test]

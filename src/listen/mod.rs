@@ -8,7 +8,9 @@
 //! date with at most one targeted read per event, journaled in a `listen` run. Applying an event
 //! never writes what its body says: it reads the record's current state (or, for a deletion,
 //! which is final, flags it gone), so the same event twice, or two events out of order, leave
-//! the mirror as a pull would.
+//! the mirror as a pull would. A value event whose value the mirror already holds needs no read
+//! at all: that is the echo of affsync's own write (the enrichment loop's update), which the
+//! mirror learned when it wrote.
 //!
 //! Around it: the enrichment loop ([`enrich`]: match and push a record as it lands on a list),
 //! reconciliation ([`reconcile`]: a pull that counts what the webhooks missed), saved views

@@ -320,42 +320,8 @@ async fn a_reconciliation_after_dropped_deliveries_finds_exactly_the_dropped_one
     assert_eq!(drifted, dropped.into_iter().collect::<Vec<_>>());
 }
 
-/// The values Affinity holds on a list entry: field id → value.
-fn entry_values(
-    t: &TestEmu,
-    entry: i64,
-) -> std::collections::BTreeMap<i64, affinity_crm_emulator::state::Value> {
-    let st = t.emu.shared.tenant();
-    st.field_values
-        .values()
-        .filter(|v| v.list_entry_id == Some(entry))
-        .map(|v| (v.field_id, v.value.clone()))
-        .collect()
-}
-
-/// The enrichment loop (`on_list_entry`): the mapping's source has a row for Engine Works (on
-/// no list, so not in the mirror yet); once it is added to Deal Flow in Affinity, the listener's
-/// read brings it into the mirror, the row is matched to it offline, and its mapped fields are
-/// written to its new entry: in at most 3 calls in all (the read, the push's quota check, one
-/// update). A record the source lacks is journaled as such and costs no more than its read.
-#[tokio::test]
-async fn a_company_added_to_a_list_gets_its_enrichment_fields_in_three_calls_at_most() {
-    use affinity_crm_emulator::state::Value;
-    let t = TestEmu::start().await;
-    let db = sqlite().await;
-    let store = &db.store;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("companies.csv"),
-        "source_id,company_name,website,headcount,funded\n\
-         EW1,Engine Works,https://www.engineworks.co.uk/,77,2024-05-01\n\
-         ZZ1,Zeta Nowhere,zeta-nowhere.example,5,2020-01-01\n",
-    )
-    .unwrap();
-    let mapping = dir.path().join("companies.toml");
-    std::fs::write(
-        &mapping,
-        r#"version = 1
+/// The enrichment loop's mapping: Headcount (a list field) and Last Funding Date from a CSV.
+const ENRICH_MAPPING: &str = r#"version = 1
 entity = "organization"
 
 [source]
@@ -378,12 +344,51 @@ type = "number"
 source = "funded"
 affinity = "Last Funding Date"
 type = "date"
-"#,
+"#;
+
+/// The values Affinity holds on a list entry: field id → value.
+fn entry_values(
+    t: &TestEmu,
+    entry: i64,
+) -> std::collections::BTreeMap<i64, affinity_crm_emulator::state::Value> {
+    let st = t.emu.shared.tenant();
+    st.field_values
+        .values()
+        .filter(|v| v.list_entry_id == Some(entry))
+        .map(|v| (v.field_id, v.value.clone()))
+        .collect()
+}
+
+/// The enrichment loop (`on_list_entry`): the mapping's source has a row for Engine Works (on
+/// no list, so not in the mirror yet); once it is added to Deal Flow in Affinity, the listener's
+/// read brings it into the mirror, the row is matched to it offline, and its mapped fields are
+/// written to its new entry: in at most 3 calls in all (the read, the push's quota check, one
+/// update), every request the emulator receives counted. The `field_value.*` events the update
+/// announces are the echo of affsync's own write: the mirror learned those values from the
+/// write, so they cost no read, and the mirror still equals a fresh pull. A record the source
+/// lacks is journaled as such and costs no more than its read.
+#[tokio::test]
+async fn a_company_added_to_a_list_gets_its_enrichment_fields_in_three_calls_at_most() {
+    use affinity_crm_emulator::state::Value;
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let pulled = sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        "source_id,company_name,website,headcount,funded\n\
+         EW1,Engine Works,https://www.engineworks.co.uk/,77,2024-05-01\n\
+         ZZ1,Zeta Nowhere,zeta-nowhere.example,5,2020-01-01\n",
     )
     .unwrap();
-    pull(&client(&t), store, &PullOptions::default(), &Quiet)
-        .await
-        .unwrap();
+    let mapping = dir.path().join("companies.toml");
+    std::fs::write(&mapping, ENRICH_MAPPING).unwrap();
+    for s in [store, &pulled.store] {
+        pull(&client(&t), s, &PullOptions::default(), &Quiet)
+            .await
+            .unwrap();
+    }
     let opts = ListenOptions {
         enrich: vec![listen::EnrichJob {
             job: "enrich-deal-flow".into(),
@@ -395,6 +400,7 @@ type = "date"
     let l = start_with(&t, &db, opts).await;
 
     // Engine Works (205) added to Deal Flow.
+    let since = chrono::Utc::now();
     let mark = t.emu.recorded().len();
     let e = t
         .send_json(
@@ -421,27 +427,27 @@ type = "date"
         panic!("Last Funding Date is a date");
     };
     assert_eq!(at.date_naive().to_string(), "2024-05-01");
-    wait_for(store, 10, || async { true }).await;
-    // The calls after the test's own write, in the order they were answered: the loop's end
-    // with its update; after it, the listener follows the `field_value.*` events that update
-    // announced, with one read of the entry (the mirror learned the values from the push
-    // already, but an event never writes what its body says).
+    // Every event of the loop settled: the entry's creation and the two values the update
+    // announced (one `field_value.created` each), so that a read of the echo, had there been
+    // one, has been made before the calls are counted.
+    wait_for(store, 10, || async {
+        store.webhook_figures(since).await.unwrap().applied_since >= 3
+    })
+    .await;
+    // Every request the emulator received after the test's own write, in the order answered.
     let calls: Vec<String> = t.emu.recorded()[mark + 1..]
         .iter()
-        .filter(|r| !r.route.starts_with("/_emulator"))
         .map(|r| format!("{} {}", r.method, r.route))
         .collect();
-    let update = "PATCH /v2/lists/{listId}/list-entries/{listEntryId}/fields";
-    let read = "GET /v2/lists/{listId}/list-entries/{listEntryId}";
-    let n = calls
-        .iter()
-        .position(|c| c == update)
-        .unwrap_or_else(|| panic!("one update: {calls:?}"))
-        + 1;
-    assert!(n <= 3, "the enrichment loop took {n} calls: {calls:?}");
     assert!(
-        calls[n..].iter().all(|c| c == read) && calls.len() - n <= 1,
-        "after the update, one read of the entry at most: {calls:?}"
+        calls.len() <= 3,
+        "the enrichment loop took {} calls in all: {calls:?}",
+        calls.len()
+    );
+    assert_eq!(
+        calls.last().map(String::as_str),
+        Some("PATCH /v2/lists/{listId}/list-entries/{listEntryId}/fields"),
+        "the last call is the update: {calls:?}"
     );
 
     // Cobol Systems (202) added again: the source has no row for it.
@@ -465,4 +471,601 @@ type = "date"
     assert_eq!(summary.counts.failed, 0);
     assert_eq!(summary.counts.enriched, 1, "{summary:?}");
     assert_eq!(summary.counts.not_in_source, 1, "{summary:?}");
+
+    // Nothing lost by not reading the echo: what the listener kept is what a pull stores.
+    pull(&client(&t), &pulled.store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        fingerprint(store, false).await,
+        fingerprint(&pulled.store, false).await
+    );
+}
+
+/// `affsync listen --port 0`, the binary, on the mirror `db`, reaching Affinity at `base`; once
+/// it says where it listens (after it subscribed), that line and the rest of its stdout.
+async fn spawn_listen(
+    dir: &std::path::Path,
+    db: &str,
+    base: &str,
+) -> (
+    tokio::process::Child,
+    String,
+    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["listen", "--port", "0", "--database-url", db])
+        .current_dir(dir)
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", base)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("affsync listen starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the listener says where it listens within 30 s")
+        .unwrap()
+        .expect("a line on stdout");
+    assert!(first.starts_with("listening on "), "{first}");
+    (child, first, lines)
+}
+
+/// The rest of a listener's stdout, once it has stopped.
+async fn rest(
+    mut lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) -> String {
+    let mut out = String::new();
+    while let Ok(Some(l)) = lines.next_line().await {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+/// Kills `affsync listen` (SIGKILL) while the one read it makes for a delivery it has already
+/// acknowledged is in flight: the delivery was stored in the mirror's queue before it was
+/// answered, so the restarted listener (which keeps its subscription) applies it, and the
+/// mirror equals a fresh pull. Then SIGTERM stops the listener cleanly, and `--unsubscribe`
+/// removes its subscription from Affinity.
+#[tokio::test]
+async fn a_listener_killed_between_acknowledge_and_apply_loses_nothing_after_restart() {
+    use crate::proxy::{Fault, Proxy, Rule};
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let pulled = sqlite().await;
+    for s in [store, &pulled.store] {
+        pull(&client(&t), s, &PullOptions::default(), &Quiet)
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The listener reaches Affinity through the proxy, which lets its first read of one list
+    // entry reach the emulator and then holds the answer; the deliveries come straight from
+    // the emulator.
+    let proxy = Proxy::start(
+        &t.emu,
+        vec![Rule {
+            method: "GET",
+            path: "/v2/lists/301/list-entries/",
+            nth: 1,
+            fault: Fault::Hold,
+        }],
+    )
+    .await;
+    let (mut child, first, _) = spawn_listen(dir.path(), &db.url, &proxy.url).await;
+    assert!(first.contains(", new,"), "{first}");
+    let subscription: Vec<i64> = t.emu.shared.tenant().webhooks.keys().copied().collect();
+    assert_eq!(subscription.len(), 1);
+
+    // Engine Works (205) added to Deal Flow: its `list_entry.created` is delivered, queued and
+    // acknowledged; the listener's read of the entry is held.
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 205}),
+            200,
+        )
+        .await;
+    let entry = e["id"].as_i64().unwrap();
+    proxy.held().await;
+    let figures = store.webhook_figures(chrono::Utc::now()).await.unwrap();
+    assert_eq!(figures.queued, 1, "the delivery is queued, not yet applied");
+    assert_eq!(live(store, entry).await, None, "not in the mirror yet");
+    child.kill().await.unwrap(); // SIGKILL
+    drop(proxy);
+    assert_eq!(
+        live(store, entry).await,
+        None,
+        "the killed listener never wrote it"
+    );
+
+    // Restarted, straight to Affinity: it keeps its subscription and applies what it had
+    // queued.
+    let (child, first, lines) = spawn_listen(dir.path(), &db.url, &t.emu.base_url()).await;
+    assert!(first.contains(", kept,"), "{first}");
+    wait_for(store, 20, || async {
+        live(store, entry).await == Some(true)
+    })
+    .await;
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the listener stops within 30 s of SIGTERM")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "a clean stop");
+    let said = rest(lines).await;
+    assert!(
+        said.starts_with("stopped: 1 events (1 applied"),
+        "the restarted listener applied the queued event: {said}"
+    );
+    assert_eq!(
+        t.emu
+            .shared
+            .tenant()
+            .webhooks
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        subscription,
+        "stopping keeps the subscription"
+    );
+
+    // What the listener kept is what a pull stores.
+    pull(&client(&t), &pulled.store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        fingerprint(store, false).await,
+        fingerprint(&pulled.store, false).await
+    );
+
+    // `--unsubscribe` removes it from Affinity.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["listen", "--unsubscribe", "--database-url", &db.url])
+        .current_dir(dir.path())
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", t.emu.base_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert_eq!(
+        said.trim(),
+        format!("removed webhook subscription {}", subscription[0])
+    );
+    assert!(t.emu.shared.tenant().webhooks.is_empty());
+    let running: Vec<_> = store
+        .runs(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status == "running")
+        .collect();
+    assert!(running.is_empty(), "runs left running: {running:?}");
+}
+
+/// A list's live entries in the mirror with their values of `fields`: entry id → field id →
+/// values.
+async fn entries_with(
+    store: &Store,
+    list: &str,
+    fields: &[&str],
+) -> std::collections::BTreeMap<
+    i64,
+    std::collections::BTreeMap<String, Vec<affsync_core::model::ValueItem>>,
+> {
+    let list = store.find_list(list).await.unwrap().unwrap();
+    let view = store.list_view(&list).await.unwrap();
+    view.entries
+        .into_iter()
+        .map(|e| {
+            let values = e
+                .values
+                .into_iter()
+                .filter(|(f, _)| fields.contains(&f.as_str()))
+                .collect();
+            (e.entry.id, values)
+        })
+        .collect()
+}
+
+/// `affsync pull --view`: a saved view's entries (named `LIST/VIEW`, or by the view's id) reach
+/// the mirror with the values of the fields the view shows and only those, as a pull of the
+/// whole list stores them; the list does not count as pulled (a view is part of it); an
+/// unknown view exits 2 and names the list's views.
+#[tokio::test]
+async fn pull_view_stores_a_saved_views_entries_with_the_fields_it_shows() {
+    use futures::TryStreamExt;
+    // The full tenant: the test tenant with a saved view on Deal Flow, among the rest.
+    let t = TestEmu::with(
+        EmulatorConfig::default(),
+        crate::every_operation::full_seed(),
+    )
+    .await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let run = |args: &'static [&'static str]| {
+        let url = db.url.clone();
+        let base = t.emu.base_url();
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+                .args(args)
+                .args(["--database-url", &url])
+                .env("AFFINITY_API_KEY", KEY)
+                .env("AFFINITY_BASE_URL", base)
+                .env("RUST_LOG", "warn")
+                .output()
+                .await
+                .unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    // What Affinity's view shows: its entries, and the fields of its columns.
+    let shown: Vec<_> = client(&t)
+        .saved_view_entries_v2(affinity_crm::ListId(301), affinity_crm::SavedViewId(951))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = shown.iter().map(|e| e.id.0).collect();
+    let columns = ["field-501", "field-505"];
+
+    let (code, out, err) = run(&["pull", "--view", "Deal Flow/Pipeline board"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(&format!(
+            "Deal Flow/Pipeline board: {n} entries, {n} new,",
+            n = ids.len()
+        )),
+        "{out}"
+    );
+    let got = entries_with(store, "Deal Flow", &columns).await;
+    assert_eq!(got.keys().copied().collect::<Vec<_>>(), ids);
+    let all = store.find_list("Deal Flow").await.unwrap().unwrap();
+    let stored: BTreeSet<String> = store
+        .list_view(&all)
+        .await
+        .unwrap()
+        .entries
+        .iter()
+        .flat_map(|e| e.values.keys().cloned())
+        .collect();
+    assert!(
+        stored.iter().all(|f| columns.contains(&f.as_str())),
+        "only the view's fields: {stored:?}"
+    );
+    assert_eq!(
+        store.last_pulled_at(301).await.unwrap(),
+        None,
+        "the list is not pulled"
+    );
+
+    // The values are those a pull of the whole list stores.
+    let pulled = sqlite().await;
+    pull(&client(&t), &pulled.store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let whole = entries_with(&pulled.store, "Deal Flow", &columns).await;
+    let whole: std::collections::BTreeMap<_, _> = whole
+        .into_iter()
+        .filter(|(id, _)| ids.contains(id))
+        .collect();
+    assert_eq!(got, whole);
+    assert!(
+        got.values().any(|v| !v.is_empty()),
+        "the view's entries have values: {got:?}"
+    );
+
+    // By the view's id, again: nothing new.
+    let (code, out, err) = run(&["pull", "--view", "951", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["view_id"], 951);
+    assert_eq!(v["entries_seen"].as_u64(), Some(ids.len() as u64));
+    assert_eq!(v["new"], 0);
+    assert_eq!(v["changed"], 0);
+
+    let (code, _, err) = run(&["pull", "--view", "Deal Flow/Nope"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no saved view named `Nope` on `Deal Flow`"),
+        "{err}"
+    );
+    assert!(err.contains("Pipeline board (951)"), "{err}");
+    let (code, _, err) = run(&["pull", "--view", "Nowhere/Pipeline board"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no list named `Nowhere`"), "{err}");
+
+    // A job's `{ pull_view = "…" }` step does the same.
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = format!("sqlite://{}", dir.path().join("job.db").display());
+    std::fs::write(
+        dir.path().join("affsync.toml"),
+        format!(
+            "database_url = \"{mirror}\"\n[affinity]\nbase_url = \"{}\"\nkey_env = \"AFFINITY_API_KEY\"\n\n\
+             [[jobs]]\nname = \"views\"\nschedule = \"0 0 2 * * *\"\nsteps = [ {{ pull_view = \"Deal Flow/Pipeline board\" }} ]\n",
+            t.emu.base_url()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["run", "views"])
+        .current_dir(dir.path())
+        .env("AFFINITY_API_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job = Store::open(&mirror).await.unwrap();
+    assert_eq!(entries_with(&job, "Deal Flow", &columns).await, got);
+    assert!(job
+        .runs(10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.kind == "pull" && r.job.as_deref() == Some("views") && r.status == "ok"));
+    job.close().await;
+}
+
+/// Deliveries posted by hand to the listener's hook, one at a time (each applied before the
+/// next is posted), or all at once.
+async fn deliver(store: &Store, at: &Listening, payloads: &[serde_json::Value], one_by_one: bool) {
+    let secret = store.listener().await.unwrap().unwrap().secret;
+    let url = format!("http://{}{}{secret}", at.addr, listen::HOOK_PREFIX);
+    let http = reqwest::Client::new();
+    for p in payloads {
+        let r = http.post(&url).json(p).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{p}");
+        if one_by_one {
+            wait_for(store, 10, || async { true }).await;
+        }
+    }
+    wait_for(store, 10, || async { true }).await;
+}
+
+/// The same delivery twice, and deliveries out of order (a value's older change after its
+/// newer one, an entry's deletion before its creation), leave the mirror equal to a fresh
+/// pull. Affinity's own deliveries to the listener are turned off; a second subscriber takes
+/// them, and the test posts them to the listener in the order it chooses.
+#[tokio::test]
+async fn the_same_delivery_twice_or_deliveries_out_of_order_leave_the_mirror_as_a_fresh_pull() {
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    let pulled = sqlite().await;
+    for s in [store, &pulled.store] {
+        pull(&client(&t), s, &PullOptions::default(), &Quiet)
+            .await
+            .unwrap();
+    }
+    let l = start(&t, &db).await;
+    t.emu
+        .shared
+        .tenant()
+        .webhooks
+        .get_mut(&l.at.subscription)
+        .unwrap()
+        .disabled = true;
+    let mut sub = crate::webhooks::subscriber(0).await;
+    t.send_json(
+        Method::POST,
+        "/webhook/subscribe",
+        json!({ "webhook_url": sub.url }),
+        200,
+    )
+    .await;
+
+    // Engine Works (205) added to Deal Flow; 601's Headcount 42 → 43 → 44; entry 602 removed;
+    // Cobol Systems (202) added and removed again.
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 205}),
+            200,
+        )
+        .await;
+    let added = e["id"].as_i64().unwrap();
+    for v in [43, 44] {
+        t.send_json(Method::PUT, "/field-values/705", json!({ "value": v }), 200)
+            .await;
+    }
+    t.send_json(
+        Method::DELETE,
+        "/lists/301/list-entries/602",
+        json!({}),
+        200,
+    )
+    .await;
+    let e = t
+        .send_json(
+            Method::POST,
+            "/lists/301/list-entries",
+            json!({"entity_id": 202}),
+            200,
+        )
+        .await;
+    let fleeting = e["id"].as_i64().unwrap();
+    t.send_json(
+        Method::DELETE,
+        &format!("/lists/301/list-entries/{fleeting}"),
+        json!({}),
+        200,
+    )
+    .await;
+    let mut got = Vec::new();
+    while let Some(p) = sub.within(Duration::from_secs(1)).await {
+        got.push(p);
+    }
+    let find = |kind: &str, pred: &dyn Fn(&serde_json::Value) -> bool| -> serde_json::Value {
+        got.iter()
+            .find(|p| p["type"] == kind && pred(&p["body"]))
+            .unwrap_or_else(|| panic!("a `{kind}` delivery: {got:?}"))
+            .clone()
+    };
+    let created = find("list_entry.created", &|b| b["id"] == added);
+    let to_43 = find("field_value.updated", &|b| {
+        b["id"] == 705 && b["value"].as_f64() == Some(43.0)
+    });
+    let to_44 = find("field_value.updated", &|b| {
+        b["id"] == 705 && b["value"].as_f64() == Some(44.0)
+    });
+    let removed = find("list_entry.deleted", &|b| b["id"] == 602);
+    let fleeting_created = find("list_entry.created", &|b| b["id"] == fleeting);
+    let fleeting_removed = find("list_entry.deleted", &|b| b["id"] == fleeting);
+    assert_eq!(live(store, added).await, None, "nothing delivered yet");
+
+    // Out of order, one at a time: the newer value first, the older after it; a deletion
+    // before the creation it follows; the rest as they came.
+    let mut order = vec![
+        to_44.clone(),
+        to_43.clone(),
+        fleeting_removed.clone(),
+        fleeting_created.clone(),
+        created.clone(),
+        removed.clone(),
+    ];
+    order.extend(got.iter().cloned());
+    deliver(store, &l.at, &order, true).await;
+    assert_eq!(
+        headcount_601(store).await,
+        Some(44.0),
+        "the newer value stays"
+    );
+    assert_eq!(live(store, added).await, Some(true));
+    assert_eq!(live(store, 602).await, Some(false));
+    assert_ne!(live(store, fleeting).await, Some(true));
+
+    // And every delivery again, at once.
+    deliver(store, &l.at, &got, false).await;
+    let summary = l.stop().await;
+    assert_eq!(summary.counts.failed, 0);
+    assert_eq!(headcount_601(store).await, Some(44.0));
+
+    pull(&client(&t), &pulled.store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        fingerprint(store, false).await,
+        fingerprint(&pulled.store, false).await
+    );
+}
+
+/// The listener answers 404 to anything but a POST to its secret path, acknowledges an event
+/// type it does not follow (journaled as such, nothing read); and with the tenant's 3
+/// subscriptions taken by others, `affsync listen` refuses (exit 2), naming them.
+#[tokio::test]
+async fn the_listener_hides_its_path_takes_unknown_events_and_refuses_when_subscriptions_are_full()
+{
+    let t = TestEmu::start().await;
+    let db = sqlite().await;
+    let store = &db.store;
+    pull(&client(&t), store, &PullOptions::default(), &Quiet)
+        .await
+        .unwrap();
+    let l = start(&t, &db).await;
+    let secret = store.listener().await.unwrap().unwrap().secret;
+    let base = format!("http://{}", l.at.addr);
+    let http = reqwest::Client::new();
+    let event = json!({"type": "reminder.created", "body": {"id": 1}, "sent_at": 1});
+    for (method, path) in [
+        (
+            Method::POST,
+            format!("{}{}", listen::HOOK_PREFIX, "0".repeat(64)),
+        ),
+        (Method::POST, "/".to_string()),
+        (Method::GET, format!("{}{secret}", listen::HOOK_PREFIX)),
+    ] {
+        let r = http
+            .request(method.clone(), format!("{base}{path}"))
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{method} off the secret path");
+    }
+    let before = t.served().await;
+    let r = http
+        .post(format!("{base}{}{secret}", listen::HOOK_PREFIX))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    wait_for(store, 10, || async {
+        store
+            .webhook_figures(chrono::DateTime::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .applied_since
+            >= 1
+    })
+    .await;
+    let summary = l.stop().await;
+    assert_eq!(t.served().await - before, 0, "nothing read for it");
+    assert_eq!(
+        (summary.counts.events, summary.counts.skipped),
+        (1, 1),
+        "{summary:?}"
+    );
+
+    // The listener's subscription removed, and 3 others made.
+    listen::unsubscribe(&client(&t), store).await.unwrap();
+    let mut others = Vec::new();
+    for i in 0..3 {
+        let w = t
+            .send_json(
+                Method::POST,
+                "/webhook/subscribe",
+                json!({ "webhook_url": format!("https://hooks{i}.example.com/in/secret{i}") }),
+                200,
+            )
+            .await;
+        others.push(w["id"].as_i64().unwrap());
+    }
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["listen", "--port", "0", "--database-url", &db.url])
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", t.emu.base_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the tenant's 3 webhook subscriptions are all taken by others"),
+        "{err}"
+    );
+    for (i, id) in others.iter().enumerate() {
+        assert!(
+            err.contains(&format!("{id} (https://hooks{i}.example.com/…")),
+            "{err}"
+        );
+        assert!(!err.contains(&format!("secret{i}")), "paths hidden: {err}");
+    }
+    assert!(err.contains("hint: "), "{err}");
 }

@@ -19,13 +19,13 @@ use crate::common::*;
 
 /// A subscriber: every payload it takes goes to the channel; the first `fail_first` POSTs are
 /// answered 500.
-struct Subscriber {
-    url: String,
+pub struct Subscriber {
+    pub url: String,
     rx: mpsc::UnboundedReceiver<Value>,
     attempts: Arc<AtomicU32>,
 }
 
-async fn subscriber(fail_first: u32) -> Subscriber {
+pub async fn subscriber(fail_first: u32) -> Subscriber {
     let (tx, rx) = mpsc::unbounded_channel::<Value>();
     let attempts = Arc::new(AtomicU32::new(0));
     type S = (mpsc::UnboundedSender<Value>, Arc<AtomicU32>, u32);
@@ -53,7 +53,15 @@ async fn subscriber(fail_first: u32) -> Subscriber {
 }
 
 impl Subscriber {
-    async fn next(&mut self) -> Value {
+    /// The next delivery, if one comes within `wait`.
+    pub async fn within(&mut self, wait: Duration) -> Option<Value> {
+        tokio::time::timeout(wait, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    pub async fn next(&mut self) -> Value {
         tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
             .await
             .expect("a delivery within 10 s")

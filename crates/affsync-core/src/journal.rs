@@ -585,6 +585,9 @@ pub enum WebhookSkip {
     AlreadyGone,
     /// Its change was already read: a read made after it arrived brought it.
     AlreadyRead,
+    /// The mirror already holds the value it announces: the echo of affsync's own write (the
+    /// mirror learned the value from the write), or a repeated delivery.
+    AlreadyHeld,
     /// Its body lacks what the event is about.
     Unreadable,
 }
@@ -596,6 +599,7 @@ impl WebhookSkip {
             WebhookSkip::NotMirrored => "not mirrored",
             WebhookSkip::AlreadyGone => "already gone",
             WebhookSkip::AlreadyRead => "already read",
+            WebhookSkip::AlreadyHeld => "already held",
             WebhookSkip::Unreadable => "unreadable",
         }
     }
