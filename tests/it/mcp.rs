@@ -1,6 +1,6 @@
 //! `affsync mcp` driven by a real MCP client: the official Python SDK (`mcp`), installed from
-//! PyPI into a throwaway virtualenv (or taken from `AFFSYNC_TEST_MCP_VENV`), over stdio, against
-//! the demo tenant in the emulator. Ignored when the tests were built without python3 and its
+//! PyPI into a throwaway virtualenv (or taken from `AFFSYNC_TEST_MCP_VENV`), over stdio and over
+//! streamable HTTP, against the demo tenant in the emulator. Ignored when the tests were built without python3 and its
 //! `venv`, or with `AFFSYNC_TEST_OFFLINE` set (`tests/resources/build.rs`); with them, a venv or
 //! a pip install that fails fails the test.
 
@@ -79,12 +79,14 @@ async fn session(
         db.into(),
     ];
     command.extend(extra.iter().map(|s| s.to_string()));
-    let script = dir.join(format!("script-{}.json", rand_suffix()));
-    std::fs::write(
-        &script,
-        json!({ "command": command, "calls": calls }).to_string(),
-    )
-    .unwrap();
+    run_client(py, dir, t, json!({ "command": command, "calls": calls })).await
+}
+
+/// Runs the Python client with this script (a server to start, or a URL); gives its report.
+async fn run_client(py: &Path, dir: &Path, t: &TestEmu, script: Value) -> Value {
+    let path = dir.join(format!("script-{}.json", rand_suffix()));
+    std::fs::write(&path, script.to_string()).unwrap();
+    let script = path;
     let out = tokio::process::Command::new(py)
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -306,4 +308,63 @@ async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp()
     let runs = store.runs_with_status(None, 50).await.unwrap();
     let mcp = runs.iter().find(|r| r.kind == "mcp").expect("an mcp run");
     assert_eq!(mcp.status, "ok", "{mcp:?}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_mcp_python),
+    ignore = "needs python3 with venv and PyPI (or AFFSYNC_TEST_MCP_VENV), and AFFSYNC_TEST_OFFLINE unset"
+)]
+async fn a_python_mcp_client_finds_a_record_over_streamable_http_with_no_api_call() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let py = venv_with_mcp(dir.path()).unwrap_or_else(|why| {
+        panic!(
+            "no Python MCP client ({why}); AFFSYNC_TEST_OFFLINE=1 at build time ignores this test"
+        )
+    });
+    let t = TestEmu::with(EmulatorConfig::default(), demo_seed()).await;
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    pull(&t, &db).await;
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .args(["mcp", "--http", "0", "--database-url", &db])
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", t.emu.base_url())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("affsync mcp --http runs");
+    // It says where it listens, once listening.
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("affsync mcp --http said where it listens")
+        .unwrap()
+        .unwrap_or_default();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    let calls_before = calls_made(&t);
+    let r = run_client(
+        &py,
+        dir.path(),
+        &t,
+        json!({ "url": url, "token": null, "calls": [
+            { "tool": "find_organization", "args": { "query": MISSPELT } },
+            { "tool": "set_fields", "args": { "kind": "organization", "id": ORG_ID, "list": "Deal Flow",
+                "values": [{ "field": "Headcount", "value": "5" }] } },
+        ]}),
+    )
+    .await;
+    assert_eq!(calls_made(&t), calls_before, "{:?}", t.emu.stats());
+    assert!(r["tools"].as_array().unwrap().len() > 54, "{}", r["tools"]);
+    let found = &r["calls"][0];
+    assert_eq!(found["isError"], false, "{found}");
+    assert_eq!(found["structured"]["results"][0]["id"], ORG_ID, "{found}");
+    // Started without --allow-writes, the write is refused over HTTP too.
+    assert_eq!(r["calls"][1]["isError"], true, "{}", r["calls"][1]);
+    server.kill().await.unwrap();
 }
