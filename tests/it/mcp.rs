@@ -1,8 +1,8 @@
 //! `affsync mcp` driven by a real MCP client: the official Python SDK (`mcp`), installed from
 //! PyPI into a throwaway virtualenv (or taken from `AFFSYNC_TEST_MCP_VENV`), over stdio and over
-//! streamable HTTP, against the demo tenant in the emulator. Ignored when the tests were built without python3 and its
-//! `venv`, or with `AFFSYNC_TEST_OFFLINE` set (`tests/resources/build.rs`); with them, a venv or
-//! a pip install that fails fails the test.
+//! streamable HTTP, against the demo tenant in the emulator. Ignored when the tests were built
+//! without python3 and its `venv`, or with `AFFSYNC_TEST_OFFLINE` set
+//! (`tests/resources/build.rs`); with them, a venv or a pip install that fails fails the test.
 
 use std::path::{Path, PathBuf};
 
