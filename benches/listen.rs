@@ -7,11 +7,14 @@
 //!
 //! Run with `cargo bench --bench listen`; `AFFSYNC_BENCH_EVENTS` (50) sets the events of each
 //! kind, `AFFSYNC_BENCH_LATENCY_MS` (`0,100`) the emulator's delay before every answer. Each
-//! scenario prints one Markdown table row for BENCHMARKS.md.
+//! scenario prints one Markdown table row for BENCHMARKS.md. `cargo bench --bench listen --
+//! calls` counts instead the calls a day to keep 20 lists × 5,000 entries current
+//! ([`calls_a_day`]).
 
 use std::time::{Duration, Instant};
 
 use affinity_crm::{ApiKey, Client, Config, KeySource};
+use affinity_crm_emulator::generate::{big_list_seed, BIG_LIST_ID};
 use affinity_crm_emulator::state::Value;
 use affinity_crm_emulator::{Emulator, EmulatorConfig, Seed};
 use affsync::listen::{self, EnrichJob, ListenError, ListenOptions, ListenSummary};
@@ -59,6 +62,11 @@ struct Bench {
 
 impl Bench {
     async fn start(latency_ms: u64) -> Bench {
+        Bench::start_with(latency_ms, seed()).await
+    }
+
+    /// The emulator with `seed`, and a mirror that has pulled every list.
+    async fn start_with(latency_ms: u64, seed: Seed) -> Bench {
         let emu = Emulator::start(
             EmulatorConfig {
                 api_key: Some(KEY.into()),
@@ -67,7 +75,7 @@ impl Bench {
                 rate_limit_per_minute: 100_000,
                 ..Default::default()
             },
-            seed(),
+            seed,
         )
         .await
         .unwrap();
@@ -75,9 +83,11 @@ impl Bench {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("b.db").display());
         let store = Store::open(&url).await.unwrap();
-        pull(&client, &store, &PullOptions::default(), &Quiet)
-            .await
-            .unwrap();
+        let every = PullOptions {
+            all_lists: true,
+            ..PullOptions::default()
+        };
+        pull(&client, &store, &every, &Quiet).await.unwrap();
         Bench {
             emu,
             http: reqwest::Client::new(),
@@ -396,6 +406,143 @@ async fn enrichment(latency_ms: u64) {
     b.emu.stop().await;
 }
 
+/// 20 lists of `per` organizations each: the generated list's seed, its entries dealt out to
+/// 19 copies of the list (the values of its list fields kept on the entries that stay).
+fn twenty_lists(per: usize) -> Seed {
+    let mut s = big_list_seed(per * 20, 7);
+    let base = s.lists[0].clone();
+    for k in 1..20 {
+        let mut l = base.clone();
+        l.id = BIG_LIST_ID + k;
+        l.name = format!("{} {k}", base.name);
+        s.lists.push(l);
+    }
+    let mut moved = std::collections::HashSet::new();
+    for (i, e) in s.list_entries.iter_mut().enumerate() {
+        e.list_id = BIG_LIST_ID + (i / per) as i64;
+        if e.list_id != BIG_LIST_ID {
+            moved.insert(e.id);
+        }
+    }
+    s.field_values
+        .retain(|v| v.list_entry_id.is_none_or(|e| !moved.contains(&e)));
+    s
+}
+
+/// `n` of `all`, evenly spread.
+fn spread<T: Clone>(all: &[T], n: usize) -> Vec<T> {
+    let step = (all.len() / n).max(1);
+    all.iter().step_by(step).take(n).cloned().collect()
+}
+
+/// Calls a day to keep 20 lists × `AFFSYNC_BENCH_PER_LIST` (5,000) entries current at 50
+/// changes a day, run at that scale: a nightly full pull when nothing changed, the listener's
+/// reads for 50 changes (20 values changed, 15 entries added, 15 removed), and the weekly
+/// reconciliation (a full pull) after them, which must find no drift.
+async fn calls_a_day() {
+    let per: usize = std::env::var("AFFSYNC_BENCH_PER_LIST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000);
+    let b = Bench::start_with(0, twenty_lists(per)).await;
+    let every = PullOptions {
+        all_lists: true,
+        ..PullOptions::default()
+    };
+    let before = b.served();
+    pull(&client(&b.emu), &b.store, &every, &Quiet)
+        .await
+        .unwrap();
+    let nightly = b.served() - before;
+
+    let l = start(&b, ListenOptions::default()).await;
+    let (values, entries): (Vec<i64>, Vec<(i64, i64)>) = {
+        let st = b.emu.shared.tenant();
+        let headcounts: Vec<i64> = st
+            .field_values
+            .values()
+            .filter(|v| v.field_id == 5013)
+            .map(|v| v.id)
+            .collect();
+        let values = spread(&headcounts, 20);
+        let all: Vec<(i64, i64)> = st
+            .list_entries
+            .values()
+            .map(|e| (e.list_id, e.entity_id))
+            .collect();
+        (values, spread(&all, 15))
+    };
+    let before = b.served();
+    for (i, id) in values.iter().enumerate() {
+        b.write(
+            reqwest::Method::PUT,
+            &format!("/field-values/{id}"),
+            json!({ "value": 10_000 + i }),
+        )
+        .await;
+    }
+    let mut added = Vec::new();
+    for (list, entity) in &entries {
+        // Onto the next list, where it is not yet.
+        let to = BIG_LIST_ID + (list - BIG_LIST_ID + 1) % 20;
+        let e = b
+            .write(
+                reqwest::Method::POST,
+                &format!("/lists/{to}/list-entries"),
+                json!({ "entity_id": entity }),
+            )
+            .await;
+        added.push(e["id"].as_i64().unwrap());
+    }
+    let gone: Vec<(i64, i64)> = {
+        let st = b.emu.shared.tenant();
+        let all: Vec<(i64, i64)> = st
+            .list_entries
+            .values()
+            .filter(|e| !added.contains(&e.id))
+            .map(|e| (e.list_id, e.id))
+            .collect();
+        spread(&all[all.len() / 3..], 15)
+    };
+    for (list, entry) in &gone {
+        b.write(
+            reqwest::Method::DELETE,
+            &format!("/lists/{list}/list-entries/{entry}"),
+            json!({}),
+        )
+        .await;
+    }
+    let own = (values.len() + added.len() + gone.len()) as u64;
+    b.settle().await;
+    let listened = b.served() - before - own;
+    let s = l.stop().await;
+    assert_eq!(s.counts.failed, 0, "{s:?}");
+
+    let before = b.served();
+    let r = affsync::listen::reconcile::reconcile(&client(&b.emu), &b.store, &[], None)
+        .await
+        .unwrap();
+    let weekly = b.served() - before;
+    assert_eq!(r.drift.drift, 0, "the listener kept up: {:?}", r.drift);
+
+    let changes = own as f64;
+    let listen_day = listened as f64 * 50.0 / changes;
+    let reconcile_day = weekly as f64 / 7.0;
+    println!();
+    println!("20 lists x {per} entries, {own} changes made and listened to");
+    println!("| way | calls a day |");
+    println!("|---|---|");
+    println!("| nightly full pull (measured: {nightly} calls) | **{nightly}** |");
+    println!("| `affsync listen`: {listened} reads for {own} changes | {listen_day:.0} |");
+    println!("| weekly reconciliation ({weekly} calls, drift 0) / 7 | {reconcile_day:.0} |");
+    println!(
+        "| **listen + weekly reconciliation** | **{:.0}** ({:.0}% of the nightly pulls) |",
+        listen_day + reconcile_day,
+        100.0 * (listen_day + reconcile_day) / nightly as f64
+    );
+    b.emu.stop().await;
+}
+
 fn main() {
     let which = std::env::args()
         .skip(1)
@@ -403,6 +550,10 @@ fn main() {
         .unwrap_or_default();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
+        if which == "calls" {
+            calls_a_day().await;
+            return;
+        }
         println!("| scenario | events | median | p95 | max | calls per event |");
         println!("|---|---|---|---|---|---|");
         for latency in latencies() {
