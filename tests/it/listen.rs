@@ -140,14 +140,7 @@ async fn an_entry_added_a_value_changed_and_an_entry_removed_reach_the_mirror_wi
 
     // Engine Works (205) is on no list: added to Deal Flow.
     let before = t.served().await;
-    let e = t
-        .send_json(
-            Method::POST,
-            "/lists/301/list-entries",
-            json!({"entity_id": 205}),
-            200,
-        )
-        .await;
+    let e = add_entry(&t, 301, 205).await;
     let entry = e["id"].as_i64().unwrap();
     wait_for(store, 10, || async {
         live(store, entry).await == Some(true)
@@ -170,13 +163,7 @@ async fn an_entry_added_a_value_changed_and_an_entry_removed_reach_the_mirror_wi
 
     // An entry removed: no read at all.
     let before = t.served().await;
-    t.send_json(
-        Method::DELETE,
-        "/lists/301/list-entries/602",
-        json!({}),
-        200,
-    )
-    .await;
+    remove_entry(&t, 301, 602).await;
     wait_for(store, 10, || async {
         live(store, 602).await == Some(false)
     })
@@ -402,14 +389,7 @@ async fn a_company_added_to_a_list_gets_its_enrichment_fields_in_three_calls_at_
     // Engine Works (205) added to Deal Flow.
     let since = chrono::Utc::now();
     let mark = t.emu.recorded().len();
-    let e = t
-        .send_json(
-            Method::POST,
-            "/lists/301/list-entries",
-            json!({"entity_id": 205}),
-            200,
-        )
-        .await;
+    let e = add_entry(&t, 301, 205).await;
     let entry = e["id"].as_i64().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -452,14 +432,7 @@ async fn a_company_added_to_a_list_gets_its_enrichment_fields_in_three_calls_at_
 
     // Cobol Systems (202) added again: the source has no row for it.
     let before = t.served().await;
-    let e = t
-        .send_json(
-            Method::POST,
-            "/lists/301/list-entries",
-            json!({"entity_id": 202}),
-            200,
-        )
-        .await;
+    let e = add_entry(&t, 301, 202).await;
     let again = e["id"].as_i64().unwrap();
     wait_for(store, 10, || async {
         live(store, again).await == Some(true)
@@ -565,14 +538,7 @@ async fn a_listener_killed_between_acknowledge_and_apply_loses_nothing_after_res
 
     // Engine Works (205) added to Deal Flow: its `list_entry.created` is delivered, queued and
     // acknowledged; the listener's read of the entry is held.
-    let e = t
-        .send_json(
-            Method::POST,
-            "/lists/301/list-entries",
-            json!({"entity_id": 205}),
-            200,
-        )
-        .await;
+    let e = add_entry(&t, 301, 205).await;
     let entry = e["id"].as_i64().unwrap();
     proxy.held().await;
     let figures = store.webhook_figures(chrono::Utc::now()).await.unwrap();
@@ -880,42 +846,16 @@ async fn the_same_delivery_twice_or_deliveries_out_of_order_leave_the_mirror_as_
 
     // Engine Works (205) added to Deal Flow; 601's Headcount 42 → 43 → 44; entry 602 removed;
     // Cobol Systems (202) added and removed again.
-    let e = t
-        .send_json(
-            Method::POST,
-            "/lists/301/list-entries",
-            json!({"entity_id": 205}),
-            200,
-        )
-        .await;
+    let e = add_entry(&t, 301, 205).await;
     let added = e["id"].as_i64().unwrap();
     for v in [43, 44] {
         t.send_json(Method::PUT, "/field-values/705", json!({ "value": v }), 200)
             .await;
     }
-    t.send_json(
-        Method::DELETE,
-        "/lists/301/list-entries/602",
-        json!({}),
-        200,
-    )
-    .await;
-    let e = t
-        .send_json(
-            Method::POST,
-            "/lists/301/list-entries",
-            json!({"entity_id": 202}),
-            200,
-        )
-        .await;
+    remove_entry(&t, 301, 602).await;
+    let e = add_entry(&t, 301, 202).await;
     let fleeting = e["id"].as_i64().unwrap();
-    t.send_json(
-        Method::DELETE,
-        &format!("/lists/301/list-entries/{fleeting}"),
-        json!({}),
-        200,
-    )
-    .await;
+    remove_entry(&t, 301, fleeting).await;
     let mut got = Vec::new();
     while let Some(p) = sub.within(Duration::from_secs(1)).await {
         got.push(p);
@@ -1068,4 +1008,26 @@ async fn the_listener_hides_its_path_takes_unknown_events_and_refuses_when_subsc
         assert!(!err.contains(&format!("secret{i}")), "paths hidden: {err}");
     }
     assert!(err.contains("hint: "), "{err}");
+}
+
+/// Adds `entity` to list `list` through v1, as a person in Affinity would; gives the entry.
+async fn add_entry(t: &TestEmu, list: i64, entity: i64) -> serde_json::Value {
+    t.send_json(
+        Method::POST,
+        &format!("/lists/{list}/list-entries"),
+        json!({ "entity_id": entity }),
+        200,
+    )
+    .await
+}
+
+/// Removes entry `entry` from list `list` through v1.
+async fn remove_entry(t: &TestEmu, list: i64, entry: i64) {
+    t.send_json(
+        Method::DELETE,
+        &format!("/lists/{list}/list-entries/{entry}"),
+        json!({}),
+        200,
+    )
+    .await;
 }
