@@ -125,16 +125,8 @@ async fn headcount_601(store: &Store) -> Option<f64> {
 async fn an_entry_added_a_value_changed_and_an_entry_removed_reach_the_mirror_with_one_call_at_most(
 ) {
     let t = TestEmu::start().await;
-    let db = sqlite().await;
+    let (db, pulled) = pulled_pair(&t).await;
     let store = &db.store;
-    // Another mirror, pulled now and again at the end, for comparing: a mirror keeps what it
-    // saw go as gone, so a fresh one would differ by that alone.
-    let pulled = sqlite().await;
-    for s in [store, &pulled.store] {
-        pull(&client(&t), s, &PullOptions::default(), &Quiet)
-            .await
-            .unwrap();
-    }
     let l = start(&t, &db).await;
     assert!(!l.at.reused, "a first start subscribes");
 
@@ -509,14 +501,8 @@ async fn rest(
 async fn a_listener_killed_between_acknowledge_and_apply_loses_nothing_after_restart() {
     use crate::proxy::{Fault, Proxy, Rule};
     let t = TestEmu::start().await;
-    let db = sqlite().await;
+    let (db, pulled) = pulled_pair(&t).await;
     let store = &db.store;
-    let pulled = sqlite().await;
-    for s in [store, &pulled.store] {
-        pull(&client(&t), s, &PullOptions::default(), &Quiet)
-            .await
-            .unwrap();
-    }
     let dir = tempfile::tempdir().unwrap();
     // The listener reaches Affinity through the proxy, which lets its first read of one list
     // entry reach the emulator and then holds the answer; the deliveries come straight from
@@ -819,14 +805,8 @@ async fn deliver(store: &Store, at: &Listening, payloads: &[serde_json::Value], 
 #[tokio::test]
 async fn the_same_delivery_twice_or_deliveries_out_of_order_leave_the_mirror_as_a_fresh_pull() {
     let t = TestEmu::start().await;
-    let db = sqlite().await;
+    let (db, pulled) = pulled_pair(&t).await;
     let store = &db.store;
-    let pulled = sqlite().await;
-    for s in [store, &pulled.store] {
-        pull(&client(&t), s, &PullOptions::default(), &Quiet)
-            .await
-            .unwrap();
-    }
     let l = start(&t, &db).await;
     t.emu
         .shared
@@ -1030,4 +1010,16 @@ async fn remove_entry(t: &TestEmu, list: i64, entry: i64) {
         200,
     )
     .await;
+}
+
+/// Two mirrors of `t`, both pulled: the listener's, and one to pull again at the end for
+/// comparing (a mirror keeps what it saw go as gone, so a fresh one would differ by that).
+async fn pulled_pair(t: &TestEmu) -> (TestDb, TestDb) {
+    let (db, pulled) = (sqlite().await, sqlite().await);
+    for s in [&db.store, &pulled.store] {
+        pull(&client(t), s, &PullOptions::default(), &Quiet)
+            .await
+            .unwrap();
+    }
+    (db, pulled)
 }
