@@ -148,12 +148,9 @@ async fn headcount(db: &str) -> Vec<Option<f64>> {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-#[cfg_attr(
-    not(has_mcp_python),
-    ignore = "needs python3 with venv and PyPI (or AFFSYNC_TEST_MCP_VENV), and AFFSYNC_TEST_OFFLINE unset"
-)]
-async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp() {
+/// A folder with the Python client's virtualenv, the demo tenant in the emulator, and a mirror
+/// (in the folder) that has pulled it.
+async fn client_and_demo() -> (tempfile::TempDir, PathBuf, TestEmu, String) {
     let dir = tempfile::tempdir().unwrap();
     let py = venv_with_mcp(dir.path()).unwrap_or_else(|why| {
         panic!(
@@ -163,6 +160,16 @@ async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp()
     let t = TestEmu::with(EmulatorConfig::default(), demo_seed()).await;
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
     pull(&t, &db).await;
+    (dir, py, t, db)
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(has_mcp_python),
+    ignore = "needs python3 with venv and PyPI (or AFFSYNC_TEST_MCP_VENV), and AFFSYNC_TEST_OFFLINE unset"
+)]
+async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp() {
+    let (dir, py, t, db) = client_and_demo().await;
     let before = headcount(&db).await;
     assert_eq!(before.len(), 1, "{before:?}");
     let new_value = before[0].unwrap_or(0.0) + 17.0;
@@ -317,15 +324,7 @@ async fn a_python_mcp_client_finds_reads_plans_and_applies_through_affsync_mcp()
 )]
 async fn a_python_mcp_client_finds_a_record_over_streamable_http_with_no_api_call() {
     use tokio::io::AsyncBufReadExt;
-    let dir = tempfile::tempdir().unwrap();
-    let py = venv_with_mcp(dir.path()).unwrap_or_else(|why| {
-        panic!(
-            "no Python MCP client ({why}); AFFSYNC_TEST_OFFLINE=1 at build time ignores this test"
-        )
-    });
-    let t = TestEmu::with(EmulatorConfig::default(), demo_seed()).await;
-    let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    pull(&t, &db).await;
+    let (dir, py, t, db) = client_and_demo().await;
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
         .args(["mcp", "--http", "0", "--database-url", &db])
         .env("AFFINITY_API_KEY", KEY)
