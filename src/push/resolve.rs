@@ -27,7 +27,7 @@ use affsync_core::mapping::catalog::MirrorRefs;
 use affsync_core::mapping::check::{check, Severity};
 use affsync_core::mapping::{Mapping, PushMode};
 use affsync_core::matcher::{normalize, Candidate, Decision, Kind, Method, Status};
-use affsync_core::model::{ListRow, Owner, RunId};
+use affsync_core::model::{ListRow, OwnedValue, Owner, RunId};
 use affsync_core::plan::push::{bind_fields, Bound, MirrorState, PlanInput};
 
 use super::{PushError, PushOptions};
@@ -576,20 +576,24 @@ async fn read_values_off_lists(
                     .await?
             }
         };
+        let mut learned = Vec::new();
         for (id, fs) in read {
             let mut values = BTreeMap::new();
-            for f in &fs {
+            for f in fs {
                 let items = crate::pull::value_items(&f.value);
-                if learn {
-                    store
-                        .learn_values(Owner::Entity(kind, id), &f.id.0, &items, Utc::now())
-                        .await?;
-                }
                 if !items.is_empty() {
-                    values.insert(f.id.0.clone(), items);
+                    values.insert(f.id.0.clone(), items.clone());
                 }
+                learned.push(OwnedValue {
+                    owner: Owner::Entity(kind, id),
+                    field_id: f.id.0,
+                    items,
+                });
             }
             state.entity_values.insert(id, values);
+        }
+        if learn {
+            store.learn_owned_values(&learned, Utc::now()).await?;
         }
     }
     Ok(())

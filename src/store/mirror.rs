@@ -441,7 +441,7 @@ async fn read_entities(
 
 /// Replaces the values of the given (owner, field) pairs; `had_rows` says which had rows to
 /// delete first (a new owner has none, and skipping its delete keeps a first pull fast).
-async fn replace_values(
+pub(super) async fn replace_values(
     conn: &mut AnyConnection,
     backend: Backend,
     values: &[&OwnedValue],

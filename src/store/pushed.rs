@@ -2,7 +2,7 @@
 //! values it wrote. After a push the mirror holds what a pull would bring back, so that the
 //! next push finds nothing to write.
 
-use affsync_core::model::{EntryRow, Kind, Owner, ValueItem};
+use affsync_core::model::{EntryRow, Kind, OwnedValue, Owner, ValueItem};
 use chrono::{DateTime, Utc};
 
 use super::{col, time_text, Ctx, Store, StoreError};
@@ -147,42 +147,32 @@ impl Store {
         items: &[ValueItem],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let t = time_text(now);
-        let (kind, owner_id) = (owner.kind_str(), owner.id());
-        let mut tx = self.write_tx("recording pushed values").await?;
-        sqlx::query(
-            "DELETE FROM field_values WHERE owner = $1 AND owner_id = $2 AND field_id = $3",
-        )
-        .bind(kind)
-        .bind(owner_id)
-        .bind(field_id.to_string())
-        .execute(&mut *tx)
-        .await
-        .ctx("recording pushed values")?;
-        for (pos, v) in items.iter().enumerate() {
-            // Not a prepared statement kept across calls: Postgres fixes a parameter's type
-            // when a statement is prepared, and a value without a number (NULL) followed by
-            // one with a number must not meet a parameter typed for the other.
-            sqlx::query(
-                "INSERT INTO field_values (owner, owner_id, field_id, position, value_type, text, number, at, ref_id, json, changed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .persistent(false)
-            .bind(kind)
-            .bind(owner_id)
-            .bind(field_id.to_string())
-            .bind(pos as i64)
-            .bind(v.value_type.clone())
-            .bind(v.text.clone())
-            .bind(v.number)
-            .bind(v.at.clone())
-            .bind(v.ref_id)
-            .bind(v.json.clone())
-            .bind(t.clone())
-            .execute(&mut *tx)
-            .await
-            .ctx("recording pushed values")?;
+        let value = OwnedValue {
+            owner,
+            field_id: field_id.to_string(),
+            items: items.to_vec(),
+        };
+        self.learn_owned_values(&[value], now).await
+    }
+
+    /// Replaces each of these fields' values on its owner (what push wrote, or read from
+    /// Affinity), in one transaction.
+    pub async fn learn_owned_values(
+        &self,
+        values: &[OwnedValue],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if values.is_empty() {
+            return Ok(());
         }
+        let refs: Vec<&OwnedValue> = values.iter().collect();
+        let replaced: std::collections::BTreeSet<(Owner, String)> = values
+            .iter()
+            .map(|v| (v.owner, v.field_id.clone()))
+            .collect();
+        let mut tx = self.write_tx("recording pushed values").await?;
+        super::mirror::replace_values(&mut tx, self.backend, &refs, &replaced, &time_text(now))
+            .await?;
         tx.commit().await.ctx("recording pushed values")?;
         Ok(())
     }
