@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod listen;
 pub mod mapping_identity;
 pub mod matching;
+pub mod members;
 pub mod mcp;
 pub mod pull;
 pub mod push;

@@ -45,7 +45,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "affsync.toml";
 pub const DEFAULT_LOCK_STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// The keys of the file, for hints.
-pub const CONFIG_KEYS: &str = "`affsync.toml` has `database_url`, `lock_stale_after_s`, `[affinity]` (`base_url`, `key_env`, `key_file`, `key_command`) and `[[jobs]]` (`name`, `schedule`, `timezone`, `steps`, `on_failure`, `on_list_entry`)";
+pub const CONFIG_KEYS: &str = "`affsync.toml` has `database_url`, `lock_stale_after_s`, `[affinity]` (`base_url`, `key_env`, `key_file`, `key_command`), `[[jobs]]` (`name`, `schedule`, `timezone`, `steps`, `on_failure`, `on_list_entry`) and `[[members]]` (`name`, `file`, `key_env`, `key_file` or `key_command`, `lines`, `emails`, `workflow`)";
 
 const STEP_HINT: &str =
     "a step is `{ pull = [\"List\", ...] }`, `{ reconcile = [\"List\", ...] }`, `{ pull_view = \"List/View\" }`, `{ match = \"mapping.toml\" }`, `{ push = \"mapping.toml\" }`, `{ log_activity = \"activity.toml\" }` or `{ contacts = \"contacts.toml\" }`";
@@ -63,6 +63,8 @@ pub struct JobsConfig {
     /// Where the file says the key is, when it says.
     pub key: Option<KeySpec>,
     pub jobs: Vec<Job>,
+    /// `[[members]]`: whose activity is written with whose key.
+    pub members: Vec<crate::members::Member>,
 }
 
 /// Where the API key comes from.
@@ -264,6 +266,28 @@ impl Diagnose for KeyError {
     }
 }
 
+/// Where a key comes from, of `key_env`, `key_file` (relative to `dir`) and `key_command`;
+/// an error when more than one is given.
+pub fn key_spec(
+    env: Option<String>,
+    file: Option<String>,
+    command: Option<String>,
+    dir: &Path,
+) -> Result<Option<KeySpec>, String> {
+    let mut given: Vec<KeySpec> = [
+        env.map(KeySpec::Env),
+        file.map(|f| KeySpec::File(dir.join(f))),
+        command.map(KeySpec::Command),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if given.len() > 1 {
+        return Err("sets more than one of `key_env`, `key_file` and `key_command`".into());
+    }
+    Ok(given.pop())
+}
+
 impl KeySpec {
     /// Reads the key (runs the command, reads the file or the variable).
     pub fn read(&self) -> Result<(ApiKey, KeySource), KeyError> {
@@ -327,6 +351,8 @@ struct Raw {
     affinity: Option<Spanned<RawAffinity>>,
     #[serde(default)]
     jobs: Vec<Spanned<RawJob>>,
+    #[serde(default)]
+    members: Vec<Spanned<crate::members::RawMember>>,
 }
 
 #[derive(Deserialize)]
@@ -451,25 +477,21 @@ impl JobsConfig {
                         ));
                     }
                 }
-                let given = [
-                    a.key_env.as_ref().map(|v| KeySpec::Env(v.clone())),
-                    a.key_file.as_ref().map(|f| KeySpec::File(dir.join(f))),
-                    a.key_command.as_ref().map(|c| KeySpec::Command(c.clone())),
-                ];
-                let mut given: Vec<KeySpec> = given.into_iter().flatten().collect();
-                if given.len() > 1 {
-                    return Err(invalid(
+                let key = key_spec(
+                    a.key_env.clone(),
+                    a.key_file.clone(),
+                    a.key_command.clone(),
+                    &dir,
+                )
+                .map_err(|m| {
+                    invalid(
                         span,
                         None,
-                        "`[affinity]` sets more than one of `key_env`, `key_file` and `key_command`"
-                            .into(),
+                        format!("`[affinity]` {m}"),
                         "keep one: where the key comes from must be unambiguous",
-                    ));
-                }
-                (
-                    a.base_url.as_ref().map(|b| b.get_ref().clone()),
-                    given.pop(),
-                )
+                    )
+                })?;
+                (a.base_url.as_ref().map(|b| b.get_ref().clone()), key)
             }
         };
 
@@ -628,6 +650,7 @@ impl JobsConfig {
             base_url,
             key,
             jobs,
+            members: crate::members::resolve(&raw.members, path, text)?,
         })
     }
 

@@ -1,7 +1,7 @@
 //! The communication feed: JSON Lines or CSV, one event a row, with the columns `id`, `kind`
 //! (`call`, `voicemail`, `sms`, `note`), `direction` (`inbound`, `outbound`), `answered`, `at`,
-//! `duration_s`, `line` (our number), `contact` (a phone, an email or a name), `text` and
-//! `deleted`. Only `id`, `kind` and `contact` are required; other columns are ignored.
+//! `duration_s`, `line` (our number), `contact` (a phone, an email or a name), `text`,
+//! `deleted` and `member` (whose event it is, by name or email, when the line does not say). Only `id`, `kind` and `contact` are required; other columns are ignored.
 //!
 //! A row that cannot be read does not stop the run: it becomes a [`FeedRow`] whose event is an
 //! error that names what is wrong, which the plan journals as a skip.
@@ -22,6 +22,7 @@ pub const COLUMNS: &[&str] = &[
     "contact",
     "text",
     "deleted",
+    "member",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,8 @@ pub struct FeedEvent {
     pub contact: String,
     pub text: Option<String>,
     pub deleted: bool,
+    /// The member whose event it is (`affsync.toml`'s `[[members]]`, by name or email).
+    pub member: Option<String>,
 }
 
 /// A row of the feed (numbered from 1, a CSV header not counted) and what it holds.
@@ -199,6 +202,7 @@ pub fn parse_event(
         contact,
         text: values.get("text").filter(|t| !t.trim().is_empty()).cloned(),
         deleted,
+        member: get("member").map(str::to_string),
     })
 }
 

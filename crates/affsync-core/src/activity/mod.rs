@@ -2,4 +2,5 @@
 //! logged into Affinity; [`crate::plan::activity`] turns both into writes.
 
 pub mod feed;
+pub mod members;
 pub mod settings;

@@ -10,7 +10,7 @@ use toml::Spanned;
 use crate::diagnostic::{line_of, FileError};
 
 /// What every key of a settings file is, for hints.
-pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `default_country`, `create_contacts`, `phone_field` and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
+pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `default_country`, `create_contacts`, `phone_field`, `unowned` (`skip` or `default_key`: events on no member's line, with `[[members]]` in `affsync.toml`) and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
 
 /// What a call or a voicemail becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -30,6 +30,26 @@ pub enum SmsAs {
     #[default]
     Note,
     Disabled,
+}
+
+/// What becomes of an event on no member's line when `affsync.toml` has `[[members]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unowned {
+    /// Skipped, with the reason (a member's event is never written with another's key).
+    #[default]
+    Skip,
+    /// Written with the default key (`[affinity]`), under these settings.
+    DefaultKey,
+}
+
+impl Unowned {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unowned::Skip => "skip",
+            Unowned::DefaultKey => "default_key",
+        }
+    }
 }
 
 /// `[workflow]`: every kind is logged unless disabled.
@@ -58,6 +78,8 @@ struct Raw {
     default_country: Option<Spanned<String>>,
     #[serde(default)]
     workflow: Workflow,
+    #[serde(default)]
+    unowned: Unowned,
 }
 
 /// Parsed settings.
@@ -73,6 +95,8 @@ pub struct Settings {
     /// Its line in the file, when written there (for errors found against the mirror).
     pub phone_field_line: Option<usize>,
     pub workflow: Workflow,
+    /// With `[[members]]`: what becomes of an event on no member's line.
+    pub unowned: Unowned,
     /// The file, for messages.
     pub file: String,
     /// The feed a job step logs (`feed = "..."`, resolved against the settings file's folder).
@@ -179,6 +203,7 @@ impl Settings {
             phone_field,
             phone_field_line,
             workflow: raw.workflow,
+            unowned: raw.unowned,
             feed: raw
                 .feed
                 .map(|f| path.parent().unwrap_or_else(|| Path::new(".")).join(f)),

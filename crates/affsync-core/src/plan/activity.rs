@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::activity::feed::{Direction, FeedEvent, FeedRow, Kind};
 pub use crate::activity::settings::same_phone;
-use crate::activity::settings::{digits, phone_key, CallAs, Country, Settings, SmsAs};
+use crate::activity::members::{owner_of, MemberRoute, Owner};
+use crate::activity::settings::{digits, phone_key, CallAs, Country, Settings, SmsAs, Unowned};
 use crate::journal::ActivityAction;
 use crate::matcher::Candidate;
 
@@ -326,6 +327,9 @@ pub struct Op {
     pub action: Action,
     /// The hash of what is written (kept for the next run's comparison).
     pub hash: String,
+    /// The member whose key writes it (an index into the plan's members); `None` is the
+    /// default key.
+    pub member: Option<usize>,
 }
 
 /// Why an event is not logged.
@@ -341,6 +345,8 @@ pub enum SkipKind {
     AmbiguousContact,
     /// The row lacks what its kind needs, or cannot be read.
     Unreadable,
+    /// With `[[members]]`: the event is no member's, and `unowned` is `skip`.
+    Unowned,
 }
 
 impl SkipKind {
@@ -351,6 +357,7 @@ impl SkipKind {
             SkipKind::UnknownContact => "unknown_contact",
             SkipKind::AmbiguousContact => "ambiguous_contact",
             SkipKind::Unreadable => "unreadable",
+            SkipKind::Unowned => "unowned",
         }
     }
 }
@@ -666,6 +673,31 @@ pub fn plan(
     logged: &BTreeMap<String, Logged>,
     now: DateTime<Utc>,
 ) -> Plan {
+    plan_for_members(rows, settings, &[], dir, logged, now)
+}
+
+/// [`plan`] with `[[members]]`: each event goes to its member ([`owner_of`]), under that
+/// member's workflow and lines, written with their key; an event that is no member's is
+/// skipped, or, with `unowned = "default_key"`, planned under `settings` for the default key.
+/// With no members this is [`plan`].
+pub fn plan_for_members(
+    rows: &[FeedRow],
+    settings: &Settings,
+    members: &[MemberRoute],
+    dir: &Directory,
+    logged: &BTreeMap<String, Logged>,
+    now: DateTime<Utc>,
+) -> Plan {
+    // Each member's events are planned under their own workflow; their lines are theirs.
+    let member_settings: Vec<Settings> = members
+        .iter()
+        .map(|m| Settings {
+            workflow: m.workflow.unwrap_or(settings.workflow),
+            connected_numbers: m.lines.clone(),
+            file: m.file.clone(),
+            ..settings.clone()
+        })
+        .collect();
     let mut last: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
         if let Some(id) = &r.id {
@@ -693,6 +725,24 @@ pub fn plan(
                 continue;
             }
         };
+        let (member, settings) = if members.is_empty() {
+            (None, settings)
+        } else {
+            match owner_of(e, members, settings.default_country) {
+                Owner::Member(m) => (Some(m), &member_settings[m]),
+                Owner::Nobody(_) if settings.unowned == Unowned::DefaultKey => (None, settings),
+                Owner::Nobody(why) => {
+                    p.skipped.push(skip(
+                        SkipKind::Unowned,
+                        format!(
+                            "{why}, and `unowned` is `skip` in `{}` (`unowned = \"default_key\"` writes such events with the default key)",
+                            settings.file
+                        ),
+                    ));
+                    continue;
+                }
+            }
+        };
         let want = match desired(e, settings, now) {
             Ok(w) => w,
             Err((kind, reason)) => {
@@ -700,7 +750,9 @@ pub fn plan(
                 continue;
             }
         };
-        let on_line = e.line.as_deref().is_some_and(|l| settings.is_connected(l));
+        // A member's event is on their line (or named theirs by the feed).
+        let on_line = member.is_some()
+            || e.line.as_deref().is_some_and(|l| settings.is_connected(l));
         if !on_line {
             let reason = match &e.line {
                 None => "the event has no `line`, so it is on no connected number".to_string(),
@@ -720,6 +772,7 @@ pub fn plan(
             target,
             action,
             hash,
+            member,
         };
         if let Some(l) = logged.get(&e.id) {
             match follow_logged(l, e.deleted, want, &hash) {

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::activity::settings::Workflow;
 use crate::activity::feed::read_jsonl;
 use crate::matcher::Kind as MKind;
 
@@ -421,4 +422,69 @@ fn impossible_durations_and_times_are_skipped_with_the_reason() {
         "",
     );
     assert_eq!(p.ops.len(), 1, "{p:?}");
+}
+
+#[test]
+fn members_events_are_routed_to_them_under_their_own_workflow() {
+    let member = |name: &str, line: &str, workflow: Option<Workflow>| MemberRoute {
+        name: name.into(),
+        lines: vec![phone_key(line, None)],
+        emails: vec![],
+        workflow,
+        file: format!("members/{name}.toml"),
+    };
+    let no_sms = Workflow {
+        incoming_sms: SmsAs::Disabled,
+        ..Workflow::default()
+    };
+    let members = [
+        member("ada", "+15550011", None),
+        member("grace", "+15550022", Some(no_sms)),
+    ];
+    let feed = read_jsonl(
+        r#"{"id":"a1","kind":"sms","direction":"inbound","at":"2026-11-20T10:00:00Z","line":"+15550011","contact":"+15551234567","text":"hi"}
+{"id":"g1","kind":"sms","direction":"inbound","at":"2026-11-20T10:00:00Z","line":"+15550022","contact":"+15551234567","text":"hi"}
+{"id":"g2","kind":"call","direction":"outbound","answered":true,"at":"2026-11-20T10:00:00Z","duration_s":60,"line":"+15550022","contact":"+15551234567"}
+{"id":"n1","kind":"call","direction":"outbound","answered":true,"at":"2026-11-20T10:00:00Z","duration_s":60,"line":"+15550001","contact":"+15551234567"}
+{"id":"m1","kind":"call","direction":"outbound","answered":true,"at":"2026-11-20T10:00:00Z","duration_s":60,"line":"+15550001","contact":"+15551234567","member":"Ada"}"#,
+    );
+    let run = |extra: &str| {
+        plan_for_members(
+            &feed,
+            &settings(extra),
+            &members,
+            &directory(),
+            &BTreeMap::new(),
+            now(),
+        )
+    };
+    let p = run("");
+    let ops: Vec<(&str, Option<usize>)> = p
+        .ops
+        .iter()
+        .map(|o| (o.feed_id.as_str(), o.member))
+        .collect();
+    // Ada's SMS is hers; Grace's call is hers, her SMS is off in her own workflow; the
+    // `member` cell wins over a line that is no member's.
+    assert_eq!(ops, [("a1", Some(0)), ("g2", Some(1)), ("m1", Some(0))]);
+    let why: Vec<(&str, SkipKind)> = p
+        .skipped
+        .iter()
+        .map(|s| (s.feed_id.as_deref().unwrap(), s.kind))
+        .collect();
+    assert_eq!(why, [("g1", SkipKind::Disabled), ("n1", SkipKind::Unowned)]);
+    assert!(p.skipped[0].reason.contains("members/grace.toml"), "{:?}", p.skipped[0]);
+    assert!(
+        p.skipped[1].reason.contains("no member's line") && p.skipped[1].reason.contains("`unowned`"),
+        "{:?}",
+        p.skipped[1]
+    );
+    // With `unowned = "default_key"`, the event on a connected line goes to the default key.
+    let p = run("unowned = \"default_key\"\n");
+    assert!(p.ops.iter().any(|o| o.feed_id == "n1" && o.member.is_none()));
+    assert!(p.skipped.iter().all(|s| s.kind != SkipKind::Unowned));
+    // Without members, routing is as before.
+    let p = plan(&feed, &settings(""), &directory(), &BTreeMap::new(), now());
+    assert!(p.ops.iter().all(|o| o.member.is_none()));
+    assert_eq!(p.ops.len(), 2, "{:?}", p.ops);
 }

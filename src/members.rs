@@ -1,0 +1,552 @@
+//! Members: the people whose calls, SMS and notes are written into Affinity with their own key,
+//! so that Affinity records them as the creator, under their own workflow.
+//!
+//! ```toml
+//! # affsync.toml (the admin's)
+//! [[members]]
+//! name = "Ada Lovelace"
+//! key_env = "ADA_AFFINITY_KEY"          # or key_file = "...", or key_command = "..."
+//! lines = ["+1 555 0001"]               # her connected numbers
+//! emails = ["ada@firm.example"]
+//! workflow = { incoming_sms = "disabled" }
+//!
+//! [[members]]
+//! name = "Grace Hopper"
+//! file = "members/grace.toml"           # her own settings, in a file she can read
+//! ```
+//!
+//! A member's own file holds only their settings (`key_env`/`key_file`/`key_command`, `lines`,
+//! `emails`, `[workflow]`, and their `name` if written again); the admin's settings and other
+//! members' are refused there with the file, the line and the key. Each setting is written in
+//! one place: in `affsync.toml` or in the member's file. A line belongs to one member.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use affsync_core::activity::members::MemberRoute;
+use affsync_core::activity::settings::{digits, phone_key, Country, Workflow};
+use affsync_core::diagnostic::line_of;
+
+use crate::jobs::config::{key_spec, ConfigError, KeySpec};
+
+/// The keys of a member, for hints.
+pub const MEMBER_KEYS: &str = "a member has `name`, `file` (their own settings file), `key_env`, `key_file` or `key_command`, `lines`, `emails` and `workflow`";
+/// The keys of a member's own file, for hints.
+pub const MEMBER_FILE_KEYS: &str = "a member's own file has `key_env`, `key_file` or `key_command`, `lines`, `emails`, `[workflow]`, and `name` (theirs) if written again";
+/// What `affsync.toml` holds that a member's file may not set.
+const ADMIN_KEYS: &[&str] = &[
+    "database_url",
+    "lock_stale_after_s",
+    "affinity",
+    "jobs",
+    "members",
+    "file",
+];
+
+/// A member, as the settings give them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub name: String,
+    /// Where their key is read from; never `AFFINITY_API_KEY` unless they name it.
+    pub key: Setting<KeySpec>,
+    /// Their lines, as written.
+    pub lines: Setting<Vec<String>>,
+    pub emails: Setting<Vec<String>>,
+    /// Their own workflow; `None` takes the activity settings'.
+    pub workflow: Option<Setting<Workflow>>,
+    /// Their own settings file, when they have one.
+    pub file: Option<PathBuf>,
+}
+
+/// A member's setting and the file it is written in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub from: PathBuf,
+}
+
+impl Member {
+    /// The member as the activity plan routes to them; numbers without a country code are
+    /// read in `country` (the activity settings' `default_country`).
+    pub fn route(&self, country: Option<Country>) -> MemberRoute {
+        MemberRoute {
+            name: self.name.clone(),
+            lines: self
+                .lines
+                .value
+                .iter()
+                .filter(|l| !l.contains('@'))
+                .map(|l| phone_key(l, country))
+                .collect(),
+            emails: self
+                .emails
+                .value
+                .iter()
+                .chain(self.lines.value.iter().filter(|l| l.contains('@')))
+                .map(|e| e.trim().to_lowercase())
+                .collect(),
+            workflow: self.workflow.as_ref().map(|w| w.value),
+            file: self
+                .workflow
+                .as_ref()
+                .map(|w| w.from.display().to_string())
+                .unwrap_or_else(|| self.key.from.display().to_string()),
+        }
+    }
+}
+
+/// `[[members]]` in `affsync.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMember {
+    name: Spanned<String>,
+    file: Option<Spanned<String>>,
+    key_env: Option<Spanned<String>>,
+    key_file: Option<Spanned<String>>,
+    key_command: Option<Spanned<String>>,
+    lines: Option<Spanned<Vec<Spanned<String>>>>,
+    emails: Option<Spanned<Vec<Spanned<String>>>>,
+    workflow: Option<Spanned<Workflow>>,
+}
+
+/// What is a member's own: in `affsync.toml` or in their file.
+#[derive(Debug, Default)]
+struct RawOwn {
+    key_env: Option<Spanned<String>>,
+    key_file: Option<Spanned<String>>,
+    key_command: Option<Spanned<String>>,
+    lines: Option<Spanned<Vec<Spanned<String>>>>,
+    emails: Option<Spanned<Vec<Spanned<String>>>>,
+    workflow: Option<Spanned<Workflow>>,
+}
+
+/// A member's own file: their settings, and their name if written again.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    name: Option<Spanned<String>>,
+    key_env: Option<Spanned<String>>,
+    key_file: Option<Spanned<String>>,
+    key_command: Option<Spanned<String>>,
+    lines: Option<Spanned<Vec<Spanned<String>>>>,
+    emails: Option<Spanned<Vec<Spanned<String>>>>,
+    workflow: Option<Spanned<Workflow>>,
+}
+
+/// The settings a member's entry or file writes (serde's `flatten` would lose their spans).
+macro_rules! own_of {
+    ($r:expr) => {
+        RawOwn {
+            key_env: $r.key_env.clone(),
+            key_file: $r.key_file.clone(),
+            key_command: $r.key_command.clone(),
+            lines: $r.lines.clone(),
+            emails: $r.emails.clone(),
+            workflow: $r.workflow.clone(),
+        }
+    };
+}
+
+/// One file's text, to name lines in errors.
+struct Text<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Text<'_> {
+    fn invalid(&self, span: std::ops::Range<usize>, message: String, hint: &str) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.path.display().to_string(),
+            line: line_of(self.text, span.start),
+            job: None,
+            message,
+            hint: hint.to_string(),
+        }
+    }
+}
+
+/// The members of `affsync.toml` (`text`, at `path`), their own files read and checked.
+pub(crate) fn resolve(
+    raw: &[Spanned<RawMember>],
+    path: &Path,
+    text: &str,
+) -> Result<Vec<Member>, ConfigError> {
+    let admin = Text { path, text };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let names: Vec<String> = raw
+        .iter()
+        .map(|m| m.get_ref().name.get_ref().trim().to_string())
+        .collect();
+    let mut members: Vec<Member> = Vec::new();
+    for (i, rm) in raw.iter().enumerate() {
+        let r = rm.get_ref();
+        let name = names[i].clone();
+        if name.is_empty() {
+            return Err(admin.invalid(
+                r.name.span(),
+                "a member has an empty `name`".into(),
+                "name every member: their events and settings go by it",
+            ));
+        }
+        if names[..i].iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            return Err(admin.invalid(
+                r.name.span(),
+                format!("two members are named `{name}`"),
+                "member names are unique",
+            ));
+        }
+        let in_admin = own(&own_of!(r), &admin, dir, &name, rm.span())?;
+        let (mine, file) = match &r.file {
+            None => (Own::default(), None),
+            Some(f) => {
+                let file = dir.join(f.get_ref());
+                let ftext = std::fs::read_to_string(&file).map_err(|e| {
+                    admin.invalid(
+                        f.span(),
+                        format!("cannot read member `{name}`'s file `{}`: {e}", file.display()),
+                        "give the path of the member's own settings file, relative to `affsync.toml`",
+                    )
+                })?;
+                let theirs = Text {
+                    path: &file,
+                    text: &ftext,
+                };
+                let others: Vec<&str> = names
+                    .iter()
+                    .filter(|n| !n.eq_ignore_ascii_case(&name))
+                    .map(String::as_str)
+                    .collect();
+                let fm = member_file(&theirs, &name, &others)?;
+                let fdir = file.parent().unwrap_or(Path::new(""));
+                let mine = own(&own_of!(fm), &theirs, fdir, &name, 0..0)?;
+                if let Some((key, span)) = in_admin.overlap(&mine) {
+                    return Err(theirs.invalid(
+                        span,
+                        format!("member `{name}`'s `{key}` is set in `affsync.toml` and again in their file"),
+                        "write each of a member's settings in one place: `affsync.toml` or their own file",
+                    ));
+                }
+                (mine, Some(file))
+            }
+        };
+        let Some(key) = mine.key.or(in_admin.key) else {
+            return Err(admin.invalid(
+                r.name.span(),
+                format!("member `{name}` has no key"),
+                "set `key_env`, `key_file` or `key_command` for them, in `affsync.toml` or in their own `file`: their events are written with their key, never another's",
+            ));
+        };
+        let none = || Setting {
+            value: Vec::new(),
+            from: path.to_path_buf(),
+        };
+        let m = Member {
+            name,
+            key: key.0,
+            lines: mine.lines.or(in_admin.lines).unwrap_or_else(none),
+            emails: mine.emails.or(in_admin.emails).unwrap_or_else(none),
+            workflow: mine.workflow.or(in_admin.workflow),
+            file,
+        };
+        members.push(m);
+    }
+    // A line is one member's.
+    for (i, a) in members.iter().enumerate() {
+        for b in &members[..i] {
+            for l in &a.lines.value {
+                let k = phone_key(l, None);
+                if b
+                    .lines
+                    .value
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(l) || phone_key(o, None) == k)
+                {
+                    let (file, text) = file_text(&a.lines.from, path, text);
+                    let at = text.find(l.as_str()).unwrap_or(0);
+                    return Err(ConfigError::Invalid {
+                        file: a.lines.from.display().to_string(),
+                        line: line_of(&text, at),
+                        job: None,
+                        message: format!(
+                            "line `{l}` of member `{}` is also member `{}`'s",
+                            a.name, b.name
+                        ),
+                        hint: format!(
+                            "a line belongs to one member; remove it from one of them ({file})"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// The text of the file a setting is in (the admin's is at hand; a member's is read again).
+fn file_text(from: &Path, admin: &Path, admin_text: &str) -> (String, String) {
+    if from == admin {
+        return ("`affsync.toml`".into(), admin_text.to_string());
+    }
+    let t = std::fs::read_to_string(from).unwrap_or_default();
+    (format!("`{}`", from.display()), t)
+}
+
+/// A member's own file, refused where it sets what is not theirs.
+fn member_file(t: &Text, name: &str, others: &[&str]) -> Result<RawFile, ConfigError> {
+    let table = toml::de::DeTable::parse(t.text).map_err(|e| {
+        t.invalid(
+            e.span().unwrap_or(0..0),
+            e.message().trim_end().to_string(),
+            MEMBER_FILE_KEYS,
+        )
+    })?;
+    for (key, _) in table.get_ref().iter() {
+        let k = key.get_ref().as_ref();
+        if ADMIN_KEYS.contains(&k) {
+            return Err(t.invalid(
+                key.span(),
+                format!("member `{name}`'s file sets `{k}`, which is the admin's setting"),
+                &format!("`{k}` is set in `affsync.toml`, not in a member's file; {MEMBER_FILE_KEYS}"),
+            ));
+        }
+        if let Some(other) = others.iter().find(|o| o.eq_ignore_ascii_case(k)) {
+            return Err(t.invalid(
+                key.span(),
+                format!("member `{name}`'s file sets `{k}`, the settings of member `{other}`"),
+                &format!("a member's file holds only their own settings; {MEMBER_FILE_KEYS}"),
+            ));
+        }
+    }
+    let raw: RawFile = toml::from_str(t.text).map_err(|e| {
+        t.invalid(
+            e.span().unwrap_or(0..0),
+            e.message().trim_end().to_string(),
+            MEMBER_FILE_KEYS,
+        )
+    })?;
+    if let Some(n) = &raw.name {
+        let n_ = n.get_ref().trim();
+        if !n_.eq_ignore_ascii_case(name) {
+            return Err(t.invalid(
+                n.span(),
+                format!("member `{name}`'s file sets `name` to `{n_}`"),
+                "a member's file is theirs alone: its `name` is the one `affsync.toml` gives it, or absent",
+            ));
+        }
+    }
+    Ok(raw)
+}
+
+/// What one place (`affsync.toml`'s entry or the member's file) writes of a member, each
+/// with where it is written.
+#[derive(Default)]
+struct Own {
+    key: Option<(Setting<KeySpec>, std::ops::Range<usize>)>,
+    lines: Option<Setting<Vec<String>>>,
+    emails: Option<Setting<Vec<String>>>,
+    workflow: Option<Setting<Workflow>>,
+    spans: Vec<(&'static str, std::ops::Range<usize>)>,
+}
+
+impl Own {
+    /// A setting both places write: its key, and where `other` writes it.
+    fn overlap(&self, other: &Own) -> Option<(&'static str, std::ops::Range<usize>)> {
+        other
+            .spans
+            .iter()
+            .find(|(k, _)| self.spans.iter().any(|(m, _)| m == k))
+            .cloned()
+    }
+}
+
+/// The settings of one place.
+fn own(
+    r: &RawOwn,
+    t: &Text,
+    dir: &Path,
+    name: &str,
+    span: std::ops::Range<usize>,
+) -> Result<Own, ConfigError> {
+    let from = t.path.to_path_buf();
+    let setting = |value| Setting {
+        value,
+        from: from.clone(),
+    };
+    let mut out = Own::default();
+    let key_span = r
+        .key_env
+        .as_ref()
+        .or(r.key_file.as_ref())
+        .or(r.key_command.as_ref())
+        .map(Spanned::span);
+    let key = key_spec(
+        r.key_env.as_ref().map(|s| s.get_ref().clone()),
+        r.key_file.as_ref().map(|s| s.get_ref().clone()),
+        r.key_command.as_ref().map(|s| s.get_ref().clone()),
+        dir,
+    )
+    .map_err(|message| {
+        t.invalid(
+            key_span.clone().unwrap_or(span),
+            format!("member `{name}`: {message}"),
+            "keep one: where the member's key comes from must be unambiguous",
+        )
+    })?;
+    if let (Some(k), Some(s)) = (key, key_span) {
+        out.spans.push(("key", s.clone()));
+        out.key = Some((setting_key(k, &from), s));
+    }
+    if let Some(ls) = &r.lines {
+        let mut lines = Vec::new();
+        for l in ls.get_ref() {
+            let v = l.get_ref().trim();
+            if !v.contains('@') && digits(v).len() < 3 {
+                return Err(t.invalid(
+                    l.span(),
+                    format!("member `{name}`'s `lines` has `{v}`, which is not a phone number"),
+                    "write each line as a phone number, such as `\"+15550001\"`, or an email",
+                ));
+            }
+            lines.push(v.to_string());
+        }
+        out.spans.push(("lines", ls.span()));
+        out.lines = Some(setting(lines));
+    }
+    if let Some(es) = &r.emails {
+        let mut emails = Vec::new();
+        for e in es.get_ref() {
+            let v = e.get_ref().trim();
+            if !v.contains('@') {
+                return Err(t.invalid(
+                    e.span(),
+                    format!("member `{name}`'s `emails` has `{v}`, which is not an email"),
+                    "write each email as `name@firm.example`",
+                ));
+            }
+            emails.push(v.to_string());
+        }
+        out.spans.push(("emails", es.span()));
+        out.emails = Some(setting(emails));
+    }
+    if let Some(w) = &r.workflow {
+        out.spans.push(("workflow", w.span()));
+        out.workflow = Some(Setting {
+            value: *w.get_ref(),
+            from: from.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn setting_key(k: KeySpec, from: &Path) -> Setting<KeySpec> {
+    Setting {
+        value: k,
+        from: from.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::config::JobsConfig;
+    use affsync_core::activity::settings::SmsAs;
+    use affsync_core::diagnostic::{Diagnose, ErrorClass};
+
+    const ADMIN: &str = r#"[affinity]
+key_env = "ADMIN_KEY"
+
+[[members]]
+name = "Ada"
+key_env = "ADA_KEY"
+lines = ["+1 555 0001"]
+emails = ["ada@firm.example"]
+
+[[members]]
+name = "Grace"
+file = "members/grace.toml"
+"#;
+
+    fn load(admin: &str, grace: &str) -> Result<JobsConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("members")).unwrap();
+        std::fs::write(d.join("affsync.toml"), admin).unwrap();
+        std::fs::write(d.join("members/grace.toml"), grace).unwrap();
+        JobsConfig::load(&d.join("affsync.toml"))
+    }
+
+    #[test]
+    fn members_come_from_affsync_toml_and_their_own_files() {
+        let c = load(
+            ADMIN,
+            "key_file = \"grace.key\"\nlines = [\"+1 555 0002\"]\n[workflow]\nincoming_sms = \"disabled\"\n",
+        )
+        .unwrap();
+        let [ada, grace] = &c.members[..] else {
+            panic!("{:?}", c.members)
+        };
+        assert_eq!(ada.key.value, KeySpec::Env("ADA_KEY".into()));
+        assert!(ada.key.from.ends_with("affsync.toml"));
+        assert_eq!(ada.lines.value, ["+1 555 0001"]);
+        assert!(ada.workflow.is_none());
+        // Grace's settings are hers, from her file, her key file relative to it.
+        assert!(grace.key.from.ends_with("members/grace.toml"));
+        assert!(
+            matches!(&grace.key.value, KeySpec::File(p) if p.ends_with("members/grace.key")),
+            "{:?}",
+            grace.key
+        );
+        assert_eq!(
+            grace.workflow.as_ref().unwrap().value.incoming_sms,
+            SmsAs::Disabled
+        );
+        let route = grace.route(None);
+        assert_eq!(route.lines, ["+15550002"]);
+        assert!(route.file.ends_with("members/grace.toml"));
+        assert_eq!(ada.route(None).emails, ["ada@firm.example"]);
+    }
+
+    #[test]
+    fn a_members_file_cannot_set_what_is_not_theirs() {
+        let cases = [
+            ("database_url = \"sqlite://x.db\"\n", 1, "sets `database_url`, which is the admin's setting"),
+            ("lines = [\"+15550002\"]\n\n[affinity]\nkey_env = \"X\"\n", 3, "sets `affinity`"),
+            ("key_env = \"G\"\n[[members]]\nname = \"Ada\"\nkey_env = \"MINE\"\n", 2, "sets `members`"),
+            ("key_env = \"G\"\n[Ada]\nkey_env = \"MINE\"\n", 2, "the settings of member `Ada`"),
+            ("key_env = \"G\"\n[ada.workflow]\nvoicemail = \"disabled\"\n", 2, "the settings of member `Ada`"),
+            ("key_env = \"G\"\nname = \"Ada\"\n", 2, "sets `name` to `Ada`"),
+            ("key_env = \"G\"\nlines = [\"+1 (555) 0001\"]\n", 2, "line `+1 (555) 0001` of member `Grace` is also member `Ada`'s"),
+            ("lines = [\"+15550002\"]\n", 11, "member `Grace` has no key"),
+            ("key_env = \"G\"\nkey_file = \"g.key\"\n", 1, "more than one of `key_env`"),
+            ("key_env = \"G\"\n[workflow]\nsms = \"disabled\"\n", 3, "unknown field `sms`"),
+        ];
+        for (grace, line, want) in cases {
+            let e = load(ADMIN, grace).unwrap_err();
+            let ConfigError::Invalid { file, line: at, .. } = &e else {
+                panic!("{grace}: {e}")
+            };
+            let in_admin = want.contains("has no key");
+            assert!(
+                file.ends_with(if in_admin { "affsync.toml" } else { "members/grace.toml" }),
+                "{grace}: {e}"
+            );
+            assert_eq!(*at, line, "{grace}: {e}");
+            assert!(e.to_string().contains(want), "{grace}: {e}");
+            assert_eq!(e.class(), ErrorClass::BadInput);
+            assert!(e.hint().is_some_and(|h| !h.is_empty()), "{grace}");
+        }
+        // A setting written for her in `affsync.toml` and again in her file.
+        let admin = ADMIN.replace(
+            "file = \"members/grace.toml\"",
+            "file = \"members/grace.toml\"\nworkflow = { voicemail = \"disabled\" }",
+        );
+        let e = load(&admin, "key_env = \"G\"\n[workflow]\nvoicemail = \"interaction\"\n").unwrap_err();
+        assert!(
+            e.to_string().contains("members/grace.toml")
+                && e.to_string().contains("`workflow` is set in `affsync.toml` and again"),
+            "{e}"
+        );
+    }
+}
