@@ -29,7 +29,11 @@ use affsync_core::activity::members::MemberRoute;
 use affsync_core::activity::settings::{digits, phone_key, Country, Workflow};
 use affsync_core::diagnostic::line_of;
 
+use affinity_crm::{Client, Config};
+
 use crate::jobs::config::{key_spec, ConfigError, KeySpec};
+use crate::store::activity_log::MemberUser;
+use crate::store::{Store, StoreError};
 
 /// The keys of a member, for hints.
 pub const MEMBER_KEYS: &str = "a member has `name`, `file` (their own settings file), `key_env`, `key_file` or `key_command`, `lines`, `emails` and `workflow`";
@@ -444,6 +448,113 @@ fn setting_key(k: KeySpec, from: &Path) -> Setting<KeySpec> {
     Setting {
         value: k,
         from: from.to_path_buf(),
+    }
+}
+
+/// A member ready to write: their client and the Affinity user behind their key, or why
+/// their events cannot be written (a key that cannot be read, or that Affinity refuses).
+#[derive(Clone)]
+pub struct Connected {
+    pub member: Member,
+    pub client: Result<Client, String>,
+    pub user: Option<MemberUser>,
+}
+
+impl Connected {
+    /// How a report names them: `Ada (Ada Lovelace, user 7)`.
+    pub fn label(&self) -> String {
+        match &self.user {
+            Some(u) => format!("{} ({}, user {})", self.member.name, u.display(), u.user_id),
+            None => self.member.name.clone(),
+        }
+    }
+}
+
+/// The first 16 hex digits of a key's SHA-256: tells a changed key without keeping it.
+fn digest(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Each member's client (its own pacer: a key's rate-limit headers pace its own requests
+/// only), configured as `like` is and writing under its write gate, and the user behind their key: read once
+/// through whoami and kept in the mirror, read again when the key changes.
+pub async fn connect(
+    members: &[Member],
+    like: &Client,
+    store: &Store,
+) -> Result<Vec<Connected>, StoreError> {
+    let mut out = Vec::new();
+    for m in members {
+        let (client, user) = match connect_one(m, like, store).await? {
+            Ok((c, u)) => (Ok(c), Some(u)),
+            Err(e) => (Err(e), None),
+        };
+        out.push(Connected {
+            member: m.clone(),
+            client,
+            user,
+        });
+    }
+    Ok(out)
+}
+
+async fn connect_one(
+    m: &Member,
+    like: &Client,
+    store: &Store,
+) -> Result<Result<(Client, MemberUser), String>, StoreError> {
+    let who = format!("member `{}`", m.name);
+    let (key, source) = match m.key.value.read() {
+        Ok(k) => k,
+        Err(e) => return Ok(Err(format!("{who}: {e}"))),
+    };
+    let d = digest(key.expose());
+    // As the default client is (address, timeouts, retries, pacing), with the member's key.
+    let config = Config {
+        key,
+        key_source: source,
+        ..like.config().clone()
+    };
+    let client = match Client::new(config) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(format!("{who}: {e}"))),
+    };
+    let client = match like.write_gate() {
+        Some(g) => client.with_write_gate(g),
+        None => client,
+    };
+    if let Some(u) = store.member_user(&m.name, &d).await? {
+        return Ok(Ok((client, u)));
+    }
+    match client.whoami_v2().await {
+        Ok(w) => {
+            let u = MemberUser {
+                user_id: w.user.id.0,
+                first_name: w.user.first_name,
+                last_name: w.user.last_name,
+                email: w.user.email_address,
+            };
+            store
+                .learn_member_user(&m.name, &d, &u, chrono::Utc::now())
+                .await?;
+            Ok(Ok((client, u)))
+        }
+        Err(e) => Ok(Err(refused(&m.name, &e))),
+    }
+}
+
+/// What a member's failed request says: a refused key is named as such.
+pub fn refused(member: &str, e: &affinity_crm::Error) -> String {
+    match e.status() {
+        Some(401) => format!(
+            "member `{member}`: Affinity refused their key (401): {e}; none of their events is written until it is replaced"
+        ),
+        _ => format!("member `{member}`: {e}"),
     }
 }
 

@@ -5,7 +5,7 @@
 //! the hash of what was written), so that the same feed run twice writes nothing the second
 //! time, and a feed's edits and deletions follow the notes and calls they became.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::Utc;
@@ -14,6 +14,8 @@ use serde_json::json;
 
 use crate::io::source::{read_records, SourceError};
 use crate::store::journal::{Run, RunEnd};
+use crate::members::Connected;
+use crate::store::activity_log::RecordedActivity;
 use crate::store::pushed::LearnedEntity;
 use crate::store::{Store, StoreError};
 use affinity_crm::v1::{NewFieldValue, NewInteraction, NewNote, NewPerson};
@@ -166,10 +168,30 @@ pub struct Counts {
     pub api_calls: u64,
 }
 
+impl Counts {
+    /// Adds another key's writes (the calls are counted once, per client, by the caller).
+    fn add(&mut self, o: &Counts) {
+        self.notes_created += o.notes_created;
+        self.notes_updated += o.notes_updated;
+        self.notes_deleted += o.notes_deleted;
+        self.calls_logged += o.calls_logged;
+        self.calls_updated += o.calls_updated;
+        self.calls_deleted += o.calls_deleted;
+        self.contacts_created += o.contacts_created;
+        self.skipped += o.skipped;
+        self.unchanged += o.unchanged;
+        self.failed += o.failed;
+    }
+}
+
 /// A run's outcome: its plan, what was done, and what failed (feed id, message).
 #[derive(Debug, Clone)]
 pub struct Report {
     pub run: Option<RunId>,
+    /// The members the plan's ops name by index ([`Op::member`]), as a person reads them.
+    pub members: Vec<String>,
+    /// Members whose events could not be written at all: why (their name in it).
+    pub member_failures: Vec<String>,
     /// The names of the persons the plan writes to, by id (for people reading the report).
     pub person_names: std::collections::BTreeMap<i64, String>,
     pub dry_run: bool,
@@ -182,6 +204,21 @@ impl Report {
     pub fn partial(&self) -> bool {
         self.counts.failed > 0
     }
+
+    /// Who an op is written as: its member, or the default key.
+    pub fn written_as(&self, op: &Op) -> &str {
+        match op.member {
+            Some(m) => &self.members[m],
+            None => "default key",
+        }
+    }
+}
+
+/// What one key's writes did: counted apart, added to the report after.
+#[derive(Debug, Default)]
+struct Tally {
+    counts: Counts,
+    failures: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -245,11 +282,16 @@ fn record_of(feed_id: Option<&str>, row: usize) -> String {
 }
 
 /// Plans a feed against the mirror and, unless dry, writes it into Affinity.
+///
+/// With `members` (`[[members]]` in `affsync.toml`, connected), each event is written with its
+/// member's key; the members' events are written in parallel, each key within its own budget,
+/// and a member whose key fails has their events failed alone.
 pub async fn log_activity(
     store: &Store,
     client: &Client,
     feed_path: &Path,
     settings: &Settings,
+    members: &[Connected],
     opts: &Options,
 ) -> Result<Report, ActivityError> {
     let rows = read_feed(feed_path)?;
@@ -276,13 +318,18 @@ pub async fn log_activity(
     let cands = store.candidates(Kind::Person, &keys).await?;
     let dir = Directory::from_candidates(&cands, &settings.phone_field, settings.default_country);
     let logged = store.activity_logged().await?;
-    let the_plan = plan::plan(&rows, settings, &dir, &logged, Utc::now());
+    let routes: Vec<_> = members
+        .iter()
+        .map(|m| m.member.route(settings.default_country))
+        .collect();
+    let the_plan = plan::plan_for_members(&rows, settings, &routes, &dir, &logged, Utc::now());
     let person_names = cands
         .iter()
         .filter_map(|c| Some((c.id.parse::<i64>().ok()?, c.name.clone())))
         .collect();
     let mut report = Report {
         run: None,
+        members: members.iter().map(Connected::label).collect(),
         person_names,
         dry_run: opts.dry_run,
         counts: Counts {
@@ -292,13 +339,33 @@ pub async fn log_activity(
         },
         plan: the_plan,
         failures: Vec::new(),
+        member_failures: Vec::new(),
     };
     let Some(run) = run else {
+        // A dry run says which members' keys cannot write their events.
+        for (i, m) in members.iter().enumerate() {
+            if let Err(e) = &m.client {
+                if report.plan.ops.iter().any(|o| o.member == Some(i)) {
+                    report.member_failures.push(e.clone());
+                }
+            }
+        }
         return Ok(report);
     };
     report.run = Some(run.id());
-    let done = write_plan(store, client, &run, phone.as_ref(), &mut report).await;
-    report.counts.api_calls = client.stats().calls - calls_before;
+    let member_calls_before: u64 = members
+        .iter()
+        .filter_map(|m| m.client.as_ref().ok())
+        .map(|c| c.stats().calls)
+        .sum();
+    let done = write_plan(store, client, members, &run, phone.as_ref(), &mut report).await;
+    let member_calls: u64 = members
+        .iter()
+        .filter_map(|m| m.client.as_ref().ok())
+        .map(|c| c.stats().calls)
+        .sum();
+    report.counts.api_calls =
+        client.stats().calls - calls_before + (member_calls - member_calls_before);
     let status = if report.partial() {
         RunStatus::Partial
     } else {
@@ -306,13 +373,14 @@ pub async fn log_activity(
     };
     let counts = serde_json::to_value(&report.counts).expect("counts serialize");
     let api_calls = report.counts.api_calls;
+    let note = (!report.member_failures.is_empty()).then(|| report.member_failures.join("; "));
     run.close(
         done,
         |_| RunEnd {
             status,
             counts,
             api_calls,
-            note: None,
+            note,
         },
         api_calls,
     )
@@ -325,6 +393,7 @@ pub async fn log_activity(
 async fn write_plan(
     store: &Store,
     client: &Client,
+    members: &[Connected],
     run: &Run,
     phone: Option<&(String, String)>,
     report: &mut Report,
@@ -366,10 +435,76 @@ async fn write_plan(
         created.push(outcome);
     }
     let unconfirmed = unconfirmed_creates(store).await?;
-    for op in report.plan.ops.clone() {
-        write_op(store, client, run, &op, &created, &unconfirmed, report).await?;
+    // One lane per key, written in parallel: each key's pacer spends only its own budget.
+    let mut lanes: BTreeMap<Option<usize>, Vec<Op>> = BTreeMap::new();
+    for op in &report.plan.ops {
+        lanes.entry(op.member).or_default().push(op.clone());
+    }
+    let ctx = Lane {
+        store,
+        run,
+        created: &created,
+        unconfirmed: &unconfirmed,
+    };
+    let written = futures::future::join_all(lanes.iter().map(|(m, ops)| {
+        let (client, who) = match m {
+            None => (Ok(client), None),
+            Some(i) => (
+                members[*i].client.as_ref().map_err(String::clone),
+                Some(members[*i].member.name.as_str()),
+            ),
+        };
+        ctx.write(client, who, ops)
+    }))
+    .await;
+    for lane in written {
+        let (tally, stopped) = lane?;
+        report.counts.add(&tally.counts);
+        report.failures.extend(tally.failures);
+        report.member_failures.extend(stopped);
     }
     Ok(())
+}
+
+/// What every key's lane of writes shares.
+struct Lane<'a> {
+    store: &'a Store,
+    run: &'a Run,
+    created: &'a [Result<i64, String>],
+    unconfirmed: &'a BTreeSet<String>,
+}
+
+impl Lane<'_> {
+    /// One key's writes, in order; once Affinity refuses the key (401), or when it could not
+    /// be read, the rest fail with that reason. Gives the tally, and why the lane stopped.
+    async fn write(
+        &self,
+        client: Result<&Client, String>,
+        member: Option<&str>,
+        ops: &[Op],
+    ) -> Result<(Tally, Option<String>), ActivityError> {
+        let mut tally = Tally::default();
+        let mut stopped = client.as_ref().err().cloned();
+        for op in ops {
+            let client = match (&stopped, &client) {
+                (None, Ok(c)) => *c,
+                (Some(why), _) | (None, Err(why)) => {
+                    let msg = format!("not written: {why}");
+                    let rk = record_of(Some(&op.feed_id), op.row);
+                    self.run
+                        .events(&[JournalEvent::new(&rk, failed(&msg, Some(&op.action)))])
+                        .await?;
+                    tally.counts.failed += 1;
+                    tally.failures.push((op.feed_id.clone(), msg));
+                    continue;
+                }
+            };
+            if let Some(refused) = write_op(self, client, member, op, &mut tally).await? {
+                stopped = Some(refused);
+            }
+        }
+        Ok((tally, stopped))
+    }
 }
 
 /// Creates a contact the plan needs, with its phone number; gives its id, or why it could not
@@ -514,28 +649,28 @@ fn failed(msg: &str, action: Option<&Action>) -> Step {
     }
 }
 
-/// One note or call: journaled before it is written and after, counted.
+/// One note or call: journaled before it is written and after, counted. Gives why the key
+/// was refused, when Affinity refused it (401).
 async fn write_op(
-    store: &Store,
+    lane: &Lane<'_>,
     client: &Client,
-    run: &Run,
+    member: Option<&str>,
     op: &Op,
-    created: &[Result<i64, String>],
-    unconfirmed: &BTreeSet<String>,
-    report: &mut Report,
-) -> Result<(), ActivityError> {
+    tally: &mut Tally,
+) -> Result<Option<String>, ActivityError> {
+    let (store, run) = (lane.store, lane.run);
     let rk = record_of(Some(&op.feed_id), op.row);
     let person = match op.target {
         Target::Person(id) => id,
-        Target::New(i) => match &created[i] {
+        Target::New(i) => match &lane.created[i] {
             Ok(id) => *id,
             Err(e) => {
                 let msg = format!("the contact could not be created: {e}");
                 run.events(&[JournalEvent::new(&rk, failed(&msg, None))])
                     .await?;
-                report.counts.failed += 1;
-                report.failures.push((op.feed_id.clone(), msg));
-                return Ok(());
+                tally.counts.failed += 1;
+                tally.failures.push((op.feed_id.clone(), msg));
+                return Ok(None);
             }
         },
     };
@@ -546,12 +681,14 @@ async fn write_op(
             action: op.action.journal(),
             person_id: Some(person),
             row: Some(op.row),
+            member: member.map(str::to_string),
         },
     )])
     .await?;
-    match apply(store, client, op, person, unconfirmed.contains(&op.feed_id)).await {
-        Ok(written) => {
-            let c = &mut report.counts;
+    let unconfirmed = lane.unconfirmed.contains(&op.feed_id);
+    match apply(store, client, op, person, member, unconfirmed).await {
+        Ok(mut written) => {
+            let c = &mut tally.counts;
             *match &op.action {
                 Action::CreateNote { .. } => &mut c.notes_created,
                 Action::UpdateNote { .. } => &mut c.notes_updated,
@@ -560,23 +697,29 @@ async fn write_op(
                 Action::UpdateCall { .. } => &mut c.calls_updated,
                 Action::DeleteCall { .. } => &mut c.calls_deleted,
             } += 1;
+            written.member = member.map(str::to_string);
             run.events(&[JournalEvent::new(&rk, op.action.journal().done(written))])
                 .await?;
+            Ok(None)
         }
-        Err(ApplyError::Api(msg)) => {
+        Err(ApplyError::Api(e)) => {
+            let msg = e.to_string();
             run.events(&[JournalEvent::new(&rk, failed(&msg, Some(&op.action)))])
                 .await?;
-            report.counts.failed += 1;
-            report.failures.push((op.feed_id.clone(), msg));
+            tally.counts.failed += 1;
+            tally.failures.push((op.feed_id.clone(), msg));
+            Ok((e.status() == Some(401)).then(|| match member {
+                Some(m) => crate::members::refused(m, &e),
+                None => format!("the default key was refused (401): {e}"),
+            }))
         }
-        Err(ApplyError::Store(e)) => return Err(e.into()),
+        Err(ApplyError::Store(e)) => Err(e.into()),
     }
-    Ok(())
 }
 
 enum ApplyError {
     /// Affinity refused or could not be reached: the event fails, the run goes on.
-    Api(String),
+    Api(affinity_crm::Error),
     Store(StoreError),
 }
 
@@ -587,7 +730,7 @@ impl From<StoreError> for ApplyError {
 }
 
 fn api(e: affinity_crm::Error) -> ApplyError {
-    ApplyError::Api(e.to_string())
+    ApplyError::Api(e)
 }
 
 /// One write, and the store learning it; gives the journal's detail.
@@ -596,18 +739,36 @@ async fn apply(
     client: &Client,
     op: &Op,
     person: i64,
+    member: Option<&str>,
     unconfirmed: bool,
 ) -> Result<ActivityWrite, ApplyError> {
+    let recorded = |object, affinity_id, interaction_type| RecordedActivity {
+        object,
+        affinity_id,
+        interaction_type,
+        person_id: person,
+        hash: &op.hash,
+        member,
+    };
     let learn = |object, id, kind| async move {
         store
-            .record_activity(&op.feed_id, object, id, kind, person, &op.hash, Utc::now())
+            .record_activity(&op.feed_id, recorded(object, id, kind), Utc::now())
             .await
     };
     match &op.action {
         Action::CreateNote {
             content,
             created_at,
-        } => create_note(store, client, op, person, unconfirmed, content, *created_at).await,
+        } => {
+            let id = create_note(client, person, unconfirmed, content, *created_at).await?;
+            learn(plan::Object::Note, id.0, None).await?;
+            Ok(ActivityWrite {
+                note_id: Some(id.0),
+                person_id: Some(person),
+                found: id.1,
+                ..ActivityWrite::default()
+            })
+        }
         Action::UpdateNote { note_id, content } => {
             client
                 .update_note_v1(NoteId(*note_id), content)
@@ -637,17 +798,22 @@ async fn apply(
             direction,
             content,
         } => {
-            log_call(
-                store,
-                client,
-                op,
-                person,
-                unconfirmed,
-                *date,
-                *direction,
-                content,
-            )
-            .await
+            let (id, found) =
+                log_call(client, person, unconfirmed, *date, *direction, content).await?;
+            learn(plan::Object::Interaction, id, Some(plan::CALL)).await?;
+            // A call found again keeps the shape it was journaled with before (no date,
+            // direction).
+            Ok(ActivityWrite {
+                interaction_id: Some(id),
+                person_id: Some(person),
+                found,
+                date: (!found).then(|| date.to_rfc3339()),
+                direction: (!found)
+                    .then(|| serde_json::to_value(direction).ok())
+                    .flatten()
+                    .map(|d| d.to_string().trim_matches('"').to_string()),
+                ..ActivityWrite::default()
+            })
         }
         Action::UpdateCall {
             id,
@@ -700,74 +866,45 @@ fn call_body(
 }
 
 /// A note for a feed event; when an earlier run's create of it is unconfirmed, the person's
-/// notes are asked first and one with the same text is taken as that create.
+/// notes are asked first and one with the same text is taken as that create. Gives its id and
+/// whether it was found.
 async fn create_note(
-    store: &Store,
     client: &Client,
-    op: &Op,
     person: i64,
     unconfirmed: bool,
     content: &str,
     created_at: Option<chrono::DateTime<Utc>>,
-) -> Result<ActivityWrite, ApplyError> {
-    let mut found = None;
+) -> Result<(i64, bool), ApplyError> {
     if unconfirmed {
         let notes: Vec<_> = client
             .notes_v1(Some(FieldValuesOf::Person(PersonId(person))))
             .try_collect()
             .await
             .map_err(api)?;
-        found = notes
-            .iter()
-            .find(|n| n.text().as_deref() == Some(content))
-            .map(|n| n.id.0);
-    }
-    let id = match found {
-        Some(id) => id,
-        None => {
-            let body = NewNote {
-                content: content.to_string(),
-                person_ids: vec![PersonId(person)],
-                created_at,
-                ..NewNote::default()
-            };
-            client.create_note_v1(&body).await.map_err(api)?.id.0
+        if let Some(n) = notes.iter().find(|n| n.text().as_deref() == Some(content)) {
+            return Ok((n.id.0, true));
         }
+    }
+    let body = NewNote {
+        content: content.to_string(),
+        person_ids: vec![PersonId(person)],
+        created_at,
+        ..NewNote::default()
     };
-    store
-        .record_activity(
-            &op.feed_id,
-            plan::Object::Note,
-            id,
-            None,
-            person,
-            &op.hash,
-            Utc::now(),
-        )
-        .await?;
-    Ok(ActivityWrite {
-        note_id: Some(id),
-        person_id: Some(person),
-        found: found.is_some(),
-        ..ActivityWrite::default()
-    })
+    Ok((client.create_note_v1(&body).await.map_err(api)?.id.0, false))
 }
 
 /// A call for a feed event; when an earlier run's create of it is unconfirmed, the person's
 /// calls around its time are asked first and one with the same date, direction and words is
-/// taken as that create.
-#[allow(clippy::too_many_arguments)]
+/// taken as that create. Gives its id and whether it was found.
 async fn log_call(
-    store: &Store,
     client: &Client,
-    op: &Op,
     person: i64,
     unconfirmed: bool,
     date: chrono::DateTime<Utc>,
     direction: i64,
     content: &str,
-) -> Result<ActivityWrite, ApplyError> {
-    let mut found = None;
+) -> Result<(i64, bool), ApplyError> {
     if unconfirmed {
         let calls: Vec<_> = client
             .person_interactions_v1(
@@ -779,49 +916,15 @@ async fn log_call(
             .try_collect()
             .await
             .map_err(api)?;
-        found = calls
-            .iter()
-            .find(|i| {
-                i.date == Some(date)
-                    && i.direction == Some(direction)
-                    && i.content.as_deref() == Some(content)
-            })
-            .map(|i| i.id.0);
-    }
-    let id = match found {
-        Some(id) => id,
-        None => {
-            let body = call_body(person, date, direction, content);
-            client.create_interaction_v1(&body).await.map_err(api)?.id.0
+        let same = |i: &&affinity_crm::v1::Interaction| {
+            i.date == Some(date)
+                && i.direction == Some(direction)
+                && i.content.as_deref() == Some(content)
+        };
+        if let Some(i) = calls.iter().find(same) {
+            return Ok((i.id.0, true));
         }
-    };
-    store
-        .record_activity(
-            &op.feed_id,
-            plan::Object::Interaction,
-            id,
-            Some(plan::CALL),
-            person,
-            &op.hash,
-            Utc::now(),
-        )
-        .await?;
-    // A call found again keeps the shape it was journaled with before (no date, direction).
-    if found.is_some() {
-        return Ok(ActivityWrite {
-            interaction_id: Some(id),
-            person_id: Some(person),
-            found: true,
-            ..ActivityWrite::default()
-        });
     }
-    Ok(ActivityWrite {
-        interaction_id: Some(id),
-        person_id: Some(person),
-        date: Some(date.to_rfc3339()),
-        direction: serde_json::to_value(direction)
-            .ok()
-            .map(|d| d.to_string().trim_matches('"').to_string()),
-        ..ActivityWrite::default()
-    })
+    let body = call_body(person, date, direction, content);
+    Ok((client.create_interaction_v1(&body).await.map_err(api)?.id.0, false))
 }

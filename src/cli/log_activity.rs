@@ -39,7 +39,14 @@ impl Args {
             dry_run: self.dry_run,
             job: None,
         };
-        let report = match log_activity(&store, &client, &self.feed, &settings, &opts).await {
+        // `[[members]]` in `affsync.toml`: each member's events with their own key.
+        let members = match &resolved.file {
+            Some(f) => affsync::members::connect(&f.members, &client, &store).await?,
+            None => Vec::new(),
+        };
+        let report = match log_activity(&store, &client, &self.feed, &settings, &members, &opts)
+            .await
+        {
             Ok(r) => r,
             Err(e) => return Err(e.into()),
         };
@@ -85,6 +92,7 @@ fn to_json(r: &Report) -> serde_json::Value {
                 "kind": o.kind.as_str(),
                 "action": o.action.journal().as_str(),
                 "to": target(o.target, r),
+                "as": r.written_as(o),
             });
             match &o.action {
                 Action::CreateNote { content, .. } | Action::UpdateNote { content, .. } => {
@@ -127,6 +135,7 @@ fn to_json(r: &Report) -> serde_json::Value {
         .map(|c| serde_json::json!({"contact": c.contact, "first_name": c.first_name, "last_name": c.last_name}))
         .collect::<Vec<_>>()
         .into();
+    v["member_failures"] = r.member_failures.clone().into();
     v["failures"] = r
         .failures
         .iter()
@@ -156,8 +165,13 @@ fn print_report(r: &Report) {
                 ),
                 Target::New(i) => format!("new person `{}`", r.plan.new_contacts[i].contact),
             };
+            let by = if r.members.is_empty() {
+                String::new()
+            } else {
+                format!("  as {}", r.written_as(o))
+            };
             outln!(
-                "  row {:>4}  {:<12} {:<10} {to}",
+                "  row {:>4}  {:<12} {:<10} {to}{by}",
                 o.row,
                 o.action.journal().as_str(),
                 o.feed_id
@@ -187,6 +201,23 @@ fn print_report(r: &Report) {
         c.skipped,
         c.failed
     );
+    // Who each write is made as, when members write with their own keys.
+    if !r.members.is_empty() {
+        let mut by: Vec<(String, usize)> = Vec::new();
+        for o in &r.plan.ops {
+            let who = r.written_as(o).to_string();
+            match by.iter_mut().find(|(w, _)| *w == who) {
+                Some((_, n)) => *n += 1,
+                None => by.push((who, 1)),
+            }
+        }
+        for (who, n) in by {
+            outln!("  as {who}: {n} writes");
+        }
+    }
+    for m in &r.member_failures {
+        outln!("  {m}");
+    }
     if !r.dry_run {
         for (id, e) in &r.failures {
             outln!("  failed {id}: {e}");

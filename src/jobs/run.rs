@@ -252,7 +252,8 @@ impl Runner {
                 break;
             }
             let root = self.config.mapping_root();
-            match run_step(client, &self.store, &root, job, step).await {
+            let members = &self.config.members;
+            match run_step(client, &self.store, &root, members, job, step).await {
                 Ok(mut o) => {
                     o.seconds = t.elapsed().as_secs_f64();
                     tracing::info!(step = o.step, target = %o.target, "step done");
@@ -381,6 +382,7 @@ pub async fn run_step(
     client: &Client,
     store: &Store,
     root: &crate::mapping_identity::MappingRoot,
+    members: &[crate::members::Member],
     job: &Job,
     step: &Step,
 ) -> Result<StepOutcome, StepError> {
@@ -479,7 +481,11 @@ pub async fn run_step(
                 dry_run: false,
                 job: Some(job.name.clone()),
             };
-            let r = crate::activity_log::log_activity(store, client, &feed, &set, &opts).await?;
+            let members = crate::members::connect(members, client, store)
+                .await
+                .map_err(crate::activity_log::ActivityError::Store)?;
+            let r = crate::activity_log::log_activity(store, client, &feed, &set, &members, &opts)
+                .await?;
             let partial = r.partial();
             Ok(StepOutcome {
                 step: step.kind(),
@@ -495,7 +501,14 @@ pub async fn run_step(
                 counts: serde_json::to_value(&r.counts).unwrap_or_default(),
                 api_calls: r.counts.api_calls,
                 seconds: 0.0,
-                error: partial.then(|| format!("{} events could not be written", r.counts.failed)),
+                error: partial.then(|| {
+                    let mut e = format!("{} events could not be written", r.counts.failed);
+                    for m in &r.member_failures {
+                        e.push_str("; ");
+                        e.push_str(m);
+                    }
+                    e
+                }),
             })
         }
         Step::Contacts { mapping } => {

@@ -280,6 +280,12 @@ impl Client {
         }
     }
 
+    /// The gate its writes are asked of, when it has one (for a client of another key that
+    /// must write under the same lock).
+    pub fn write_gate(&self) -> Option<Arc<dyn WriteGate>> {
+        self.gate.clone()
+    }
+
     /// The configuration it was built with.
     pub fn config(&self) -> &Config {
         &self.inner.config

@@ -445,6 +445,9 @@ pub enum Step {
         person_id: Option<i64>,
         #[serde(default)]
         row: Option<usize>,
+        /// The member whose key writes it (`[[members]]`); absent: the default key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<String>,
     },
     NoteCreated(ActivityWrite),
     NoteUpdated(ActivityWrite),
@@ -694,6 +697,9 @@ pub struct ActivityWrite {
     pub date: Option<String>,
     #[serde(default)]
     pub direction: Option<String>,
+    /// The member whose key wrote it (`[[members]]`); absent: the default key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 impl Step {
@@ -913,7 +919,10 @@ impl Step {
                 Some(e) => format!("contact created: person {person_id} (phone not written: {e})"),
                 None => format!("contact created: person {person_id}"),
             },
-            Step::WriteStarted { action, .. } => format!("writing: {}", action.as_str()),
+            Step::WriteStarted { action, member, .. } => match member {
+                Some(m) => format!("writing: {} as {m}", action.as_str()),
+                None => format!("writing: {}", action.as_str()),
+            },
             Step::NoteCreated(w)
             | Step::NoteUpdated(w)
             | Step::NoteDeleted(w)
@@ -930,7 +939,12 @@ impl Step {
                     .map(|p| format!(" on person {p}"))
                     .unwrap_or_default();
                 let found = if w.found { " (found in Affinity)" } else { "" };
-                format!("{}: {what}{who}{found}", self.name().replace('_', " "))
+                let by = w
+                    .member
+                    .as_ref()
+                    .map(|m| format!(" as {m}"))
+                    .unwrap_or_default();
+                format!("{}: {what}{who}{by}{found}", self.name().replace('_', " "))
             }
             Step::PersonUpdated {
                 affinity_id,

@@ -51,6 +51,8 @@ pub struct Logged {
     pub person_id: i64,
     pub hash: String,
     pub deleted: bool,
+    /// The member whose key wrote it (its creator in Affinity); `None` is the default key.
+    pub member: Option<String>,
 }
 
 /// A person of the mirror as the contact lookup sees it.
@@ -779,7 +781,14 @@ pub fn plan_for_members(
                 Followed::Unchanged => p.unchanged += 1,
                 Followed::Skip(reason) => p.skipped.push(skip(SkipKind::Unreadable, reason)),
                 Followed::Write(action, hash) => {
-                    p.ops.push(op(Target::Person(l.person_id), action, hash))
+                    // An edit or a deletion is made with the key that wrote it, its creator's.
+                    // (`None`: the default key wrote it.)
+                    let mut o = op(Target::Person(l.person_id), action, hash);
+                    o.member = match &l.member {
+                        None => None,
+                        Some(n) => members.iter().position(|m| &m.name == n).or(o.member),
+                    };
+                    p.ops.push(o)
                 }
             }
             continue;

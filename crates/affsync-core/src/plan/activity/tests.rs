@@ -314,6 +314,7 @@ fn logged_events_update_delete_or_stay() {
             person_id: 101,
             hash: first.ops[0].hash.clone(),
             deleted: false,
+            member: None,
         },
     )]
     .into();
