@@ -503,30 +503,32 @@ pub async fn connect(
     Ok(out)
 }
 
-async fn connect_one(
-    m: &Member,
-    like: &Client,
-    store: &Store,
-) -> Result<Result<(Client, MemberUser), String>, StoreError> {
+/// A member's own client, configured as `like` is (address, timeouts, retries, pacing) and
+/// writing under its write gate, with the member's key; and the key's digest.
+pub fn client_of(m: &Member, like: &Client) -> Result<(Client, String), String> {
     let who = format!("member `{}`", m.name);
-    let (key, source) = match m.key.value.read() {
-        Ok(k) => k,
-        Err(e) => return Ok(Err(format!("{who}: {e}"))),
-    };
+    let (key, source) = m.key.value.read().map_err(|e| format!("{who}: {e}"))?;
     let d = digest(key.expose());
-    // As the default client is (address, timeouts, retries, pacing), with the member's key.
     let config = Config {
         key,
         key_source: source,
         ..like.config().clone()
     };
-    let client = match Client::new(config) {
+    let client = Client::new(config).map_err(|e| format!("{who}: {e}"))?;
+    Ok(match like.write_gate() {
+        Some(g) => (client.with_write_gate(g), d),
+        None => (client, d),
+    })
+}
+
+async fn connect_one(
+    m: &Member,
+    like: &Client,
+    store: &Store,
+) -> Result<Result<(Client, MemberUser), String>, StoreError> {
+    let (client, d) = match client_of(m, like) {
         Ok(c) => c,
-        Err(e) => return Ok(Err(format!("{who}: {e}"))),
-    };
-    let client = match like.write_gate() {
-        Some(g) => client.with_write_gate(g),
-        None => client,
+        Err(e) => return Ok(Err(e)),
     };
     if let Some(u) = store.member_user(&m.name, &d).await? {
         return Ok(Ok((client, u)));

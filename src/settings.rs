@@ -101,6 +101,8 @@ pub enum SettingsError {
     Key(#[from] KeyError),
     #[error("cannot find the working folder: {0}")]
     Cwd(std::io::Error),
+    #[error("no member is named `{name}`{}", if members.is_empty() { " (the settings have no `[[members]]`)".to_string() } else { format!(" (members: {})", members.join(", ")) })]
+    NoMember { name: String, members: Vec<String> },
 }
 
 impl Diagnose for SettingsError {
@@ -127,6 +129,9 @@ impl Diagnose for SettingsError {
                 Some("use a URL such as `https://api.affinity.co` or `http://127.0.0.1:8787`".into())
             }
             SettingsError::Key(e) => e.hint(),
+            SettingsError::NoMember { .. } => Some(
+                "name a member of `[[members]]` in `affsync.toml` (`affsync config show` says which file is read)".into(),
+            ),
             SettingsError::Cwd(_) => None,
         }
     }
@@ -361,11 +366,7 @@ impl Settings {
         });
         out.push(Shown {
             setting: "affinity.key",
-            value: match &self.key.value {
-                KeySpec::Env(v) => format!("read from the variable `{v}`"),
-                KeySpec::File(p) => format!("read from the file `{}`", p.display()),
-                KeySpec::Command(c) => format!("the output of `{c}`"),
-            },
+            value: key_shown(&self.key.value),
             source: self.key.source.clone(),
         });
         out.push(Shown {
@@ -382,6 +383,18 @@ impl Settings {
             },
             source: root.source,
         });
+        if let Some(f) = self.file.as_ref().filter(|f| !f.members.is_empty()) {
+            out.push(Shown {
+                setting: "members",
+                value: f
+                    .members
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                source: Source::File(f.path.clone()),
+            });
+        }
         if let Some(f) = &self.file {
             out.push(Shown {
                 setting: "jobs",
@@ -394,6 +407,100 @@ impl Settings {
             });
         }
         out
+    }
+}
+
+impl Settings {
+    /// A member's effective settings and the file each is written in, for
+    /// `affsync config show --member NAME` (where the key is read from, never the key).
+    pub fn show_member(&self, name: &str) -> Result<Vec<Shown>, SettingsError> {
+        let members = self.file.as_ref().map(|f| &f.members[..]).unwrap_or(&[]);
+        let Some(m) = members.iter().find(|m| m.name.eq_ignore_ascii_case(name)) else {
+            return Err(SettingsError::NoMember {
+                name: name.to_string(),
+                members: members.iter().map(|m| format!("`{}`", m.name)).collect(),
+            });
+        };
+        let admin = Source::File(self.file.as_ref().expect("members come from a file").path.clone());
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        let mut out = vec![
+            Shown {
+                setting: "member.name",
+                value: m.name.clone(),
+                source: admin.clone(),
+            },
+            Shown {
+                setting: "member.file",
+                value: m
+                    .file
+                    .as_ref()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_else(|| "(none: all in `affsync.toml`)".into()),
+                source: admin.clone(),
+            },
+            Shown {
+                setting: "member.key",
+                value: key_shown(&m.key.value),
+                source: Source::File(m.key.from.clone()),
+            },
+            Shown {
+                setting: "member.lines",
+                value: list(&m.lines.value),
+                source: Source::File(m.lines.from.clone()),
+            },
+            Shown {
+                setting: "member.emails",
+                value: list(&m.emails.value),
+                source: Source::File(m.emails.from.clone()),
+            },
+        ];
+        match &m.workflow {
+            None => out.push(Shown {
+                setting: "member.workflow",
+                value: "(the activity settings' `[workflow]`)".into(),
+                source: Source::Default,
+            }),
+            Some(w) => {
+                let v = serde_json::to_value(w.value).expect("a workflow serializes");
+                for (k, v) in v.as_object().into_iter().flatten() {
+                    out.push(Shown {
+                        setting: workflow_setting(k),
+                        value: v.as_str().unwrap_or_default().to_string(),
+                        source: Source::File(w.from.clone()),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `member.workflow.<kind>`, as a name that lives as long as the program.
+fn workflow_setting(kind: &str) -> &'static str {
+    match kind {
+        "outgoing_answered_calls" => "member.workflow.outgoing_answered_calls",
+        "outgoing_unanswered_calls" => "member.workflow.outgoing_unanswered_calls",
+        "incoming_answered_calls" => "member.workflow.incoming_answered_calls",
+        "incoming_unanswered_calls" => "member.workflow.incoming_unanswered_calls",
+        "voicemail" => "member.workflow.voicemail",
+        "incoming_sms" => "member.workflow.incoming_sms",
+        "outgoing_sms" => "member.workflow.outgoing_sms",
+        _ => "member.workflow",
+    }
+}
+
+/// Where a key is read from, as `config show` says it.
+fn key_shown(k: &KeySpec) -> String {
+    match k {
+        KeySpec::Env(v) => format!("read from the variable `{v}`"),
+        KeySpec::File(p) => format!("read from the file `{}`", p.display()),
+        KeySpec::Command(c) => format!("the output of `{c}`"),
     }
 }
 

@@ -16,7 +16,8 @@ pub enum ConfigCommand {
     #[command(after_long_help = "Examples:
   affsync config show
   affsync config show --json
-  affsync config show --config ops/affsync.toml")]
+  affsync config show --config ops/affsync.toml
+  affsync config show --member \"Ada Lovelace\"")]
     Show(ShowArgs),
 }
 
@@ -25,6 +26,10 @@ pub struct ShowArgs {
     /// Print JSON: `{"settings": [{"setting", "value", "source", "origin"}]}`.
     #[arg(long)]
     pub json: bool,
+    /// Show this member's effective settings (`[[members]]` in `affsync.toml`, and their own
+    /// file): where their key is read from, their lines and emails, their workflow.
+    #[arg(long, value_name = "NAME")]
+    pub member: Option<String>,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -42,7 +47,10 @@ impl Args {
 impl ShowArgs {
     async fn run(self) -> anyhow::Result<()> {
         let settings = self.db.with_api(&self.api)?;
-        let shown = settings.show();
+        let shown = match &self.member {
+            Some(name) => settings.show_member(name)?,
+            None => settings.show(),
+        };
         if self.json {
             outln!(
                 "{}",

@@ -13,7 +13,7 @@ use crate::diagnostic::{line_of, FileError};
 pub const SETTINGS_KEYS: &str = "a settings file has `feed` (for job steps), `connected_numbers`, `default_country`, `create_contacts`, `phone_field`, `unowned` (`skip` or `default_key`: events on no member's line, with `[[members]]` in `affsync.toml`) and `[workflow]` (`outgoing_answered_calls`, `outgoing_unanswered_calls`, `incoming_answered_calls`, `incoming_unanswered_calls`, `voicemail`: `interaction` or `disabled`; `incoming_sms`, `outgoing_sms`: `note` or `disabled`)";
 
 /// What a call or a voicemail becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallAs {
     /// A call interaction with its date and direction.
@@ -23,7 +23,7 @@ pub enum CallAs {
 }
 
 /// What a text message becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmsAs {
     /// A note with the message's text.
@@ -53,7 +53,7 @@ impl Unowned {
 }
 
 /// `[workflow]`: every kind is logged unless disabled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Workflow {
     pub outgoing_answered_calls: CallAs,
