@@ -4,6 +4,7 @@
 
 use affinity_crm_emulator::{Emulator, EmulatorConfig, Seed};
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
 pub const KEY: &str = "test-key";
 
@@ -168,4 +169,23 @@ impl TestEmu {
     pub async fn route_count(&self, route: &str) -> u64 {
         self.stats().await["routes"][route].as_u64().unwrap_or(0)
     }
+}
+
+/// A webhook on 127.0.0.1 that keeps what it is posted.
+pub async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let got = got.clone();
+            move |axum::Json(v): axum::Json<Value>| async move {
+                got.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), got)
 }

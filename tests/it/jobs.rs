@@ -3,7 +3,6 @@
 //! formats (snapshots) and the HTML report in headless Chromium.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use affinity_crm_emulator::EmulatorConfig;
@@ -17,7 +16,7 @@ fn stored(record: &str, step: &str, detail: Option<serde_json::Value>) -> Journa
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::common::{test_seed, TestEmu, KEY};
+use crate::common::{test_seed, webhook, TestEmu, KEY};
 
 /// The binary under test: this build's, or the one `AFFSYNC_BIN` names (a release build, an
 /// installed one).
@@ -282,25 +281,6 @@ async fn two_runs_at_once_the_second_exits_3_and_a_killed_holder_is_taken_over_s
 )]
 async fn two_runs_at_once_the_second_exits_3_and_a_killed_holder_is_taken_over_postgres() {
     second_run_exits_3_and_a_killed_holder_is_taken_over(&crate::db::postgres_url().await).await;
-}
-
-/// A webhook on 127.0.0.1 that keeps what it is posted.
-async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post({
-            let got = got.clone();
-            move |axum::Json(v): axum::Json<Value>| async move {
-                got.lock().unwrap().push(v);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/hook"), got)
 }
 
 #[tokio::test]

@@ -28,6 +28,7 @@ mod match_cli;
 mod matcher;
 mod mcp;
 mod mcp_bulk;
+mod members;
 mod openapi;
 mod proxy;
 mod pull;
