@@ -261,8 +261,7 @@ pub(crate) fn resolve(
         for b in &members[..i] {
             for l in &a.lines.value {
                 let k = phone_key(l, None);
-                if b
-                    .lines
+                if b.lines
                     .value
                     .iter()
                     .any(|o| o.eq_ignore_ascii_case(l) || phone_key(o, None) == k)
@@ -312,7 +311,9 @@ fn member_file(t: &Text, name: &str, others: &[&str]) -> Result<RawFile, ConfigE
             return Err(t.invalid(
                 key.span(),
                 format!("member `{name}`'s file sets `{k}`, which is the admin's setting"),
-                &format!("`{k}` is set in `affsync.toml`, not in a member's file; {MEMBER_FILE_KEYS}"),
+                &format!(
+                    "`{k}` is set in `affsync.toml`, not in a member's file; {MEMBER_FILE_KEYS}"
+                ),
             ));
         }
         if let Some(other) = others.iter().find(|o| o.eq_ignore_ascii_case(k)) {
@@ -624,16 +625,52 @@ file = "members/grace.toml"
     #[test]
     fn a_members_file_cannot_set_what_is_not_theirs() {
         let cases = [
-            ("database_url = \"sqlite://x.db\"\n", 1, "sets `database_url`, which is the admin's setting"),
-            ("lines = [\"+15550002\"]\n\n[affinity]\nkey_env = \"X\"\n", 3, "sets `affinity`"),
-            ("key_env = \"G\"\n[[members]]\nname = \"Ada\"\nkey_env = \"MINE\"\n", 2, "sets `members`"),
-            ("key_env = \"G\"\n[Ada]\nkey_env = \"MINE\"\n", 2, "the settings of member `Ada`"),
-            ("key_env = \"G\"\n[ada.workflow]\nvoicemail = \"disabled\"\n", 2, "the settings of member `Ada`"),
-            ("key_env = \"G\"\nname = \"Ada\"\n", 2, "sets `name` to `Ada`"),
-            ("key_env = \"G\"\nlines = [\"+1 (555) 0001\"]\n", 2, "line `+1 (555) 0001` of member `Grace` is also member `Ada`'s"),
+            (
+                "database_url = \"sqlite://x.db\"\n",
+                1,
+                "sets `database_url`, which is the admin's setting",
+            ),
+            (
+                "lines = [\"+15550002\"]\n\n[affinity]\nkey_env = \"X\"\n",
+                3,
+                "sets `affinity`",
+            ),
+            (
+                "key_env = \"G\"\n[[members]]\nname = \"Ada\"\nkey_env = \"MINE\"\n",
+                2,
+                "sets `members`",
+            ),
+            (
+                "key_env = \"G\"\n[Ada]\nkey_env = \"MINE\"\n",
+                2,
+                "the settings of member `Ada`",
+            ),
+            (
+                "key_env = \"G\"\n[ada.workflow]\nvoicemail = \"disabled\"\n",
+                2,
+                "the settings of member `Ada`",
+            ),
+            (
+                "key_env = \"G\"\nname = \"Ada\"\n",
+                2,
+                "sets `name` to `Ada`",
+            ),
+            (
+                "key_env = \"G\"\nlines = [\"+1 (555) 0001\"]\n",
+                2,
+                "line `+1 (555) 0001` of member `Grace` is also member `Ada`'s",
+            ),
             ("lines = [\"+15550002\"]\n", 11, "member `Grace` has no key"),
-            ("key_env = \"G\"\nkey_file = \"g.key\"\n", 1, "more than one of `key_env`"),
-            ("key_env = \"G\"\n[workflow]\nsms = \"disabled\"\n", 3, "unknown field `sms`"),
+            (
+                "key_env = \"G\"\nkey_file = \"g.key\"\n",
+                1,
+                "more than one of `key_env`",
+            ),
+            (
+                "key_env = \"G\"\n[workflow]\nsms = \"disabled\"\n",
+                3,
+                "unknown field `sms`",
+            ),
         ];
         for (grace, line, want) in cases {
             let e = load(ADMIN, grace).unwrap_err();
@@ -642,7 +679,11 @@ file = "members/grace.toml"
             };
             let in_admin = want.contains("has no key");
             assert!(
-                file.ends_with(if in_admin { "affsync.toml" } else { "members/grace.toml" }),
+                file.ends_with(if in_admin {
+                    "affsync.toml"
+                } else {
+                    "members/grace.toml"
+                }),
                 "{grace}: {e}"
             );
             assert_eq!(*at, line, "{grace}: {e}");
@@ -655,10 +696,15 @@ file = "members/grace.toml"
             "file = \"members/grace.toml\"",
             "file = \"members/grace.toml\"\nworkflow = { voicemail = \"disabled\" }",
         );
-        let e = load(&admin, "key_env = \"G\"\n[workflow]\nvoicemail = \"interaction\"\n").unwrap_err();
+        let e = load(
+            &admin,
+            "key_env = \"G\"\n[workflow]\nvoicemail = \"interaction\"\n",
+        )
+        .unwrap_err();
         assert!(
             e.to_string().contains("members/grace.toml")
-                && e.to_string().contains("`workflow` is set in `affsync.toml` and again"),
+                && e.to_string()
+                    .contains("`workflow` is set in `affsync.toml` and again"),
             "{e}"
         );
     }

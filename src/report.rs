@@ -62,6 +62,9 @@ pub struct ReportData {
     pub failures: BTreeMap<String, Vec<(String, String)>>,
     /// Values skipped and records not written, by kind of reason.
     pub skipped: BTreeMap<String, Vec<(String, String)>>,
+    /// Notes and calls written by `log-activity`, by whom they were written as (a member, or
+    /// the default key): (record, what was written).
+    pub activity: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// The kind of a reason: its text with the values in backticks left out, so that records
@@ -134,6 +137,7 @@ pub async fn gather(store: &Store, id: RunId) -> Result<ReportData, ActivityErro
         updated,
         failures: g.failures,
         skipped: g.skipped,
+        activity: g.activity,
     })
 }
 
@@ -152,6 +156,7 @@ struct Gathered {
     changed: BTreeMap<String, Changed>,
     failures: BTreeMap<String, Vec<(String, String)>>,
     skipped: BTreeMap<String, Vec<(String, String)>>,
+    activity: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Gathered {
@@ -203,6 +208,21 @@ impl Gathered {
                 let c = self.changed(&e.record);
                 c.affinity_id = c.affinity_id.take().or(affinity_id.clone());
                 c.added_to = Some(list.clone());
+            }
+            Step::NoteCreated(w)
+            | Step::NoteUpdated(w)
+            | Step::NoteDeleted(w)
+            | Step::CallLogged(w)
+            | Step::CallUpdated(w)
+            | Step::CallDeleted(w) => {
+                let by = match &w.member {
+                    Some(m) => format!("written as member `{m}`"),
+                    None => "written with the default key".into(),
+                };
+                self.activity
+                    .entry(by)
+                    .or_default()
+                    .push((e.record.clone(), what));
             }
             Step::ValueSkipped { field, reason, .. } => {
                 self.values_skipped += 1;
@@ -523,6 +543,9 @@ pub fn render(d: &ReportData) -> String {
                 (changed_section("updated", "Updated", &d.updated))
                 (grouped("failures", "Failures", &d.failures, r.id))
                 (grouped("skipped", "Skipped", &d.skipped, r.id))
+                @if !d.activity.is_empty() {
+                    (grouped("activity", "Activity written", &d.activity, r.id))
+                }
             }
         }
     };
@@ -574,6 +597,7 @@ mod tests {
             .into_iter()
             .collect(),
             skipped: BTreeMap::new(),
+            activity: BTreeMap::new(),
         }
     }
 

@@ -421,7 +421,13 @@ impl Settings {
                 members: members.iter().map(|m| format!("`{}`", m.name)).collect(),
             });
         };
-        let admin = Source::File(self.file.as_ref().expect("members come from a file").path.clone());
+        let admin = Source::File(
+            self.file
+                .as_ref()
+                .expect("members come from a file")
+                .path
+                .clone(),
+        );
         let list = |v: &[String]| {
             if v.is_empty() {
                 "(none)".to_string()

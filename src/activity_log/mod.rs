@@ -13,9 +13,9 @@ use futures::TryStreamExt;
 use serde_json::json;
 
 use crate::io::source::{read_records, SourceError};
-use crate::store::journal::{Run, RunEnd};
 use crate::members::Connected;
 use crate::store::activity_log::RecordedActivity;
+use crate::store::journal::{Run, RunEnd};
 use crate::store::pushed::LearnedEntity;
 use crate::store::{Store, StoreError};
 use affinity_crm::v1::{NewFieldValue, NewInteraction, NewNote, NewPerson};
@@ -926,5 +926,8 @@ async fn log_call(
         }
     }
     let body = call_body(person, date, direction, content);
-    Ok((client.create_interaction_v1(&body).await.map_err(api)?.id.0, false))
+    Ok((
+        client.create_interaction_v1(&body).await.map_err(api)?.id.0,
+        false,
+    ))
 }

@@ -44,12 +44,11 @@ impl Args {
             Some(f) => affsync::members::connect(&f.members, &client, &store).await?,
             None => Vec::new(),
         };
-        let report = match log_activity(&store, &client, &self.feed, &settings, &members, &opts)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return Err(e.into()),
-        };
+        let report =
+            match log_activity(&store, &client, &self.feed, &settings, &members, &opts).await {
+                Ok(r) => r,
+                Err(e) => return Err(e.into()),
+            };
         if self.json {
             outln!("{}", serde_json::to_string_pretty(&to_json(&report))?);
         } else {

@@ -45,17 +45,14 @@ impl Args {
                 .map_err(|e| anyhow::Error::msg(affsync::members::refused(&m.name, &e)))
         }))
         .await;
-        let rows: Vec<(String, Result<v1::RateLimit, String>)> = std::iter::once((
-            "default key".to_string(),
-            Ok(limits),
-        ))
-        .chain(
-            members
-                .iter()
-                .zip(answers)
-                .map(|(m, a)| (format!("member `{}`", m.name), a.map_err(|e| e.to_string()))),
-        )
-        .collect();
+        let rows: Vec<(String, Result<v1::RateLimit, String>)> =
+            std::iter::once(("default key".to_string(), Ok(limits)))
+                .chain(
+                    members.iter().zip(answers).map(|(m, a)| {
+                        (format!("member `{}`", m.name), a.map_err(|e| e.to_string()))
+                    }),
+                )
+                .collect();
         out!("{}", render_members(&rows, self.json));
         Ok(())
     }
@@ -71,7 +68,11 @@ fn render_members(rows: &[(String, Result<v1::RateLimit, String>)], as_json: boo
                 Err(e) => json!({"key": who, "error": e}),
             })
             .collect();
-        let monthly = rows[0].1.as_ref().ok().map(|r| quota_json(&r.rate.org_monthly));
+        let monthly = rows[0]
+            .1
+            .as_ref()
+            .ok()
+            .map(|r| quota_json(&r.rate.org_monthly));
         let v = json!({ "keys": keys, "monthly": monthly });
         return serde_json::to_string_pretty(&v).unwrap() + "\n";
     }
@@ -79,7 +80,13 @@ fn render_members(rows: &[(String, Result<v1::RateLimit, String>)], as_json: boo
         .iter()
         .map(|(who, r)| match r {
             Ok(r) => quota_row(&format!("per minute ({who})"), &r.rate.api_key_per_minute),
-            Err(e) => vec![format!("per minute ({who})"), format!("unreadable: {e}"), String::new(), String::new(), String::new()],
+            Err(e) => vec![
+                format!("per minute ({who})"),
+                format!("unreadable: {e}"),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
         })
         .collect();
     if let Ok(r) = &rows[0].1 {

@@ -115,7 +115,9 @@ impl MemberUser {
             .collect::<Vec<_>>()
             .join(" ");
         if name.trim().is_empty() {
-            self.email.clone().unwrap_or_else(|| format!("user {}", self.user_id))
+            self.email
+                .clone()
+                .unwrap_or_else(|| format!("user {}", self.user_id))
         } else {
             name
         }

@@ -136,7 +136,13 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
         &t,
         dir.path(),
         &db,
-        &["log-activity", "feed.jsonl", "--settings", "activity.toml", "--json"],
+        &[
+            "log-activity",
+            "feed.jsonl",
+            "--settings",
+            "activity.toml",
+            "--json",
+        ],
     )
     .await;
     assert_eq!(code, 0, "{err}\n{out}");
@@ -149,12 +155,20 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| (w["feed_id"].as_str().unwrap().into(), w["as"].as_str().unwrap().into()))
+        .map(|w| {
+            (
+                w["feed_id"].as_str().unwrap().into(),
+                w["as"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         by,
         [
-            ("m-call".to_string(), "Mia Chen (Mia Chen, user 9001)".to_string()),
+            (
+                "m-call".to_string(),
+                "Mia Chen (Mia Chen, user 9001)".to_string()
+            ),
             ("m-sms".into(), "Mia Chen (Mia Chen, user 9001)".into()),
             ("n-call".into(), "Noah Park (Noah Park, user 9002)".into()),
             ("n-sms".into(), "Noah Park (Noah Park, user 9002)".into()),
@@ -174,9 +188,15 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
         })
         .collect();
     assert_eq!(skips.len(), 2, "{skips:?}");
-    assert_eq!((skips[0].0.as_str(), skips[0].1.as_str()), ("n-missed", "disabled"));
+    assert_eq!(
+        (skips[0].0.as_str(), skips[0].1.as_str()),
+        ("n-missed", "disabled")
+    );
     assert!(skips[0].2.contains("members/noah.toml"), "{skips:?}");
-    assert_eq!((skips[1].0.as_str(), skips[1].1.as_str()), ("x-call", "unowned"));
+    assert_eq!(
+        (skips[1].0.as_str(), skips[1].1.as_str()),
+        ("x-call", "unowned")
+    );
     assert!(
         skips[1].2.contains("line `+15550003` is no member's line")
             && skips[1].2.contains("`Mia Chen`, `Noah Park`"),
@@ -193,11 +213,22 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].1, json!(NOAH), "{calls:?}");
 
-    // The journal says who wrote each event; a rerun writes nothing, and does not ask who
-    // the members are again (whoami was read once and kept).
+    // The journal and the run's report say who wrote each event; a rerun writes nothing, and
+    // does not ask who the members are again (whoami was read once and kept).
     let (code, out, err) = affsync(&t, dir.path(), &db, &["activity"]).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("as Mia Chen") && out.contains("as Noah Park"), "{out}");
+    assert!(
+        out.contains("as Mia Chen") && out.contains("as Noah Park"),
+        "{out}"
+    );
+    let run = v["run"].to_string();
+    let (code, html, err) = affsync(&t, dir.path(), &db, &["report", &run, "--out", "-"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        html.contains("written as member <code>Mia Chen</code>")
+            && html.contains("written as member <code>Noah Park</code>"),
+        "{html}"
+    );
     let whoami = t.route_count("GET /v2/auth/whoami").await;
     let writes = t.writes().await;
     let (code, out, err) = affsync(
@@ -230,14 +261,26 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
             .unwrap_or_else(|| panic!("{name}: {shown}"))
             .clone()
     };
-    assert!(row("member.key")["value"].as_str().unwrap().contains("members/noah.key"));
-    assert!(row("member.key")["origin"].as_str().unwrap().ends_with("members/noah.toml"));
+    assert!(row("member.key")["value"]
+        .as_str()
+        .unwrap()
+        .contains("members/noah.key"));
+    assert!(row("member.key")["origin"]
+        .as_str()
+        .unwrap()
+        .ends_with("members/noah.toml"));
     assert_eq!(row("member.lines")["value"], "+1 555 0002");
-    assert_eq!(row("member.workflow.outgoing_unanswered_calls")["value"], "disabled");
+    assert_eq!(
+        row("member.workflow.outgoing_unanswered_calls")["value"],
+        "disabled"
+    );
     assert!(!out.contains(NOAH_KEY), "a key never shows: {out}");
     let (code, _, err) = affsync(&t, dir.path(), &db, &["config", "show", "--member", "Zoe"]).await;
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("no member is named `Zoe`") && err.contains("`Mia Chen`"), "{err}");
+    assert!(
+        err.contains("no member is named `Zoe`") && err.contains("`Mia Chen`"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -266,7 +309,10 @@ async fn a_members_file_that_sets_another_members_settings_is_refused_with_file_
         )
         .await;
         assert_eq!(code, 2, "{out}\n{err}");
-        assert!(err.contains(&format!("members/noah.toml`, line {line}")), "{err}");
+        assert!(
+            err.contains(&format!("members/noah.toml`, line {line}")),
+            "{err}"
+        );
         assert!(err.contains(want), "{err}");
         assert!(err.contains("hint:"), "{err}");
         assert_eq!(t.writes().await, 0, "nothing is written");

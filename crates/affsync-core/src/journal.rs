@@ -1204,6 +1204,7 @@ mod tests {
                 action: ActivityAction::CallLogged,
                 person_id: Some(4),
                 row: Some(2),
+                member: Some("Mia Chen".into()),
             },
             ActivityAction::NoteCreated.done(ActivityWrite {
                 note_id: Some(5),
@@ -1406,6 +1407,7 @@ mod tests {
                 action: ActivityAction::NoteCreated,
                 person_id: None,
                 row: None,
+                member: None,
             },
             Step::ContactCreateStarted {
                 first_name: None,

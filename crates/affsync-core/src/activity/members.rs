@@ -35,7 +35,8 @@ impl MemberRoute {
     /// in any case.
     pub fn is_named(&self, who: &str) -> bool {
         let who = who.trim();
-        self.name.eq_ignore_ascii_case(who) || self.emails.iter().any(|e| e.eq_ignore_ascii_case(who))
+        self.name.eq_ignore_ascii_case(who)
+            || self.emails.iter().any(|e| e.eq_ignore_ascii_case(who))
     }
 }
 
@@ -127,9 +128,17 @@ mod tests {
         assert_eq!(own(Some("+15550001"), Some("grace")), Owner::Member(1));
         assert_eq!(own(None, Some("Ada@Firm.example")), Owner::Member(0));
         for (line, who, want) in [
-            (Some("+15550003"), None, "line `+15550003` is no member's line (members: `Ada`, `Grace`)"),
+            (
+                Some("+15550003"),
+                None,
+                "line `+15550003` is no member's line (members: `Ada`, `Grace`)",
+            ),
             (None, None, "no `line` and no `member`"),
-            (Some("+15550001"), Some("Linus"), "`member` is `Linus`, who is no member"),
+            (
+                Some("+15550001"),
+                Some("Linus"),
+                "`member` is `Linus`, who is no member",
+            ),
         ] {
             match own(line, who) {
                 Owner::Nobody(why) => assert!(why.contains(want), "{why}"),

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::activity::feed::{Direction, FeedEvent, FeedRow, Kind};
-pub use crate::activity::settings::same_phone;
 use crate::activity::members::{owner_of, MemberRoute, Owner};
+pub use crate::activity::settings::same_phone;
 use crate::activity::settings::{digits, phone_key, CallAs, Country, Settings, SmsAs, Unowned};
 use crate::journal::ActivityAction;
 use crate::matcher::Candidate;
@@ -753,8 +753,8 @@ pub fn plan_for_members(
             }
         };
         // A member's event is on their line (or named theirs by the feed).
-        let on_line = member.is_some()
-            || e.line.as_deref().is_some_and(|l| settings.is_connected(l));
+        let on_line =
+            member.is_some() || e.line.as_deref().is_some_and(|l| settings.is_connected(l));
         if !on_line {
             let reason = match &e.line {
                 None => "the event has no `line`, so it is on no connected number".to_string(),

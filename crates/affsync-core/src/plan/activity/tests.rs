@@ -1,8 +1,8 @@
 use std::path::Path;
 
 use super::*;
-use crate::activity::settings::Workflow;
 use crate::activity::feed::read_jsonl;
+use crate::activity::settings::Workflow;
 use crate::matcher::Kind as MKind;
 
 fn settings(extra: &str) -> Settings {
@@ -474,15 +474,23 @@ fn members_events_are_routed_to_them_under_their_own_workflow() {
         .map(|s| (s.feed_id.as_deref().unwrap(), s.kind))
         .collect();
     assert_eq!(why, [("g1", SkipKind::Disabled), ("n1", SkipKind::Unowned)]);
-    assert!(p.skipped[0].reason.contains("members/grace.toml"), "{:?}", p.skipped[0]);
     assert!(
-        p.skipped[1].reason.contains("no member's line") && p.skipped[1].reason.contains("`unowned`"),
+        p.skipped[0].reason.contains("members/grace.toml"),
+        "{:?}",
+        p.skipped[0]
+    );
+    assert!(
+        p.skipped[1].reason.contains("no member's line")
+            && p.skipped[1].reason.contains("`unowned`"),
         "{:?}",
         p.skipped[1]
     );
     // With `unowned = "default_key"`, the event on a connected line goes to the default key.
     let p = run("unowned = \"default_key\"\n");
-    assert!(p.ops.iter().any(|o| o.feed_id == "n1" && o.member.is_none()));
+    assert!(p
+        .ops
+        .iter()
+        .any(|o| o.feed_id == "n1" && o.member.is_none()));
     assert!(p.skipped.iter().all(|s| s.kind != SkipKind::Unowned));
     // Without members, routing is as before.
     let p = plan(&feed, &settings(""), &directory(), &BTreeMap::new(), now());
