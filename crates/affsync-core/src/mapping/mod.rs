@@ -217,10 +217,7 @@ struct Raw {
     fields: Vec<FieldSpec>,
 }
 
-/// The 1-based line of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
+pub use crate::diagnostic::line_of;
 
 impl Mapping {
     /// Parses a mapping file's text; `path` names it in errors and anchors `source.path`.
