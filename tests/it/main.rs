@@ -15,6 +15,7 @@ mod decode;
 mod demo_tenant;
 mod emulator_basics;
 mod emulator_fidelity;
+mod emulator_users;
 mod emulator_v1;
 mod emulator_v2;
 mod every_operation;

@@ -36,14 +36,16 @@ use rand::SeedableRng;
 use serde_json::json;
 use tokio::sync::oneshot;
 
-pub use state::{Invalid, Seed, State};
+pub use state::{Invalid, Seed, SeedUser, State};
 
 /// How the emulator behaves; the CLI's `affsync emulator` flags map onto it one to one.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     /// 0 picks a free port.
     pub port: u16,
-    /// When set, every other key is answered 401.
+    /// The first user's key ([`Seed::user`]). When set, a key that is neither this nor a
+    /// further user's ([`Seed::users`]) is answered 401; when unset, any such key is the first
+    /// user's.
     pub api_key: Option<String>,
     /// Requests per key per window (Affinity: 900 per minute).
     pub rate_limit_per_minute: u64,
@@ -245,6 +247,12 @@ impl Emulator {
     /// Binds 127.0.0.1 on `config.port` (0 for a free one) and serves `seed` in the background.
     pub async fn start(config: EmulatorConfig, seed: Seed) -> Result<Emulator, EmulatorError> {
         let state = State::from_seed(seed).map_err(EmulatorError::InvalidSeed)?;
+        if let Some(u) = config.api_key.as_deref().and_then(|k| state.user_by_key(k)) {
+            return Err(EmulatorError::InvalidSeed(Invalid::new(
+                "users.api_key",
+                format!("user {} has the first user's key (`--api-key`)", u.id),
+            )));
+        }
         let port = config.port;
         let bind = |source| EmulatorError::Bind { port, source };
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))

@@ -214,16 +214,24 @@ pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next)
         tokio::time::sleep(s.config.latency).await;
     }
 
-    let key = match presented_key(req.headers(), version) {
-        Some(k) if s.config.api_key.as_deref().is_none_or(|want| want == k) => k,
-        _ => {
-            return ApiError::new(
-                version,
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized: the API key is missing or not valid for this tenant",
-            )
-            .into_response();
-        }
+    // Whose key it is: a further user's own, else the first user's (`--api-key`, or any key
+    // when none is set). Writes are attributed to the key's owner (affinity-api.md §1).
+    let caller = presented_key(req.headers(), version).and_then(|k| {
+        let st = s.tenant();
+        let id = match st.user_by_key(&k) {
+            Some(u) => u.id,
+            None if s.config.api_key.as_deref().is_none_or(|want| want == k) => st.user.id,
+            None => return None,
+        };
+        Some((k, id))
+    });
+    let Some((key, caller)) = caller else {
+        return ApiError::new(
+            version,
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized: the API key is missing or not valid for this tenant",
+        )
+        .into_response();
     };
 
     let monthly = !matches!(
@@ -339,7 +347,7 @@ pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next)
             if let Some(v) = api_version {
                 req.extensions_mut().insert(ApiVersion(v));
             }
-            next.run(req).await
+            crate::state::as_caller(caller, next.run(req)).await
         }
     };
     put_headers(resp.headers_mut(), &readings);

@@ -50,6 +50,57 @@ pub struct User {
     pub email: String,
 }
 
+/// A further user of the tenant, with an API key of their own: a request with that key is
+/// theirs (they are the creator of what it writes, `whoami` answers them, and their key has its
+/// own per-minute window). Like the first user ([`Seed::user`], whose key is
+/// `EmulatorConfig::api_key`), an internal person of the tenant.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub email: String,
+    pub api_key: String,
+}
+
+impl SeedUser {
+    /// The user without their key.
+    pub fn user(&self) -> User {
+        User {
+            id: self.id,
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+        }
+    }
+}
+
+/// The key is a secret: it never reaches a log.
+impl std::fmt::Debug for SeedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedUser")
+            .field("id", &self.id)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("email", &self.email)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+tokio::task_local! {
+    /// The user whose key the current request presented, set by the middleware for the
+    /// request's life (`crate::middleware::affinity_layer`).
+    static CALLER: i64;
+}
+
+/// Runs `f` as the user `id`: what it writes is theirs, as if their key had been presented.
+/// The middleware runs every request so; tests may too.
+pub async fn as_caller<F: std::future::Future>(id: i64, f: F) -> F::Output {
+    CALLER.scope(id, f).await
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
@@ -614,7 +665,12 @@ pub struct MergeRecord {
 #[serde(deny_unknown_fields)]
 pub struct Seed {
     pub tenant: Tenant,
+    /// The first user: the owner of `EmulatorConfig::api_key` (`--api-key`), and of any key
+    /// when none is set.
     pub user: User,
+    /// Further users, each with their own key.
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
     #[serde(default)]
     pub persons: Vec<Person>,
     #[serde(default)]
@@ -669,6 +725,7 @@ impl Default for Seed {
                 last_name: Some("User".into()),
                 email: "api.user@emulated.example".into(),
             },
+            users: vec![],
             persons: vec![],
             organizations: vec![],
             opportunities: vec![],
@@ -711,7 +768,10 @@ impl Invalid {
 #[derive(Debug, Clone)]
 pub struct State {
     pub tenant: Tenant,
+    /// The first user (see [`Seed::user`]); the caller of a request is [`State::caller`].
     pub user: User,
+    /// The further users, with their keys.
+    pub users: Vec<SeedUser>,
     pub persons: BTreeMap<i64, Person>,
     pub organizations: BTreeMap<i64, Organization>,
     pub opportunities: BTreeMap<i64, Opportunity>,
@@ -749,6 +809,7 @@ impl State {
         let mut st = State {
             tenant: seed.tenant,
             user: seed.user.clone(),
+            users: Vec::new(),
             persons: BTreeMap::new(),
             organizations: BTreeMap::new(),
             opportunities: BTreeMap::new(),
@@ -785,6 +846,7 @@ impl State {
         if !persons.iter().any(|p| p.id == owner.id) {
             persons.push(owner);
         }
+        st.users = check_users(seed.user.id, seed.users, &mut persons)?;
         let mut emails = HashMap::new();
         for p in persons {
             for e in &p.emails {
@@ -1002,6 +1064,27 @@ impl State {
         }
         st.bump_next_id();
         Ok(st)
+    }
+
+    /// The user whose key the current request presented; the first user outside a request
+    /// (seeding, tests that change the state directly).
+    pub fn caller_id(&self) -> i64 {
+        CALLER.try_with(|id| *id).unwrap_or(self.user.id)
+    }
+
+    /// The caller's user (see [`State::caller_id`]).
+    pub fn caller(&self) -> User {
+        let id = self.caller_id();
+        self.users
+            .iter()
+            .find(|u| u.id == id)
+            .map(SeedUser::user)
+            .unwrap_or_else(|| self.user.clone())
+    }
+
+    /// The further user whose key this is.
+    pub fn user_by_key(&self, key: &str) -> Option<&SeedUser> {
+        self.users.iter().find(|u| u.api_key == key)
     }
 
     fn bump_next_id(&mut self) {
@@ -1366,12 +1449,70 @@ impl State {
                 entity_id: fv.entity_id,
                 list_entry_id: fv.list_entry_id,
                 action_type,
-                changer_id: self.user.id,
+                changer_id: self.caller_id(),
                 changed_at: Utc::now(),
                 value: fv.value.clone(),
             });
         }
     }
+}
+
+/// Checks the further users of a seed (ids and keys their own, and not the first user's id)
+/// and adds the internal person of each that the seed does not hold.
+fn check_users(
+    first: i64,
+    users: Vec<SeedUser>,
+    persons: &mut Vec<Person>,
+) -> Result<Vec<SeedUser>, Invalid> {
+    let mut ids = BTreeSet::from([first]);
+    let mut keys: HashMap<&str, i64> = HashMap::new();
+    for u in &users {
+        if !ids.insert(u.id) {
+            let whose = if u.id == first {
+                "the first user's"
+            } else {
+                "another user's"
+            };
+            return Err(Invalid::new(
+                "users.id",
+                format!("user {} has {whose} id", u.id),
+            ));
+        }
+        if u.api_key.trim().is_empty() {
+            return Err(Invalid::new(
+                "users.api_key",
+                format!("user {} has an empty key", u.id),
+            ));
+        }
+        // The key itself is a secret and stays out of the message.
+        if let Some(other) = keys.insert(u.api_key.as_str(), u.id) {
+            return Err(Invalid::new(
+                "users.api_key",
+                format!("users {other} and {} have the same key", u.id),
+            ));
+        }
+        match persons.iter().find(|p| p.id == u.id) {
+            Some(p) if p.kind != 1 => {
+                return Err(Invalid::new(
+                    "users.id",
+                    format!(
+                        "user {} is person {} of the seed, who is not internal (type 1)",
+                        u.id, p.id
+                    ),
+                ))
+            }
+            Some(_) => {}
+            None => persons.push(Person {
+                id: u.id,
+                kind: 1,
+                first_name: u.first_name.clone(),
+                last_name: u.last_name.clone(),
+                emails: vec![u.email.clone()],
+                organization_ids: vec![],
+            }),
+        }
+    }
+    Ok(users)
 }
 
 fn str_key(d: &Json, k: &str) -> Option<String> {
@@ -1500,6 +1641,106 @@ mod tests {
         }
         let err = State::from_seed(seed).unwrap_err();
         assert_eq!(err.param, "emails");
+    }
+
+    fn seed_user(id: i64, key: &str) -> SeedUser {
+        SeedUser {
+            id,
+            first_name: format!("User{id}"),
+            last_name: None,
+            email: format!("user{id}@emulated.example"),
+            api_key: key.into(),
+        }
+    }
+
+    #[test]
+    fn seeded_users_are_internal_persons_and_the_caller_is_the_first_user_outside_a_request() {
+        let mut seed = Seed::default();
+        seed.users = vec![seed_user(2, "k2"), seed_user(3, "k3")];
+        let st = State::from_seed(seed).unwrap();
+        for id in [1, 2, 3] {
+            assert_eq!(st.persons[&id].kind, 1, "user {id} is an internal person");
+        }
+        assert_eq!(st.persons[&3].emails, ["user3@emulated.example"]);
+        assert_eq!(st.user_by_key("k3").map(|u| u.id), Some(3));
+        assert!(st.user_by_key("k1").is_none());
+        assert_eq!(st.caller_id(), 1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (id, email) = rt.block_on(as_caller(3, async { (st.caller_id(), st.caller().email) }));
+        assert_eq!((id, email.as_str()), (3, "user3@emulated.example"));
+        assert!(
+            !format!("{:?}", st.users).contains("k2"),
+            "a key never reaches a log"
+        );
+    }
+
+    #[test]
+    fn seed_refuses_users_whose_ids_or_keys_repeat() {
+        let external = Person {
+            id: 4,
+            kind: 0,
+            first_name: "Ext".into(),
+            last_name: None,
+            emails: vec![],
+            organization_ids: vec![],
+        };
+        let cases: [(&str, Vec<SeedUser>, Vec<Person>, &str); 5] = [
+            (
+                "first user's id",
+                vec![seed_user(1, "k")],
+                vec![],
+                "users.id",
+            ),
+            (
+                "repeated id",
+                vec![seed_user(2, "a"), seed_user(2, "b")],
+                vec![],
+                "users.id",
+            ),
+            (
+                "repeated key",
+                vec![seed_user(2, "a"), seed_user(3, "a")],
+                vec![],
+                "users.api_key",
+            ),
+            (
+                "empty key",
+                vec![seed_user(2, " ")],
+                vec![],
+                "users.api_key",
+            ),
+            (
+                "an external person",
+                vec![seed_user(4, "a")],
+                vec![external],
+                "users.id",
+            ),
+        ];
+        for (what, users, persons, param) in cases {
+            let mut seed = Seed::default();
+            seed.users = users;
+            seed.persons = persons;
+            let err = State::from_seed(seed).expect_err(what);
+            assert_eq!(err.param, param, "{what}: {err}");
+            assert!(!err.message.contains("\"a\""), "{what}: no key in {err}");
+        }
+    }
+
+    #[test]
+    fn seed_users_parse_strictly() {
+        let mut v = serde_json::to_value(Seed::default()).unwrap();
+        v["users"] = serde_json::json!([{
+            "id": 2, "first_name": "B", "email": "b@x.com", "api_key": "kb"
+        }]);
+        let seed: Seed = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(seed.users[0].last_name, None);
+        v["users"][0]["role"] = "admin".into();
+        assert!(
+            serde_json::from_value::<Seed>(v).is_err(),
+            "unknown keys are refused"
+        );
     }
 
     #[test]

@@ -609,7 +609,7 @@ pub async fn create_opportunity(State(s): State<AppState>, b: Bytes) -> Answer {
     };
     st.opportunities.insert(id, o.clone());
     let eid = st.next_id();
-    let creator = st.user.id;
+    let creator = st.caller_id();
     st.list_entries.insert(
         eid,
         ListEntry {

@@ -81,7 +81,7 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
     if nl.name.trim().is_empty() {
         return Err(invalid("name", "a list needs a name"));
     }
-    let owner = nl.owner_id.unwrap_or(st.user.id);
+    let owner = nl.owner_id.unwrap_or(st.caller_id());
     match st.persons.get(&owner) {
         Some(p) if p.kind == 1 => {}
         _ => {
@@ -98,7 +98,7 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
         name: nl.name,
         public: nl.is_public,
         owner_id: owner,
-        creator_id: st.user.id,
+        creator_id: st.caller_id(),
         created_at: Utc::now(),
     };
     let v = list_json(&st, &l);
@@ -167,7 +167,7 @@ pub async fn add_entry(State(s): State<AppState>, P(lid): P<i64>, b: Bytes) -> A
             e
         }
     })?;
-    let creator = ne.creator_id.unwrap_or(st.user.id);
+    let creator = ne.creator_id.unwrap_or(st.caller_id());
     if !st.persons.contains_key(&creator) {
         return Err(invalid("creator_id", format!("person {creator} not found")));
     }

@@ -114,13 +114,15 @@ pub fn router() -> Router<AppState> {
 
 async fn whoami(State(s): State<AppState>) -> Json<Json_> {
     let st = s.tenant();
+    // The user whose key asked (affinity-api.md §1).
+    let user = st.caller();
     Json(json!({
         "tenant": { "id": st.tenant.id, "name": st.tenant.name, "subdomain": st.tenant.subdomain },
         "user": {
-            "id": st.user.id,
-            "firstName": st.user.first_name,
-            "lastName": st.user.last_name,
-            "email": st.user.email,
+            "id": user.id,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "email": user.email,
         },
         "grant": { "type": "api_key", "scope": "external_api", "createdAt": v1_time(Utc::now()) },
     }))

@@ -102,7 +102,7 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
             t
         }
     };
-    let creator = nn.creator_id.unwrap_or(st.user.id);
+    let creator = nn.creator_id.unwrap_or(st.caller_id());
     match st.persons.get(&creator) {
         Some(p) if p.kind == 1 => {}
         _ => {
@@ -195,7 +195,7 @@ pub async fn update(State(s): State<AppState>, P(id): P<i64>, b: Bytes) -> Answe
 /// 403 [I].
 pub async fn delete(State(s): State<AppState>, P(id): P<i64>) -> Answer {
     let mut st = s.tenant();
-    if note(&st, id)?.creator_id != st.user.id {
+    if note(&st, id)?.creator_id != st.caller_id() {
         return Err(crate::ApiError::new(
             crate::Version::V1,
             axum::http::StatusCode::FORBIDDEN,
@@ -388,7 +388,7 @@ pub async fn create_interaction(State(s): State<AppState>, b: Bytes) -> Answer {
         direction: ni.direction,
         subject: None,
         content: ni.content,
-        creator_id: Some(st.user.id),
+        creator_id: Some(st.caller_id()),
     };
     let v = interaction_json(&st, &i);
     st.interactions.insert(id, i);

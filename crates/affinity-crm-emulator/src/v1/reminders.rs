@@ -149,7 +149,7 @@ pub async fn create(State(s): State<AppState>, b: Bytes) -> Answer {
         k => return Err(invalid("type", format!("reminder type is 0 or 1, not {k}"))),
     };
     let rid = st.next_id();
-    let creator = st.user.id;
+    let creator = st.caller_id();
     let r = Reminder {
         id: rid,
         kind: nr.kind,
@@ -210,7 +210,7 @@ pub async fn update(State(s): State<AppState>, P(id): P<i64>, b: Bytes) -> Answe
     match ru.is_completed {
         Some(true) => {
             r.completed_at = Some(Utc::now());
-            r.completer_id = Some(st.user.id);
+            r.completer_id = Some(st.caller_id());
         }
         Some(false) => {
             r.completed_at = None;
@@ -422,7 +422,7 @@ pub async fn upload(
             person_id: (kind == entity_type::PERSON).then_some(id),
             organization_id: (kind == entity_type::ORGANIZATION).then_some(id),
             opportunity_id: (kind == entity_type::OPPORTUNITY).then_some(id),
-            uploader_id: st.user.id,
+            uploader_id: st.caller_id(),
             created_at: Utc::now(),
         };
         let v = file_json(&f);

@@ -60,7 +60,7 @@ pub fn subscribe(st: &mut Tenant, url: String, events: Vec<String>) -> Result<i6
         ));
     }
     let id = st.next_id();
-    let created_by = st.user.id;
+    let created_by = st.caller_id();
     st.webhooks.insert(
         id,
         Subscription {
@@ -126,12 +126,19 @@ struct WebhookUpdate {
     disabled: Option<bool>,
 }
 
-/// `PUT /webhook/{id} {webhook_url?, subscriptions?, disabled?}`: for its creator only (the
-/// key's user is the creator of every subscription made through the emulator).
+/// `PUT /webhook/{id} {webhook_url?, subscriptions?, disabled?}`: for its creator only (§5);
+/// the status for others is undocumented: 403 [I], as for deleting another's note.
 pub async fn update(State(s): State<AppState>, P(id): P<i64>, b: Bytes) -> Answer {
     let wu: WebhookUpdate = body(&b)?;
     let mut st = s.tenant();
     let w = find(&st, id)?.clone();
+    if w.created_by != st.caller_id() {
+        return Err(crate::ApiError::new(
+            crate::Version::V1,
+            axum::http::StatusCode::FORBIDDEN,
+            format!("only the creator of webhook subscription {id} can change it"),
+        ));
+    }
     let url = wu.webhook_url.unwrap_or(w.url);
     let events = wu.subscriptions.unwrap_or(w.subscriptions);
     check_subscription(&url, &events, "webhook_url", "subscriptions")

@@ -1258,7 +1258,7 @@ pub async fn create_reminder(State(s): State<AppState>, body: Bytes) -> Result<R
         _ => return Err(invalid("type", "`type` must be `one-time` or `recurring`")),
     };
     let id = st.next_id();
-    let creator = st.user.id;
+    let creator = st.caller_id();
     let r = Reminder {
         id,
         kind,
@@ -1310,7 +1310,7 @@ pub async fn update_reminder(
         }
         Some(t) => {
             r.completed_at = Some(time_of(t, "completedAt")?);
-            r.completer_id = Some(st.user.id);
+            r.completer_id = Some(st.caller_id());
         }
     }
     if let Some(rec) = body.get("recurrence") {

@@ -52,7 +52,7 @@ pub async fn create_list(State(s): State<AppState>, body: Bytes) -> Result<Respo
         .unwrap_or(true);
     let mut st = s.tenant();
     let id = st.next_id();
-    let user = st.user.id;
+    let user = st.caller_id();
     let l = List {
         id,
         kind,
@@ -111,7 +111,7 @@ pub async fn create_entry(
         }
     })?;
     let creator = match body.get("creatorId") {
-        None | Some(Json_::Null) => st.user.id,
+        None | Some(Json_::Null) => st.caller_id(),
         Some(v) => match v.as_i64().and_then(|id| st.persons.get(&id)) {
             Some(p) if p.kind == 1 => p.id,
             _ => {

@@ -114,7 +114,7 @@ pub async fn create<const ET: i64>(
     if let Some(removed) = removed {
         let changer = st
             .persons
-            .get(&st.user.id)
+            .get(&st.caller_id())
             .map(crate::v1::common::person_json);
         let company = crate::v1::common::organization_json(&st.organizations[&primary]);
         st.announce(

@@ -171,7 +171,7 @@ pub async fn create(State(s): State<AppState>, body: Bytes) -> Result<Response, 
     let content =
         html(&body)?.ok_or_else(|| invalid("content.html", "`content.html` is required"))?;
     let creator_id = match body.get("creator") {
-        None => st.user.id,
+        None => st.caller_id(),
         Some(c) => {
             let id = c.get("id").and_then(Json_::as_i64);
             // Notes are written by users: an internal person of the tenant. [I]
@@ -301,7 +301,7 @@ pub async fn delete(State(s): State<AppState>, path: PathParams) -> Result<Respo
     let id = path_id(&path, "noteId")?;
     let mut st = s.tenant();
     let creator = find_note(&st, id)?.creator_id;
-    if creator != st.user.id {
+    if creator != st.caller_id() {
         return Err(ApiError::new(
             V2,
             StatusCode::FORBIDDEN,
