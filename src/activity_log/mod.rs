@@ -353,19 +353,14 @@ pub async fn log_activity(
         return Ok(report);
     };
     report.run = Some(run.id());
-    let member_calls_before: u64 = members
-        .iter()
-        .filter_map(|m| m.client.as_ref().ok())
-        .map(|c| c.stats().calls)
-        .sum();
     let done = write_plan(store, client, members, &run, phone.as_ref(), &mut report).await;
     let member_calls: u64 = members
         .iter()
         .filter_map(|m| m.client.as_ref().ok())
         .map(|c| c.stats().calls)
         .sum();
-    report.counts.api_calls =
-        client.stats().calls - calls_before + (member_calls - member_calls_before);
+    // A member's client is made for the run: all its calls are the run's (whoami included).
+    report.counts.api_calls = client.stats().calls - calls_before + member_calls;
     let status = if report.partial() {
         RunStatus::Partial
     } else {

@@ -205,23 +205,30 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
 
     // Affinity records each member as the creator of what was written with their key.
     let (notes, calls) = written(&t, 102).await;
-    assert_eq!(notes, [("Deck attached".to_string(), MIA)], "{notes:?}");
+    assert_eq!(notes, [("SMS received\nDeck attached".to_string(), MIA)], "{notes:?}");
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].1, json!(MIA), "{calls:?}");
     let (notes, calls) = written(&t, 104).await;
-    assert_eq!(notes, [("Call you Monday".to_string(), NOAH)], "{notes:?}");
+    // (Katherine's seeded note, by the admin's user, stays as it was.)
+    assert_eq!(
+        notes,
+        [("LP call".to_string(), 1), ("SMS sent\nCall you Monday".to_string(), NOAH)],
+        "{notes:?}"
+    );
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].1, json!(NOAH), "{calls:?}");
 
     // The journal and the run's report say who wrote each event; a rerun writes nothing, and
     // does not ask who the members are again (whoami was read once and kept).
-    let (code, out, err) = affsync(&t, dir.path(), &db, &["activity"]).await;
+    let run = v["run"].to_string();
+    let (code, out, err) = affsync(&t, dir.path(), &db, &["activity", &run]).await;
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("as Mia Chen") && out.contains("as Noah Park"),
         "{out}"
     );
-    let run = v["run"].to_string();
+    // Its calls: the two members' whoami, and one write per note or call.
+    assert_eq!(v["api_calls"], 6, "{v}");
     let (code, html, err) = affsync(&t, dir.path(), &db, &["report", &run, "--out", "-"]).await;
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -328,13 +335,13 @@ async fn a_refused_key_stops_that_members_events_alone_and_the_alert_names_them(
         "\n[[jobs]]\nname = \"calls\"\nschedule = \"0 0 2 * * *\"\nsteps = [ {{ log_activity = \"activity.toml\" }} ]\non_failure = {{ webhook = \"{hook}\" }}\n"
     ));
     std::fs::write(dir.path().join("affsync.toml"), toml).unwrap();
+    let before = written(&t, 104).await;
     let (code, out, err) = affsync(&t, dir.path(), &db, &["run", "calls"]).await;
     assert_eq!(code, 4, "a partial run: {out}\n{err}");
     // Mia's events are written; Noah's are not, and nothing is written as anyone else.
     let (notes, calls) = written(&t, 102).await;
     assert_eq!((notes.len(), calls.len()), (1, 1), "{notes:?} {calls:?}");
-    let (notes, calls) = written(&t, 104).await;
-    assert!(notes.is_empty() && calls.is_empty(), "{notes:?} {calls:?}");
+    assert_eq!(written(&t, 104).await, before);
     let alerts = got.lock().unwrap().clone();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let e = alerts[0]["error"].as_str().unwrap();
