@@ -352,3 +352,71 @@ async fn a_refused_key_stops_that_members_events_alone_and_the_alert_names_them(
     );
     assert_eq!(alerts[0]["status"], "partial");
 }
+
+#[tokio::test]
+async fn two_members_write_at_once_each_key_within_its_own_limit() {
+    // Each key may make 20 requests a 2-second window: Mia's 30 events and Noah's 30 need
+    // two windows each, which they spend side by side.
+    let t = TestEmu::with(
+        EmulatorConfig {
+            rate_limit_per_minute: 20,
+            rate_window: std::time::Duration::from_secs(2),
+            ..EmulatorConfig::default()
+        },
+        seed(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    write_settings(dir.path(), &t, NOAH_KEY, NOAH_FILE);
+    let feed: String = (0..60)
+        .map(|i| {
+            let (line, contact) = if i % 2 == 0 {
+                ("+15550001", "+15551234567")
+            } else {
+                ("+15550002", "555-765-4321")
+            };
+            format!("{{\"id\":\"s{i}\",\"kind\":\"sms\",\"direction\":\"inbound\",\"at\":\"2026-11-20T10:00:{i:02}Z\",\"line\":\"{line}\",\"contact\":\"{contact}\",\"text\":\"message {i}\"}}\n")
+        })
+        .collect();
+    let (code, _, err) = affsync(&t, dir.path(), &db, &["pull", "--list", "LPs"]).await;
+    assert_eq!(code, 0, "{err}");
+    // A first run of an empty feed reads who the members are (whoami, kept in the mirror):
+    // what follows is the writes alone.
+    std::fs::write(dir.path().join("feed.jsonl"), "").unwrap();
+    let args = ["log-activity", "feed.jsonl", "--settings", "activity.toml", "--json"];
+    let (code, _, err) = affsync(&t, dir.path(), &db, &args).await;
+    assert_eq!(code, 0, "{err}");
+    let before = t.stats().await["users"].clone();
+    std::fs::write(dir.path().join("feed.jsonl"), feed).unwrap();
+    let (code, out, err) = affsync(
+        &t,
+        dir.path(),
+        &db,
+        &["log-activity", "feed.jsonl", "--settings", "activity.toml", "--json"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["notes_created"], 60, "{v}");
+    let users = t.stats().await["users"].clone();
+    let (mia, noah) = (&users[MIA.to_string()], &users[NOAH.to_string()]);
+    // Each key made its own 30 writes (and its whoami, once, before), none answered 429.
+    for u in [MIA, NOAH] {
+        assert_eq!(before[u.to_string()]["requests"], 1, "whoami: {before}");
+    }
+    assert_eq!((&mia["requests"], &mia["writes"]), (&json!(31), &json!(30)), "{users}");
+    assert_eq!((&noah["requests"], &noah["writes"]), (&json!(31), &json!(30)), "{users}");
+    assert_eq!(mia["rate_limited"], 0, "{users}");
+    assert_eq!(noah["rate_limited"], 0, "{users}");
+    // At once: each key's writes began before the other's ended (one after the other, each
+    // key's 30 writes would take two of its windows, and Noah's would start after Mia's end).
+    let span = |u: &Value| {
+        (
+            u["first_write_ms"].as_u64().unwrap(),
+            u["last_write_ms"].as_u64().unwrap(),
+        )
+    };
+    let ((m0, m1), (n0, n1)) = (span(mia), span(noah));
+    assert!(m0 < n1 && n0 < m1, "{users}");
+}

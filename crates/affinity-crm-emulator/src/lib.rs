@@ -105,12 +105,30 @@ impl Default for EmulatorConfig {
     }
 }
 
+/// One user's requests, as `/_emulator/stats` reports them under `users`.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct CallerStats {
+    /// Requests made with the user's key (429s included).
+    pub requests: u64,
+    /// Of which answered 429 (the key's per-minute window, or the account's month, spent).
+    pub rate_limited: u64,
+    /// Of which writes (any method but GET).
+    pub writes: u64,
+    /// Milliseconds from the emulator's start to the user's first and last write.
+    pub first_write_ms: Option<u64>,
+    pub last_write_ms: Option<u64>,
+}
+
 /// What every handler shares.
 pub struct Shared {
     pub config: EmulatorConfig,
     tenant: Mutex<State>,
     pub(crate) limits: Mutex<middleware::Limits>,
     pub(crate) stats: Mutex<BTreeMap<String, u64>>,
+    /// Requests by the user whose key made them (never the key itself).
+    pub(crate) callers: Mutex<BTreeMap<i64, CallerStats>>,
+    /// When the emulator started, for the callers' first and last request times.
+    pub(crate) started: std::time::Instant,
     pub(crate) faults: Mutex<StdRng>,
     pub(crate) recorded: Mutex<Vec<Recorded>>,
     pub(crate) sender: webhooks::Sender,
@@ -262,6 +280,8 @@ impl Emulator {
         let shared = Arc::new(Shared {
             limits: Mutex::new(middleware::Limits::new(&config)),
             stats: Mutex::new(BTreeMap::new()),
+            callers: Mutex::new(BTreeMap::new()),
+            started: std::time::Instant::now(),
             faults: Mutex::new(StdRng::seed_from_u64(config.fault_seed)),
             recorded: Mutex::new(Vec::new()),
             sender: webhooks::Sender::new(config.webhooks.clone()),
@@ -365,7 +385,8 @@ async fn stats(
 ) -> axum::Json<serde_json::Value> {
     let routes = s.stats.lock().unwrap().clone();
     let total: u64 = routes.values().sum();
-    axum::Json(json!({ "total": total, "routes": routes }))
+    let users = s.callers.lock().unwrap().clone();
+    axum::Json(json!({ "total": total, "routes": routes, "users": users }))
 }
 
 /// The webhook deliveries dropped on purpose: `[{"subscription_id", "type", "body"}]`.

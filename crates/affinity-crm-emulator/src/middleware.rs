@@ -239,6 +239,18 @@ pub async fn affinity_layer(State(s): State<AppState>, req: Request, next: Next)
         "/rate-limit" | "/auth/whoami" | "/v2/rate-limit" | "/v2/auth/whoami"
     );
     let (readings, over) = s.limits.lock().unwrap().count(&key, monthly);
+    {
+        let now = s.started.elapsed().as_millis() as u64;
+        let mut callers = s.callers.lock().unwrap();
+        let c = callers.entry(caller).or_default();
+        c.requests += 1;
+        c.rate_limited += u64::from(over);
+        if req.method() != axum::http::Method::GET {
+            c.writes += 1;
+            c.first_write_ms.get_or_insert(now);
+            c.last_write_ms = Some(now);
+        }
+    }
     if over {
         let per_minute = readings.user.remaining == 0;
         let msg = if per_minute {
