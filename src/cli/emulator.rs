@@ -13,7 +13,7 @@ pub struct Args {
     /// A tenant seed file (JSON); the demo tenant when absent.
     #[arg(long)]
     pub seed: Option<PathBuf>,
-    /// Answer 401 to every other key.
+    /// The first user's key; any other key that is no seeded user's is answered 401.
     #[arg(long)]
     pub api_key: Option<String>,
     /// Requests per API key per minute.

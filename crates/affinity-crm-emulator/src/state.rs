@@ -5,6 +5,23 @@
 //! v1 *write* form (an option's text for a dropdown, an option id for a ranked dropdown, an
 //! id for a person or organization), and parsed against their field's value type exactly as
 //! a `POST /field-values` would be, so a seed cannot hold a value the API would refuse.
+//!
+//! A tenant has one or more users. `user` is the first, whose key is `EmulatorConfig::api_key`
+//! (`affsync emulator --api-key`), or any key when none is set. `users` ([`SeedUser`]) are the
+//! others, each with their own `api_key`:
+//!
+//! ```json
+//! "users": [{"id": 11, "first_name": "Bea", "last_name": null, "email": "bea@fund.vc",
+//!            "api_key": "key-bea"}]
+//! ```
+//!
+//! Every user is an internal person of the tenant (added when `persons` does not hold them).
+//! A request is its key's user's ([`State::caller`]): what it writes names them as creator
+//! (notes' `creator_id`, interactions' `manual_creator_id`, lists, entries, reminders, files,
+//! webhook subscriptions, field value changes), `whoami` answers them, and only they may delete
+//! their notes or change their webhook subscriptions (v1 `PUT /webhook`). Each key has its own
+//! per-minute window; the monthly quota is the account's. A user id or key that repeats, or a
+//! key that is the first user's, is refused at load.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Deref;
@@ -1655,8 +1672,10 @@ mod tests {
 
     #[test]
     fn seeded_users_are_internal_persons_and_the_caller_is_the_first_user_outside_a_request() {
-        let mut seed = Seed::default();
-        seed.users = vec![seed_user(2, "k2"), seed_user(3, "k3")];
+        let seed = Seed {
+            users: vec![seed_user(2, "k2"), seed_user(3, "k3")],
+            ..Seed::default()
+        };
         let st = State::from_seed(seed).unwrap();
         for id in [1, 2, 3] {
             assert_eq!(st.persons[&id].kind, 1, "user {id} is an internal person");
@@ -1719,9 +1738,11 @@ mod tests {
             ),
         ];
         for (what, users, persons, param) in cases {
-            let mut seed = Seed::default();
-            seed.users = users;
-            seed.persons = persons;
+            let seed = Seed {
+                users,
+                persons,
+                ..Seed::default()
+            };
             let err = State::from_seed(seed).expect_err(what);
             assert_eq!(err.param, param, "{what}: {err}");
             assert!(!err.message.contains("\"a\""), "{what}: no key in {err}");
