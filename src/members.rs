@@ -462,9 +462,13 @@ pub struct Connected {
 }
 
 impl Connected {
-    /// How a report names them: `Ada (Ada Lovelace, user 7)`.
+    /// How a report names them: `Ada (Ada Lovelace, user 7)`, or `Ada Lovelace (user 7)`
+    /// when their name is their Affinity user's.
     pub fn label(&self) -> String {
         match &self.user {
+            Some(u) if u.display() == self.member.name => {
+                format!("{} (user {})", self.member.name, u.user_id)
+            }
             Some(u) => format!("{} ({}, user {})", self.member.name, u.display(), u.user_id),
             None => self.member.name.clone(),
         }

@@ -57,8 +57,9 @@ impl Args {
         store.close().await;
         if report.partial() {
             return Err(Problem::partial(format!(
-                "{} events could not be logged; the journal of run {} has each reason",
+                "{} {} could not be logged; the journal of run {} has each reason",
                 report.counts.failed,
+                if report.counts.failed == 1 { "event" } else { "events" },
                 report.run.map(|r| r.to_string()).unwrap_or_default()
             ))
             .into());
@@ -211,7 +212,7 @@ fn print_report(r: &Report) {
             }
         }
         for (who, n) in by {
-            outln!("  as {who}: {n} writes");
+            outln!("  as {who}: {n} {}", if n == 1 { "write" } else { "writes" });
         }
     }
     for m in &r.member_failures {
