@@ -59,7 +59,11 @@ impl Args {
             return Err(Problem::partial(format!(
                 "{} {} could not be logged; the journal of run {} has each reason",
                 report.counts.failed,
-                if report.counts.failed == 1 { "event" } else { "events" },
+                if report.counts.failed == 1 {
+                    "event"
+                } else {
+                    "events"
+                },
                 report.run.map(|r| r.to_string()).unwrap_or_default()
             ))
             .into());
@@ -212,7 +216,10 @@ fn print_report(r: &Report) {
             }
         }
         for (who, n) in by {
-            outln!("  as {who}: {n} {}", if n == 1 { "write" } else { "writes" });
+            outln!(
+                "  as {who}: {n} {}",
+                if n == 1 { "write" } else { "writes" }
+            );
         }
     }
     for m in &r.member_failures {

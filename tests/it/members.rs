@@ -165,10 +165,7 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
     assert_eq!(
         by,
         [
-            (
-                "m-call".to_string(),
-                "Mia Chen (user 9001)".to_string()
-            ),
+            ("m-call".to_string(), "Mia Chen (user 9001)".to_string()),
             ("m-sms".into(), "Mia Chen (user 9001)".into()),
             ("n-call".into(), "Noah Park (user 9002)".into()),
             ("n-sms".into(), "Noah Park (user 9002)".into()),
@@ -205,14 +202,21 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
 
     // Affinity records each member as the creator of what was written with their key.
     let (notes, calls) = written(&t, 102).await;
-    assert_eq!(notes, [("SMS received\nDeck attached".to_string(), MIA)], "{notes:?}");
+    assert_eq!(
+        notes,
+        [("SMS received\nDeck attached".to_string(), MIA)],
+        "{notes:?}"
+    );
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].1, json!(MIA), "{calls:?}");
     let (notes, calls) = written(&t, 104).await;
     // (Katherine's seeded note, by the admin's user, stays as it was.)
     assert_eq!(
         notes,
-        [("LP call".to_string(), 1), ("SMS sent\nCall you Monday".to_string(), NOAH)],
+        [
+            ("LP call".to_string(), 1),
+            ("SMS sent\nCall you Monday".to_string(), NOAH)
+        ],
         "{notes:?}"
     );
     assert_eq!(calls.len(), 1, "{calls:?}");
@@ -355,11 +359,11 @@ async fn a_refused_key_stops_that_members_events_alone_and_the_alert_names_them(
 
 #[tokio::test]
 async fn two_members_write_at_once_each_key_within_its_own_limit() {
-    // Each key may make 20 requests a 2-second window: Mia's 30 events and Noah's 30 need
-    // two windows each, which they spend side by side.
+    // Each key may make 60 requests a window (Affinity's minute, shortened to 2 seconds):
+    // Mia's 70 events and Noah's 70 need two windows each, which they spend side by side.
     let t = TestEmu::with(
         EmulatorConfig {
-            rate_limit_per_minute: 20,
+            rate_limit_per_minute: 60,
             rate_window: std::time::Duration::from_secs(2),
             ..EmulatorConfig::default()
         },
@@ -369,14 +373,14 @@ async fn two_members_write_at_once_each_key_within_its_own_limit() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
     write_settings(dir.path(), &t, NOAH_KEY, NOAH_FILE);
-    let feed: String = (0..60)
+    let feed: String = (0..140)
         .map(|i| {
             let (line, contact) = if i % 2 == 0 {
                 ("+15550001", "+15551234567")
             } else {
                 ("+15550002", "555-765-4321")
             };
-            format!("{{\"id\":\"s{i}\",\"kind\":\"sms\",\"direction\":\"inbound\",\"at\":\"2026-11-20T10:00:{i:02}Z\",\"line\":\"{line}\",\"contact\":\"{contact}\",\"text\":\"message {i}\"}}\n")
+            format!("{{\"id\":\"s{i}\",\"kind\":\"sms\",\"direction\":\"inbound\",\"at\":\"2026-11-20T10:{:02}:{:02}Z\",\"line\":\"{line}\",\"contact\":\"{contact}\",\"text\":\"message {i}\"}}\n", i / 60, i % 60)
         })
         .collect();
     let (code, _, err) = affsync(&t, dir.path(), &db, &["pull", "--list", "LPs"]).await;
@@ -384,7 +388,13 @@ async fn two_members_write_at_once_each_key_within_its_own_limit() {
     // A first run of an empty feed reads who the members are (whoami, kept in the mirror):
     // what follows is the writes alone.
     std::fs::write(dir.path().join("feed.jsonl"), "").unwrap();
-    let args = ["log-activity", "feed.jsonl", "--settings", "activity.toml", "--json"];
+    let args = [
+        "log-activity",
+        "feed.jsonl",
+        "--settings",
+        "activity.toml",
+        "--json",
+    ];
     let (code, _, err) = affsync(&t, dir.path(), &db, &args).await;
     assert_eq!(code, 0, "{err}");
     let before = t.stats().await["users"].clone();
@@ -393,24 +403,38 @@ async fn two_members_write_at_once_each_key_within_its_own_limit() {
         &t,
         dir.path(),
         &db,
-        &["log-activity", "feed.jsonl", "--settings", "activity.toml", "--json"],
+        &[
+            "log-activity",
+            "feed.jsonl",
+            "--settings",
+            "activity.toml",
+            "--json",
+        ],
     )
     .await;
     assert_eq!(code, 0, "{err}\n{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["notes_created"], 60, "{v}");
+    assert_eq!(v["notes_created"], 140, "{v}");
     let users = t.stats().await["users"].clone();
     let (mia, noah) = (&users[MIA.to_string()], &users[NOAH.to_string()]);
-    // Each key made its own 30 writes (and its whoami, once, before), none answered 429.
+    // Each key made its own 70 writes (and its whoami, once, before), none answered 429.
     for u in [MIA, NOAH] {
         assert_eq!(before[u.to_string()]["requests"], 1, "whoami: {before}");
     }
-    assert_eq!((&mia["requests"], &mia["writes"]), (&json!(31), &json!(30)), "{users}");
-    assert_eq!((&noah["requests"], &noah["writes"]), (&json!(31), &json!(30)), "{users}");
+    assert_eq!(
+        (&mia["requests"], &mia["writes"]),
+        (&json!(71), &json!(70)),
+        "{users}"
+    );
+    assert_eq!(
+        (&noah["requests"], &noah["writes"]),
+        (&json!(71), &json!(70)),
+        "{users}"
+    );
     assert_eq!(mia["rate_limited"], 0, "{users}");
     assert_eq!(noah["rate_limited"], 0, "{users}");
     // At once: each key's writes began before the other's ended (one after the other, each
-    // key's 30 writes would take two of its windows, and Noah's would start after Mia's end).
+    // key's 70 writes would take two of its windows, and Noah's would start after Mia's end).
     let span = |u: &Value| {
         (
             u["first_write_ms"].as_u64().unwrap(),
