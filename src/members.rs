@@ -101,11 +101,13 @@ impl Member {
     }
 }
 
-/// `[[members]]` in `affsync.toml`.
-#[derive(Debug, Deserialize)]
+/// A `[[members]]` entry of `affsync.toml`, or a member's own file (where `name` may only
+/// repeat theirs and `file` is refused): one shape, each key optional and checked after.
+/// (serde's `flatten` would have shared the keys, but loses their spans.)
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMember {
-    name: Spanned<String>,
+    name: Option<Spanned<String>>,
     file: Option<Spanned<String>>,
     key_env: Option<Spanned<String>>,
     key_file: Option<Spanned<String>>,
@@ -113,44 +115,6 @@ pub(crate) struct RawMember {
     lines: Option<Spanned<Vec<Spanned<String>>>>,
     emails: Option<Spanned<Vec<Spanned<String>>>>,
     workflow: Option<Spanned<Workflow>>,
-}
-
-/// What is a member's own: in `affsync.toml` or in their file.
-#[derive(Debug, Default)]
-struct RawOwn {
-    key_env: Option<Spanned<String>>,
-    key_file: Option<Spanned<String>>,
-    key_command: Option<Spanned<String>>,
-    lines: Option<Spanned<Vec<Spanned<String>>>>,
-    emails: Option<Spanned<Vec<Spanned<String>>>>,
-    workflow: Option<Spanned<Workflow>>,
-}
-
-/// A member's own file: their settings, and their name if written again.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    name: Option<Spanned<String>>,
-    key_env: Option<Spanned<String>>,
-    key_file: Option<Spanned<String>>,
-    key_command: Option<Spanned<String>>,
-    lines: Option<Spanned<Vec<Spanned<String>>>>,
-    emails: Option<Spanned<Vec<Spanned<String>>>>,
-    workflow: Option<Spanned<Workflow>>,
-}
-
-/// The settings a member's entry or file writes (serde's `flatten` would lose their spans).
-macro_rules! own_of {
-    ($r:expr) => {
-        RawOwn {
-            key_env: $r.key_env.clone(),
-            key_file: $r.key_file.clone(),
-            key_command: $r.key_command.clone(),
-            lines: $r.lines.clone(),
-            emails: $r.emails.clone(),
-            workflow: $r.workflow.clone(),
-        }
-    };
 }
 
 /// One file's text, to name lines in errors.
@@ -181,27 +145,32 @@ pub(crate) fn resolve(
     let dir = path.parent().unwrap_or(Path::new(""));
     let names: Vec<String> = raw
         .iter()
-        .map(|m| m.get_ref().name.get_ref().trim().to_string())
+        .map(|m| {
+            let n = m.get_ref().name.as_ref();
+            n.map(|n| n.get_ref().trim().to_string())
+                .unwrap_or_default()
+        })
         .collect();
     let mut members: Vec<Member> = Vec::new();
     for (i, rm) in raw.iter().enumerate() {
         let r = rm.get_ref();
         let name = names[i].clone();
+        let name_span = r.name.as_ref().map_or(rm.span(), Spanned::span);
         if name.is_empty() {
             return Err(admin.invalid(
-                r.name.span(),
-                "a member has an empty `name`".into(),
+                name_span.clone(),
+                "a member has no `name`".into(),
                 "name every member: their events and settings go by it",
             ));
         }
         if names[..i].iter().any(|n| n.eq_ignore_ascii_case(&name)) {
             return Err(admin.invalid(
-                r.name.span(),
+                name_span,
                 format!("two members are named `{name}`"),
                 "member names are unique",
             ));
         }
-        let in_admin = own(&own_of!(r), &admin, dir, &name, rm.span())?;
+        let in_admin = own(r, &admin, dir, &name, rm.span())?;
         let (mine, file) = match &r.file {
             None => (Own::default(), None),
             Some(f) => {
@@ -224,7 +193,7 @@ pub(crate) fn resolve(
                     .collect();
                 let fm = member_file(&theirs, &name, &others)?;
                 let fdir = file.parent().unwrap_or(Path::new(""));
-                let mine = own(&own_of!(fm), &theirs, fdir, &name, 0..0)?;
+                let mine = own(&fm, &theirs, fdir, &name, 0..0)?;
                 if let Some((key, span)) = in_admin.overlap(&mine) {
                     return Err(theirs.invalid(
                         span,
@@ -237,7 +206,7 @@ pub(crate) fn resolve(
         };
         let Some(key) = mine.key.or(in_admin.key) else {
             return Err(admin.invalid(
-                r.name.span(),
+                r.name.as_ref().map_or(rm.span(), Spanned::span),
                 format!("member `{name}` has no key"),
                 "set `key_env`, `key_file` or `key_command` for them, in `affsync.toml` or in their own `file`: their events are written with their key, never another's",
             ));
@@ -297,7 +266,7 @@ fn file_text(from: &Path, admin: &Path, admin_text: &str) -> (String, String) {
 }
 
 /// A member's own file, refused where it sets what is not theirs.
-fn member_file(t: &Text, name: &str, others: &[&str]) -> Result<RawFile, ConfigError> {
+fn member_file(t: &Text, name: &str, others: &[&str]) -> Result<RawMember, ConfigError> {
     let table = toml::de::DeTable::parse(t.text).map_err(|e| {
         t.invalid(
             e.span().unwrap_or(0..0),
@@ -324,7 +293,7 @@ fn member_file(t: &Text, name: &str, others: &[&str]) -> Result<RawFile, ConfigE
             ));
         }
     }
-    let raw: RawFile = toml::from_str(t.text).map_err(|e| {
+    let raw: RawMember = toml::from_str(t.text).map_err(|e| {
         t.invalid(
             e.span().unwrap_or(0..0),
             e.message().trim_end().to_string(),
@@ -368,7 +337,7 @@ impl Own {
 
 /// The settings of one place.
 fn own(
-    r: &RawOwn,
+    r: &RawMember,
     t: &Text,
     dir: &Path,
     name: &str,
@@ -403,35 +372,47 @@ fn own(
         out.spans.push(("key", s.clone()));
         out.key = Some((setting_key(k, &from), s));
     }
-    if let Some(ls) = &r.lines {
-        let mut lines = Vec::new();
+    // Each entry of a list checked: (the key, what is wrong with a bad entry, the hint).
+    let checked = |list: &Option<Spanned<Vec<Spanned<String>>>>,
+                   key: &'static str,
+                   ok: &dyn Fn(&str) -> bool,
+                   what: &str,
+                   hint: &str|
+     -> Result<Option<Vec<String>>, ConfigError> {
+        let Some(ls) = list else { return Ok(None) };
+        let mut out = Vec::new();
         for l in ls.get_ref() {
             let v = l.get_ref().trim();
-            if !v.contains('@') && digits(v).len() < 3 {
+            if !ok(v) {
                 return Err(t.invalid(
                     l.span(),
-                    format!("member `{name}`'s `lines` has `{v}`, which is not a phone number"),
-                    "write each line as a phone number, such as `\"+15550001\"`, or an email",
+                    format!("member `{name}`'s `{key}` has `{v}`, which is not {what}"),
+                    hint,
                 ));
             }
-            lines.push(v.to_string());
+            out.push(v.to_string());
         }
+        Ok(Some(out))
+    };
+    let lines = checked(
+        &r.lines,
+        "lines",
+        &|v| v.contains('@') || digits(v).len() >= 3,
+        "a phone number",
+        "write each line as a phone number, such as `\"+15550001\"`, or an email",
+    )?;
+    if let (Some(ls), Some(lines)) = (&r.lines, lines) {
         out.spans.push(("lines", ls.span()));
         out.lines = Some(setting(lines));
     }
-    if let Some(es) = &r.emails {
-        let mut emails = Vec::new();
-        for e in es.get_ref() {
-            let v = e.get_ref().trim();
-            if !v.contains('@') {
-                return Err(t.invalid(
-                    e.span(),
-                    format!("member `{name}`'s `emails` has `{v}`, which is not an email"),
-                    "write each email as `name@firm.example`",
-                ));
-            }
-            emails.push(v.to_string());
-        }
+    let emails = checked(
+        &r.emails,
+        "emails",
+        &|v| v.contains('@'),
+        "an email",
+        "write each email as `name@firm.example`",
+    )?;
+    if let (Some(es), Some(emails)) = (&r.emails, emails) {
         out.spans.push(("emails", es.span()));
         out.emails = Some(setting(emails));
     }

@@ -179,6 +179,16 @@ impl Gathered {
             .or_default()
             .insert(e.record.clone());
         let what = e.step.describe();
+        if let Some(w) = e.step.activity_write() {
+            let by = match &w.member {
+                Some(m) => format!("written as member `{m}`"),
+                None => "written with the default key".into(),
+            };
+            self.activity
+                .entry(by)
+                .or_default()
+                .push((e.record.clone(), what.clone()));
+        }
         match &e.step {
             Step::Matched(d) | Step::Review(d) => {
                 if let Some(s) = d.score {
@@ -208,21 +218,6 @@ impl Gathered {
                 let c = self.changed(&e.record);
                 c.affinity_id = c.affinity_id.take().or(affinity_id.clone());
                 c.added_to = Some(list.clone());
-            }
-            Step::NoteCreated(w)
-            | Step::NoteUpdated(w)
-            | Step::NoteDeleted(w)
-            | Step::CallLogged(w)
-            | Step::CallUpdated(w)
-            | Step::CallDeleted(w) => {
-                let by = match &w.member {
-                    Some(m) => format!("written as member `{m}`"),
-                    None => "written with the default key".into(),
-                };
-                self.activity
-                    .entry(by)
-                    .or_default()
-                    .push((e.record.clone(), what));
             }
             Step::ValueSkipped { field, reason, .. } => {
                 self.values_skipped += 1;

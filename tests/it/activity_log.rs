@@ -14,7 +14,7 @@ use crate::common::TestEmu;
 
 /// The test tenant plus a global person field `Phone` holding Grace's and Katherine's numbers
 /// (both are on the `LPs` person list, which the tests pull).
-fn seed() -> Seed {
+pub(crate) fn seed() -> Seed {
     let mut v: Value = serde_json::from_str(include_str!(
         "../../crates/affinity-crm-emulator/fixtures/test-tenant.json"
     ))

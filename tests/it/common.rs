@@ -125,8 +125,20 @@ impl TestEmu {
         db: &str,
         args: &[&str],
     ) -> (i32, String, String) {
+        self.run_env(dir, db, args, &[]).await
+    }
+
+    /// [`TestEmu::run`] with more environment variables.
+    pub async fn run_env(
+        &self,
+        dir: &std::path::Path,
+        db: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, String, String) {
         let out = self
             .affsync(dir, db, args)
+            .envs(env.iter().copied())
             .output()
             .await
             .expect("affsync runs");

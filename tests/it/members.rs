@@ -16,20 +16,10 @@ const NOAH_KEY: &str = "noah-key";
 const MIA: i64 = 9001;
 const NOAH: i64 = 9002;
 
-/// The test tenant with a `Phone` person field (Grace's and Katherine's numbers) and two more
-/// users, Mia and Noah, each with their own key.
+/// The activity tests' tenant (a `Phone` person field with Grace's and Katherine's numbers)
+/// and two more users, Mia and Noah, each with their own key.
 fn seed() -> Seed {
-    let mut v: Value = serde_json::from_str(include_str!(
-        "../../crates/affinity-crm-emulator/fixtures/test-tenant.json"
-    ))
-    .unwrap();
-    v["fields"].as_array_mut().unwrap().push(json!(
-        {"id": 523, "name": "Phone", "entity_type": 0, "value_type": 6, "allows_multiple": true}
-    ));
-    let values = v["field_values"].as_array_mut().unwrap();
-    values
-        .push(json!({"id": 771, "field_id": 523, "entity_id": 102, "value": "+1 (555) 123-4567"}));
-    values.push(json!({"id": 772, "field_id": 523, "entity_id": 104, "value": "555 765 4321"}));
+    let mut v = serde_json::to_value(crate::activity_log::seed()).unwrap();
     v["users"] = json!([
         {"id": MIA, "first_name": "Mia", "last_name": "Chen", "email": "mia@fund.vc", "api_key": MIA_KEY},
         {"id": NOAH, "first_name": "Noah", "last_name": "Park", "email": "noah@fund.vc", "api_key": NOAH_KEY},
@@ -73,17 +63,22 @@ const FEED: &str = r#"{"id":"m-call","kind":"call","direction":"outbound","answe
 
 /// `affsync ARGS` in `dir` with the members' key variable set.
 async fn affsync(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, String, String) {
-    let out = t
-        .affsync(dir, db, args)
-        .env("MIA_AFFINITY_KEY", MIA_KEY)
-        .output()
+    t.run_env(dir, db, args, &[("MIA_AFFINITY_KEY", MIA_KEY)])
         .await
-        .expect("affsync runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+}
+
+/// `log-activity feed.jsonl --settings activity.toml --json`, which must succeed: its summary.
+async fn log_json(t: &TestEmu, dir: &Path, db: &str) -> Value {
+    let args = [
+        "log-activity",
+        "feed.jsonl",
+        "--settings",
+        "activity.toml",
+        "--json",
+    ];
+    let (code, out, err) = affsync(t, dir, db, &args).await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
 async fn start(noah_key: &str, noah_file: &str) -> (TestEmu, tempfile::TempDir, String) {
@@ -132,21 +127,7 @@ async fn written(t: &TestEmu, person: i64) -> (Vec<(String, i64)>, Vec<(String, 
 #[tokio::test]
 async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_line_is_skipped() {
     let (t, dir, db) = start(NOAH_KEY, NOAH_FILE).await;
-    let (code, out, err) = affsync(
-        &t,
-        dir.path(),
-        &db,
-        &[
-            "log-activity",
-            "feed.jsonl",
-            "--settings",
-            "activity.toml",
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(code, 0, "{err}\n{out}");
-    let v: Value = serde_json::from_str(&out).unwrap();
+    let v = log_json(&t, dir.path(), &db).await;
     assert_eq!(v["calls_logged"], 2, "{v}");
     assert_eq!(v["notes_created"], 2, "{v}");
     assert_eq!(v["failed"], 0, "{v}");
@@ -399,21 +380,7 @@ async fn two_members_write_at_once_each_key_within_its_own_limit() {
     assert_eq!(code, 0, "{err}");
     let before = t.stats().await["users"].clone();
     std::fs::write(dir.path().join("feed.jsonl"), feed).unwrap();
-    let (code, out, err) = affsync(
-        &t,
-        dir.path(),
-        &db,
-        &[
-            "log-activity",
-            "feed.jsonl",
-            "--settings",
-            "activity.toml",
-            "--json",
-        ],
-    )
-    .await;
-    assert_eq!(code, 0, "{err}\n{out}");
-    let v: Value = serde_json::from_str(&out).unwrap();
+    let v = log_json(&t, dir.path(), &db).await;
     assert_eq!(v["notes_created"], 140, "{v}");
     let users = t.stats().await["users"].clone();
     let (mia, noah) = (&users[MIA.to_string()], &users[NOAH.to_string()]);

@@ -703,6 +703,19 @@ pub struct ActivityWrite {
 }
 
 impl Step {
+    /// What an activity write did (`note_created` … `call_deleted`), for the steps that are one.
+    pub fn activity_write(&self) -> Option<&ActivityWrite> {
+        match self {
+            Step::NoteCreated(w)
+            | Step::NoteUpdated(w)
+            | Step::NoteDeleted(w)
+            | Step::CallLogged(w)
+            | Step::CallUpdated(w)
+            | Step::CallDeleted(w) => Some(w),
+            _ => None,
+        }
+    }
+
     /// The step's stored name (`matched`, `field_updated`, ...).
     pub fn name(&self) -> String {
         match self {
