@@ -61,6 +61,17 @@ key_env = {key}
 # timezone = "Europe/Paris"           # UTC by default
 # steps = [ {{ pull = ["Deal Flow"] }}, {{ push = "mappings/companies.toml" }} ]
 # on_failure = {{ webhook = "https://hooks.example.com/affsync" }}
+
+# Members: each person's calls, SMS and notes (`affsync log-activity`) written with their own
+# key, so that Affinity records them as the creator. Their settings may live in a file of their
+# own, which holds only theirs (`affsync config show --member NAME` shows them):
+# [[members]]
+# name = "Mia Chen"
+# key_env = "MIA_AFFINITY_KEY"
+# lines = ["+1 555 0001"]
+# [[members]]
+# name = "Noah Park"
+# file = "members/noah.toml"
 "#,
         db = q(database_url),
         base = q(base_url),

@@ -99,7 +99,9 @@ pub enum Command {
     )]
     Whoami(whoami::Args),
     /// Show the per-minute and monthly request budgets and what is left of them.
-    #[command(after_long_help = "Examples:\n  affsync rate-limit\n  affsync rate-limit --json")]
+    #[command(
+        after_long_help = "Examples:\n  affsync rate-limit\n  affsync rate-limit --json\n  affsync rate-limit --all-members"
+    )]
     RateLimit(rate_limit::Args),
     /// Show the tenant's lists (read from Affinity): id, name, kind, entries, fields.
     Lists(lists::Args),
