@@ -666,6 +666,27 @@ fn contact_target(
     }
 }
 
+/// Whose key writes an event (`None`: the default key) and under which settings; or, when it
+/// is no member's and `unowned` is `skip`, why it is skipped.
+fn route<'a>(
+    e: &FeedEvent,
+    settings: &'a Settings,
+    members: &[MemberRoute],
+    member_settings: &'a [Settings],
+) -> Result<(Option<usize>, &'a Settings), String> {
+    if members.is_empty() {
+        return Ok((None, settings));
+    }
+    match owner_of(e, members, settings.default_country) {
+        Owner::Member(m) => Ok((Some(m), &member_settings[m])),
+        Owner::Nobody(_) if settings.unowned == Unowned::DefaultKey => Ok((None, settings)),
+        Owner::Nobody(why) => Err(format!(
+            "{why}, and `unowned` is `skip` in `{}` (`unowned = \"default_key\"` writes such events with the default key)",
+            settings.file
+        )),
+    }
+}
+
 /// The plan of a run. A feed id met on several rows takes its last row (a feed that appends
 /// edits and deletions as new rows reads as one that rewrites them in place).
 pub fn plan(
@@ -727,22 +748,11 @@ pub fn plan_for_members(
                 continue;
             }
         };
-        let (member, settings) = if members.is_empty() {
-            (None, settings)
-        } else {
-            match owner_of(e, members, settings.default_country) {
-                Owner::Member(m) => (Some(m), &member_settings[m]),
-                Owner::Nobody(_) if settings.unowned == Unowned::DefaultKey => (None, settings),
-                Owner::Nobody(why) => {
-                    p.skipped.push(skip(
-                        SkipKind::Unowned,
-                        format!(
-                            "{why}, and `unowned` is `skip` in `{}` (`unowned = \"default_key\"` writes such events with the default key)",
-                            settings.file
-                        ),
-                    ));
-                    continue;
-                }
+        let (member, settings) = match route(e, settings, members, &member_settings) {
+            Ok(r) => r,
+            Err(why) => {
+                p.skipped.push(skip(SkipKind::Unowned, why));
+                continue;
             }
         };
         let want = match desired(e, settings, now) {
