@@ -115,6 +115,26 @@ pub async fn gather(store: &Store, id: RunId) -> Result<ReportData, ActivityErro
             c.name.get_or_insert_with(|| n.clone());
         }
     }
+    // The persons the notes and calls are about, by name.
+    let people: BTreeSet<i64> = g.activity.values().flatten().filter_map(|a| a.2).collect();
+    let people = store
+        .entity_names(affsync_core::model::Kind::Person, &people)
+        .await?;
+    let written = std::mem::take(&mut g.activity)
+        .into_iter()
+        .map(|(by, writes)| {
+            let writes = writes
+                .into_iter()
+                .map(
+                    |(record, what, person)| match person.and_then(|p| people.get(&p)) {
+                        Some(name) => (record, format!("{what} ({name})")),
+                        None => (record, what),
+                    },
+                )
+                .collect();
+            (by, writes)
+        })
+        .collect();
     let outcomes = activity::ordered_steps(g.outcomes.keys().map(String::as_str))
         .into_iter()
         .map(|k| (k.to_string(), g.outcomes[k].len()))
@@ -137,7 +157,7 @@ pub async fn gather(store: &Store, id: RunId) -> Result<ReportData, ActivityErro
         updated,
         failures: g.failures,
         skipped: g.skipped,
-        activity: g.activity,
+        activity: written,
     })
 }
 
@@ -156,7 +176,8 @@ struct Gathered {
     changed: BTreeMap<String, Changed>,
     failures: BTreeMap<String, Vec<(String, String)>>,
     skipped: BTreeMap<String, Vec<(String, String)>>,
-    activity: BTreeMap<String, Vec<(String, String)>>,
+    /// As [`ReportData::activity`], with the person each write is about.
+    activity: BTreeMap<String, Vec<(String, String, Option<i64>)>>,
 }
 
 impl Gathered {
@@ -184,10 +205,11 @@ impl Gathered {
                 Some(m) => format!("written as member `{m}`"),
                 None => "written with the default key".into(),
             };
-            self.activity
-                .entry(by)
-                .or_default()
-                .push((e.record.clone(), what.clone()));
+            self.activity.entry(by).or_default().push((
+                e.record.clone(),
+                what.clone(),
+                w.person_id,
+            ));
         }
         match &e.step {
             Step::Matched(d) | Step::Review(d) => {

@@ -218,7 +218,8 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
     assert_eq!(code, 0, "{err}");
     assert!(
         html.contains("written as member <code>Mia Chen</code>")
-            && html.contains("written as member <code>Noah Park</code>"),
+            && html.contains("written as member <code>Noah Park</code>")
+            && html.contains("on person 104 as Noah Park (Katherine Johnson)"),
         "{html}"
     );
     let whoami = t.route_count("GET /v2/auth/whoami").await;
