@@ -332,10 +332,52 @@ pub fn em(
             iterations,
         };
     }
-    let mut w: Vec<f64> = Vec::new();
+    // Per pattern: how many pairs show it, and (each iteration) their summed posterior. The
+    // E step touches each pair once, for a sum; the counts per level are then made from the
+    // patterns, a few thousand, not from every pair (a hundred thousand at 25,000 sources).
+    let mut seen = vec![0.0f64; pats.len()];
+    for g in groups {
+        for &q in g {
+            seen[q as usize] += 1.0;
+        }
+    }
+    let mut resp = vec![0.0f64; pats.len()];
     for it in 0..EM_MAX_ITERATIONS {
         iterations = it + 1;
         let bf = log_bf(&m, &u);
+        // The Bayes factor of each pattern, in a frame shifted by the largest: every group's
+        // posteriors are ratios of these, so the shift cancels, and nothing overflows.
+        let top_bf = bf.iter().copied().fold(f64::MIN, f64::max);
+        let ebf: Vec<f64> = bf.iter().map(|&b| (b - top_bf).max(-700.0).exp()).collect();
+        resp.iter_mut().for_each(|r| *r = 0.0);
+        let mut matched = 0.0;
+        let odds = pi / (1.0 - pi);
+        for g in groups {
+            if g.is_empty() {
+                continue;
+            }
+            // E: which candidate (if any) the source is: candidate j's posterior is
+            // `r·e^bf_j / (1 + r·Σ e^bf)`. In the shifted frame "none" weighs `e^-top_bf`; when
+            // that overflows, even the best pattern is overwhelming evidence against a match,
+            // and every posterior is nil.
+            let r = odds / g.len() as f64;
+            let sum: f64 = g.iter().map(|&q| ebf[q as usize]).sum::<f64>() * r;
+            let none_ln = -top_bf;
+            let total = if none_ln > 700.0 {
+                f64::INFINITY
+            } else {
+                none_ln.exp() + sum
+            };
+            if !total.is_finite() {
+                continue;
+            }
+            let scale = r / total;
+            for &q in g {
+                let wj = ebf[q as usize] * scale;
+                resp[q as usize] += wj;
+                matched += wj;
+            }
+        }
         let mut mc: Vec<Vec<f64>> = m0
             .iter()
             .map(|v| v.iter().map(|x| x * M_PRIOR).collect())
@@ -344,27 +386,12 @@ pub fn em(
             .iter()
             .map(|v| v.iter().map(|x| x * EM_U_PRIOR).collect())
             .collect();
-        let mut matched = 0.0;
-        for g in groups {
-            if g.is_empty() {
-                continue;
-            }
-            // E: which candidate (if any) the source is; in logs, against "none".
-            let prior = (pi / g.len() as f64).ln() - (1.0 - pi).ln();
-            let top = g.iter().map(|&q| bf[q as usize]).fold(f64::MIN, f64::max) + prior;
-            let shift = top.max(0.0);
-            let none = (-shift).exp();
-            w.clear();
-            w.extend(g.iter().map(|&q| (bf[q as usize] + prior - shift).exp()));
-            let total = none + w.iter().sum::<f64>();
-            for (&q, wj) in g.iter().zip(&w) {
-                let wj = wj / total;
-                matched += wj;
-                for (a, &l) in pats.pattern(q as usize).iter().enumerate() {
-                    if l != MISSING {
-                        mc[a][l as usize] += wj;
-                        uc[a][l as usize] += 1.0 - wj;
-                    }
+        for q in 0..pats.len() {
+            let (wq, nq) = (resp[q], seen[q]);
+            for (a, &l) in pats.pattern(q).iter().enumerate() {
+                if l != MISSING {
+                    mc[a][l as usize] += wq;
+                    uc[a][l as usize] += nq - wq;
                 }
             }
         }
