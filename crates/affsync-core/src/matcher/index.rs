@@ -126,9 +126,18 @@ impl GramIndex {
             }
         }
         let n = texts.len();
+        // Only the grams some document holds have an idf that is read (a query weighs the
+        // others itself); most of the two million possible grams are in no document, and a
+        // logarithm for each cost a small data set's whole matching time over again.
         let idf: Vec<f32> = df
             .iter()
-            .map(|&d| (((n as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0) as f32)
+            .map(|&d| {
+                if d == 0 {
+                    0.0
+                } else {
+                    (((n as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0) as f32
+                }
+            })
             .collect();
         let total: usize = per_doc.iter().map(Vec::len).sum();
         assert!(
