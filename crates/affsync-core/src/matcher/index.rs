@@ -67,10 +67,10 @@ pub fn grams(text: &str, out: &mut Vec<(u32, u16)>) {
 pub struct GramIndex {
     docs: usize,
     idf: Vec<f32>,
-    /// Postings by gram: `post_off[g]..post_off[g + 1]` in `post_doc`/`post_w`.
+    /// Postings by gram, `post_off[g]..post_off[g + 1]` in `post`: the document and its
+    /// weight side by side, so that a query's walk reads one stream, not two.
     post_off: Vec<u32>,
-    post_doc: Vec<u32>,
-    post_w: Vec<f32>,
+    post: Vec<(u32, f32)>,
     /// Each document's vector, sorted by gram: `doc_off[d]..doc_off[d + 1]`.
     doc_off: Vec<u32>,
     doc_gram: Vec<u32>,
@@ -80,13 +80,31 @@ pub struct GramIndex {
 /// Reusable memory of one querying thread.
 pub struct Scratch {
     acc: Vec<f32>,
+    /// The documents a query touched, `touched[..n_touched]`: as long as the index, so that
+    /// the walk appends without a branch (whether a document is new is a coin toss per
+    /// posting, and the mispredicted branch cost as much as the posting's memory).
     touched: Vec<u32>,
+    n_touched: usize,
     grams: Vec<(u32, u16)>,
     /// Per candidate, how many of a query's token keys it shares (the token pass of
     /// blocking), and which candidates were counted: counting in place costs what the keys'
     /// blocks hold, where sorting them cost most of the matching at a million.
     pub(crate) shared: Vec<u16>,
     pub(crate) counted: Vec<u32>,
+}
+
+/// The position of the last of `hits` in the order `by`.
+fn worst_of(
+    hits: &[(u32, f32)],
+    by: impl Fn(&(u32, f32), &(u32, f32)) -> std::cmp::Ordering,
+) -> usize {
+    let mut w = 0;
+    for i in 1..hits.len() {
+        if by(&hits[i], &hits[w]).is_gt() {
+            w = i;
+        }
+    }
+    w
 }
 
 impl GramIndex {
@@ -108,9 +126,18 @@ impl GramIndex {
             }
         }
         let n = texts.len();
+        // Only the grams some document holds have an idf that is read (a query weighs the
+        // others itself); most of the two million possible grams are in no document, and a
+        // logarithm for each cost a small data set's whole matching time over again.
         let idf: Vec<f32> = df
             .iter()
-            .map(|&d| (((n as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0) as f32)
+            .map(|&d| {
+                if d == 0 {
+                    0.0
+                } else {
+                    (((n as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0) as f32
+                }
+            })
             .collect();
         let total: usize = per_doc.iter().map(Vec::len).sum();
         assert!(
@@ -144,15 +171,13 @@ impl GramIndex {
             post_off[g + 1] = post_off[g] + d;
         }
         let mut fill = post_off.clone();
-        let mut post_doc = vec![0u32; total];
-        let mut post_w = vec![0f32; total];
+        let mut post = vec![(0u32, 0f32); total];
         for d in 0..n {
             let (s, e) = (doc_off[d] as usize, doc_off[d + 1] as usize);
             for i in s..e {
                 let g = doc_gram[i] as usize;
                 let at = fill[g] as usize;
-                post_doc[at] = d as u32;
-                post_w[at] = doc_w[i];
+                post[at] = (d as u32, doc_w[i]);
                 fill[g] += 1;
             }
         }
@@ -160,8 +185,7 @@ impl GramIndex {
             docs: n,
             idf,
             post_off,
-            post_doc,
-            post_w,
+            post,
             doc_off,
             doc_gram,
             doc_w,
@@ -179,7 +203,8 @@ impl GramIndex {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             acc: vec![0.0; self.docs],
-            touched: Vec::new(),
+            touched: vec![0; self.docs + 1],
+            n_touched: 0,
             grams: Vec::new(),
             shared: vec![0; self.docs],
             counted: Vec::new(),
@@ -250,30 +275,41 @@ impl GramIndex {
                 self.post_off[g as usize] as usize,
                 self.post_off[g as usize + 1] as usize,
             );
-            for i in s..e {
-                let d = self.post_doc[i];
-                let a = &mut scratch.acc[d as usize];
-                if *a == 0.0 {
-                    scratch.touched.push(d);
-                }
-                *a += w * self.post_w[i];
+            let (acc, touched) = (&mut scratch.acc, &mut scratch.touched);
+            let mut n = scratch.n_touched;
+            for &(d, pw) in &self.post[s..e] {
+                let a = &mut acc[d as usize];
+                // Weights are positive, so a document is new only while its sum is 0; `n`
+                // stays within the buffer even if a sum ever rounded to 0.
+                touched[n] = d;
+                n = (n + usize::from(*a == 0.0)).min(self.docs);
+                *a += w * pw;
             }
+            scratch.n_touched = n;
         }
         // The best partial hits, re-scored exactly.
-        let mut hits: Vec<(u32, f32)> = scratch
-            .touched
-            .drain(..)
-            .map(|d| {
-                let s = scratch.acc[d as usize];
-                scratch.acc[d as usize] = 0.0;
-                (d, s)
-            })
-            .filter(|&(d, _)| keep(d))
-            .collect();
+        let n = std::mem::take(&mut scratch.n_touched);
+        let acc = &mut scratch.acc;
         let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if hits.len() > RESCORE {
-            hits.select_nth_unstable_by(RESCORE - 1, by_score);
-            hits.truncate(RESCORE);
+        // The RESCORE best in one pass over the touched (a thousand and more at 25,000
+        // candidates), each compared with the worst kept: collecting them all to select from
+        // cost as much as the walk. The order is total, so the set is the one a sort gives.
+        let mut hits: Vec<(u32, f32)> = Vec::with_capacity(RESCORE + extra.len());
+        let mut worst = 0;
+        for &d in &scratch.touched[..n] {
+            let h = (d, std::mem::take(&mut acc[d as usize]));
+            if !keep(d) {
+                continue;
+            }
+            if hits.len() < RESCORE {
+                hits.push(h);
+                if hits.len() == RESCORE {
+                    worst = worst_of(&hits, by_score);
+                }
+            } else if by_score(&h, &hits[worst]).is_lt() {
+                hits[worst] = h;
+                worst = worst_of(&hits, by_score);
+            }
         }
         for &d in extra {
             if (d as usize) < self.docs && keep(d) && !hits.iter().any(|h| h.0 == d) {

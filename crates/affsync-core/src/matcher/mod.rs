@@ -822,7 +822,11 @@ impl<'a> Matcher<'a> {
 
     /// The hit of a candidate: its weight, parts and cap.
     fn hit(&self, model: &Model, p: &PreparedSource, c: u32) -> Hit {
-        let pair = self.pair(p, c);
+        self.hit_of(model, self.pair(p, c), c)
+    }
+
+    /// The hit of a candidate already compared.
+    fn hit_of(&self, model: &Model, pair: Pair, c: u32) -> Hit {
         let (weight, parts) = self.weigh(model, &pair);
         let cap = self.cap(&pair, &parts);
         Hit {
@@ -1018,9 +1022,16 @@ impl<'a> Matcher<'a> {
     }
 
     /// Scores what stage 1 and blocking found.
-    fn score(&self, model: &Model, p: &PreparedSource, pre: Pre) -> Found {
-        let sorted = |cands: &[u32]| -> Vec<Hit> {
-            let mut hits: Vec<Hit> = cands.iter().map(|&c| self.hit(model, p, c)).collect();
+    /// `compared`: the pairs of the blocked candidates, in their order, when the fit compared
+    /// them already (the sources of its sample).
+    fn score(
+        &self,
+        model: &Model,
+        p: &PreparedSource,
+        pre: Pre,
+        compared: Option<Vec<Pair>>,
+    ) -> Found {
+        let sort = |mut hits: Vec<Hit>| -> Vec<Hit> {
             hits.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.c.cmp(&b.c)));
             hits
         };
@@ -1030,13 +1041,21 @@ impl<'a> Matcher<'a> {
                 let mut scored = if self.rules.is_empty() {
                     Vec::new()
                 } else {
-                    sorted(&cands)
+                    sort(cands.iter().map(|&c| self.hit(model, p, c)).collect())
                 };
                 scored.truncate(HITS);
                 Found::Key { key, cands, scored }
             }
             Pre::Fuzzy { blocked, note } => {
-                let mut scored = sorted(&blocked);
+                let hits = match compared {
+                    Some(pairs) if pairs.len() == blocked.len() => pairs
+                        .into_iter()
+                        .zip(&blocked)
+                        .map(|(pair, &c)| self.hit_of(model, pair, c))
+                        .collect(),
+                    _ => blocked.iter().map(|&c| self.hit(model, p, c)).collect(),
+                };
+                let mut scored = sort(hits);
                 let mut vetoed = None;
                 scored.retain(|h| match self.veto(p, h.c) {
                     None => true,
@@ -1190,10 +1209,9 @@ impl<'a> Matcher<'a> {
     /// Whether two candidates look like one record (a duplicate in Affinity): then either is
     /// a match for a source that cannot tell them apart.
     pub(crate) fn duplicates(&self, model: &Model, a: u32, b: u32, threshold: f64) -> bool {
-        let va: Vec<Option<Value>> = (0..self.rules.len())
-            .map(|r| self.value(a, r).cloned())
-            .collect();
-        self.alike(model, &va, |r| self.value(b, r), threshold)
+        let n = self.rules.len();
+        let va = &self.values[a as usize * n..(a as usize + 1) * n];
+        self.alike(model, va, |r| self.value(b, r), threshold)
     }
 
     /// Whether two source records look like one record (duplicate rows in the file): then
@@ -1221,7 +1239,10 @@ impl<'a> Matcher<'a> {
     /// Estimates the model on the source records that go to the fuzzy stage (see [`model`]):
     /// m by EM over a sample's candidate pairs, u from random pairs and the candidate pairs,
     /// the prior from the expected matches, term frequencies from both sides.
-    fn fit(&self, prepared: &[PreparedSource], pre: &[Pre]) -> Model {
+    ///
+    /// Returns the model and the sample's compared pairs (source, pairs of its blocked
+    /// candidates in order), which scoring reuses instead of comparing them again.
+    fn fit(&self, prepared: &[PreparedSource], pre: &[Pre]) -> (Model, Vec<(usize, Vec<Pair>)>) {
         let rules = self.rules.len();
         let fuzzy: Vec<usize> = (0..pre.len())
             .filter(|&i| matches!(pre[i], Pre::Fuzzy { .. }))
@@ -1428,7 +1449,8 @@ impl<'a> Matcher<'a> {
             tf.set_reference(&agreed);
             a.tf = Some(tf);
         }
-        Model { prior, pi, attrs }
+        let compared = sample.into_iter().zip(grouped).collect();
+        (Model { prior, pi, attrs }, compared)
     }
 
     /// Levels of random pairs (a fuzzy source and an eligible candidate), per rule and level,
@@ -1498,7 +1520,7 @@ impl<'a> Matcher<'a> {
     pub fn model(&self, sources: &[SourceRecord]) -> Model {
         let prepared: Vec<PreparedSource> = sources.par_iter().map(|s| self.prepare(s)).collect();
         let pre = self.pre_all(sources, &prepared);
-        self.fit(&prepared, &pre)
+        self.fit(&prepared, &pre).0
     }
 
     fn pre_all(&self, sources: &[SourceRecord], prepared: &[PreparedSource]) -> Vec<Pre> {
@@ -1523,11 +1545,17 @@ impl<'a> Matcher<'a> {
     pub fn run(&self, sources: &[SourceRecord], reviewed: &Reviewed) -> Vec<Decision> {
         let prepared: Vec<PreparedSource> = sources.par_iter().map(|s| self.prepare(s)).collect();
         let pre = self.pre_all(sources, &prepared);
-        let model = self.fit(&prepared, &pre);
+        let (model, compared) = self.fit(&prepared, &pre);
+        let mut compared_of: Vec<Option<Vec<Pair>>> = Vec::new();
+        compared_of.resize_with(sources.len(), || None);
+        for (i, pairs) in compared {
+            compared_of[i] = Some(pairs);
+        }
         let found: Vec<Found> = pre
             .into_par_iter()
             .zip(prepared.par_iter())
-            .map(|(pre, p)| self.score(&model, p, pre))
+            .zip(compared_of.into_par_iter())
+            .map(|((pre, p), pairs)| self.score(&model, p, pre, pairs))
             .collect();
         drop(prepared);
         decide::decide(self, &model, sources, found, reviewed)

@@ -332,10 +332,59 @@ pub fn em(
             iterations,
         };
     }
-    let mut w: Vec<f64> = Vec::new();
+    // Per pattern: how many pairs show it, and (each iteration) their summed posterior. The
+    // E step touches each pair once, for a sum; the counts per level are then made from the
+    // patterns, a few thousand, not from every pair (a hundred thousand at 25,000 sources).
+    let mut seen = vec![0.0f64; pats.len()];
+    for g in groups {
+        for &q in g {
+            seen[q as usize] += 1.0;
+        }
+    }
+    let mut resp = vec![0.0f64; pats.len()];
     for it in 0..EM_MAX_ITERATIONS {
         iterations = it + 1;
         let bf = log_bf(&m, &u);
+        // The Bayes factor of each pattern, in a frame shifted by the largest: a group's
+        // posteriors are ratios of these (the shift cancels), and nothing overflows.
+        let top_bf = bf.iter().copied().fold(f64::MIN, f64::max);
+        let ebf: Vec<f64> = bf.iter().map(|&b| (b - top_bf).exp()).collect();
+        resp.iter_mut().for_each(|r| *r = 0.0);
+        let mut matched = 0.0;
+        let log_odds = pi.ln() - (1.0 - pi).ln();
+        for g in groups {
+            if g.is_empty() {
+                continue;
+            }
+            // E: which candidate (if any) the source is: candidate j's posterior is
+            // `r·e^bf_j / (1 + r·Σ e^bf)`, "none" weighing `e^-top_bf` in the shifted frame.
+            let prior = log_odds - (g.len() as f64).ln();
+            let sum = prior.exp() * g.iter().map(|&q| ebf[q as usize]).sum::<f64>();
+            if sum > 1e-200 && top_bf > -600.0 {
+                let scale = prior.exp() / ((-top_bf).exp() + sum);
+                for &q in g {
+                    let wj = ebf[q as usize] * scale;
+                    resp[q as usize] += wj;
+                    matched += wj;
+                }
+            } else {
+                // The group's patterns are all far weaker than the strongest (or every one
+                // is overwhelming evidence against a match): in the shared frame they
+                // underflow, so this group is weighed in a frame of its own.
+                let top = g.iter().map(|&q| bf[q as usize]).fold(f64::MIN, f64::max) + prior;
+                let shift = top.max(0.0);
+                let w: Vec<f64> = g
+                    .iter()
+                    .map(|&q| (bf[q as usize] + prior - shift).exp())
+                    .collect();
+                let total = (-shift).exp() + w.iter().sum::<f64>();
+                for (&q, wj) in g.iter().zip(w) {
+                    let wj = wj / total;
+                    resp[q as usize] += wj;
+                    matched += wj;
+                }
+            }
+        }
         let mut mc: Vec<Vec<f64>> = m0
             .iter()
             .map(|v| v.iter().map(|x| x * M_PRIOR).collect())
@@ -344,27 +393,12 @@ pub fn em(
             .iter()
             .map(|v| v.iter().map(|x| x * EM_U_PRIOR).collect())
             .collect();
-        let mut matched = 0.0;
-        for g in groups {
-            if g.is_empty() {
-                continue;
-            }
-            // E: which candidate (if any) the source is; in logs, against "none".
-            let prior = (pi / g.len() as f64).ln() - (1.0 - pi).ln();
-            let top = g.iter().map(|&q| bf[q as usize]).fold(f64::MIN, f64::max) + prior;
-            let shift = top.max(0.0);
-            let none = (-shift).exp();
-            w.clear();
-            w.extend(g.iter().map(|&q| (bf[q as usize] + prior - shift).exp()));
-            let total = none + w.iter().sum::<f64>();
-            for (&q, wj) in g.iter().zip(&w) {
-                let wj = wj / total;
-                matched += wj;
-                for (a, &l) in pats.pattern(q as usize).iter().enumerate() {
-                    if l != MISSING {
-                        mc[a][l as usize] += wj;
-                        uc[a][l as usize] += 1.0 - wj;
-                    }
+        for q in 0..pats.len() {
+            let (wq, nq) = (resp[q], seen[q]);
+            for (a, &l) in pats.pattern(q).iter().enumerate() {
+                if l != MISSING {
+                    mc[a][l as usize] += wq;
+                    uc[a][l as usize] += nq - wq;
                 }
             }
         }
@@ -606,6 +640,46 @@ mod tests {
         assert!((fit.pi - 0.8).abs() < 0.05, "{}", fit.pi);
         assert!((fit.m[0][0] - 0.7).abs() < 0.05, "{:?}", fit.m);
         assert!((fit.u[0][2] - 0.9).abs() < 0.05, "{:?}", fit.u);
+    }
+
+    #[test]
+    fn em_posteriors_stay_finite_under_overwhelming_evidence() {
+        // Bayes factors of e^±1400 for one pattern against another at the start: the E step
+        // works in a frame shifted by the strongest pattern, and a group of only the weak one
+        // (which underflows there) is still read as no match, not as a coin toss.
+        let mut pats = Patterns::new(2);
+        let strong = pats.add(&[0, 0], 1.0) as u32;
+        let weak = pats.add(&[1, 1], 1.0) as u32;
+        let groups = vec![
+            vec![strong, weak],
+            vec![weak, weak],
+            vec![weak],
+            vec![strong],
+        ];
+        let m0 = vec![vec![1.0 - 1e-300, 1e-300]; 2];
+        let u0 = vec![vec![1e-300, 1.0 - 1e-300]; 2];
+        let fit = em(&pats, &groups, &m0, &u0, 0.5, &[true, true]);
+        assert!(
+            fit.pi.is_finite() && (0.0..=1.0).contains(&fit.pi),
+            "{}",
+            fit.pi
+        );
+        for a in 0..2 {
+            assert!(
+                fit.u[a].iter().all(|x| x.is_finite() && *x > 0.0),
+                "{:?}",
+                fit.u
+            );
+        }
+        for p in fit.pairs.iter().flatten() {
+            assert!(p.is_finite() && (0.0..=1.0).contains(p), "{:?}", fit.pairs);
+        }
+        // The strong pattern is a match, the weak one is not.
+        assert!(
+            fit.pairs[0][0] > 0.99 && fit.pairs[0][1] < 0.01,
+            "{:?}",
+            fit.pairs
+        );
     }
 
     #[test]
