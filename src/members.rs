@@ -152,6 +152,8 @@ pub(crate) fn resolve(
         })
         .collect();
     let mut members: Vec<Member> = Vec::new();
+    // The line of its file each member's line is written on, for the check below.
+    let mut line_at: Vec<Vec<usize>> = Vec::new();
     for (i, rm) in raw.iter().enumerate() {
         let r = rm.get_ref();
         let name = names[i].clone();
@@ -211,42 +213,44 @@ pub(crate) fn resolve(
                 "set `key_env`, `key_file` or `key_command` for them, in `affsync.toml` or in their own `file`: their events are written with their key, never another's",
             ));
         };
-        let none = || Setting {
-            value: Vec::new(),
-            from: path.to_path_buf(),
-        };
-        let m = Member {
+        let (lines, at) = mine
+            .lines
+            .or(in_admin.lines)
+            .unwrap_or_else(|| (setting(Vec::new(), path), Vec::new()));
+        line_at.push(at);
+        members.push(Member {
             name,
-            key: key.0,
-            lines: mine.lines.or(in_admin.lines).unwrap_or_else(none),
-            emails: mine.emails.or(in_admin.emails).unwrap_or_else(none),
+            key,
+            lines,
+            emails: mine
+                .emails
+                .or(in_admin.emails)
+                .unwrap_or_else(|| setting(Vec::new(), path)),
             workflow: mine.workflow.or(in_admin.workflow),
             file,
-        };
-        members.push(m);
+        });
     }
     // A line is one member's.
     for (i, a) in members.iter().enumerate() {
         for b in &members[..i] {
-            for l in &a.lines.value {
+            for (l, at) in a.lines.value.iter().zip(&line_at[i]) {
                 let k = phone_key(l, None);
                 if b.lines
                     .value
                     .iter()
                     .any(|o| o.eq_ignore_ascii_case(l) || phone_key(o, None) == k)
                 {
-                    let (file, text) = file_text(&a.lines.from, path, text);
-                    let at = text.find(l.as_str()).unwrap_or(0);
+                    let file = a.lines.from.display().to_string();
                     return Err(ConfigError::Invalid {
-                        file: a.lines.from.display().to_string(),
-                        line: line_of(&text, at),
+                        file: file.clone(),
+                        line: *at,
                         job: None,
                         message: format!(
                             "line `{l}` of member `{}` is also member `{}`'s",
                             a.name, b.name
                         ),
                         hint: format!(
-                            "a line belongs to one member; remove it from one of them ({file})"
+                            "a line belongs to one member; remove it from one of them (`{file}`)"
                         ),
                     });
                 }
@@ -254,15 +258,6 @@ pub(crate) fn resolve(
         }
     }
     Ok(members)
-}
-
-/// The text of the file a setting is in (the admin's is at hand; a member's is read again).
-fn file_text(from: &Path, admin: &Path, admin_text: &str) -> (String, String) {
-    if from == admin {
-        return ("`affsync.toml`".into(), admin_text.to_string());
-    }
-    let t = std::fs::read_to_string(from).unwrap_or_default();
-    (format!("`{}`", from.display()), t)
 }
 
 /// A member's own file, refused where it sets what is not theirs.
@@ -317,8 +312,9 @@ fn member_file(t: &Text, name: &str, others: &[&str]) -> Result<RawMember, Confi
 /// with where it is written.
 #[derive(Default)]
 struct Own {
-    key: Option<(Setting<KeySpec>, std::ops::Range<usize>)>,
-    lines: Option<Setting<Vec<String>>>,
+    key: Option<Setting<KeySpec>>,
+    /// The lines, and the line of the file each is written on.
+    lines: Option<(Setting<Vec<String>>, Vec<usize>)>,
     emails: Option<Setting<Vec<String>>>,
     workflow: Option<Setting<Workflow>>,
     spans: Vec<(&'static str, std::ops::Range<usize>)>,
@@ -343,11 +339,7 @@ fn own(
     name: &str,
     span: std::ops::Range<usize>,
 ) -> Result<Own, ConfigError> {
-    let from = t.path.to_path_buf();
-    let setting = |value| Setting {
-        value,
-        from: from.clone(),
-    };
+    let from = t.path;
     let mut out = Own::default();
     let key_span = r
         .key_env
@@ -370,7 +362,7 @@ fn own(
     })?;
     if let (Some(k), Some(s)) = (key, key_span) {
         out.spans.push(("key", s.clone()));
-        out.key = Some((setting_key(k, &from), s));
+        out.key = Some(setting(k, from));
     }
     // Each entry of a list checked: (the key, what is wrong with a bad entry, the hint).
     let checked = |list: &Option<Spanned<Vec<Spanned<String>>>>,
@@ -378,9 +370,9 @@ fn own(
                    ok: &dyn Fn(&str) -> bool,
                    what: &str,
                    hint: &str|
-     -> Result<Option<Vec<String>>, ConfigError> {
+     -> Result<Option<(Vec<String>, Vec<usize>)>, ConfigError> {
         let Some(ls) = list else { return Ok(None) };
-        let mut out = Vec::new();
+        let (mut out, mut at) = (Vec::new(), Vec::new());
         for l in ls.get_ref() {
             let v = l.get_ref().trim();
             if !ok(v) {
@@ -391,8 +383,9 @@ fn own(
                 ));
             }
             out.push(v.to_string());
+            at.push(line_of(t.text, l.span().start));
         }
-        Ok(Some(out))
+        Ok(Some((out, at)))
     };
     let lines = checked(
         &r.lines,
@@ -401,9 +394,9 @@ fn own(
         "a phone number",
         "write each line as a phone number, such as `\"+15550001\"`, or an email",
     )?;
-    if let (Some(ls), Some(lines)) = (&r.lines, lines) {
+    if let (Some(ls), Some((lines, at))) = (&r.lines, lines) {
         out.spans.push(("lines", ls.span()));
-        out.lines = Some(setting(lines));
+        out.lines = Some((setting(lines, from), at));
     }
     let emails = checked(
         &r.emails,
@@ -412,23 +405,21 @@ fn own(
         "an email",
         "write each email as `name@firm.example`",
     )?;
-    if let (Some(es), Some(emails)) = (&r.emails, emails) {
+    if let (Some(es), Some((emails, _))) = (&r.emails, emails) {
         out.spans.push(("emails", es.span()));
-        out.emails = Some(setting(emails));
+        out.emails = Some(setting(emails, from));
     }
     if let Some(w) = &r.workflow {
         out.spans.push(("workflow", w.span()));
-        out.workflow = Some(Setting {
-            value: *w.get_ref(),
-            from: from.clone(),
-        });
+        out.workflow = Some(setting(*w.get_ref(), from));
     }
     Ok(out)
 }
 
-fn setting_key(k: KeySpec, from: &Path) -> Setting<KeySpec> {
+/// A setting written in `from`.
+fn setting<T>(value: T, from: &Path) -> Setting<T> {
     Setting {
-        value: k,
+        value,
         from: from.to_path_buf(),
     }
 }
