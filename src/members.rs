@@ -308,6 +308,9 @@ fn member_file(t: &Text, name: &str, others: &[&str]) -> Result<RawMember, Confi
     Ok(raw)
 }
 
+/// A list's entries, and the line of its file each is written on.
+type Entries = (Vec<String>, Vec<usize>);
+
 /// What one place (`affsync.toml`'s entry or the member's file) writes of a member, each
 /// with where it is written.
 #[derive(Default)]
@@ -370,7 +373,7 @@ fn own(
                    ok: &dyn Fn(&str) -> bool,
                    what: &str,
                    hint: &str|
-     -> Result<Option<(Vec<String>, Vec<usize>)>, ConfigError> {
+     -> Result<Option<Entries>, ConfigError> {
         let Some(ls) = list else { return Ok(None) };
         let (mut out, mut at) = (Vec::new(), Vec::new());
         for l in ls.get_ref() {

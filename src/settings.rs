@@ -159,7 +159,7 @@ pub struct Settings {
 /// One line of `affsync config show`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Shown {
-    pub setting: &'static str,
+    pub setting: std::borrow::Cow<'static, str>,
     pub value: String,
     #[serde(flatten)]
     pub source: Source,
@@ -342,7 +342,7 @@ impl Settings {
     /// key).
     pub fn show(&self) -> Vec<Shown> {
         let mut out = vec![Shown {
-            setting: "config",
+            setting: "config".into(),
             value: self
                 .config
                 .as_ref()
@@ -355,28 +355,28 @@ impl Settings {
                 .unwrap_or(Source::Default),
         }];
         out.push(Shown {
-            setting: "database_url",
+            setting: "database_url".into(),
             value: redact_url(&self.database_url.value),
             source: self.database_url.source.clone(),
         });
         out.push(Shown {
-            setting: "affinity.base_url",
+            setting: "affinity.base_url".into(),
             value: self.base_url.value.clone(),
             source: self.base_url.source.clone(),
         });
         out.push(Shown {
-            setting: "affinity.key",
+            setting: "affinity.key".into(),
             value: key_shown(&self.key.value),
             source: self.key.source.clone(),
         });
         out.push(Shown {
-            setting: "lock_stale_after_s",
+            setting: "lock_stale_after_s".into(),
             value: format!("{}", self.lock_stale_after.value.as_secs_f64()),
             source: self.lock_stale_after.source.clone(),
         });
         let root = self.mapping_root();
         out.push(Shown {
-            setting: "mapping_root",
+            setting: "mapping_root".into(),
             value: match &root.value {
                 MappingRoot::Folder(d) => d.display().to_string(),
                 MappingRoot::NameRequired => "(none: each mapping file needs a `name`)".to_string(),
@@ -385,7 +385,7 @@ impl Settings {
         });
         if let Some(f) = self.file.as_ref().filter(|f| !f.members.is_empty()) {
             out.push(Shown {
-                setting: "members",
+                setting: "members".into(),
                 value: f
                     .members
                     .iter()
@@ -397,7 +397,7 @@ impl Settings {
         }
         if let Some(f) = &self.file {
             out.push(Shown {
-                setting: "jobs",
+                setting: "jobs".into(),
                 value: if f.jobs.is_empty() {
                     "(none)".into()
                 } else {
@@ -437,12 +437,12 @@ impl Settings {
         };
         let mut out = vec![
             Shown {
-                setting: "member.name",
+                setting: "member.name".into(),
                 value: m.name.clone(),
                 source: admin.clone(),
             },
             Shown {
-                setting: "member.file",
+                setting: "member.file".into(),
                 value: m
                     .file
                     .as_ref()
@@ -451,24 +451,24 @@ impl Settings {
                 source: admin.clone(),
             },
             Shown {
-                setting: "member.key",
+                setting: "member.key".into(),
                 value: key_shown(&m.key.value),
                 source: Source::File(m.key.from.clone()),
             },
             Shown {
-                setting: "member.lines",
+                setting: "member.lines".into(),
                 value: list(&m.lines.value),
                 source: Source::File(m.lines.from.clone()),
             },
             Shown {
-                setting: "member.emails",
+                setting: "member.emails".into(),
                 value: list(&m.emails.value),
                 source: Source::File(m.emails.from.clone()),
             },
         ];
         match &m.workflow {
             None => out.push(Shown {
-                setting: "member.workflow",
+                setting: "member.workflow".into(),
                 value: "(the activity settings' `[workflow]`)".into(),
                 source: Source::Default,
             }),
@@ -476,7 +476,7 @@ impl Settings {
                 let v = serde_json::to_value(w.value).expect("a workflow serializes");
                 for (k, v) in v.as_object().into_iter().flatten() {
                     out.push(Shown {
-                        setting: workflow_setting(k),
+                        setting: format!("member.workflow.{k}").into(),
                         value: v.as_str().unwrap_or_default().to_string(),
                         source: Source::File(w.from.clone()),
                     });
@@ -484,20 +484,6 @@ impl Settings {
             }
         }
         Ok(out)
-    }
-}
-
-/// `member.workflow.<kind>`, as a name that lives as long as the program.
-fn workflow_setting(kind: &str) -> &'static str {
-    match kind {
-        "outgoing_answered_calls" => "member.workflow.outgoing_answered_calls",
-        "outgoing_unanswered_calls" => "member.workflow.outgoing_unanswered_calls",
-        "incoming_answered_calls" => "member.workflow.incoming_answered_calls",
-        "incoming_unanswered_calls" => "member.workflow.incoming_unanswered_calls",
-        "voicemail" => "member.workflow.voicemail",
-        "incoming_sms" => "member.workflow.incoming_sms",
-        "outgoing_sms" => "member.workflow.outgoing_sms",
-        _ => "member.workflow",
     }
 }
 
