@@ -3,8 +3,9 @@
 //! - `quality`: every data set of `../shared/data/matching` (relative to the crate root, or
 //!   `AFFSYNC_MATCHING_DATA`), and generated organizations (10k × 10k): precision, recall and
 //!   F1 of the `matched` decisions, the true matches sent to review, blocking recall (a true
-//!   record is among those scored) and candidates scored per record. Default thresholds; only
-//!   the compared columns are chosen per data set.
+//!   record is among those scored) and candidates scored per record. Default thresholds
+//!   (`AFFSYNC_BENCH_THRESHOLDS=ACCEPT[,REVIEW]` sets others for every data set, in every
+//!   mode); only the compared columns are chosen per data set.
 //! - `speed`: generated organizations, 100k against 100k and 1M against 1M (`AFFSYNC_BENCH_SIZES`
 //!   changes the sizes, e.g. `10000,100000`): wall time of each stage, peak memory, quality.
 //! - `splink`: the same data sets (and generated 10k and 100k; 1M with
@@ -371,9 +372,45 @@ fn truth_map(pairs: &[(String, String)]) -> HashMap<String, HashSet<String>> {
     t
 }
 
+/// `AFFSYNC_BENCH_THRESHOLDS=ACCEPT[,REVIEW]`: thresholds for every data set instead of the
+/// defaults, e.g. `0.5` to read affsync at the operating point of Splink's figure (its pairs
+/// at probability 0.5 and more). `REVIEW` is at most `ACCEPT`; without it, the default review
+/// threshold or `ACCEPT` when that is lower.
+fn thresholds() -> Option<(f64, f64)> {
+    let v = std::env::var("AFFSYNC_BENCH_THRESHOLDS").ok()?;
+    let mut parts = v.split(',').map(|p| {
+        p.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| (0.0..=1.0).contains(x))
+            .unwrap_or_else(|| {
+                panic!("AFFSYNC_BENCH_THRESHOLDS is ACCEPT[,REVIEW], probabilities: not `{v}`")
+            })
+    });
+    let accept = parts.next()?;
+    let review = parts
+        .next()
+        .unwrap_or_else(|| MatchConfig::default().review().min(accept));
+    assert!(
+        review <= accept,
+        "AFFSYNC_BENCH_THRESHOLDS: review {review} is above accept {accept}"
+    );
+    Some((accept, review))
+}
+
+fn print_thresholds() {
+    if let Some((accept, review)) = thresholds() {
+        println!("affsync's thresholds for every data set: accept {accept}, review {review} (AFFSYNC_BENCH_THRESHOLDS)");
+    }
+}
+
 fn load(ds: &DataSet) -> Loaded {
     let dir = data_dir().join(ds.dir);
-    let cfg = MatchConfig::from_toml(ds.config, ds.name).unwrap_or_else(|e| panic!("{e}"));
+    let mut cfg = MatchConfig::from_toml(ds.config, ds.name).unwrap_or_else(|e| panic!("{e}"));
+    if let Some((accept, review)) = thresholds() {
+        cfg.accept_threshold = Some(accept);
+        cfg.review_threshold = Some(review);
+    }
     let builtin = ["name", "first_name", "last_name", "domain", "email"];
     let field_cols: Vec<String> = cfg
         .compare
@@ -691,6 +728,7 @@ fn quality() {
         "no matching data at {} (set AFFSYNC_MATCHING_DATA)",
         dir.display()
     );
+    print_thresholds();
     println!("| data set | left × right | true matches | blocking recall | candidates / record | precision | recall | F1 | review (true, share of true matches) | time |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for ds in data_sets() {
@@ -1086,6 +1124,7 @@ fn splink() {
     if let Err(why) = &python {
         eprintln!("Splink is skipped: {why}");
     }
+    print_thresholds();
     println!("| data set | tool | precision | recall | F1 | true matches in review | time | peak memory | speed-up |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let exe = std::env::current_exe().unwrap();
