@@ -828,7 +828,7 @@ impl<'a> Matcher<'a> {
     /// The hit of a candidate already compared.
     fn hit_of(&self, model: &Model, pair: Pair, c: u32) -> Hit {
         let (weight, parts) = self.weigh(model, &pair);
-        let cap = self.cap(&pair, &parts);
+        let cap = self.cap(model, &pair, &parts);
         Hit {
             c,
             weight,
@@ -1121,8 +1121,11 @@ impl<'a> Matcher<'a> {
     /// [`CORROBORATING_BITS`] (a date of birth and a close email, [`CORROBORATED_BITS`]
     /// together), one other column (a city, an industry) cannot match records on its own,
     /// nor lift names that differ (every compared name below similarity 0.80, see
-    /// [`Comparison::is_weak`]) over `accept`. `weights` are the pair's parts under the model.
-    fn cap(&self, pair: &Pair, weights: &[(u8, f64)]) -> Option<String> {
+    /// [`Comparison::is_weak`]) over `accept`. Names that differ but reach `accept` by
+    /// themselves (the prior, the names' weights and whatever the other columns say against
+    /// them) were lifted by nothing, and are not held back. `weights` are the pair's parts
+    /// under the model.
+    fn cap(&self, model: &Model, pair: &Pair, weights: &[(u8, f64)]) -> Option<String> {
         let agrees = |r: usize| pair.parts[r].level == 0;
         if (0..self.rules.len()).any(|r| self.rules[r].comparison.is_identifier() && agrees(r)) {
             return None;
@@ -1159,7 +1162,18 @@ impl<'a> Matcher<'a> {
             return Some(format!("{what}, and no identifier agrees"));
         }
         let differ = |r: usize| self.rules[r].comparison.is_weak(pair.parts[r].level);
-        if compared.iter().all(|&r| differ(r)) {
+        let crossed = if pair.crossed { CROSSED_BITS } else { 0.0 };
+        let by_names: f64 = model.prior - crossed
+            + (0..self.rules.len())
+                .map(|r| {
+                    if self.rules[r].is_name() {
+                        weights[r].1
+                    } else {
+                        weights[r].1.min(0.0)
+                    }
+                })
+                .sum::<f64>();
+        if compared.iter().all(|&r| differ(r)) && by_names < model::weight_of(self.cfg.accept()) {
             let shown: Vec<String> = compared
                 .iter()
                 .map(|&r| {
@@ -1194,7 +1208,7 @@ impl<'a> Matcher<'a> {
         }
         let pair = self.compare_values(a, b);
         let (w, parts) = self.weigh(model, &pair);
-        if self.cap(&pair, &parts).is_some() {
+        if self.cap(model, &pair, &parts).is_some() {
             return false;
         }
         let renamed = (0..self.rules.len()).any(|r| {

@@ -573,6 +573,36 @@ fn names_that_differ_are_not_lifted_over_accept_by_other_columns() {
     assert_ne!(d[0].status, Status::Unmatched, "{:?}", d[0]);
 }
 
+/// The cap holds back names that differ only where other columns lift them: a name that
+/// reaches `accept` by itself (here `words contained`, made strong evidence by its m and u)
+/// was lifted by nothing. Without that, a one-column mapping could never match such a pair
+/// at any threshold.
+#[test]
+fn names_that_differ_but_reach_accept_by_themselves_are_not_held_back() {
+    let cands = [
+        org("1", "Quarry Fleet Management Services", &[]),
+        org("2", "Zenith Foods", &[]),
+    ];
+    let sources = [src(1, "s1", &[("name", "Fleet")])];
+    let with = |m: Vec<f64>, u: Vec<f64>| {
+        let mut c = cfg(None, &[("name", "name")]);
+        c.compare[0].m = Some(m);
+        c.compare[0].u = Some(u);
+        c
+    };
+    // m and u per level: exact … words contained, different.
+    let m = vec![0.3, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.25, 0.05];
+    let strong = with(m.clone(), [vec![1e-7; 8], vec![1.0 - 8e-7]].concat());
+    let d = run(&strong, &cands, &sources);
+    assert_eq!(d[0].contributions[1].level, "words contained", "{:?}", d[0]);
+    assert_eq!(d[0].status, Status::Matched, "{:?}", d[0]);
+    assert_eq!(d[0].affinity_id.as_deref(), Some("1"));
+    // The same words contained, as weak evidence: below accept, and nothing lifts it.
+    let weak = with(m, [vec![1e-7; 7], vec![0.2], vec![0.8 - 7e-7]].concat());
+    let d = run(&weak, &cands, &sources);
+    assert_ne!(d[0].status, Status::Matched, "{:?}", d[0]);
+}
+
 #[test]
 fn reasons_name_what_holds_a_candidate() {
     // Rows 1 and 2 share a key: both go to review, and nobody is matched to organization 1.
