@@ -10,7 +10,8 @@
 //!   changes the sizes, e.g. `10000,100000`): wall time of each stage, peak memory, quality.
 //! - `splink`: the same data sets (and generated 10k and 100k; 1M with
 //!   `AFFSYNC_BENCH_SPLINK_1M=1`) through affsync and through Splink side by side: precision,
-//!   recall, F1, time and peak memory of each, each run in a process of its own. Splink is
+//!   recall, F1, time and peak memory of each, each run in a process of its own, each tool
+//!   three times in turn (`AFFSYNC_BENCH_RUNS`): the median time is shown. Splink is
 //!   installed by `benches/splink_setup.sh` into a virtualenv in the target folder
 //!   (`CARGO_TARGET_DIR` or `target/`; Python from
 //!   `AFFSYNC_BENCH_PYTHON`, `python3` by default) and run by `benches/splink_runner.py`;
@@ -1119,6 +1120,32 @@ fn run_splink(python: &Path, ds: &Loaded) -> Result<Figures, String> {
     })
 }
 
+/// `AFFSYNC_BENCH_RUNS` (3 by default): how many times the side-by-side mode runs each tool
+/// on each data set, each run in a process of its own.
+fn bench_runs() -> usize {
+    std::env::var("AFFSYNC_BENCH_RUNS")
+        .ok()
+        .map(|v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .unwrap_or_else(|| panic!("AFFSYNC_BENCH_RUNS is a count of runs, not `{v}`"))
+        })
+        .unwrap_or(3)
+}
+
+/// A tool's figures over its runs: the quality of the first (every run decides the same), the
+/// median time and the largest peak memory.
+fn typical(mut runs: Vec<Figures>) -> Option<Figures> {
+    let peak = runs.iter().map(|f| f.peak_bytes).max()?;
+    let mut secs: Vec<f64> = runs.iter().map(|f| f.secs).collect();
+    secs.sort_by(f64::total_cmp);
+    let mut first = runs.swap_remove(0);
+    first.secs = secs[secs.len() / 2];
+    first.peak_bytes = peak;
+    Some(first)
+}
+
 fn splink() {
     let python = splink_python();
     if let Err(why) = &python {
@@ -1128,26 +1155,41 @@ fn splink() {
     println!("| data set | tool | precision | recall | F1 | true matches in review | time | peak memory | speed-up |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let exe = std::env::current_exe().unwrap();
+    let runs = bench_runs();
     for (key, name) in side_by_side_keys() {
-        let out = Command::new(&exe).arg("one").arg(&key).output().unwrap();
-        let ours: Option<Figures> = out
-            .stdout
-            .split(|&b| b == b'\n')
-            .rfind(|l| l.starts_with(b"{"))
-            .and_then(|l| serde_json::from_slice(l).ok());
-        let Some(ours) = ours else {
-            eprintln!(
-                "{key}: affsync failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+        let run_ours = || -> Option<Figures> {
+            let out = Command::new(&exe).arg("one").arg(&key).output().unwrap();
+            let ours = out
+                .stdout
+                .split(|&b| b == b'\n')
+                .rfind(|l| l.starts_with(b"{"))
+                .and_then(|l| serde_json::from_slice(l).ok());
+            if ours.is_none() {
+                eprintln!(
+                    "{key}: affsync failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            ours
+        };
+        let ds = python.is_ok().then(|| load_key(&key));
+        let run_theirs = || match (&python, &ds) {
+            (Ok(py), Some(ds)) => run_splink(py, ds),
+            (Err(why), _) => Err(why.clone()),
+            (Ok(_), None) => Err("the data set was not loaded".into()),
+        };
+        // Each tool `runs` times, taking turns, so that the machine's load falls on both.
+        let (mut ours_all, mut theirs_all) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            ours_all.extend(run_ours());
+            theirs_all.push(run_theirs());
+        }
+        let Some(ours) = typical(ours_all) else {
             continue;
         };
-        let theirs = match &python {
-            Ok(py) => {
-                let ds = load_key(&key);
-                run_splink(py, &ds)
-            }
-            Err(why) => Err(why.clone()),
+        let theirs = match theirs_all.iter().position(Result::is_err) {
+            Some(i) => Err(theirs_all.swap_remove(i).unwrap_err()),
+            None => Ok(typical(theirs_all.into_iter().flatten().collect()).expect("runs ≥ 1")),
         };
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
         let speedup = match &theirs {
