@@ -458,9 +458,25 @@ async fn spawn_listen(
     String,
     tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
 ) {
+    spawn_listen_with(dir, db, base, &["--port", "0"]).await
+}
+
+/// As [`spawn_listen`], with the listener's own flags (`--port`, `--bind`, …).
+async fn spawn_listen_with(
+    dir: &std::path::Path,
+    db: &str,
+    base: &str,
+    flags: &[&str],
+) -> (
+    tokio::process::Child,
+    String,
+    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .args(["listen", "--port", "0", "--database-url", db])
+        .arg("listen")
+        .args(flags)
+        .args(["--database-url", db])
         .current_dir(dir)
         .env("AFFINITY_API_KEY", KEY)
         .env("AFFINITY_BASE_URL", base)
@@ -1022,4 +1038,216 @@ async fn pulled_pair(t: &TestEmu) -> (TestDb, TestDb) {
             .unwrap();
     }
     (db, pulled)
+}
+
+/// `affsync listen` with `flags`, run to its end (one that does not listen; killed after 60 s,
+/// which fails the test): exit code, stdout, stderr.
+async fn listen_cli(
+    dir: &std::path::Path,
+    db: &str,
+    base: &str,
+    flags: &[&str],
+) -> (i32, String, String) {
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
+        .arg("listen")
+        .args(flags)
+        .args(["--database-url", db])
+        .current_dir(dir)
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", base)
+        .env("RUST_LOG", "warn")
+        .env_remove("AFFSYNC_LISTEN_TOKEN")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "`affsync listen {}` did not end within 60 s",
+                flags.join(" ")
+            )
+        })
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A port no one listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The binary on another address than loopback: refused without `--public-url` and `--token`
+/// (nothing subscribed); with them, it subscribes the public URL with the token, a delivery
+/// without the token is refused and one with it is applied; `listen --status` (text and
+/// JSON) says what it did, before it ever ran and while it runs.
+#[tokio::test]
+async fn a_listener_on_another_address_needs_a_public_url_and_a_token_and_its_status_says_what_it_did(
+) {
+    let t = TestEmu::start().await;
+    let (db, _) = pulled_pair(&t).await;
+    let store = &db.store;
+    let dir = tempfile::tempdir().unwrap();
+    let base = t.emu.base_url();
+
+    let (code, out, _) = listen_cli(dir.path(), &db.url, &base, &["--status"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "listener: never started (`affsync listen`)\n");
+
+    let port = free_port().to_string();
+    let (code, _, err) = listen_cli(
+        dir.path(),
+        &db.url,
+        &base,
+        &["--bind", "0.0.0.0", "--port", &port],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("0.0.0.0"), "{err}");
+    assert!(
+        err.contains("--public-url") && err.contains("--token"),
+        "{err}"
+    );
+    let (code, _, err) = listen_cli(
+        dir.path(),
+        &db.url,
+        &base,
+        &[
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            &port,
+            "--public-url",
+            "ftp://x",
+            "--token",
+            "t0k",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`--public-url` `ftp://x"), "{err}");
+    assert!(
+        t.emu.shared.tenant().webhooks.is_empty(),
+        "nothing subscribed"
+    );
+
+    // With a public URL (here the same machine) and a token.
+    let public = format!("http://127.0.0.1:{port}");
+    let (child, first, lines) = spawn_listen_with(
+        dir.path(),
+        &db.url,
+        &base,
+        &[
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            &port,
+            "--public-url",
+            &public,
+            "--token",
+            "t0k",
+        ],
+    )
+    .await;
+    assert!(
+        first.starts_with(&format!("listening on {public} ")),
+        "{first}"
+    );
+    let hooks: Vec<String> = t
+        .emu
+        .shared
+        .tenant()
+        .webhooks
+        .values()
+        .map(|w| w.url.clone())
+        .collect();
+    assert_eq!(hooks.len(), 1);
+    let hook = url::Url::parse(&hooks[0]).unwrap();
+    assert_eq!(hook.origin().ascii_serialization(), public, "{hook}");
+    assert_eq!(hook.query(), Some("token=t0k"), "{hook}");
+    assert!(
+        !first.contains(hook.path()),
+        "the secret path is never printed: {first}"
+    );
+
+    // A delivery to the secret path without the token is refused, and nothing is queued.
+    let mut bare = hook.clone();
+    bare.set_query(None);
+    let http = reqwest::Client::new();
+    let r = http
+        .post(bare.as_str())
+        .json(&json!({"type": "list_entry.created", "body": {}, "sent_at": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(
+        store
+            .webhook_figures(chrono::Utc::now())
+            .await
+            .unwrap()
+            .queued,
+        0
+    );
+
+    // Affinity's own delivery (with the token) is applied.
+    let e = add_entry(&t, 301, 205).await;
+    let entry = e["id"].as_i64().unwrap();
+    wait_for(store, 20, || async {
+        live(store, entry).await == Some(true)
+    })
+    .await;
+
+    let (code, out, _) = listen_cli(dir.path(), &db.url, &base, &["--status"]).await;
+    assert_eq!(code, 0, "{out}");
+    let id = t
+        .emu
+        .shared
+        .tenant()
+        .webhooks
+        .keys()
+        .copied()
+        .next()
+        .unwrap();
+    assert!(
+        out.starts_with(&format!(
+            "listener: subscribed (webhook {id}, {public}/…, since "
+        )),
+        "{out}"
+    );
+    assert!(out.contains(", 1 applied today, 0 queued"), "{out}");
+    assert!(!out.contains(hook.path()), "{out}");
+    let (code, out, _) = listen_cli(dir.path(), &db.url, &base, &["--status", "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["subscribed"], json!(true), "{j}");
+    assert_eq!(j["subscription"], json!(id), "{j}");
+    assert_eq!(j["origin"], json!(public), "{j}");
+    assert_eq!(
+        (j["events_today"].as_i64(), j["queued"].as_i64()),
+        (Some(1), Some(0)),
+        "{j}"
+    );
+    assert!(j["last_event_at"].is_string(), "{j}");
+
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the listener stops within 30 s of SIGTERM")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let said = rest(lines).await;
+    assert!(said.starts_with("stopped: 1 events (1 applied"), "{said}");
 }
