@@ -1115,22 +1115,18 @@ async fn a_listener_on_another_address_needs_a_public_url_and_a_token_and_its_st
         err.contains("--public-url") && err.contains("--token"),
         "{err}"
     );
-    let (code, _, err) = listen_cli(
-        dir.path(),
-        &db.url,
-        &base,
-        &[
-            "--bind",
-            "0.0.0.0",
-            "--port",
-            &port,
-            "--public-url",
-            "ftp://x",
-            "--token",
-            "t0k",
-        ],
-    )
-    .await;
+    // `--bind 0.0.0.0 --port P --public-url URL --token t0k`.
+    let exposed = |public: &str| -> Vec<String> {
+        let flags = ["--bind", "0.0.0.0", "--port", &port, "--public-url", public];
+        flags
+            .iter()
+            .chain(&["--token", "t0k"])
+            .map(|f| f.to_string())
+            .collect()
+    };
+    let ftp = exposed("ftp://x");
+    let ftp: Vec<&str> = ftp.iter().map(String::as_str).collect();
+    let (code, _, err) = listen_cli(dir.path(), &db.url, &base, &ftp).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("`--public-url` `ftp://x"), "{err}");
     assert!(
@@ -1140,22 +1136,9 @@ async fn a_listener_on_another_address_needs_a_public_url_and_a_token_and_its_st
 
     // With a public URL (here the same machine) and a token.
     let public = format!("http://127.0.0.1:{port}");
-    let (child, first, lines) = spawn_listen_with(
-        dir.path(),
-        &db.url,
-        &base,
-        &[
-            "--bind",
-            "0.0.0.0",
-            "--port",
-            &port,
-            "--public-url",
-            &public,
-            "--token",
-            "t0k",
-        ],
-    )
-    .await;
+    let flags = exposed(&public);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let (child, first, lines) = spawn_listen_with(dir.path(), &db.url, &base, &flags).await;
     assert!(
         first.starts_with(&format!("listening on {public} ")),
         "{first}"
