@@ -461,6 +461,26 @@ async fn spawn_listen(
     spawn_listen_with(dir, db, base, &["--port", "0"]).await
 }
 
+/// `affsync listen FLAGS --database-url DB` from `dir`, reaching Affinity at `base` (no token
+/// from the environment).
+fn listen_command(
+    dir: &std::path::Path,
+    db: &str,
+    base: &str,
+    flags: &[&str],
+) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"));
+    c.arg("listen")
+        .args(flags)
+        .args(["--database-url", db])
+        .current_dir(dir)
+        .env("AFFINITY_API_KEY", KEY)
+        .env("AFFINITY_BASE_URL", base)
+        .env("RUST_LOG", "warn")
+        .env_remove("AFFSYNC_LISTEN_TOKEN");
+    c
+}
+
 /// As [`spawn_listen`], with the listener's own flags (`--port`, `--bind`, …).
 async fn spawn_listen_with(
     dir: &std::path::Path,
@@ -473,14 +493,7 @@ async fn spawn_listen_with(
     tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
 ) {
     use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .arg("listen")
-        .args(flags)
-        .args(["--database-url", db])
-        .current_dir(dir)
-        .env("AFFINITY_API_KEY", KEY)
-        .env("AFFINITY_BASE_URL", base)
-        .env("RUST_LOG", "warn")
+    let mut child = listen_command(dir, db, base, flags)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -1048,15 +1061,7 @@ async fn listen_cli(
     base: &str,
     flags: &[&str],
 ) -> (i32, String, String) {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .arg("listen")
-        .args(flags)
-        .args(["--database-url", db])
-        .current_dir(dir)
-        .env("AFFINITY_API_KEY", KEY)
-        .env("AFFINITY_BASE_URL", base)
-        .env("RUST_LOG", "warn")
-        .env_remove("AFFSYNC_LISTEN_TOKEN")
+    let run = listen_command(dir, db, base, flags)
         .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(Duration::from_secs(60), run)
