@@ -412,3 +412,76 @@ async fn two_members_write_at_once_each_key_within_its_own_limit() {
     let ((m0, m1), (n0, n1)) = (span(mia), span(noah));
     assert!(m0 < n1 && n0 < m1, "{users}");
 }
+
+/// A run killed (SIGKILL) while a member's call is being written, after Affinity wrote it, then
+/// run again: each member's notes and calls are in Affinity once, each with its member as the
+/// creator (the unconfirmed call is looked up with that member's key, not written again), a
+/// third run writes nothing, and no run is left running.
+#[tokio::test]
+async fn a_run_killed_while_a_members_call_is_written_writes_nothing_twice_on_the_rerun() {
+    use crate::proxy::{Fault, Proxy, Rule};
+    let (t, dir, db) = start(NOAH_KEY, NOAH_FILE).await;
+    let proxy = Proxy::start(
+        &t.emu,
+        vec![Rule {
+            method: "POST",
+            path: "/interactions",
+            nth: 1,
+            fault: Fault::Hold,
+        }],
+    )
+    .await;
+    let args = ["log-activity", "feed.jsonl", "--settings", "activity.toml"];
+    let mut child = t
+        .affsync(dir.path(), &db, &args)
+        .env("MIA_AFFINITY_KEY", MIA_KEY)
+        .env("AFFINITY_BASE_URL", &proxy.url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    proxy.held().await;
+    child.kill().await.unwrap(); // SIGKILL
+    drop(proxy);
+    let held = {
+        let (_, a) = written(&t, 102).await;
+        let (_, b) = written(&t, 104).await;
+        a.len() + b.len()
+    };
+    // The held call reached Affinity; the other member's lane may have written theirs too.
+    assert!(held >= 1, "Affinity wrote the held call before the kill");
+
+    let v = log_json(&t, dir.path(), &db).await;
+    assert_eq!(v["failed"], 0, "{v}");
+    let (notes, calls) = written(&t, 102).await;
+    assert_eq!(notes, [("SMS received\nDeck attached".to_string(), MIA)]);
+    assert_eq!(calls.len(), 1, "Mia's call once: {calls:?}");
+    assert_eq!(calls[0].1, json!(MIA), "{calls:?}");
+    let (notes, calls) = written(&t, 104).await;
+    assert_eq!(
+        notes,
+        [
+            ("LP call".to_string(), 1),
+            ("SMS sent\nCall you Monday".to_string(), NOAH)
+        ]
+    );
+    assert_eq!(calls.len(), 1, "Noah's call once: {calls:?}");
+    assert_eq!(calls[0].1, json!(NOAH), "{calls:?}");
+
+    let v = log_json(&t, dir.path(), &db).await;
+    assert_eq!(
+        (&v["calls_logged"], &v["notes_created"], &v["failed"]),
+        (&json!(0), &json!(0), &json!(0)),
+        "a third run writes nothing: {v}"
+    );
+    let store = affsync::store::Store::open(&db).await.unwrap();
+    let running: Vec<_> = store
+        .runs(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status == "running")
+        .collect();
+    assert!(running.is_empty(), "runs left running: {running:?}");
+    store.close().await;
+}
