@@ -201,3 +201,16 @@ pub async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}/hook"), got)
 }
+
+/// Asserts that the mirror's journal has no run left `running` (a run killed or stopped is
+/// closed, or closed by the next).
+pub async fn assert_no_run_running(store: &affsync::store::Store) {
+    let running: Vec<_> = store
+        .runs(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status == "running")
+        .collect();
+    assert!(running.is_empty(), "runs left running: {running:?}");
+}

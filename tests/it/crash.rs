@@ -79,16 +79,10 @@ async fn clean(case: &Case) -> std::collections::BTreeSet<String> {
     content(&t.emu)
 }
 
-async fn no_run_left_running(db: &str) {
+/// The mirror at `db` has no run left `running`.
+pub(crate) async fn no_run_left_running(db: &str) {
     let store = Store::open(db).await.unwrap();
-    let running: Vec<_> = store
-        .runs(100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.status == "running")
-        .collect();
-    assert!(running.is_empty(), "runs left running: {running:?}");
+    crate::common::assert_no_run_running(&store).await;
     store.close().await;
 }
 
@@ -108,6 +102,19 @@ async fn lost_then_rerun(case: Case) {
     no_run_left_running(&db).await;
 }
 
+/// Runs `cmd` (which reaches Affinity through `proxy`) until the proxy holds an answer, then
+/// kills it (SIGKILL) and stops the proxy.
+pub(crate) async fn kill_when_held(mut cmd: tokio::process::Command, proxy: Proxy) {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    proxy.held().await;
+    child.kill().await.unwrap(); // SIGKILL
+    drop(proxy);
+}
+
 /// SIGKILL while the answer is held (Affinity wrote); then the same command again.
 async fn killed_then_rerun(case: Case) {
     let want = clean(&case).await;
@@ -116,21 +123,15 @@ async fn killed_then_rerun(case: Case) {
     let mut rule = case.rule.clone();
     rule.fault = Fault::Hold;
     let proxy = Proxy::start(&t.emu, vec![rule]).await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .args(case.command)
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"));
+    cmd.args(case.command)
         .arg("--database-url")
         .arg(&db)
         .current_dir(dir.path())
         .env("AFFINITY_API_KEY", KEY)
         .env("AFFINITY_BASE_URL", &proxy.url)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    proxy.held().await;
-    child.kill().await.unwrap(); // SIGKILL
-    drop(proxy);
+        .env("RUST_LOG", "warn");
+    kill_when_held(cmd, proxy).await;
     let (code, out, err) = affsync(dir.path(), &db, &t.emu.base_url(), case.command).await;
     assert!(code == 0 || code == 4, "{out}\n{err}");
     assert_eq!(content(&t.emu), want, "the tenant equals one clean run");

@@ -629,14 +629,7 @@ async fn a_listener_killed_between_acknowledge_and_apply_loses_nothing_after_res
         format!("removed webhook subscription {}", subscription[0])
     );
     assert!(t.emu.shared.tenant().webhooks.is_empty());
-    let running: Vec<_> = store
-        .runs(100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.status == "running")
-        .collect();
-    assert!(running.is_empty(), "runs left running: {running:?}");
+    crate::common::assert_no_run_running(store).await;
 }
 
 /// A list's live entries in the mirror with their values of `fields`: entry id → field id →

@@ -124,6 +124,31 @@ async fn written(t: &TestEmu, person: i64) -> (Vec<(String, i64)>, Vec<(String, 
     (notes, calls)
 }
 
+/// What the feed leaves in Affinity: Mia's SMS note and call on Grace (102), Noah's on
+/// Katherine (104), each once and with its member's user as the creator (Katherine's seeded
+/// note, by the admin's user, stays as it was).
+async fn assert_each_member_wrote_once(t: &TestEmu) {
+    let (notes, calls) = written(t, 102).await;
+    assert_eq!(
+        notes,
+        [("SMS received\nDeck attached".to_string(), MIA)],
+        "{notes:?}"
+    );
+    assert_eq!(calls.len(), 1, "Mia's call once: {calls:?}");
+    assert_eq!(calls[0].1, json!(MIA), "{calls:?}");
+    let (notes, calls) = written(t, 104).await;
+    assert_eq!(
+        notes,
+        [
+            ("LP call".to_string(), 1),
+            ("SMS sent\nCall you Monday".to_string(), NOAH)
+        ],
+        "{notes:?}"
+    );
+    assert_eq!(calls.len(), 1, "Noah's call once: {calls:?}");
+    assert_eq!(calls[0].1, json!(NOAH), "{calls:?}");
+}
+
 #[tokio::test]
 async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_line_is_skipped() {
     let (t, dir, db) = start(NOAH_KEY, NOAH_FILE).await;
@@ -182,26 +207,7 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
     );
 
     // Affinity records each member as the creator of what was written with their key.
-    let (notes, calls) = written(&t, 102).await;
-    assert_eq!(
-        notes,
-        [("SMS received\nDeck attached".to_string(), MIA)],
-        "{notes:?}"
-    );
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    assert_eq!(calls[0].1, json!(MIA), "{calls:?}");
-    let (notes, calls) = written(&t, 104).await;
-    // (Katherine's seeded note, by the admin's user, stays as it was.)
-    assert_eq!(
-        notes,
-        [
-            ("LP call".to_string(), 1),
-            ("SMS sent\nCall you Monday".to_string(), NOAH)
-        ],
-        "{notes:?}"
-    );
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    assert_eq!(calls[0].1, json!(NOAH), "{calls:?}");
+    assert_each_member_wrote_once(&t).await;
 
     // The journal and the run's report say who wrote each event; a rerun writes nothing, and
     // does not ask who the members are again (whoami was read once and kept).
@@ -432,17 +438,10 @@ async fn a_run_killed_while_a_members_call_is_written_writes_nothing_twice_on_th
     )
     .await;
     let args = ["log-activity", "feed.jsonl", "--settings", "activity.toml"];
-    let mut child = t
-        .affsync(dir.path(), &db, &args)
-        .env("MIA_AFFINITY_KEY", MIA_KEY)
-        .env("AFFINITY_BASE_URL", &proxy.url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    proxy.held().await;
-    child.kill().await.unwrap(); // SIGKILL
-    drop(proxy);
+    let mut cmd = t.affsync(dir.path(), &db, &args);
+    cmd.env("MIA_AFFINITY_KEY", MIA_KEY)
+        .env("AFFINITY_BASE_URL", &proxy.url);
+    crate::crash::kill_when_held(cmd, proxy).await;
     let held = {
         let (_, a) = written(&t, 102).await;
         let (_, b) = written(&t, 104).await;
@@ -453,20 +452,7 @@ async fn a_run_killed_while_a_members_call_is_written_writes_nothing_twice_on_th
 
     let v = log_json(&t, dir.path(), &db).await;
     assert_eq!(v["failed"], 0, "{v}");
-    let (notes, calls) = written(&t, 102).await;
-    assert_eq!(notes, [("SMS received\nDeck attached".to_string(), MIA)]);
-    assert_eq!(calls.len(), 1, "Mia's call once: {calls:?}");
-    assert_eq!(calls[0].1, json!(MIA), "{calls:?}");
-    let (notes, calls) = written(&t, 104).await;
-    assert_eq!(
-        notes,
-        [
-            ("LP call".to_string(), 1),
-            ("SMS sent\nCall you Monday".to_string(), NOAH)
-        ]
-    );
-    assert_eq!(calls.len(), 1, "Noah's call once: {calls:?}");
-    assert_eq!(calls[0].1, json!(NOAH), "{calls:?}");
+    assert_each_member_wrote_once(&t).await;
 
     let v = log_json(&t, dir.path(), &db).await;
     assert_eq!(
@@ -474,14 +460,5 @@ async fn a_run_killed_while_a_members_call_is_written_writes_nothing_twice_on_th
         (&json!(0), &json!(0), &json!(0)),
         "a third run writes nothing: {v}"
     );
-    let store = affsync::store::Store::open(&db).await.unwrap();
-    let running: Vec<_> = store
-        .runs(100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.status == "running")
-        .collect();
-    assert!(running.is_empty(), "runs left running: {running:?}");
-    store.close().await;
+    crate::crash::no_run_left_running(&db).await;
 }
