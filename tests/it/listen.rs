@@ -613,12 +613,7 @@ async fn a_listener_killed_between_acknowledge_and_apply_loses_nothing_after_res
     );
 
     // `--unsubscribe` removes it from Affinity.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_affsync"))
-        .args(["listen", "--unsubscribe", "--database-url", &db.url])
-        .current_dir(dir.path())
-        .env("AFFINITY_API_KEY", KEY)
-        .env("AFFINITY_BASE_URL", t.emu.base_url())
-        .env("RUST_LOG", "warn")
+    let out = listen_command(dir.path(), &db.url, &t.emu.base_url(), &["--unsubscribe"])
         .output()
         .await
         .unwrap();

@@ -67,15 +67,12 @@ async fn affsync(t: &TestEmu, dir: &Path, db: &str, args: &[&str]) -> (i32, Stri
         .await
 }
 
+/// The command every test here runs.
+const LOG_ACTIVITY: &[&str] = &["log-activity", "feed.jsonl", "--settings", "activity.toml"];
+
 /// `log-activity feed.jsonl --settings activity.toml --json`, which must succeed: its summary.
 async fn log_json(t: &TestEmu, dir: &Path, db: &str) -> Value {
-    let args = [
-        "log-activity",
-        "feed.jsonl",
-        "--settings",
-        "activity.toml",
-        "--json",
-    ];
+    let args = [LOG_ACTIVITY, &["--json"]].concat();
     let (code, out, err) = affsync(t, dir, db, &args).await;
     assert_eq!(code, 0, "{err}\n{out}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
@@ -230,13 +227,7 @@ async fn each_members_calls_and_sms_are_written_with_their_key_and_an_unowned_li
     );
     let whoami = t.route_count("GET /v2/auth/whoami").await;
     let writes = t.writes().await;
-    let (code, out, err) = affsync(
-        &t,
-        dir.path(),
-        &db,
-        &["log-activity", "feed.jsonl", "--settings", "activity.toml"],
-    )
-    .await;
+    let (code, out, err) = affsync(&t, dir.path(), &db, LOG_ACTIVITY).await;
     assert_eq!(code, 0, "{err}\n{out}");
     assert_eq!(t.writes().await, writes, "{out}");
     assert_eq!(t.route_count("GET /v2/auth/whoami").await, whoami);
@@ -300,13 +291,7 @@ async fn a_members_file_that_sets_another_members_settings_is_refused_with_file_
         ),
     ] {
         write_settings(dir.path(), &t, NOAH_KEY, file);
-        let (code, out, err) = affsync(
-            &t,
-            dir.path(),
-            &db,
-            &["log-activity", "feed.jsonl", "--settings", "activity.toml"],
-        )
-        .await;
+        let (code, out, err) = affsync(&t, dir.path(), &db, LOG_ACTIVITY).await;
         assert_eq!(code, 2, "{out}\n{err}");
         assert!(
             err.contains(&format!("members/noah.toml`, line {line}")),
@@ -376,15 +361,7 @@ async fn two_members_write_at_once_each_key_within_its_own_limit() {
     // A first run of an empty feed reads who the members are (whoami, kept in the mirror):
     // what follows is the writes alone.
     std::fs::write(dir.path().join("feed.jsonl"), "").unwrap();
-    let args = [
-        "log-activity",
-        "feed.jsonl",
-        "--settings",
-        "activity.toml",
-        "--json",
-    ];
-    let (code, _, err) = affsync(&t, dir.path(), &db, &args).await;
-    assert_eq!(code, 0, "{err}");
+    log_json(&t, dir.path(), &db).await;
     let before = t.stats().await["users"].clone();
     std::fs::write(dir.path().join("feed.jsonl"), feed).unwrap();
     let v = log_json(&t, dir.path(), &db).await;
@@ -437,8 +414,7 @@ async fn a_run_killed_while_a_members_call_is_written_writes_nothing_twice_on_th
         }],
     )
     .await;
-    let args = ["log-activity", "feed.jsonl", "--settings", "activity.toml"];
-    let mut cmd = t.affsync(dir.path(), &db, &args);
+    let mut cmd = t.affsync(dir.path(), &db, LOG_ACTIVITY);
     cmd.env("MIA_AFFINITY_KEY", MIA_KEY)
         .env("AFFINITY_BASE_URL", &proxy.url);
     crate::crash::kill_when_held(cmd, proxy).await;

@@ -1162,18 +1162,22 @@ impl<'a> Matcher<'a> {
             return Some(format!("{what}, and no identifier agrees"));
         }
         let differ = |r: usize| self.rules[r].comparison.is_weak(pair.parts[r].level);
-        let crossed = if pair.crossed { CROSSED_BITS } else { 0.0 };
-        let by_names: f64 = model.prior - crossed
-            + (0..self.rules.len())
-                .map(|r| {
-                    if self.rules[r].is_name() {
-                        weights[r].1
-                    } else {
-                        weights[r].1.min(0.0)
-                    }
-                })
-                .sum::<f64>();
-        if compared.iter().all(|&r| differ(r)) && by_names < model::weight_of(self.cfg.accept()) {
+        // The weight without what other columns say for the pair (only read when the names
+        // differ: this runs for every pair scored).
+        let by_names = || -> f64 {
+            let crossed = if pair.crossed { CROSSED_BITS } else { 0.0 };
+            model.prior - crossed
+                + (0..self.rules.len())
+                    .map(|r| {
+                        if self.rules[r].is_name() {
+                            weights[r].1
+                        } else {
+                            weights[r].1.min(0.0)
+                        }
+                    })
+                    .sum::<f64>()
+        };
+        if compared.iter().all(|&r| differ(r)) && by_names() < model::weight_of(self.cfg.accept()) {
             let shown: Vec<String> = compared
                 .iter()
                 .map(|&r| {
