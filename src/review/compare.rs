@@ -1,7 +1,7 @@
 //! Field by field: how a source record's compared values agree with a candidate's (same,
 //! close, different, missing), and what the matcher said each field contributed to the score.
 //! Pure: the contributions are read from the decision's reason (the matcher writes the
-//! waterfall of a candidate's match weight there: `organization 201 scored 0.87 (prior −3.1,
+//! waterfall of a candidate's match weight there: `Acme (organization 201) scored 0.87 (prior −3.1,
 //! `company_name` ~ name similar ≥0.90 +8.2)`); the agreement is the matcher's comparison
 //! level when the reason gives one, else the matcher's own similarity of the two values.
 
@@ -60,11 +60,17 @@ pub struct Contribution {
 }
 
 /// The waterfall the reason gives for candidate `affinity_id`: the text inside the
-/// parentheses after `ID scored X`, when there is one.
+/// parentheses after `Name (kind ID) scored X`, or `kind ID scored X` (a candidate without a
+/// name, and reasons written before names were), when there is one.
 fn waterfall_of<'a>(reason: &'a str, affinity_id: &str) -> Option<&'a str> {
-    let key = format!("{affinity_id} scored ");
+    [") scored ", " scored "]
+        .iter()
+        .find_map(|tail| waterfall_after(reason, &format!("{affinity_id}{tail}")))
+}
+
+fn waterfall_after<'a>(reason: &'a str, key: &str) -> Option<&'a str> {
     let mut from = 0;
-    while let Some(at) = reason[from..].find(&key) {
+    while let Some(at) = reason[from..].find(key) {
         let at = from + at;
         from = at + key.len();
         // The id is a whole word.
@@ -223,7 +229,7 @@ pub fn agreement(kind: Option<Kind>, attr: &str, source: &str, card: &EntityCard
 mod tests {
     use super::*;
 
-    const REASON: &str = "best candidate organization 201 scored 0.87 (prior −3.1, `company_name` ~ name similar ≥0.90 +8.2, `website` ~ domain missing 0), between review 0.50 and accept 1.00, and the runner-up organization 2015 scored 0.80 (prior −3.1, `company_name` ~ name different −4.0)";
+    const REASON: &str = "best candidate Acme (UK) 2015 (organization 201) scored 0.87 (prior −3.1, `company_name` ~ name similar ≥0.90 +8.2, `website` ~ domain missing 0), between review 0.50 and accept 1.00, and the runner-up organization 2015 scored 0.80 (prior −3.1, `company_name` ~ name different −4.0)";
 
     #[test]
     fn contributions_are_read_per_candidate_from_the_reason() {

@@ -193,7 +193,12 @@ impl EntityRow {
 }
 
 /// A record as a person reads it: `Acme 20 Inc (organization 2918538601)`.
-pub fn labelled(name: &str, kind: Kind, id: i64) -> String {
+pub fn labelled(name: &str, kind: Kind, id: impl std::fmt::Display) -> String {
+    labelled_as(name, kind, id)
+}
+
+/// [`labelled`] with the kind in any words (`global organization`).
+pub fn labelled_as(name: &str, kind: impl std::fmt::Display, id: impl std::fmt::Display) -> String {
     if name.trim().is_empty() {
         format!("{kind} {id}")
     } else {

@@ -83,12 +83,8 @@ pub(crate) fn decide(
             .collect()
     };
     let contributions = |h: &Hit| -> Vec<Contribution> { m.contributions(model, h) };
-    let describe = |c: u32| -> String {
-        let cand = &m.cands[c as usize];
-        let global = if cand.global { "global " } else { "" };
-        format!("{global}{} {}", cand.kind.as_str(), cand.id)
-    };
-    // `organization 7 scored 0.97 (prior −3.1, `name` ~ name exact +9.0)`, the probability
+    let describe = |c: u32| -> String { m.cands[c as usize].label() };
+    // `Acme Inc (organization 7) scored 0.97 (prior −3.1, `name` ~ name exact +9.0)`, the probability
     // shown beside another figure.
     let scored_words = |h: &Hit, other: f64| -> (String, String) {
         let (a, b) = fmt_vs(h.probability(), other);

@@ -83,6 +83,9 @@ pub struct ListRef {
     pub name: String,
 }
 
+/// The characters of a candidate's name that a reason shows.
+pub const LABEL_CHARS: usize = 80;
+
 /// An Affinity record that a source record may be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
@@ -117,6 +120,31 @@ impl Candidate {
             lists: Vec::new(),
             global: false,
             fields: BTreeMap::new(),
+        }
+    }
+
+    /// The name a person reads: the name, else the first and last names.
+    pub fn display_name(&self) -> String {
+        if !self.name.trim().is_empty() {
+            return self.name.clone();
+        }
+        crate::model::person_name(self.first_name.as_deref(), self.last_name.as_deref(), None)
+            .unwrap_or_default()
+    }
+
+    /// The candidate as a reason names it: `Acme 20 Inc (organization 2918538601)`, with
+    /// `global` before the kind for a global organization; a name of more than
+    /// [`LABEL_CHARS`] characters is cut there (a reason is read, and a cell may be a megabyte).
+    pub fn label(&self) -> String {
+        let mut name = self.display_name();
+        if let Some((at, _)) = name.char_indices().nth(LABEL_CHARS) {
+            name.truncate(at);
+            name.push('…');
+        }
+        if self.global {
+            crate::model::labelled_as(&name, format_args!("global {}", self.kind), &self.id)
+        } else {
+            crate::model::labelled(&name, self.kind, &self.id)
         }
     }
 }

@@ -853,3 +853,45 @@ fn an_exact_common_name_is_not_tied_with_its_other_legal_form() {
     assert_eq!(d[0].status, Status::Matched, "{}", d[0].reason);
     assert_eq!(d[0].affinity_id.as_deref(), Some("1"));
 }
+
+#[test]
+fn reasons_name_each_candidate_beside_its_kind_and_id() {
+    let mut global = org("2", "Zenith Foods", &["zenith.example"]);
+    global.global = true;
+    let long = "Northwind ".repeat(20);
+    let cands = [
+        org("1", "Acme Robotics Inc", &["acme.example"]),
+        global,
+        org("3", &long, &[]),
+    ];
+    let sources = [
+        src(1, "s1", &[("name", "Acme Robotics Inc")]),
+        src(2, "s2", &[("website", "zenith.example"), ("name", "x")]),
+        src(3, "s3", &[("name", &long)]),
+    ];
+    let d = run(&cfg(Some("website"), &[("name", "name")]), &cands, &sources);
+    assert!(
+        d[0].reason
+            .contains("Acme Robotics Inc (organization 1) scored"),
+        "{}",
+        d[0].reason
+    );
+    assert!(
+        d[1].reason.contains("Zenith Foods (global organization 2)"),
+        "{}",
+        d[1].reason
+    );
+    // A long name is cut, and its id still shown.
+    let cut: String = long.chars().take(LABEL_CHARS).collect();
+    assert!(
+        d[2].reason.contains(&format!("{cut}… (organization 3)")),
+        "{}",
+        d[2].reason
+    );
+    // A person without a full name reads by first and last names; no name, by kind and id.
+    assert_eq!(
+        person("7", "Ada", "Lovelace").label(),
+        "Ada Lovelace (person 7)"
+    );
+    assert_eq!(Candidate::new(Kind::Person, "8", "").label(), "person 8");
+}
