@@ -424,12 +424,18 @@ pub fn weight_steps(cs: &[Contribution]) -> Vec<WeightStep> {
         .collect()
 }
 
-/// Writes `source_id,status,affinity_id,score,method,reason,contributions`, one line per
-/// decision; a record without an id is named by its row (`row:7`). `contributions` is the
+/// Writes `source_id,status,affinity_id,affinity_name,score,method,reason,contributions`, one
+/// line per decision; `names[i]` is decision `i`'s Affinity record's name (empty when not
+/// known). A record without an id is named by its row (`row:7`). `contributions` is the
 /// waterfall of the match weight in bits (`prior −12.3, `name` ~ name exact +9.8`), empty when
 /// nothing was compared. Cells a spreadsheet would run are neutralized (a leading `'`) unless
 /// `raw`.
-pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::io::Result<()> {
+pub fn write_decisions(
+    path: &Path,
+    decisions: &[Decision],
+    names: &[Option<String>],
+    raw: bool,
+) -> std::io::Result<()> {
     use std::io::Write;
     let cell = |s: &str| {
         if raw {
@@ -443,9 +449,9 @@ pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::i
         let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         writeln!(
             w,
-            "source_id,status,affinity_id,score,method,reason,contributions"
+            "source_id,status,affinity_id,affinity_name,score,method,reason,contributions"
         )?;
-        for d in decisions {
+        for (i, d) in decisions.iter().enumerate() {
             let id = d
                 .source_id
                 .clone()
@@ -453,10 +459,11 @@ pub fn write_decisions(path: &Path, decisions: &[Decision], raw: bool) -> std::i
                 .unwrap_or_else(|| format!("row:{}", d.row));
             writeln!(
                 w,
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{}",
                 cell(&id),
                 d.status.as_str(),
                 cell(d.affinity_id.as_deref().unwrap_or_default()),
+                cell(names.get(i).and_then(Option::as_deref).unwrap_or_default()),
                 d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
                 d.method.map(|m| m.as_str()).unwrap_or_default(),
                 cell(&d.reason),

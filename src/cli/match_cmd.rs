@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use super::db::DbArgs;
 use affsync::matching::{run_match, write_decisions};
+use affsync_core::matcher::Decision;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -16,7 +17,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Also write every decision to this CSV file:
-    /// `source_id,status,affinity_id,score,method,reason,contributions`.
+    /// `source_id,status,affinity_id,affinity_name,score,method,reason,contributions`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Write CSV cells as they are: by default a cell starting with `=`, `+`, `-` or `@` gets a
@@ -39,8 +40,21 @@ impl Args {
             Ok(o) => o,
             Err(e) => return Err(e.into()),
         };
+        // The name of each decision's Affinity record, for the file and the JSON.
+        let names: Vec<Option<String>> = if self.json || self.out.is_some() {
+            let id_of = |d: &Decision| d.affinity_id.as_deref()?.parse::<i64>().ok();
+            let ids = outcome.decisions.iter().filter_map(id_of).collect();
+            let by_id = store.names_by_id(&ids).await?;
+            outcome
+                .decisions
+                .iter()
+                .map(|d| by_id.get(&id_of(d)?).map(|(_, n)| n.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if let Some(out) = &self.out {
-            write_decisions(out, &outcome.decisions, self.raw_cells)
+            write_decisions(out, &outcome.decisions, &names, self.raw_cells)
                 .with_context(|| format!("cannot write `{}`", out.display()))?;
         }
         let c = &outcome.counts;
@@ -48,22 +62,11 @@ impl Args {
             let mut v = serde_json::to_value(c)?;
             v["run"] = outcome.run.0.into();
             v["mapping"] = outcome.mapping.clone().into();
-            let ids = outcome
-                .decisions
-                .iter()
-                .filter_map(|d| d.affinity_id.as_deref()?.parse().ok())
-                .collect();
-            let names = store.names_by_id(&ids).await?;
             v["decisions"] = outcome
                 .decisions
                 .iter()
-                .map(|d| {
-                    let name = d
-                        .affinity_id
-                        .as_deref()
-                        .and_then(|a| a.parse::<i64>().ok())
-                        .and_then(|i| names.get(&i))
-                        .map(|(_, n)| n.clone());
+                .zip(&names)
+                .map(|(d, name)| {
                     serde_json::json!({
                         "source_id": d.source_id, "row": d.row, "status": d.status.as_str(),
                         "affinity_id": d.affinity_id, "name": name, "score": d.score,

@@ -70,9 +70,23 @@ async fn match_stores_journals_and_writes_decisions_and_reviewers_win() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "source_id,status,affinity_id,score,method,reason,contributions"
+        "source_id,status,affinity_id,affinity_name,score,method,reason,contributions"
     );
     assert!(lines[1].starts_with("A1,matched,201,"), "{csv}");
+    // The Affinity record's name beside its id, as in the JSON.
+    let name_of = |id: &str| {
+        v["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["affinity_id"] == id)
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    for (line, id) in [(1, "201"), (2, "202")] {
+        let want = format!(",{id},{},", name_of(id));
+        assert!(lines[line].contains(&want), "{want}: {csv}");
+    }
     assert!(lines[1].contains(",key,"), "{csv}");
     assert!(lines[2].starts_with("A2,matched,202,"), "{csv}");
     assert!(lines[2].contains(",fuzzy,"), "{csv}");
