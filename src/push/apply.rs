@@ -253,6 +253,23 @@ pub async fn apply(
     Ok((outcomes, reason))
 }
 
+/// Journals each value of the record's plan that is skipped (a cell that does not convert),
+/// a step of its own; gives how many.
+async fn journal_skips(ctx: &Ctx<'_>, rk: &str, p: &RecordPlan) -> Result<usize, PushError> {
+    for s in &p.skipped_values {
+        ctx.event(
+            rk,
+            Step::ValueSkipped {
+                field: s.field.clone(),
+                value: Some(s.value.clone()),
+                reason: Some(s.reason.clone()),
+            },
+        )
+        .await?;
+    }
+    Ok(p.skipped_values.len())
+}
+
 /// One record, then a tick of the progress.
 async fn apply_counted(
     ctx: &Ctx<'_>,
@@ -268,6 +285,9 @@ async fn apply_one(ctx: &Ctx<'_>, p: &RecordPlan) -> Result<Outcome, PushError> 
     let rk = p.record_key();
     match &p.op {
         Op::Unchanged { affinity_id } => {
+            // A cell that still does not convert is skipped on every run, not only the first:
+            // the run says so, as its dry run does.
+            let skipped = journal_skips(ctx, &rk, p).await?;
             ctx.event(
                 &rk,
                 Step::Unchanged {
@@ -275,7 +295,9 @@ async fn apply_one(ctx: &Ctx<'_>, p: &RecordPlan) -> Result<Outcome, PushError> 
                 },
             )
             .await?;
-            return Ok(Outcome::new(Done::Unchanged, Some(*affinity_id)));
+            let mut out = Outcome::new(Done::Unchanged, Some(*affinity_id));
+            out.values_skipped = skipped;
+            return Ok(out);
         }
         Op::Fail { reason, fields } => {
             let fields = fields
@@ -329,19 +351,8 @@ async fn apply_one(ctx: &Ctx<'_>, p: &RecordPlan) -> Result<Outcome, PushError> 
         .await?;
         return Ok(Outcome::new(Done::NotAttempted, None));
     }
-    for s in &p.skipped_values {
-        ctx.event(
-            &rk,
-            Step::ValueSkipped {
-                field: s.field.clone(),
-                value: Some(s.value.clone()),
-                reason: Some(s.reason.clone()),
-            },
-        )
-        .await?;
-    }
     let mut out = Outcome::new(Done::Updated, None);
-    out.values_skipped = p.skipped_values.len();
+    out.values_skipped = journal_skips(ctx, &rk, p).await?;
     let (id, entry_id, add, writes) = match &p.op {
         Op::Create {
             spec,

@@ -5,6 +5,9 @@
 use serde_json::{json, Value};
 
 use affinity_crm_emulator::{EmulatorConfig, Seed};
+use affsync::store::Store;
+use affsync_core::journal::Step;
+use affsync_core::model::RunId;
 
 use crate::common::TestEmu;
 
@@ -231,4 +234,26 @@ async fn search_terms_are_asked_of_affinity_before_fuzzy_and_the_estimate_is_exa
         "a rerun writes nothing: {v}"
     );
     assert_eq!(v["unchanged"], 81, "{v}");
+    // `Acme 60`'s date still does not convert: the rerun skips it again and says so, as its
+    // dry run does, with the step in the journal.
+    assert_eq!(v["values_skipped"], 1, "{v}");
+    let (code, out, err) = t
+        .run(dir.path(), &db, &["push", "m.toml", "--dry-run", "--json"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        json_out(&out)["values_skipped"],
+        v["values_skipped"],
+        "{out}"
+    );
+    let store = Store::open(&db).await.unwrap();
+    let steps: Vec<String> = store
+        .events(RunId(v["run"].as_i64().unwrap()))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.event.step, Step::ValueSkipped { .. }))
+        .map(|e| e.event.record.clone())
+        .collect();
+    assert_eq!(steps.len(), 1, "{steps:?}");
 }
