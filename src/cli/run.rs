@@ -108,14 +108,8 @@ impl Args {
     }
 }
 
-/// The steps of a run, as a table.
+/// The steps of a run, as a table: what each did in its own counts.
 pub fn render(r: &affsync::jobs::JobRun) -> String {
-    let n = |s: &affsync::jobs::StepOutcome, k: &str| {
-        s.counts
-            .get(k)
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "-".into())
-    };
     let rows: Vec<Vec<String>> = r
         .steps
         .iter()
@@ -124,18 +118,14 @@ pub fn render(r: &affsync::jobs::JobRun) -> String {
                 s.step.to_string(),
                 s.target.clone(),
                 s.status.clone(),
-                n(s, "entries"),
-                n(s, "new"),
-                n(s, "changed"),
-                n(s, "removed"),
+                counts_words(s.step, &s.counts),
+                s.api_calls.to_string(),
                 format!("{:.2}", s.seconds),
             ]
         })
         .collect();
     let mut out = super::api::table(
-        &[
-            "step", "target", "status", "entries", "new", "changed", "removed", "seconds",
-        ],
+        &["step", "target", "status", "counts", "calls", "seconds"],
         &rows,
     );
     out.push_str(&format!(
@@ -143,4 +133,96 @@ pub fn render(r: &affsync::jobs::JobRun) -> String {
         r.job, r.status, r.run
     ));
     out
+}
+
+/// A step's counts in words, the ones that matter for its kind: a pull's entries, new, changed
+/// and removed always; another step's counts that are not 0 (`unchanged 53, values skipped
+/// 6`), or `nothing` when all are.
+fn counts_words(step: &str, counts: &serde_json::Value) -> String {
+    let (keys, always): (&[&str], bool) = match step {
+        "pull" | "pull_view" | "reconcile" => {
+            (&["entries", "new", "changed", "removed", "drift"], true)
+        }
+        "match" => (&["matched", "review", "unmatched", "error"], false),
+        "push" => (
+            &[
+                "created",
+                "updated",
+                "unchanged",
+                "values_skipped",
+                "awaiting_review",
+                "skipped_no_match",
+                "rejected",
+                "failed",
+                "not_attempted",
+            ],
+            false,
+        ),
+        "log_activity" => (
+            &[
+                "notes_created",
+                "notes_updated",
+                "notes_deleted",
+                "calls_logged",
+                "calls_updated",
+                "calls_deleted",
+                "contacts_created",
+                "unchanged",
+                "skipped",
+                "failed",
+            ],
+            false,
+        ),
+        "contacts" => (
+            &[
+                "linked",
+                "created_in_affinity",
+                "updated_in_affinity",
+                "written_to_file",
+                "conflicts",
+                "unchanged",
+                "skipped",
+                "errors",
+                "failed",
+            ],
+            false,
+        ),
+        _ => (&[], false),
+    };
+    let words: Vec<String> = keys
+        .iter()
+        .filter_map(|k| Some((*k, counts.get(*k)?.as_u64()?)))
+        .filter(|&(_, n)| always || n > 0)
+        .map(|(k, n)| format!("{} {n}", k.replace('_', " ")))
+        .collect();
+    if words.is_empty() {
+        "nothing".into()
+    } else {
+        words.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counts_words;
+    use serde_json::json;
+
+    #[test]
+    fn each_step_shows_its_own_counts() {
+        let pull =
+            json!({"entries": 139, "new": 0, "changed": 2, "removed": 0, "entities_merged": 0});
+        assert_eq!(
+            counts_words("pull", &pull),
+            "entries 139, new 0, changed 2, removed 0"
+        );
+        let push = json!({"created": 0, "updated": 0, "unchanged": 53, "values_skipped": 6,
+            "failed": 0, "api_calls": 1, "matched": 53});
+        assert_eq!(
+            counts_words("push", &push),
+            "unchanged 53, values skipped 6"
+        );
+        let matched = json!({"records": 53, "matched": 50, "review": 3, "unmatched": 0});
+        assert_eq!(counts_words("match", &matched), "matched 50, review 3");
+        assert_eq!(counts_words("push", &json!({"created": 0})), "nothing");
+    }
 }
