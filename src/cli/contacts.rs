@@ -75,7 +75,7 @@ impl SyncArgs {
                 ("", "written to")
             };
             outln!(
-                "{would}{} file contacts, {} Affinity persons: {} created in Affinity, {} updated there, {} {written} {} ({} conflicts, Affinity won), {} unchanged, {} skipped, {} error rows, {} failed; {} API calls ({} writes)",
+                "{would}{} file contacts, {} Affinity persons: {} created in Affinity, {} updated there, {} {written} {} ({} conflicts, Affinity won), {} unchanged, {} skipped, {}, {} failed; {} ({})",
                 c.file_contacts,
                 c.affinity_persons,
                 c.created_in_affinity,
@@ -85,17 +85,17 @@ impl SyncArgs {
                 c.conflicts,
                 c.unchanged,
                 c.skipped,
-                c.errors,
+                super::out::count(c.errors as u64, "error row"),
                 c.failed,
-                c.api_calls,
-                c.writes
+                super::out::count(c.api_calls, "API call"),
+                super::out::count(c.writes, "write")
             );
         }
         if c.partial() {
             return Err(super::Problem::partial(format!(
-                "{} rows could not be synced and {} writes failed{}; see `affsync activity` for each (the next sync settles the writes)",
-                c.errors,
-                c.failed,
+                "{} could not be synced and {} failed{}; see `affsync activity` for each (the next sync settles the writes)",
+                super::out::count(c.errors as u64, "row"),
+                super::out::count(c.failed as u64, "write"),
                 c.stopped.as_deref().map(|s| format!("; {s}")).unwrap_or_default()
             ))
             .into());

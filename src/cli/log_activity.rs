@@ -193,14 +193,14 @@ fn print_report(r: &Report) {
     let c = &r.counts;
     outln!(
         "notes: {} created, {} updated, {} deleted; calls: {} logged, {} updated, {} deleted; \
-         {} contacts created; {} unchanged, {} skipped, {} failed",
+         {} created; {} unchanged, {} skipped, {} failed",
         c.notes_created,
         c.notes_updated,
         c.notes_deleted,
         c.calls_logged,
         c.calls_updated,
         c.calls_deleted,
-        c.contacts_created,
+        super::out::count(c.contacts_created as u64, "contact"),
         c.unchanged,
         c.skipped,
         c.failed

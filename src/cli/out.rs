@@ -72,6 +72,16 @@ macro_rules! errln {
     ($($t:tt)*) => { $crate::cli::out::write_err(format_args!("{}\n", format_args!($($t)*))) };
 }
 
+/// `1 row`, `2 rows`: a count and its noun (plural by an `s`).
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// How errors, warnings and hints look: as cargo's.
 pub mod style {
     use anstyle::{AnsiColor, Style};
