@@ -44,7 +44,7 @@ pub struct Args {
     /// The link file: `[left]`, `[right]` and `[match]`.
     #[arg(long)]
     pub config: PathBuf,
-    /// Where to write the pairs (`left_id,right_id,status,score,method,reason,contributions`).
+    /// Where to write the pairs (`left_id,right_id,right_name,status,score,method,reason,contributions`).
     #[arg(long)]
     pub out: PathBuf,
     /// Print the counts as JSON.
@@ -218,22 +218,29 @@ fn load(path: &Path) -> anyhow::Result<Link> {
     })
 }
 
-/// Writes `left_id,right_id,status,score,method,reason,contributions`, one line per decision
-/// (`contributions`: the waterfall of the match weight, as in `affsync match --out`). Cells a
-/// spreadsheet would run are neutralized (a leading `'`) unless `raw`.
-pub fn write_pairs(path: &Path, decisions: &[Decision], raw: bool) -> std::io::Result<()> {
+/// Writes `left_id,right_id,right_name,status,score,method,reason,contributions`, one line per
+/// decision (`names[i]`: decision `i`'s right record's name; `contributions`: the waterfall of
+/// the match weight, as in `affsync match --out`). Cells a spreadsheet would run are
+/// neutralized (a leading `'`) unless `raw`.
+pub fn write_pairs(
+    path: &Path,
+    decisions: &[Decision],
+    names: &[String],
+    raw: bool,
+) -> std::io::Result<()> {
     let cell = |s: &str| if raw { csv_cell_raw(s) } else { cell(s) };
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         w,
-        "left_id,right_id,status,score,method,reason,contributions"
+        "left_id,right_id,right_name,status,score,method,reason,contributions"
     )?;
-    for d in decisions {
+    for (i, d) in decisions.iter().enumerate() {
         writeln!(
             w,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
             cell(d.source_id.as_deref().unwrap_or_default()),
             cell(d.affinity_id.as_deref().unwrap_or_default()),
+            cell(names.get(i).map(String::as_str).unwrap_or_default()),
             d.status.as_str(),
             d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
             d.method.map(|m| m.as_str()).unwrap_or_default(),
@@ -325,7 +332,19 @@ impl Args {
             .into());
         }
         let decisions = Matcher::new(&link.cfg, link.kind, &cands).run(&left, &Reviewed::new());
-        write_pairs(&self.out, &decisions, self.raw_cells)
+        let by_id: std::collections::HashMap<&str, &Candidate> =
+            cands.iter().map(|c| (c.id.as_str(), c)).collect();
+        let names: Vec<String> = decisions
+            .iter()
+            .map(|d| {
+                d.affinity_id
+                    .as_deref()
+                    .and_then(|id| by_id.get(id))
+                    .map(|c| c.display_name())
+                    .unwrap_or_default()
+            })
+            .collect();
+        write_pairs(&self.out, &decisions, &names, self.raw_cells)
             .with_context(|| format!("cannot write `{}`", self.out.display()))?;
         let mut counts: BTreeMap<&str, usize> = [
             Status::Matched,

@@ -214,16 +214,22 @@ affinity = "name"
     let lines: Vec<&str> = pairs.lines().collect();
     assert_eq!(
         lines[0],
-        "left_id,right_id,status,score,method,reason,contributions"
+        "left_id,right_id,right_name,status,score,method,reason,contributions"
     );
-    assert!(lines[1].starts_with("a1,r1,matched,1.0000,key,"), "{pairs}");
+    // The right record's name beside its id, and in the reason.
     assert!(
-        lines[2].starts_with("a2,r2,matched,") && lines[2].contains(",fuzzy,"),
+        lines[1].starts_with("a1,r1,Acme Robotics Inc.,matched,1.0000,key,"),
         "{pairs}"
     );
-    assert!(lines[3].starts_with("a3,,unmatched,"), "{pairs}");
     assert!(
-        lines[4].starts_with(",,error,,,") && lines[4].contains("row 4"),
+        lines[2].starts_with("a2,r2,Zenith Foods,matched,")
+            && lines[2].contains(",fuzzy,")
+            && lines[2].contains("Zenith Foods (organization r2) scored"),
+        "{pairs}"
+    );
+    assert!(lines[3].starts_with("a3,,,unmatched,"), "{pairs}");
+    assert!(
+        lines[4].starts_with(",,,error,,,") && lines[4].contains("row 4"),
         "{pairs}"
     );
 
@@ -333,9 +339,12 @@ affinity = "name"
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("matched        2"), "{stdout}");
     let pairs = std::fs::read_to_string(&out).unwrap();
-    assert!(pairs.contains("\nl1,p1,matched,1.0000,key,"), "{pairs}");
     assert!(
-        pairs.contains("\nl2,p2,matched,") && pairs.contains(",fuzzy,"),
+        pairs.contains("\nl1,p1,Jane Doe,matched,1.0000,key,"),
+        "{pairs}"
+    );
+    assert!(
+        pairs.contains("\nl2,p2,John Smith,matched,") && pairs.contains(",fuzzy,"),
         "{pairs}"
     );
 }
