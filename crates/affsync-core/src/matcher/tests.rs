@@ -150,7 +150,14 @@ fn a_shared_key_goes_to_review() {
     let sources = [src(1, "s1", &[("website", "acme.com")])];
     let d = run(&cfg(Some("website"), &[]), &cands, &sources);
     assert_eq!(d[0].status, Status::Review);
-    assert!(d[0].reason.contains("1, 2"), "{}", d[0].reason);
+    // Each candidate named, to choose from.
+    assert!(
+        d[0].reason.contains(
+            "2 organizations (Acme (organization 1), Acme (old) (organization 2)): a person must choose"
+        ),
+        "{}",
+        d[0].reason
+    );
     // Two rows with one key: neither is matched silently.
     let cands = [org("1", "Acme", &["acme.com"])];
     let sources = [
