@@ -447,7 +447,7 @@ fn a_malformed_csv_row_is_an_error_naming_its_line() {
     let pairs = std::fs::read_to_string(&out).unwrap();
     let row2 = pairs.lines().nth(2).unwrap();
     assert!(
-        row2.starts_with("a2,,error,") && row2.contains("line 3"),
+        row2.starts_with("a2,,,error,") && row2.contains("line 3"),
         "{pairs}"
     );
 }
