@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::store::journal::RunRow;
 use crate::store::{Store, StoreError};
-use affsync_core::journal::JournalEvent;
+use affsync_core::journal::{JournalEvent, INTENT_STEPS};
 
 pub use affsync_core::journal::STEP_ORDER;
 
@@ -109,6 +109,7 @@ fn text(s: impl Into<String>) -> Cell {
 pub fn counts_text(counts: &BTreeMap<String, i64>) -> String {
     ordered_steps(counts.keys().map(String::as_str))
         .into_iter()
+        .filter(|s| !INTENT_STEPS.contains(s))
         .map(|s| format!("{s} {}", counts[s]))
         .collect::<Vec<_>>()
         .join(", ")
@@ -495,10 +496,17 @@ mod tests {
             render_csv(&risky, true),
             "name,n\n\"=HYPERLINK(\"\"http://x\"\")\",-5\n"
         );
-        let c: BTreeMap<String, i64> = [("pulled", 1), ("zeta", 2), ("new", 3), ("changed", 4)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let c: BTreeMap<String, i64> = [
+            ("pulled", 1),
+            ("zeta", 2),
+            ("new", 3),
+            ("changed", 4),
+            ("create_started", 5),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        // A write begun is no outcome: the summary leaves it out.
         assert_eq!(counts_text(&c), "new 3, changed 4, pulled 1, zeta 2");
     }
 }

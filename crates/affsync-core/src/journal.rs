@@ -1085,6 +1085,15 @@ pub const STEP_ORDER: &[&str] = &[
     "error",
 ];
 
+/// The steps that mark a write begun, before its outcome is known (the journal writes them
+/// ahead, so that a rerun can settle a write a kill cut short): never an outcome to count.
+pub const INTENT_STEPS: [&str; 4] = [
+    "create_started",
+    "add_started",
+    "write_started",
+    "contact_create_started",
+];
+
 /// The steps of a push's writes a rerun must settle: a create or list add begun and never
 /// confirmed (the store reads them by name).
 pub const PUSH_WRITE_STEPS: [&str; 4] =
