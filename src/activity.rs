@@ -107,12 +107,19 @@ fn text(s: impl Into<String>) -> Cell {
 
 /// `new 4, changed 1, pulled 2`, in [`STEP_ORDER`].
 pub fn counts_text(counts: &BTreeMap<String, i64>) -> String {
-    ordered_steps(counts.keys().map(String::as_str))
+    outcome_steps(counts.keys().map(String::as_str))
         .into_iter()
-        .filter(|s| !INTENT_STEPS.contains(s))
         .map(|s| format!("{s} {}", counts[s]))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// [`ordered_steps`] without the steps that mark a write begun ([`INTENT_STEPS`]): what
+/// happened to records, as a summary or a report counts it.
+pub fn outcome_steps<'a>(steps: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v = ordered_steps(steps);
+    v.retain(|s| !INTENT_STEPS.contains(s));
+    v
 }
 
 /// Step names in [`STEP_ORDER`], unknown ones after, by name.

@@ -135,7 +135,7 @@ pub async fn gather(store: &Store, id: RunId) -> Result<ReportData, ActivityErro
             (by, writes)
         })
         .collect();
-    let outcomes = activity::ordered_steps(g.outcomes.keys().map(String::as_str))
+    let outcomes = activity::outcome_steps(g.outcomes.keys().map(String::as_str))
         .into_iter()
         .map(|k| (k.to_string(), g.outcomes[k].len()))
         .collect();
