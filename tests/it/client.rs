@@ -137,6 +137,31 @@ async fn a_spent_retry_budget_gives_a_typed_error() {
 }
 
 #[tokio::test]
+async fn a_create_that_fails_is_not_repeated_and_says_it_was_tried_once() {
+    let t = emu(EmulatorConfig {
+        fault_rate: 1.0,
+        ..Default::default()
+    })
+    .await;
+    let c = client(&t.emu.base_url());
+    let e = c
+        .create_organization_v1(&v1::NewOrganization {
+            name: "Acme".into(),
+            domain: None,
+            person_ids: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Server { .. } | Error::Transport { .. }),
+        "{e:?}"
+    );
+    // Not repeated (a second POST could create it twice), and the error says one attempt.
+    assert_eq!(e.retry_spent().unwrap().attempts, 1, "{e}");
+    assert!(e.to_string().contains("after 1 attempt in"), "{e}");
+}
+
+#[tokio::test]
 async fn a_spent_rate_limit_budget_gives_rate_limited() {
     let t = emu(EmulatorConfig {
         rate_limit_per_minute: 1,

@@ -380,7 +380,9 @@ impl Client {
                 elapsed: start.elapsed(),
             };
             match outcome {
-                Outcome::Done(r) => return r,
+                // A write that is not safe to repeat ends at its first answer: its error says
+                // so (one attempt), as a retried one says how many it took.
+                Outcome::Done(r) => return r.map_err(|e| with_spent(e, spent(attempts))),
                 Outcome::RateLimited(wait, err) => {
                     if waits_429 >= cfg.retry.max_rate_limit_waits
                         || start.elapsed() + wait > cfg.retry.max_elapsed
