@@ -395,11 +395,13 @@ impl Client {
                     self.wait(wait).await;
                 }
                 Outcome::Retry(err) => {
+                    // What it cost so far, in the log line of a retry as in the final error.
+                    let err = with_spent(err, spent(attempts));
                     let delay = cfg.retry.backoff.delay(retries, rand::random::<f64>());
                     if retries >= cfg.retry.max_retries
                         || start.elapsed() + delay > cfg.retry.max_elapsed
                     {
-                        return Err(with_spent(err, spent(attempts)));
+                        return Err(err);
                     }
                     retries += 1;
                     counters.retries.fetch_add(1, Ordering::Relaxed);
