@@ -138,7 +138,7 @@ pub fn render(r: &affsync::jobs::JobRun) -> String {
 /// A step's counts in words, the ones that matter for its kind: a pull's entries, new, changed
 /// and removed always; another step's counts that are not 0 (`unchanged 53, values skipped
 /// 6`), or `nothing` when all are.
-fn counts_words(step: &str, counts: &serde_json::Value) -> String {
+pub(super) fn counts_words(step: &str, counts: &serde_json::Value) -> String {
     let (keys, always): (&[&str], bool) = match step {
         "pull" | "pull_view" | "reconcile" => {
             (&["entries", "new", "changed", "removed", "drift"], true)

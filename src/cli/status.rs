@@ -34,15 +34,29 @@ impl Args {
     }
 }
 
+/// A job run's counts: each step's own (`push: unchanged 53, values skipped 6`), as `affsync
+/// run` shows them, and the slots it missed while nothing ran.
 fn counts_text(c: Option<&serde_json::Value>) -> String {
-    let Some(o) = c.and_then(|c| c.as_object()) else {
+    let Some(c) = c else {
         return String::new();
     };
-    ["entries", "new", "changed", "removed", "missed"]
+    let steps = c["steps"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut parts: Vec<String> = steps
         .iter()
-        .filter_map(|k| o.get(*k).map(|v| format!("{k} {v}")))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|s| {
+            let step = s["step"].as_str().unwrap_or_default();
+            let words = super::run::counts_words(step, &s["counts"]);
+            // A step that failed before it counted anything says so, not "nothing".
+            match s["status"].as_str() {
+                Some(status) if status != "ok" && words == "nothing" => format!("{step}: {status}"),
+                _ => format!("{step}: {words}"),
+            }
+        })
+        .collect();
+    if let Some(missed) = c.get("missed") {
+        parts.push(format!("missed {missed}"));
+    }
+    parts.join("; ")
 }
 
 /// The table; a job that needs attention is marked `!` and explained below it.

@@ -148,10 +148,18 @@ pub fn assess(
                 _ => None,
             },
             status: r.status.clone(),
+            // Each step's kind, target, status and counts (what a person reads of it), not its
+            // run, seconds or error: those are the run's.
             counts: r.counts.as_ref().map(|c| {
                 let mut c = c.clone();
-                if let Some(o) = c.as_object_mut() {
-                    o.remove("steps");
+                if let Some(steps) = c.get_mut("steps").and_then(Json::as_array_mut) {
+                    for s in steps {
+                        if let Some(o) = s.as_object_mut() {
+                            o.retain(|k, _| {
+                                matches!(k.as_str(), "step" | "target" | "status" | "counts")
+                            });
+                        }
+                    }
                 }
                 c
             }),
@@ -307,6 +315,9 @@ mod tests {
         let s = assess(job, &[run(2, today, "ok")], None, &c, now);
         let last = s.last_run.unwrap();
         assert_eq!(last.seconds, Some(30.0));
-        assert_eq!(last.counts, Some(serde_json::json!({"new": 2})));
+        assert_eq!(
+            last.counts,
+            Some(serde_json::json!({"new": 2, "steps": []}))
+        );
     }
 }

@@ -372,6 +372,9 @@ async fn a_failing_job_posts_its_alert_and_status_shows_the_failures() {
     };
     assert!(line("broken").starts_with('!'), "{out}");
     assert!(line("fine").starts_with(' '), "{out}");
+    // Each step's own counts: the pull's entries, not a push job's zeros.
+    assert!(line("fine").contains("pull: entries 2, new 2"), "{out}");
+    assert!(line("broken").contains("pull: failed"), "{out}");
     assert!(out.contains("! broken: failed 2 times in a row"), "{out}");
     assert!(out.contains("mappings/companies.toml"), "{out}");
 
