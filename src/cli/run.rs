@@ -118,7 +118,7 @@ pub fn render(r: &affsync::jobs::JobRun) -> String {
                 s.step.to_string(),
                 s.target.clone(),
                 s.status.clone(),
-                counts_words(s.step, &s.counts),
+                step_words(s.step, &s.status, &s.counts),
                 s.api_calls.to_string(),
                 format!("{:.2}", s.seconds),
             ]
@@ -135,10 +135,21 @@ pub fn render(r: &affsync::jobs::JobRun) -> String {
     out
 }
 
+/// A step's counts in words ([`counts_words`]); a step that failed before it counted
+/// anything says so (`failed`), not `nothing`.
+pub(super) fn step_words(step: &str, status: &str, counts: &serde_json::Value) -> String {
+    let words = counts_words(step, counts);
+    if status != "ok" && words == "nothing" {
+        status.to_string()
+    } else {
+        words
+    }
+}
+
 /// A step's counts in words, the ones that matter for its kind: a pull's entries, new, changed
 /// and removed always; another step's counts that are not 0 (`unchanged 53, values skipped
 /// 6`), or `nothing` when all are.
-pub(super) fn counts_words(step: &str, counts: &serde_json::Value) -> String {
+fn counts_words(step: &str, counts: &serde_json::Value) -> String {
     let (keys, always): (&[&str], bool) = match step {
         "pull" | "pull_view" | "reconcile" => {
             (&["entries", "new", "changed", "removed", "drift"], true)
@@ -204,7 +215,7 @@ pub(super) fn counts_words(step: &str, counts: &serde_json::Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::counts_words;
+    use super::{counts_words, step_words};
     use serde_json::json;
 
     #[test]
@@ -224,5 +235,7 @@ mod tests {
         let matched = json!({"records": 53, "matched": 50, "review": 3, "unmatched": 0});
         assert_eq!(counts_words("match", &matched), "matched 50, review 3");
         assert_eq!(counts_words("push", &json!({"created": 0})), "nothing");
+        assert_eq!(step_words("push", "failed", &json!({})), "failed");
+        assert_eq!(step_words("push", "ok", &json!({})), "nothing");
     }
 }

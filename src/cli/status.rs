@@ -45,12 +45,11 @@ fn counts_text(c: Option<&serde_json::Value>) -> String {
         .iter()
         .map(|s| {
             let step = s["step"].as_str().unwrap_or_default();
-            let words = super::run::counts_words(step, &s["counts"]);
-            // A step that failed before it counted anything says so, not "nothing".
-            match s["status"].as_str() {
-                Some(status) if status != "ok" && words == "nothing" => format!("{step}: {status}"),
-                _ => format!("{step}: {words}"),
-            }
+            let status = s["status"].as_str().unwrap_or("ok");
+            format!(
+                "{step}: {}",
+                super::run::step_words(step, status, &s["counts"])
+            )
         })
         .collect();
     if let Some(missed) = c.get("missed") {
