@@ -31,7 +31,7 @@ const DEMO_FILES: &[(&str, &str)] = &[
 fn print_push(r: &affsync::push::PushReport) {
     let c = &r.counts;
     outln!(
-        "{} records: {} created, {} updated, {} unchanged, {} awaiting review, {} skipped, {} failed; {} added to the list, {} fields written; {} API calls ({} writes)",
+        "{} records: {} created, {} updated, {} unchanged, {} awaiting review, {} skipped, {} failed; {} added to the list, {} written, {} skipped; {} ({})",
         c.records,
         c.created,
         c.updated,
@@ -40,9 +40,10 @@ fn print_push(r: &affsync::push::PushReport) {
         c.skipped_no_match + c.rejected,
         c.failed,
         c.added_to_list,
-        c.fields_written,
-        c.api_calls,
-        c.write_calls
+        super::out::count(c.fields_written as u64, "field"),
+        super::out::count(c.values_skipped as u64, "value"),
+        super::out::count(c.api_calls, "API call"),
+        super::out::count(c.write_calls, "write")
     );
     for (label, why) in r.failures() {
         outln!("  failed {label}: {why}");

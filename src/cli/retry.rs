@@ -95,16 +95,16 @@ impl Args {
             outln!("{v}");
         } else {
             outln!(
-                "retried {} failed records of run {} as run {}: {} created, {} updated, {} unchanged, {} failed; {} API calls ({} writes)",
-                failed.len(),
+                "retried {} of run {} as run {}: {} created, {} updated, {} unchanged, {} failed; {} ({})",
+                super::out::count(failed.len() as u64, "failed record"),
                 self.run,
                 report.run,
                 c.created,
                 c.updated,
                 c.unchanged,
                 c.failed,
-                c.api_calls,
-                c.write_calls
+                super::out::count(c.api_calls, "API call"),
+                super::out::count(c.write_calls, "write")
             );
             for (label, why) in report.failures() {
                 errln!("failed {label}: {why}");
