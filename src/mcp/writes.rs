@@ -711,8 +711,10 @@ impl McpServer {
                 {
                     let c = &snap.organizations.cands[h.cand];
                     p.warnings.push(format!(
-                        "the mirror already has organization {} `{}` ({} {:.2}): update it instead?",
-                        c.id, c.name, h.by, h.score
+                        "the mirror already has {} ({} {:.2}): update it instead?",
+                        c.label(),
+                        h.by,
+                        h.score
                     ));
                 }
                 p
@@ -784,8 +786,8 @@ impl McpServer {
                     for h in snap.persons.find(e, 3, 1.0) {
                         let c = &snap.persons.cands[h.cand];
                         p.warnings.push(format!(
-                            "`{e}` belongs to person {} `{}` in the mirror: Affinity refuses an email another person has",
-                            c.id, c.name
+                            "`{e}` belongs to {} in the mirror: Affinity refuses an email another person has",
+                            c.label()
                         ));
                     }
                 }
