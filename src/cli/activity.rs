@@ -40,6 +40,9 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let out = self.out.clone().filter(|p| p.as_os_str() != "-");
+        if let Some(out) = &out {
+            super::link::check_out_folder(out)?;
+        }
         let format = self
             .format
             .or(self.json.then_some(Format::Json))

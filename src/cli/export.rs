@@ -45,8 +45,9 @@ impl Args {
 
 impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        // The format is checked before anything is read.
+        // The format and the folder are checked before anything is read.
         affsync::io::export::Format::from_path(&self.out)?;
+        super::link::check_out_folder(&self.out)?;
         let store = self.db.settings()?.open_store().await?;
         let Some(list) = store.find_list(&self.list).await? else {
             let lists = store.lists().await?;

@@ -28,12 +28,9 @@ pub enum Format {
 pub enum ExportError {
     #[error("cannot tell the format of `{0}`")]
     UnknownFormat(String),
-    #[error("cannot write `{path}`: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The cause is in the message, not also a source in the chain (it was printed twice).
+    #[error("cannot write `{path}`: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("cannot build the table: {0}")]
     Polars(#[from] PolarsError),
 }
@@ -256,9 +253,9 @@ pub fn list_frame(view: &ListView, safe: bool) -> Result<DataFrame, ExportError>
 pub fn write_list(view: &ListView, path: &Path, raw: bool) -> Result<usize, ExportError> {
     let format = Format::from_path(path)?;
     let mut df = list_frame(view, format == Format::Csv && !raw)?;
-    let io = |source| ExportError::Io {
+    let io = |cause| ExportError::Io {
         path: path.display().to_string(),
-        source,
+        cause,
     };
     // Written beside the target, then renamed: a failed export never leaves half a file.
     let tmp = path.with_extension(format!(

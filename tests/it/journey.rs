@@ -685,6 +685,16 @@ async fn bad_input_exits_2_with_a_hint() {
         ],
         vec!["report", "9999", "--out", "r.html"],
         vec!["activity", "--format", "parquet"],
+        // An output file in a folder that does not exist, refused before any work.
+        vec!["report", "1", "--out", "no-such-folder/r.html"],
+        vec!["activity", "--out", "no-such-folder/a.csv"],
+        vec![
+            "export",
+            "list",
+            "Deal Flow",
+            "--out",
+            "no-such-folder/x.csv",
+        ],
         vec![
             "mapping",
             "new",
