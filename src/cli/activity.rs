@@ -41,7 +41,7 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let out = self.out.clone().filter(|p| p.as_os_str() != "-");
         if let Some(out) = &out {
-            super::link::check_out_folder(out)?;
+            super::out::check_out_folder(out)?;
         }
         let format = self
             .format

@@ -47,7 +47,7 @@ impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         // The format and the folder are checked before anything is read.
         affsync::io::export::Format::from_path(&self.out)?;
-        super::link::check_out_folder(&self.out)?;
+        super::out::check_out_folder(&self.out)?;
         let store = self.db.settings()?.open_store().await?;
         let Some(list) = store.find_list(&self.list).await? else {
             let lists = store.lists().await?;

@@ -251,30 +251,10 @@ pub fn write_pairs(
     w.flush()
 }
 
-/// An output file's folder must exist: a path mistake is bad input (exit code 2), found before
-/// any work is done.
-pub fn check_out_folder(out: &Path) -> Result<(), Problem> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
-    match parent {
-        Some(dir) if !dir.is_dir() => Err(Problem::bad_input(
-            format!(
-                "cannot write `{}`: the folder `{}` does not exist",
-                out.display(),
-                dir.display()
-            ),
-            format!(
-                "create it first (`mkdir -p {}`), or give another `--out`",
-                dir.display()
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let link = load(&self.config)?;
-        check_out_folder(&self.out)?;
+        super::out::check_out_folder(&self.out)?;
         let read =
             |path: &Path, opts: &ReadOptions| read_records(path, opts).map_err(anyhow::Error::new);
         let left = read(&self.left, &link.left)?;

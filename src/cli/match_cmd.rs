@@ -33,7 +33,7 @@ impl Args {
         let settings = self.db.settings()?;
         let mapping = settings.load_mapping(&self.mapping)?;
         if let Some(out) = &self.out {
-            super::link::check_out_folder(out)?;
+            super::out::check_out_folder(out)?;
         }
         let store = settings.open_store().await?;
         let outcome = match run_match(&store, &mapping, None).await {

@@ -7,6 +7,7 @@
 //! [`outln!`], [`out!`] and [`errln!`] instead.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
@@ -70,6 +71,26 @@ macro_rules! out {
 /// `eprintln!` that never panics.
 macro_rules! errln {
     ($($t:tt)*) => { $crate::cli::out::write_err(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// An output file's folder must exist: a path mistake is bad input (exit code 2), found before
+/// any work is done.
+pub fn check_out_folder(out: &Path) -> Result<(), super::Problem> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    match parent {
+        Some(dir) if !dir.is_dir() => Err(super::Problem::bad_input(
+            format!(
+                "cannot write `{}`: the folder `{}` does not exist",
+                out.display(),
+                dir.display()
+            ),
+            format!(
+                "create it first (`mkdir -p {}`), or give another `--out`",
+                dir.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `1 row`, `2 rows`: a count and its noun (plural by an `s`).

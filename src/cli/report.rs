@@ -19,7 +19,7 @@ pub struct Args {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         if self.out.as_os_str() != "-" {
-            super::link::check_out_folder(&self.out)?;
+            super::out::check_out_folder(&self.out)?;
         }
         let store = self.db.settings()?.open_store().await?;
         let data = affsync::report::gather(&store, RunId(self.run)).await;
