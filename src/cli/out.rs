@@ -93,15 +93,8 @@ pub fn check_out_folder(out: &Path) -> Result<(), super::Problem> {
     }
 }
 
-/// `1 row`, `2 rows`: a count and its noun (plural by an `s`).
-pub fn count(n: impl Into<u64>, noun: &str) -> String {
-    let n = n.into();
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+/// `1 row`, `2 rows` (see [`affsync_core::model::counted`]).
+pub use affsync_core::model::counted as count;
 
 /// How errors, warnings and hints look: as cargo's.
 pub mod style {

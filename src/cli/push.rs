@@ -143,10 +143,10 @@ fn print_report(r: &PushReport) {
             }
         }
         outln!(
-            "estimated calls {} ({} lookups and checks, {} writes)",
+            "estimated calls {} ({} to look up and check, {})",
             r.counts.estimated_calls,
             r.counts.estimated_calls - r.counts.estimated_write_calls,
-            r.counts.estimated_write_calls
+            super::out::count(r.counts.estimated_write_calls, "write")
         );
     }
     let c = &r.counts;

@@ -19,6 +19,7 @@ use crate::store::journal::{Run, RunEnd};
 use crate::store::{time_text, Store, StoreError};
 use affinity_crm::Client;
 use affsync_core::journal::{JournalEvent, RunKind, RunStatus, Step as JStep};
+use affsync_core::model::counted;
 
 /// Why a step failed.
 #[derive(Debug, thiserror::Error)]
@@ -502,7 +503,10 @@ pub async fn run_step(
                 api_calls: r.counts.api_calls,
                 seconds: 0.0,
                 error: partial.then(|| {
-                    let mut e = format!("{} events could not be written", r.counts.failed);
+                    let mut e = format!(
+                        "{} could not be written",
+                        counted(r.counts.failed as u64, "event")
+                    );
                     for m in &r.member_failures {
                         e.push_str("; ");
                         e.push_str(m);
@@ -540,8 +544,9 @@ pub async fn run_step(
                 seconds: 0.0,
                 error: c.partial().then(|| {
                     format!(
-                        "{} contact rows could not be synced and {} writes failed",
-                        c.errors, c.failed
+                        "{} could not be synced and {} failed",
+                        counted(c.errors as u64, "contact row"),
+                        counted(c.failed as u64, "write")
                     )
                 }),
             })

@@ -291,8 +291,12 @@ pub async fn listen(
             },
             counts: serde_json::to_value(s).unwrap_or_default(),
             api_calls,
-            note: (s.counts.failed > 0)
-                .then(|| format!("{} events could not be applied", s.counts.failed)),
+            note: (s.counts.failed > 0).then(|| {
+                format!(
+                    "{} could not be applied",
+                    affsync_core::model::counted(s.counts.failed, "event")
+                )
+            }),
         },
         api_calls,
     )

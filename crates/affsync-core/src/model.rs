@@ -206,6 +206,16 @@ pub fn labelled_as(name: &str, kind: impl std::fmt::Display, id: impl std::fmt::
     }
 }
 
+/// `1 row`, `2 rows`: a count and its noun, plural by an `s`, for messages people read.
+pub fn counted(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A person's name for people: `First Last`, else the email.
 pub fn person_name(first: Option<&str>, last: Option<&str>, email: Option<&str>) -> Option<String> {
     let name = [first, last]
