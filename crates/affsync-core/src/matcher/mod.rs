@@ -1298,7 +1298,50 @@ impl<'a> Matcher<'a> {
             .collect();
         let (n_left, n_right) = (fuzzy.len().max(1) as f64, right.len().max(1) as f64);
         let all_pairs = n_left * n_right;
-        // A sample of the fuzzy sources, evenly spread.
+        let s = self.sample_pairs(prepared, pre, &fuzzy);
+        // Random pairs (all of them when there are few), for u.
+        let random = self.random_levels(prepared, &fuzzy, &right);
+        let mut attrs = self.initial_attrs();
+        let m0: Vec<Vec<f64>> = attrs.iter().map(|a| a.m.clone()).collect();
+        // u among the candidate pairs starts from u among random pairs (what different
+        // records look like); EM lets it move toward the likeness that blocking selects.
+        let u0: Vec<Vec<f64>> = (0..rules)
+            .map(|r| {
+                let n = attrs[r].m.len();
+                model::estimate_u(
+                    &random.0[r],
+                    random.1,
+                    all_pairs,
+                    &vec![0.0; n],
+                    &vec![0.0; n],
+                    attrs[r].comparison.default_u(),
+                )
+            })
+            .collect();
+        let fixed: Vec<bool> = attrs.iter().map(|a| a.fixed_m).collect();
+        let fit = model::em(&s.pats, &s.groups, &m0, &u0, 0.5, &fixed);
+        for (a, m) in attrs.iter_mut().zip(&fit.m) {
+            a.m = m.clone();
+        }
+        let pi = if s.pats.is_empty() { 0.5 } else { fit.pi };
+        let (prior, per_pattern) =
+            global_u_and_prior(&mut attrs, &s, &fit.pairs, &random, all_pairs, n_right, pi);
+        for a in attrs.iter_mut() {
+            a.make_monotone();
+        }
+        // Each sampled pair's probability of being a match, for term frequencies.
+        let pair_weight: Vec<f64> = per_pattern
+            .iter()
+            .map(|&(c, w)| if c > 0.0 { w / c } else { 0.0 })
+            .collect();
+        self.term_frequencies(&mut attrs, prepared, &fuzzy, &right, &s, &pair_weight);
+        let compared = s.sample.into_iter().zip(s.grouped).collect();
+        (Model { prior, pi, attrs }, compared)
+    }
+
+    /// A sample of the fuzzy sources, evenly spread, with their blocked candidates compared
+    /// and each pair's agreement pattern.
+    fn sample_pairs(&self, prepared: &[PreparedSource], pre: &[Pre], fuzzy: &[usize]) -> Sample {
         let step = fuzzy.len().div_ceil(FIT_SAMPLE).max(1);
         let sample: Vec<usize> = fuzzy.iter().copied().step_by(step).collect();
         let scale = fuzzy.len() as f64 / sample.len().max(1) as f64;
@@ -1314,8 +1357,8 @@ impl<'a> Matcher<'a> {
                     .collect()
             })
             .collect();
-        let mut pats = Patterns::new(rules);
-        let mut levels = vec![0u8; rules];
+        let mut pats = Patterns::new(self.rules.len());
+        let mut levels = vec![0u8; self.rules.len()];
         let groups: Vec<Vec<u32>> = grouped
             .iter()
             .map(|g| {
@@ -1329,11 +1372,19 @@ impl<'a> Matcher<'a> {
                     .collect()
             })
             .collect();
-        // Random pairs (all of them when there are few), for u.
-        let random = self.random_levels(prepared, &fuzzy, &right);
-        let drawn = random.1;
-        let mut attrs: Vec<AttrModel> = self
-            .rules
+        Sample {
+            sample,
+            scale,
+            grouped,
+            pats,
+            groups,
+        }
+    }
+
+    /// Each rule's model before the fit: its comparison's defaults, or the `m` and `u` its
+    /// `[[match.compare]]` gives (then kept as given).
+    fn initial_attrs(&self) -> Vec<AttrModel> {
+        self.rules
             .iter()
             .map(|r| {
                 let mut a = AttrModel::new(r.comparison);
@@ -1348,124 +1399,21 @@ impl<'a> Matcher<'a> {
                 }
                 a
             })
-            .collect();
-        let m0: Vec<Vec<f64>> = attrs.iter().map(|a| a.m.clone()).collect();
-        // u among the candidate pairs starts from u among random pairs (what different
-        // records look like); EM lets it move toward the likeness that blocking selects.
-        let u0: Vec<Vec<f64>> = (0..rules)
-            .map(|r| {
-                let n = attrs[r].m.len();
-                model::estimate_u(
-                    &random.0[r],
-                    drawn,
-                    all_pairs,
-                    &vec![0.0; n],
-                    &vec![0.0; n],
-                    attrs[r].comparison.default_u(),
-                )
-            })
-            .collect();
-        let fixed: Vec<bool> = attrs.iter().map(|a| a.fixed_m).collect();
-        let fit = model::em(&pats, &groups, &m0, &u0, 0.5, &fixed);
-        for (a, m) in attrs.iter_mut().zip(&fit.m) {
-            a.m = m.clone();
-        }
-        // u and the prior, in the frame of all pairs: the level counts over all pairs less the
-        // expected matches among the candidate pairs. The one-to-one fit counts a source's
-        // matches once; each pair is then weighed again on its own (a source may have two true
-        // records: duplicates in Affinity), a few rounds.
-        //
-        // The prior of a pair is that of the one-to-one model with the source's other records
-        // taken as ordinary non-matches: a share `pi` of the sources is one of the `n_right`
-        // records, each as likely; a pair's odds are then `pi * BF / (n_right * (1 - pi) +
-        // pi * (n_right - 1) * b)`, `b` the mean Bayes factor of a pair that is evidence
-        // against a match (from the random pairs). Competing candidates are the decision's
-        // business (`decide`: runner-up, rivals, duplicates).
-        let mut per_pattern = vec![(0.0, 0.0); pats.len()];
-        for (g, ws) in groups.iter().zip(&fit.pairs) {
-            for (&q, &w) in g.iter().zip(ws) {
-                per_pattern[q as usize].0 += scale;
-                per_pattern[q as usize].1 += w * scale;
-            }
-        }
-        let pi = if pats.is_empty() { 0.5 } else { fit.pi };
-        let mut prior = 0.0;
-        for round in 0..=GLOBAL_ROUNDS {
-            for (r, a) in attrs.iter_mut().enumerate() {
-                if a.fixed_u {
-                    continue;
-                }
-                let n = a.m.len();
-                let (mut cand, mut matched) = (vec![0.0; n], vec![0.0; n]);
-                for (q, &(c, w)) in per_pattern.iter().enumerate() {
-                    let l = pats.pattern(q)[r];
-                    if l != MISSING {
-                        cand[l as usize] += c;
-                        matched[l as usize] += w;
-                    }
-                }
-                a.u = model::estimate_u(
-                    &random.0[r],
-                    drawn,
-                    all_pairs,
-                    &cand,
-                    &matched,
-                    a.comparison.default_u(),
-                );
-            }
-            let bits = |pattern: &[u8]| -> f64 {
-                pattern
-                    .iter()
-                    .zip(&attrs)
-                    .filter(|(&l, _)| l != MISSING)
-                    .map(|(&l, a)| a.weight(l))
-                    .sum()
-            };
-            let rp = &random.2;
-            let against: f64 = (0..rp.len())
-                .map(|q| {
-                    let w = bits(rp.pattern(q));
-                    if w < 0.0 {
-                        rp.counts[q] * w.exp2()
-                    } else {
-                        0.0
-                    }
-                })
-                .sum::<f64>()
-                / rp.total().max(1.0);
-            let b = if rp.is_empty() {
-                0.05
-            } else {
-                against.max(1e-6)
-            };
-            prior = pi.log2() - (n_right * (1.0 - pi) + pi * (n_right - 1.0).max(0.0) * b).log2();
-            if round == GLOBAL_ROUNDS {
-                break;
-            }
-            // A pair counts as a match as much as the one-to-one fit or the model of all pairs
-            // says, whichever is more: the first knows a source's other candidates, the second
-            // lets a source have two true records.
-            let global: Vec<f64> = (0..pats.len())
-                .map(|q| model::probability(prior + bits(pats.pattern(q))))
-                .collect();
-            for x in per_pattern.iter_mut() {
-                x.1 = 0.0;
-            }
-            for (g, ws) in groups.iter().zip(&fit.pairs) {
-                for (&q, &w) in g.iter().zip(ws) {
-                    per_pattern[q as usize].1 += w.max(global[q as usize]) * scale;
-                }
-            }
-        }
-        for a in attrs.iter_mut() {
-            a.make_monotone();
-        }
-        // Each sampled pair's probability of being a match, for term frequencies.
-        let pair_weight: Vec<f64> = per_pattern
-            .iter()
-            .map(|&(c, w)| if c > 0.0 { w / c } else { 0.0 })
-            .collect();
-        // Term frequencies, for the attributes whose exact agreements carry a value.
+            .collect()
+    }
+
+    /// Term frequencies, for the attributes whose exact agreements carry a value: counted over
+    /// both sides, referenced to the sampled pairs that agree (`pair_weight`: each pattern's
+    /// probability of a match).
+    fn term_frequencies(
+        &self,
+        attrs: &mut [AttrModel],
+        prepared: &[PreparedSource],
+        fuzzy: &[usize],
+        right: &[u32],
+        s: &Sample,
+        pair_weight: &[f64],
+    ) {
         for (r, a) in attrs.iter_mut().enumerate() {
             if a.comparison == Comparison::Domain {
                 continue;
@@ -1478,16 +1426,17 @@ impl<'a> Matcher<'a> {
                     total += 1;
                 }
             };
-            for &c in &right {
+            for &c in right {
                 count(self.value(c, r));
             }
-            for &i in &fuzzy {
+            for &i in fuzzy {
                 count(prepared[i].values[r].as_ref());
             }
             let mut tf = Tf::new(counts, total);
-            let agreed: Vec<(u64, f64)> = grouped
+            let agreed: Vec<(u64, f64)> = s
+                .grouped
                 .iter()
-                .zip(&groups)
+                .zip(&s.groups)
                 .flat_map(|(g, qs)| g.iter().zip(qs))
                 .filter(|(p, _)| p.parts[r].key != 0)
                 .map(|(p, &q)| (p.parts[r].key, pair_weight[q as usize]))
@@ -1495,8 +1444,6 @@ impl<'a> Matcher<'a> {
             tf.set_reference(&agreed);
             a.tf = Some(tf);
         }
-        let compared = sample.into_iter().zip(grouped).collect();
-        (Model { prior, pi, attrs }, compared)
     }
 
     /// Levels of random pairs (a fuzzy source and an eligible candidate), per rule and level,
@@ -1606,6 +1553,119 @@ impl<'a> Matcher<'a> {
         drop(prepared);
         decide::decide(self, &model, sources, found, reviewed)
     }
+}
+
+/// The sources the fit samples, their compared candidate pairs, and the pairs' agreement
+/// patterns (`groups[k]`: the pattern of each of `grouped[k]`'s pairs).
+struct Sample {
+    sample: Vec<usize>,
+    /// Sources per sampled source: the sample's counts times this are the whole's.
+    scale: f64,
+    grouped: Vec<Vec<Pair>>,
+    pats: Patterns,
+    groups: Vec<Vec<u32>>,
+}
+
+/// u and the prior, in the frame of all pairs: the level counts over all pairs less the
+/// expected matches among the candidate pairs. The one-to-one fit (`fit_pairs`: each sampled
+/// pair's weight as a match) counts a source's matches once; each pair is then weighed again
+/// on its own (a source may have two true records: duplicates in Affinity), a few rounds.
+///
+/// The prior of a pair is that of the one-to-one model with the source's other records taken
+/// as ordinary non-matches: a share `pi` of the sources is one of the `n_right` records, each
+/// as likely; a pair's odds are then `pi * BF / (n_right * (1 - pi) + pi * (n_right - 1) *
+/// b)`, `b` the mean Bayes factor of a pair that is evidence against a match (from the random
+/// pairs). Competing candidates are the decision's business (`decide`: runner-up, rivals,
+/// duplicates).
+///
+/// Gives the prior and, per pattern, the sampled pairs and their expected matches (scaled to
+/// the whole).
+fn global_u_and_prior(
+    attrs: &mut [AttrModel],
+    s: &Sample,
+    fit_pairs: &[Vec<f64>],
+    random: &(Vec<Vec<f64>>, f64, Patterns),
+    all_pairs: f64,
+    n_right: f64,
+    pi: f64,
+) -> (f64, Vec<(f64, f64)>) {
+    let (pats, groups, scale) = (&s.pats, &s.groups, s.scale);
+    let mut per_pattern = vec![(0.0, 0.0); pats.len()];
+    for (g, ws) in groups.iter().zip(fit_pairs) {
+        for (&q, &w) in g.iter().zip(ws) {
+            per_pattern[q as usize].0 += scale;
+            per_pattern[q as usize].1 += w * scale;
+        }
+    }
+    let mut prior = 0.0;
+    for round in 0..=GLOBAL_ROUNDS {
+        for (r, a) in attrs.iter_mut().enumerate() {
+            if a.fixed_u {
+                continue;
+            }
+            let n = a.m.len();
+            let (mut cand, mut matched) = (vec![0.0; n], vec![0.0; n]);
+            for (q, &(c, w)) in per_pattern.iter().enumerate() {
+                let l = pats.pattern(q)[r];
+                if l != MISSING {
+                    cand[l as usize] += c;
+                    matched[l as usize] += w;
+                }
+            }
+            a.u = model::estimate_u(
+                &random.0[r],
+                random.1,
+                all_pairs,
+                &cand,
+                &matched,
+                a.comparison.default_u(),
+            );
+        }
+        let bits = |pattern: &[u8]| -> f64 {
+            pattern
+                .iter()
+                .zip(attrs.iter())
+                .filter(|(&l, _)| l != MISSING)
+                .map(|(&l, a)| a.weight(l))
+                .sum()
+        };
+        let rp = &random.2;
+        let against: f64 = (0..rp.len())
+            .map(|q| {
+                let w = bits(rp.pattern(q));
+                if w < 0.0 {
+                    rp.counts[q] * w.exp2()
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            / rp.total().max(1.0);
+        let b = if rp.is_empty() {
+            0.05
+        } else {
+            against.max(1e-6)
+        };
+        prior = pi.log2() - (n_right * (1.0 - pi) + pi * (n_right - 1.0).max(0.0) * b).log2();
+        if round == GLOBAL_ROUNDS {
+            break;
+        }
+        // A pair counts as a match as much as the one-to-one fit or the model of all pairs
+        // says, whichever is more: the first knows a source's other candidates, the second
+        // lets a source have two true records.
+        let global: Vec<f64> = (0..pats.len())
+            .map(|q| model::probability(prior + bits(pats.pattern(q))))
+            .collect();
+        for x in per_pattern.iter_mut() {
+            x.1 = 0.0;
+        }
+        for (g, ws) in groups.iter().zip(fit_pairs) {
+            for (&q, &w) in g.iter().zip(ws) {
+                per_pattern[q as usize].1 += w.max(global[q as usize]) * scale;
+            }
+        }
+    }
+    (prior, per_pattern)
 }
 
 /// Probabilities scaled to sum to 1.
