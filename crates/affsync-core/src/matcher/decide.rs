@@ -99,22 +99,26 @@ impl Ctx<'_, '_> {
         self.m.cands[c as usize].label()
     }
 
-    /// `Acme Inc (organization 7) scored 0.97 (prior −3.1, `name` ~ name exact +9.0)`, and
-    /// `other` with as many decimals as tell the two apart.
-    fn scored_words(&self, h: &Hit, other: f64) -> (String, String) {
+    /// `Acme Inc (organization 7) scored 0.97 (prior −3.1, `name` ~ name exact +9.0)`,
+    /// `other` with as many decimals as tell the two apart, and the hit's contributions (the
+    /// waterfall's, computed once for the words and the decision).
+    fn scored_words(&self, h: &Hit, other: f64) -> (String, String, Vec<Contribution>) {
         let (a, b) = fmt_vs(h.probability(), other);
-        let w = waterfall(&self.contributions(h));
-        (format!("{} scored {a} ({w})", self.describe(h.c)), b)
+        let cs = self.contributions(h);
+        let w = waterfall(&cs);
+        (format!("{} scored {a} ({w})", self.describe(h.c)), b, cs)
     }
 
     /// As [`Ctx::scored_words`], beside both thresholds (review, then accept).
-    fn between_words(&self, h: &Hit) -> (String, String, String) {
+    fn between_words(&self, h: &Hit) -> (String, String, String, Vec<Contribution>) {
         let (a, ts) = fmt_among(h.probability(), &[self.review, self.accept]);
-        let w = waterfall(&self.contributions(h));
+        let cs = self.contributions(h);
+        let w = waterfall(&cs);
         (
             format!("{} scored {a} ({w})", self.describe(h.c)),
             ts[0].clone(),
             ts[1].clone(),
+            cs,
         )
     }
 
@@ -548,11 +552,8 @@ fn fuzzy_one(
     };
     let Some(best) = scored.first() else {
         let (why, explained) = if let Some((h, why)) = vetoed {
-            let (words, _) = cx.scored_words(h, h.probability());
-            (
-                join(note, format!("best candidate {words}, but {why}")),
-                cx.contributions(h),
-            )
+            let (words, _, cs) = cx.scored_words(h, h.probability());
+            (join(note, format!("best candidate {words}, but {why}")), cs)
         } else if considered == 0 && note.contains("nothing to compare") {
             (note.to_string(), Vec::new())
         } else if considered == 0 {
@@ -573,7 +574,7 @@ fn fuzzy_one(
     };
     let rest = Rest { scored, keys };
     let listed = cx.top(scored);
-    let fuzzy = |status: Status, h: &Hit, why: String| Decision {
+    let fuzzy = |status: Status, h: &Hit, contributions: Vec<Contribution>, why: String| Decision {
         status,
         affinity_id: (status != Status::Unmatched).then(|| cx.cid(h.c).to_string()),
         score: Some(h.probability()),
@@ -581,15 +582,16 @@ fn fuzzy_one(
         top: listed.clone(),
         considered,
         reason: join(note, why),
-        contributions: cx.contributions(h),
+        contributions,
         ..cx.base(i)
     };
     match st.assigned[i] {
         None if best.weight < review_w => {
-            let (words, t) = cx.scored_words(best, review);
+            let (words, t, cs) = cx.scored_words(best, review);
             fuzzy(
                 Status::Unmatched,
                 best,
+                cs,
                 format!("best candidate {words}, below review {t}"),
             )
         }
@@ -598,8 +600,9 @@ fn fuzzy_one(
     }
 }
 
-/// Builds source `i`'s fuzzy decision from a status, the hit it is about and the reason.
-type Build<'b> = dyn Fn(Status, &Hit, String) -> Decision + 'b;
+/// Builds source `i`'s fuzzy decision from a status, the hit it is about, the hit's
+/// contributions and the reason.
+type Build<'b> = dyn Fn(Status, &Hit, Vec<Contribution>, String) -> Decision + 'b;
 
 /// The rest of a source's fuzzy candidates that [`took`] reads.
 #[derive(Clone, Copy)]
@@ -640,27 +643,30 @@ fn held_elsewhere(
     if let Some(j) =
         held_matched.filter(|&j| best.weight >= accept_w && best.cap.is_none() && st.same(cx, i, j))
     {
-        let (words, t) = cx.scored_words(best, accept);
+        let (words, t, cs) = cx.scored_words(best, accept);
         let row = sources[j].row;
         fuzzy(
             Status::Matched,
             best,
+            cs,
             format!(
                 "fuzzy: {words}, at or above accept {t}; row {row} is matched to it too, and the two rows look like one record"
             ),
         )
     } else if best.weight >= accept_w {
-        let (words, _) = cx.scored_words(best, accept);
+        let (words, _, cs) = cx.scored_words(best, accept);
         fuzzy(
             Status::Review,
             best,
+            cs,
             format!("best candidate {words}, but {why}"),
         )
     } else {
-        let (words, t) = cx.scored_words(best, accept);
+        let (words, t, cs) = cx.scored_words(best, accept);
         fuzzy(
             Status::Unmatched,
             best,
+            cs,
             format!("best candidate {words}, below accept {t}, and {why}"),
         )
     }
@@ -694,7 +700,7 @@ fn took(
         String::new()
     };
     if h.weight < accept_w {
-        let (words, lo, hi) = cx.between_words(h);
+        let (words, lo, hi, cs) = cx.between_words(h);
         let capped = h
             .cap
             .as_ref()
@@ -703,6 +709,7 @@ fn took(
         return fuzzy(
             Status::Review,
             h,
+            cs,
             format!("{words}, between review {lo} and accept {hi}{capped}{instead}"),
         );
     }
@@ -724,40 +731,49 @@ fn took(
         .map(|(_, h2)| h2)
         .find(|h2| !st.is_dup(cx, c, h2.c));
     if let Some(why) = &h.cap {
-        let (words, _) = cx.scored_words(h, accept);
-        fuzzy(Status::Review, h, format!("{words}, but {why}{instead}"))
-    } else if let Some((sd, cd)) = cx.m.domain_conflict(keys, c) {
-        let (words, _) = cx.scored_words(h, accept);
+        let (words, _, cs) = cx.scored_words(h, accept);
         fuzzy(
             Status::Review,
             h,
+            cs,
+            format!("{words}, but {why}{instead}"),
+        )
+    } else if let Some((sd, cd)) = cx.m.domain_conflict(keys, c) {
+        let (words, _, cs) = cx.scored_words(h, accept);
+        fuzzy(
+            Status::Review,
+            h,
+            cs,
             format!("{words}, but its domain `{cd}` is not `{sd}`{instead}"),
         )
     } else if let Some((j, wj)) = rival {
-        let (words, other) = cx.scored_words(h, model::probability(wj));
+        let (words, other, cs) = cx.scored_words(h, model::probability(wj));
         fuzzy(
             Status::Review,
             h,
+            cs,
             format!(
                 "{words}, and row {} scores it nearly as high ({other})",
                 sources[j].row
             ),
         )
     } else if let Some(h2) = runner {
-        let (words, other) = cx.scored_words(h, h2.probability());
+        let (words, other, cs) = cx.scored_words(h, h2.probability());
         fuzzy(
             Status::Review,
             h,
+            cs,
             format!(
                 "{words}, and the runner-up {} is within {TIE_BITS} bit ({other})",
                 cx.describe(h2.c),
             ),
         )
     } else {
-        let (words, t) = cx.scored_words(h, accept);
+        let (words, t, cs) = cx.scored_words(h, accept);
         fuzzy(
             Status::Matched,
             h,
+            cs,
             format!("fuzzy: {words}, at or above accept {t}{instead}"),
         )
     }
