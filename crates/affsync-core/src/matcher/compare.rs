@@ -292,7 +292,7 @@ fn one_digit_off(a: &str, b: &str) -> bool {
             return true;
         }
     }
-    score::levenshtein(a.as_bytes(), b.as_bytes()) <= 1
+    score::within_edits(a.as_bytes(), b.as_bytes(), 1)
 }
 
 impl Value {

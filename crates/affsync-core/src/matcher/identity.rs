@@ -291,7 +291,7 @@ fn near_a_word(word: &str, other: &str) -> bool {
             .split(' ')
             .filter(|w| w.len() + slack >= word.len() && w.len() <= word.len() + slack)
             .filter(|w| !w.bytes().any(|b| b.is_ascii_digit()))
-            .any(|w| super::score::levenshtein(word.as_bytes(), w.as_bytes()) <= slack)
+            .any(|w| super::score::within_edits(word.as_bytes(), w.as_bytes(), slack))
 }
 
 /// The identity conflict of two folded names, in words, or `None`. Tokens that both names
