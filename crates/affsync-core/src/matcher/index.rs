@@ -66,8 +66,14 @@ pub fn grams(text: &str, out: &mut Vec<(u32, u16)>) {
 /// given to [`GramIndex::build`].
 pub struct GramIndex {
     docs: usize,
+    /// `slot[g]`: 1 + the place of gram `g` among the grams some document holds, 0 for the
+    /// others. Only this table spans the two million possible grams; it is written and read
+    /// where documents and queries have grams, so a small index touches little of it (three
+    /// dense tables the size of this one, walked whole, were a small data set's build time).
+    slot: Vec<u32>,
+    /// By slot: the gram's idf.
     idf: Vec<f32>,
-    /// Postings by gram, `post_off[g]..post_off[g + 1]` in `post`: the document and its
+    /// Postings by slot, `post_off[s]..post_off[s + 1]` in `post`: the document and its
     /// weight side by side, so that a query's walk reads one stream, not two.
     post_off: Vec<u32>,
     post: Vec<(u32, f32)>,
@@ -119,25 +125,23 @@ impl GramIndex {
                 g
             })
             .collect();
-        let mut df = vec![0u32; GRAMS];
+        // Slots in the order grams are first seen; each slot's document count.
+        let mut slot = vec![0u32; GRAMS];
+        let mut df: Vec<u32> = Vec::new();
         for g in &per_doc {
             for &(id, _) in g {
-                df[id as usize] += 1;
+                let s = &mut slot[id as usize];
+                if *s == 0 {
+                    df.push(0);
+                    *s = df.len() as u32;
+                }
+                df[*s as usize - 1] += 1;
             }
         }
         let n = texts.len();
-        // Only the grams some document holds have an idf that is read (a query weighs the
-        // others itself); most of the two million possible grams are in no document, and a
-        // logarithm for each cost a small data set's whole matching time over again.
         let idf: Vec<f32> = df
             .iter()
-            .map(|&d| {
-                if d == 0 {
-                    0.0
-                } else {
-                    (((n as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0) as f32
-                }
-            })
+            .map(|&d| (((n as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0) as f32)
             .collect();
         let total: usize = per_doc.iter().map(Vec::len).sum();
         assert!(
@@ -152,7 +156,7 @@ impl GramIndex {
             let start = doc_gram.len();
             let mut norm = 0f32;
             for &(id, tf) in g {
-                let w = (1.0 + (tf as f32).ln()) * idf[id as usize];
+                let w = (1.0 + (tf as f32).ln()) * idf[slot[id as usize] as usize - 1];
                 doc_gram.push(id);
                 doc_w.push(w);
                 norm += w * w;
@@ -166,23 +170,23 @@ impl GramIndex {
             doc_off.push(doc_gram.len() as u32);
         }
         drop(per_doc);
-        let mut post_off = vec![0u32; GRAMS + 1];
-        for (g, &d) in df.iter().enumerate() {
-            post_off[g + 1] = post_off[g] + d;
+        let mut post_off = vec![0u32; df.len() + 1];
+        for (s, &d) in df.iter().enumerate() {
+            post_off[s + 1] = post_off[s] + d;
         }
         let mut fill = post_off.clone();
         let mut post = vec![(0u32, 0f32); total];
         for d in 0..n {
             let (s, e) = (doc_off[d] as usize, doc_off[d + 1] as usize);
             for i in s..e {
-                let g = doc_gram[i] as usize;
-                let at = fill[g] as usize;
-                post[at] = (d as u32, doc_w[i]);
-                fill[g] += 1;
+                let at = &mut fill[slot[doc_gram[i] as usize] as usize - 1];
+                post[*at as usize] = (d as u32, doc_w[i]);
+                *at += 1;
             }
         }
         GramIndex {
             docs: n,
+            slot,
             idf,
             post_off,
             post,
@@ -211,8 +215,17 @@ impl GramIndex {
         }
     }
 
-    fn df(&self, g: u32) -> usize {
-        (self.post_off[g as usize + 1] - self.post_off[g as usize]) as usize
+    /// The slot of a gram some document holds.
+    fn slot_of(&self, g: u32) -> Option<usize> {
+        match self.slot[g as usize] {
+            0 => None,
+            s => Some(s as usize - 1),
+        }
+    }
+
+    /// A slot's postings.
+    fn postings(&self, s: usize) -> &[(u32, f32)] {
+        &self.post[self.post_off[s] as usize..self.post_off[s + 1] as usize]
     }
 
     /// The `k` candidates most similar to `text` by cosine, best first (ties by position),
@@ -246,10 +259,9 @@ impl GramIndex {
             .grams
             .iter()
             .map(|&(g, tf)| {
-                let idf = if self.df(g) == 0 {
-                    ((self.docs as f64 + 1.0).ln() + 1.0) as f32
-                } else {
-                    self.idf[g as usize]
+                let idf = match self.slot_of(g) {
+                    None => ((self.docs as f64 + 1.0).ln() + 1.0) as f32,
+                    Some(s) => self.idf[s],
                 };
                 (g, (1.0 + (tf as f32).ln()) * idf)
             })
@@ -259,25 +271,23 @@ impl GramIndex {
             *w /= norm;
         }
         // Rarest grams first; stop when the budget is spent.
-        let mut order: Vec<(usize, u32, f32)> = q
+        let mut order: Vec<(usize, u32, usize, f32)> = q
             .iter()
-            .filter(|&&(g, _)| self.df(g) > 0)
-            .map(|&(g, w)| (self.df(g), g, w))
+            .filter_map(|&(g, w)| {
+                let s = self.slot_of(g)?;
+                Some((self.postings(s).len(), g, s, w))
+            })
             .collect();
         order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut visited = 0usize;
-        for (used, &(df, g, w)) in order.iter().enumerate() {
+        for (used, &(df, _, slot, w)) in order.iter().enumerate() {
             if used >= MIN_GRAMS && visited + df > POSTING_BUDGET {
                 break;
             }
             visited += df;
-            let (s, e) = (
-                self.post_off[g as usize] as usize,
-                self.post_off[g as usize + 1] as usize,
-            );
             let (acc, touched) = (&mut scratch.acc, &mut scratch.touched);
             let mut n = scratch.n_touched;
-            for &(d, pw) in &self.post[s..e] {
+            for &(d, pw) in self.postings(slot) {
                 let a = &mut acc[d as usize];
                 // Weights are positive, so a document is new only while its sum is 0; `n`
                 // stays within the buffer even if a sum ever rounded to 0.
