@@ -77,9 +77,10 @@ pub struct GramIndex {
     /// weight side by side, so that a query's walk reads one stream, not two.
     post_off: Vec<u32>,
     post: Vec<(u32, f32)>,
-    /// Each document's vector, sorted by gram: `doc_off[d]..doc_off[d + 1]`.
+    /// Each document's vector, by the slots of its grams in the order of the grams:
+    /// `doc_off[d]..doc_off[d + 1]`.
     doc_off: Vec<u32>,
-    doc_gram: Vec<u32>,
+    doc_slot: Vec<u32>,
     doc_w: Vec<f32>,
 }
 
@@ -92,6 +93,10 @@ pub struct Scratch {
     touched: Vec<u32>,
     n_touched: usize,
     grams: Vec<(u32, u16)>,
+    /// The query's weights by slot (0 where it has no gram) while its hits are re-scored: a
+    /// document's cosine is then one pass over its own grams, where merging two sorted lists
+    /// mispredicted a branch at every step.
+    qw: Vec<f32>,
     /// Per candidate, how many of a query's token keys it shares (the token pass of
     /// blocking), and which candidates were counted: counting in place costs what the keys'
     /// blocks hold, where sorting them cost most of the matching at a million.
@@ -149,15 +154,16 @@ impl GramIndex {
             "the candidate index holds at most 4 billion grams"
         );
         let mut doc_off = Vec::with_capacity(n + 1);
-        let mut doc_gram = Vec::with_capacity(total);
+        let mut doc_slot = Vec::with_capacity(total);
         let mut doc_w = Vec::with_capacity(total);
         doc_off.push(0u32);
         for g in &per_doc {
-            let start = doc_gram.len();
+            let start = doc_slot.len();
             let mut norm = 0f32;
             for &(id, tf) in g {
-                let w = (1.0 + (tf as f32).ln()) * idf[slot[id as usize] as usize - 1];
-                doc_gram.push(id);
+                let at = slot[id as usize] - 1;
+                let w = (1.0 + (tf as f32).ln()) * idf[at as usize];
+                doc_slot.push(at);
                 doc_w.push(w);
                 norm += w * w;
             }
@@ -167,7 +173,7 @@ impl GramIndex {
                     *w /= norm;
                 }
             }
-            doc_off.push(doc_gram.len() as u32);
+            doc_off.push(doc_slot.len() as u32);
         }
         drop(per_doc);
         let mut post_off = vec![0u32; df.len() + 1];
@@ -179,7 +185,7 @@ impl GramIndex {
         for d in 0..n {
             let (s, e) = (doc_off[d] as usize, doc_off[d + 1] as usize);
             for i in s..e {
-                let at = &mut fill[slot[doc_gram[i] as usize] as usize - 1];
+                let at = &mut fill[doc_slot[i] as usize];
                 post[*at as usize] = (d as u32, doc_w[i]);
                 *at += 1;
             }
@@ -191,7 +197,7 @@ impl GramIndex {
             post_off,
             post,
             doc_off,
-            doc_gram,
+            doc_slot,
             doc_w,
         }
     }
@@ -210,6 +216,7 @@ impl GramIndex {
             touched: vec![0; self.docs + 1],
             n_touched: 0,
             grams: Vec::new(),
+            qw: vec![0.0; self.idf.len()],
             shared: vec![0; self.docs],
             counted: Vec::new(),
         }
@@ -326,8 +333,18 @@ impl GramIndex {
                 hits.push((d, 0.0));
             }
         }
+        let slots: Vec<(usize, f32)> = q
+            .iter()
+            .filter_map(|&(g, w)| Some((self.slot_of(g)?, w)))
+            .collect();
+        for &(s, w) in &slots {
+            scratch.qw[s] = w;
+        }
         for h in &mut hits {
-            h.1 = self.cosine(&q, h.0);
+            h.1 = self.cosine(&scratch.qw, h.0);
+        }
+        for &(s, _) in &slots {
+            scratch.qw[s] = 0.0;
         }
         hits.sort_unstable_by(by_score);
         hits.truncate(k);
@@ -337,26 +354,18 @@ impl GramIndex {
         hits
     }
 
-    /// Cosine of a normalized query vector (sorted by gram) with document `d`.
-    fn cosine(&self, q: &[(u32, f32)], d: u32) -> f32 {
+    /// Cosine of a normalized query vector (`qw`: its weights by slot) with document `d`.
+    /// The terms are added in the order of the document's grams, as a merge of the two
+    /// sorted vectors adds them, so the figure is the same to the last bit.
+    fn cosine(&self, qw: &[f32], d: u32) -> f32 {
         let (s, e) = (
             self.doc_off[d as usize] as usize,
             self.doc_off[d as usize + 1] as usize,
         );
-        let (dg, dw) = (&self.doc_gram[s..e], &self.doc_w[s..e]);
-        let (mut i, mut j, mut dot) = (0, 0, 0f32);
-        while i < q.len() && j < dg.len() {
-            match q[i].0.cmp(&dg[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += q[i].1 * dw[j];
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        dot
+        self.doc_slot[s..e]
+            .iter()
+            .zip(&self.doc_w[s..e])
+            .fold(0f32, |dot, (&slot, &w)| dot + qw[slot as usize] * w)
     }
 }
 
