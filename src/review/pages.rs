@@ -385,7 +385,11 @@ fn item_section(ctx: &PageCtx, page: &QueuePage, item: &ItemView, at: usize, bac
                     }
                 }
                 @if item.candidates.is_empty() && item.accepted.is_none() {
-                    p.muted { "no candidates" }
+                    @match super::queue::unoffered(&item.item) {
+                        0 => p.muted.none { "no candidates" },
+                        1 => p.muted.none { "no candidates offered: the matcher's best candidate scores 0.00 (nothing of this record agrees with it). Search the mirror, or create a new record." },
+                        n => p.muted.none { "no candidates offered: the matcher's " (n) " best candidates score 0.00 (nothing of this record agrees with them). Search the mirror, or create a new record." },
+                    }
                 }
                 (compare_table(ctx, item))
                 @if !d.reason.is_empty() { p.reason { (d.reason) } }

@@ -277,8 +277,27 @@ impl QueuePage {
     }
 }
 
-/// The candidates a decision lists, best first.
+/// Candidates scoring below this (shown as 0.00) are not offered to a reviewer: nothing of
+/// the record agrees with them, and an "accept" key beside them invites a wrong match.
+pub const OFFER_FLOOR: f64 = 0.005;
+
+/// The candidates a decision offers a reviewer, best first: those scoring at least
+/// [`OFFER_FLOOR`], and the matcher's own choice whatever its score.
 pub fn candidate_ids(item: &QueueItem) -> Vec<(String, Option<f64>)> {
+    let chosen = item.decision.affinity_id.as_deref();
+    scored_candidates(item)
+        .into_iter()
+        .filter(|(id, score)| Some(id.as_str()) == chosen || score.is_none_or(|s| s >= OFFER_FLOOR))
+        .collect()
+}
+
+/// How many of a decision's candidates are not offered (they score below [`OFFER_FLOOR`]).
+pub fn unoffered(item: &QueueItem) -> usize {
+    scored_candidates(item).len() - candidate_ids(item).len()
+}
+
+/// Every candidate a decision lists, best first, with its score.
+fn scored_candidates(item: &QueueItem) -> Vec<(String, Option<f64>)> {
     item.decision
         .candidates
         .as_ref()

@@ -653,6 +653,73 @@ async fn review_list_and_decide_from_the_terminal_and_match_uses_the_verdicts() 
     );
 }
 
+/// A record whose best candidates score 0.00 (nothing of it agrees with them) is queued as
+/// unmatched with none of them offered to accept: not in `review list`, not as an "Accept"
+/// button on the page, which says why and points to the mirror's search; the matcher's
+/// reason still names the best of them with its score.
+#[tokio::test]
+async fn candidates_that_score_nothing_are_not_offered_to_a_reviewer() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        "source_id,company_name,website,headcount\nR2,Cobol Systems Inc,,40\nZ1,Engineering Consultants of Lisbon,,3\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
+    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let z1 = v["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["source_id"] == "Z1")
+        .unwrap_or_else(|| panic!("Z1 decided: {v}"));
+    assert_eq!(z1["status"], "unmatched", "{z1}");
+    let reason = z1["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("best candidate") && reason.contains("scored 0.00"),
+        "the matcher found candidates, each scoring 0.00: {z1}"
+    );
+
+    let (code, out, err) = run(&t, dir.path(), &db, &["review", "list", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let records = json(&out)["records"].as_array().unwrap().clone();
+    let of = |id: &str| {
+        records
+            .iter()
+            .find(|r| r["source_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of("Z1")["candidates"], serde_json::json!([]), "{out}");
+    assert_eq!(of("R2")["candidates"][0]["affinity_id"], "202", "{out}");
+
+    let server = serve(dir.path(), &db, &[]).await;
+    let page = reqwest::get(&server.url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let z1 = section(&page, "Z1");
+    assert!(z1.contains("Engineering Consultants"), "{z1}");
+    assert!(!z1.contains("Accept "), "no candidate to accept: {z1}");
+    assert!(
+        z1.contains("no candidates offered") && z1.contains("score 0.00"),
+        "the page says why: {z1}"
+    );
+    assert!(z1.contains("Search the mirror"), "{z1}");
+    assert!(
+        section(&page, "R2").contains("Accept "),
+        "R2 keeps its candidate"
+    );
+}
+
 /// A record queued as unmatched (its organization is not in the mirror) leaves the queue and
 /// the page once a push finds it by its search term in Affinity; a queued record the push
 /// creates leaves them too.
