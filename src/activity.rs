@@ -23,6 +23,8 @@ pub enum ActivityError {
     NoRun(i64),
     #[error("cannot write the table as Parquet: {0}")]
     Parquet(#[from] polars::prelude::PolarsError),
+    #[error("cannot write the table as CSV: {0}")]
+    Csv(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -31,7 +33,7 @@ impl Diagnose for ActivityError {
     fn class(&self) -> ErrorClass {
         match self {
             ActivityError::NoRun(_) => ErrorClass::BadInput,
-            ActivityError::Parquet(_) => ErrorClass::Failure,
+            ActivityError::Parquet(_) | ActivityError::Csv(_) => ErrorClass::Failure,
             ActivityError::Store(s) => s.class(),
         }
     }
@@ -372,26 +374,16 @@ pub fn render_json(t: &Table) -> String {
 }
 
 /// CSV (RFC 4180: fields with a comma, quote or line break are quoted); cells that a
-/// spreadsheet would run are neutralized unless `raw` (see [`crate::io::export::neutralize`]).
-pub fn render_csv(t: &Table, raw: bool) -> String {
-    let field = |s: String| {
-        if raw {
-            crate::io::export::csv_cell_raw(&s)
-        } else {
-            crate::io::export::csv_cell(&s)
-        }
-    };
-    let mut out = t.columns.join(",") + "\n";
+/// spreadsheet would run are neutralized unless `raw` (see [`crate::io::export::CsvOut`]).
+pub fn render_csv(t: &Table, raw: bool) -> Result<String, ActivityError> {
+    let mut out = crate::io::export::CsvOut::new(Vec::new(), raw);
+    let csv = |e: std::io::Error| ActivityError::Csv(e.to_string());
+    out.row(&t.columns).map_err(csv)?;
     for r in &t.rows {
-        out.push_str(
-            &r.iter()
-                .map(|c| field(c.text()))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push('\n');
+        out.row(r.iter().map(Cell::text)).map_err(csv)?;
     }
-    out
+    let bytes = out.finish().map_err(csv)?;
+    String::from_utf8(bytes).map_err(|e| ActivityError::Csv(e.to_string()))
 }
 
 /// Parquet: integers and floats typed, JSON as its text.
@@ -448,7 +440,7 @@ pub fn render(t: &Table, format: Format, raw: bool) -> Result<Vec<u8>, ActivityE
     Ok(match format {
         Format::Table => render_table(t).into_bytes(),
         Format::Json => render_json(t).into_bytes(),
-        Format::Csv => render_csv(t, raw).into_bytes(),
+        Format::Csv => render_csv(t, raw)?.into_bytes(),
         Format::Parquet => {
             let mut buf = Vec::new();
             write_parquet(t, &mut buf)?;
@@ -487,7 +479,7 @@ mod tests {
             rows: vec![vec![text("x,y"), Cell::Json(Some(json!({"k": "v"})))]],
         };
         assert_eq!(
-            render_csv(&t, false),
+            render_csv(&t, false).unwrap(),
             "a,b\n\"x,y\",\"{\"\"k\"\":\"\"v\"\"}\"\n"
         );
         let risky = Table {
@@ -495,12 +487,12 @@ mod tests {
             rows: vec![vec![text("=HYPERLINK(\"http://x\")"), text("-5")]],
         };
         assert_eq!(
-            render_csv(&risky, false),
+            render_csv(&risky, false).unwrap(),
             "name,n\n\"'=HYPERLINK(\"\"http://x\"\")\",-5\n",
             "a formula is shown, not run; a number stays a number"
         );
         assert_eq!(
-            render_csv(&risky, true),
+            render_csv(&risky, true).unwrap(),
             "name,n\n\"=HYPERLINK(\"\"http://x\"\")\",-5\n"
         );
         let c: BTreeMap<String, i64> = [

@@ -22,10 +22,8 @@
 //! is found by its email on the next read. Everything is journaled (a `contacts` run, one event
 //! per contact that moved).
 
-use crate::io::export::{csv_cell, csv_cell_raw as cell};
 use affsync_core::diagnostic::{Diagnose, ErrorClass};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
@@ -452,34 +450,17 @@ fn write_out(
     rows: &[(String, i64, Contact)],
     csv_safe: bool,
 ) -> Result<(), ContactsError> {
-    let cell = |s: &str| if csv_safe { csv_cell(s) } else { cell(s) };
-    let io = |e: std::io::Error| ContactsError::Read {
+    crate::io::export::write_csv_file(out_path, !csv_safe, |w| {
+        w.row([&cols.email, &cols.first_name, &cols.last_name])?;
+        for (_, _, c) in rows {
+            w.row([&c.email, &c.first_name, &c.last_name])?;
+        }
+        Ok(())
+    })
+    .map_err(|e| ContactsError::Read {
         file: out_path.display().to_string(),
         message: e.to_string(),
-    };
-    let tmp = out_path.with_extension("partial");
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
-    writeln!(
-        w,
-        "{},{},{}",
-        cell(&cols.email),
-        cell(&cols.first_name),
-        cell(&cols.last_name)
-    )
-    .map_err(io)?;
-    for (_, _, c) in rows {
-        writeln!(
-            w,
-            "{},{},{}",
-            cell(&c.email),
-            cell(&c.first_name),
-            cell(&c.last_name)
-        )
-        .map_err(io)?;
-    }
-    w.flush().map_err(io)?;
-    drop(w);
-    std::fs::rename(&tmp, out_path).map_err(io)
+    })
 }
 
 /// One write to Affinity, its state kept as soon as Affinity confirmed it. A write that fails

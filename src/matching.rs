@@ -2,7 +2,6 @@
 //! decisions winning over computed ones. Decisions are stored (one per source record, the
 //! latest) and journaled (one event per record); push reads them back.
 
-use crate::io::export::csv_cell as cell;
 use affsync_core::model::RunId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -436,41 +435,34 @@ pub fn write_decisions(
     names: &[Option<String>],
     raw: bool,
 ) -> std::io::Result<()> {
-    use std::io::Write;
-    let cell = |s: &str| {
-        if raw {
-            crate::io::export::csv_cell_raw(s)
-        } else {
-            cell(s)
-        }
-    };
-    let tmp = path.with_extension("partial");
-    {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        writeln!(
-            w,
-            "source_id,status,affinity_id,affinity_name,score,method,reason,contributions"
-        )?;
+    crate::io::export::write_csv_file(path, raw, |w| {
+        w.row([
+            "source_id",
+            "status",
+            "affinity_id",
+            "affinity_name",
+            "score",
+            "method",
+            "reason",
+            "contributions",
+        ])?;
         for (i, d) in decisions.iter().enumerate() {
             let id = d
                 .source_id
                 .clone()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| format!("row:{}", d.row));
-            writeln!(
-                w,
-                "{},{},{},{},{},{},{},{}",
-                cell(&id),
+            w.row([
+                id.as_str(),
                 d.status.as_str(),
-                cell(d.affinity_id.as_deref().unwrap_or_default()),
-                cell(names.get(i).and_then(Option::as_deref).unwrap_or_default()),
-                d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
+                d.affinity_id.as_deref().unwrap_or_default(),
+                names.get(i).and_then(Option::as_deref).unwrap_or_default(),
+                &d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
                 d.method.map(|m| m.as_str()).unwrap_or_default(),
-                cell(&d.reason),
-                cell(&waterfall(&d.contributions))
-            )?;
+                &d.reason,
+                &waterfall(&d.contributions),
+            ])?;
         }
-        w.flush()?;
-    }
-    std::fs::rename(&tmp, path)
+        Ok(())
+    })
 }

@@ -19,9 +19,7 @@
 //! affinity = "name"
 //! ```
 
-use affsync::io::export::{csv_cell as cell, csv_cell_raw};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -221,34 +219,38 @@ fn load(path: &Path) -> anyhow::Result<Link> {
 /// Writes `left_id,right_id,right_name,status,score,method,reason,contributions`, one line per
 /// decision (`names[i]`: decision `i`'s right record's name; `contributions`: the waterfall of
 /// the match weight, as in `affsync match --out`). Cells a spreadsheet would run are
-/// neutralized (a leading `'`) unless `raw`.
+/// neutralized (a leading `'`) unless `raw`. Written beside `path`, then renamed.
 pub fn write_pairs(
     path: &Path,
     decisions: &[Decision],
     names: &[String],
     raw: bool,
 ) -> std::io::Result<()> {
-    let cell = |s: &str| if raw { csv_cell_raw(s) } else { cell(s) };
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(
-        w,
-        "left_id,right_id,right_name,status,score,method,reason,contributions"
-    )?;
-    for (i, d) in decisions.iter().enumerate() {
-        writeln!(
-            w,
-            "{},{},{},{},{},{},{},{}",
-            cell(d.source_id.as_deref().unwrap_or_default()),
-            cell(d.affinity_id.as_deref().unwrap_or_default()),
-            cell(names.get(i).map(String::as_str).unwrap_or_default()),
-            d.status.as_str(),
-            d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
-            d.method.map(|m| m.as_str()).unwrap_or_default(),
-            cell(&d.reason),
-            cell(&waterfall(&d.contributions))
-        )?;
-    }
-    w.flush()
+    affsync::io::export::write_csv_file(path, raw, |w| {
+        w.row([
+            "left_id",
+            "right_id",
+            "right_name",
+            "status",
+            "score",
+            "method",
+            "reason",
+            "contributions",
+        ])?;
+        for (i, d) in decisions.iter().enumerate() {
+            w.row([
+                d.source_id.as_deref().unwrap_or_default(),
+                d.affinity_id.as_deref().unwrap_or_default(),
+                names.get(i).map(String::as_str).unwrap_or_default(),
+                d.status.as_str(),
+                &d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
+                d.method.map(|m| m.as_str()).unwrap_or_default(),
+                &d.reason,
+                &waterfall(&d.contributions),
+            ])?;
+        }
+        Ok(())
+    })
 }
 
 impl Args {

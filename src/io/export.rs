@@ -293,24 +293,89 @@ pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A CSV cell for a file people open: neutralized (see [`neutralize`]), then quoted when it
-/// must be (a separator, a quote or a line break in it).
-pub fn csv_cell(s: &str) -> String {
-    csv_cell_raw(&neutralize(s))
+/// A CSV writer with the house settings: RFC 4180 quoting where a cell needs it (a comma, a
+/// quote or a line break in it), `\n` line ends. Each cell is neutralized (see [`neutralize`])
+/// unless `raw` (files programs read back), then quoted by the writer.
+pub struct CsvOut<W: std::io::Write> {
+    w: csv::Writer<W>,
+    raw: bool,
 }
 
-/// A CSV cell as it is, for files programs read back: quoted when it must be.
-pub fn csv_cell_raw(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+impl<W: std::io::Write> CsvOut<W> {
+    pub fn new(w: W, raw: bool) -> Self {
+        let w = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Necessary)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(w);
+        CsvOut { w, raw }
     }
+
+    /// One row, the header too; every row has as many cells as the first.
+    pub fn row<S: AsRef<str>>(
+        &mut self,
+        cells: impl IntoIterator<Item = S>,
+    ) -> std::io::Result<()> {
+        for c in cells {
+            let c = c.as_ref();
+            let c = if self.raw {
+                std::borrow::Cow::Borrowed(c)
+            } else {
+                neutralize(c)
+            };
+            self.w.write_field(c.as_bytes()).map_err(csv_io)?;
+        }
+        self.w.write_record(None::<&[u8]>).map_err(csv_io)
+    }
+
+    /// Flushes what is written and gives the writer back.
+    pub fn finish(self) -> std::io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// A CSV writer's error as an I/O error: the underlying one when it is one.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    if !e.is_io_error() {
+        return std::io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        kind => std::io::Error::other(format!("{kind:?}")),
+    }
+}
+
+/// Writes the CSV file `path` through a [`CsvOut`] (`raw` as there), beside it first
+/// (`path.with_extension("partial")`), then renamed: a failed write never leaves half a file,
+/// and its partial file is removed.
+pub fn write_csv_file(
+    path: &Path,
+    raw: bool,
+    rows: impl FnOnce(&mut CsvOut<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let tmp = path.with_extension("partial");
+    let written = std::fs::File::create(&tmp)
+        .and_then(|file| {
+            let mut out = CsvOut::new(file, raw);
+            rows(&mut out)?;
+            out.finish().map(drop)
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bytes `CsvOut` writes for one row of `cells`.
+    fn csv(cells: &[&str], raw: bool) -> String {
+        let mut out = CsvOut::new(Vec::new(), raw);
+        out.row(cells).unwrap();
+        String::from_utf8(out.finish().unwrap()).unwrap()
+    }
 
     #[test]
     fn cells_a_spreadsheet_would_run_are_neutralized_and_numbers_kept() {
@@ -327,9 +392,42 @@ mod tests {
             ("Acme, Inc.", "\"Acme, Inc.\""),
             ("plain", "plain"),
         ] {
-            assert_eq!(csv_cell(cell), want, "{cell}");
+            assert_eq!(csv(&[cell, "x"], false), format!("{want},x\n"), "{cell}");
         }
-        assert_eq!(csv_cell_raw("=1+1"), "=1+1");
+        assert_eq!(csv(&["=1+1", "x"], true), "=1+1,x\n");
+    }
+
+    #[test]
+    fn a_cell_with_a_comma_a_quote_a_line_break_and_a_formula_reads_back_neutralized() {
+        let cell = "=SUM(A1,\"b\")\r\nnext";
+        let mut out = CsvOut::new(Vec::new(), false);
+        out.row(["name", "n"]).unwrap();
+        out.row([cell, "-5"]).unwrap();
+        let bytes = out.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            "name,n\n\"'=SUM(A1,\"\"b\"\")\r\nnext\",-5\n"
+        );
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(r.headers().unwrap(), vec!["name", "n"]);
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0], vec![format!("'{cell}").as_str(), "-5"]);
+    }
+
+    #[test]
+    fn a_csv_file_is_written_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        write_csv_file(&path, false, |w| w.row(["a", "b"])).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a,b\n");
+        let failed = write_csv_file(&path, false, |w| {
+            w.row(["a", "b"])?;
+            w.row(["only one"])
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a,b\n");
+        assert!(!path.with_extension("partial").exists());
     }
 
     fn item(t: &str) -> ValueItem {
