@@ -258,10 +258,7 @@ pub fn write_list(view: &ListView, path: &Path, raw: bool) -> Result<usize, Expo
         cause,
     };
     // Written beside the target, then renamed: a failed export never leaves half a file.
-    let tmp = path.with_extension(format!(
-        "{}.partial",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
+    let tmp = partial_path(path);
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let written = match format {
         Format::Csv => CsvWriter::new(file)
@@ -344,15 +341,23 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
+/// Where a file is written before it is renamed to `path`: beside it, its whole name and
+/// `.partial` (`out.csv.partial`), so that `out.csv` and `out.tsv` never share one.
+pub fn partial_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
 /// Writes the CSV file `path` through a [`CsvOut`] (`raw` as there), beside it first
-/// (`path.with_extension("partial")`), then renamed: a failed write never leaves half a file,
-/// and its partial file is removed.
+/// ([`partial_path`]), then renamed: a failed write never leaves half a file, and its partial
+/// file is removed.
 pub fn write_csv_file(
     path: &Path,
     raw: bool,
     rows: impl FnOnce(&mut CsvOut<std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let tmp = path.with_extension("partial");
+    let tmp = partial_path(path);
     let written = std::fs::File::create(&tmp)
         .and_then(|file| {
             let mut out = CsvOut::new(file, raw);
@@ -427,7 +432,16 @@ mod tests {
         });
         assert!(failed.is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a,b\n");
-        assert!(!path.with_extension("partial").exists());
+        assert!(!partial_path(&path).exists());
+        // Two targets that differ by their extension never share a partial file.
+        assert_ne!(
+            partial_path(&dir.path().join("x.csv")),
+            partial_path(&dir.path().join("x.tsv"))
+        );
+        assert_eq!(
+            partial_path(&path).file_name().unwrap(),
+            std::ffi::OsStr::new("out.csv.partial")
+        );
     }
 
     fn item(t: &str) -> ValueItem {
