@@ -88,6 +88,10 @@ impl Default for SyncSettings {
 pub enum ContactsError {
     #[error("cannot read `{file}`: {message}")]
     Read { file: String, message: String },
+    #[error("cannot write `{file}`: {message}")]
+    Write { file: String, message: String },
+    #[error("`{file}`: the folder of the out file `{out}` does not exist")]
+    OutFolder { file: String, out: String },
     #[error("`{file}`, line {line}: {message}")]
     Config {
         file: String,
@@ -105,7 +109,10 @@ pub enum ContactsError {
 impl Diagnose for ContactsError {
     fn class(&self) -> ErrorClass {
         match self {
-            ContactsError::Read { .. } | ContactsError::Config { .. } => ErrorClass::BadInput,
+            ContactsError::Read { .. }
+            | ContactsError::Config { .. }
+            | ContactsError::OutFolder { .. } => ErrorClass::BadInput,
+            ContactsError::Write { .. } => ErrorClass::Failure,
             ContactsError::Source(s) => s.class(),
             ContactsError::Store(s) => s.class(),
             ContactsError::Api(_) => ErrorClass::Failure,
@@ -118,6 +125,9 @@ impl Diagnose for ContactsError {
             ContactsError::Read { .. } => Some(
                 "check the path: `--mapping` names the contacts mapping, `--file` the contacts file".into(),
             ),
+            ContactsError::OutFolder { .. } => Some(
+                "create the folder, or set `out` in `[sync]` to a file in a folder that exists (a relative path is from the mapping's folder)".into(),
+            ),
             _ => None,
         }
     }
@@ -127,7 +137,10 @@ impl ContactsError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            ContactsError::Read { .. } | ContactsError::Config { .. } | ContactsError::Source(_)
+            ContactsError::Read { .. }
+                | ContactsError::Config { .. }
+                | ContactsError::OutFolder { .. }
+                | ContactsError::Source(_)
         )
     }
 }
@@ -457,7 +470,7 @@ fn write_out(
         }
         Ok(())
     })
-    .map_err(|e| ContactsError::Read {
+    .map_err(|e| ContactsError::Write {
         file: out_path.display().to_string(),
         message: e.to_string(),
     })
@@ -591,6 +604,17 @@ pub async fn sync(
         .parent()
         .unwrap_or_else(|| Path::new("."))
         .join(cfg.sync.out.as_deref().unwrap_or("from_affinity.csv"));
+    // Before any call to Affinity, the dry run's included: the out file must be writable
+    // where it is to go.
+    if out_path
+        .parent()
+        .is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        return Err(ContactsError::OutFolder {
+            file: mapping_path.display().to_string(),
+            out: out_path.display().to_string(),
+        });
+    }
     let mut counts = SyncCounts::default();
     let mut events = Vec::new();
     let in_file = file_side(&records, cols, &mut counts, &mut events);

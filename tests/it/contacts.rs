@@ -287,3 +287,43 @@ async fn the_out_file_is_raw_unless_csv_safe() {
         "formula@x.example,\"'=HYPERLINK(\"\"http://x.example\"\")\",'@Sum"
     );
 }
+
+/// An out file whose folder does not exist is refused before any call to Affinity, in a dry
+/// run too (it used to read every person, then fail as "cannot read" the file it was writing).
+#[tokio::test]
+async fn an_out_file_in_a_missing_folder_is_refused_before_any_call() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(dir.path().join("contacts.csv"), file(0)).unwrap();
+    std::fs::write(
+        dir.path().join("contacts.toml"),
+        MAPPING.replace(
+            "out = \"from_affinity.csv\"",
+            "out = \"exports/from_affinity.csv\"",
+        ),
+    )
+    .unwrap();
+    for dry in [true, false] {
+        let mut args = vec![
+            "contacts",
+            "sync",
+            "--file",
+            "contacts.csv",
+            "--mapping",
+            "contacts.toml",
+        ];
+        if dry {
+            args.push("--dry-run");
+        }
+        let served = t.served().await;
+        let (code, out, err) = t.run(dir.path(), &db, &args).await;
+        assert_eq!(code, 2, "dry run {dry}: {out}\n{err}");
+        assert!(
+            err.contains("exports/from_affinity.csv") && err.contains("does not exist"),
+            "{err}"
+        );
+        assert!(err.contains("hint: create the folder"), "{err}");
+        assert_eq!(t.served().await, served, "no call to Affinity: {err}");
+    }
+}
