@@ -280,10 +280,11 @@ pub fn write_list(view: &ListView, path: &Path, raw: bool) -> Result<usize, Expo
 
 /// A cell as a spreadsheet must not run it: text starting with `=`, `+`, `-`, `@`, a tab or a
 /// carriage return gets a leading `'`, so that it is shown, not evaluated (a person named
-/// `=HYPERLINK(...)` stays a name). Plain numbers (`-5`, `+33`) are kept as they are.
+/// `=HYPERLINK(...)` stays a name). Plain numbers (`-5`, `+33`, `-1.5e3`) are kept as they
+/// are; `-inf` and `+NaN`, which Rust reads as numbers and a spreadsheet as formulas, are not.
 pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
     let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && s.trim().parse::<f64>().is_err() {
+    if risky && !s.trim().parse::<f64>().is_ok_and(f64::is_finite) {
         std::borrow::Cow::Owned(format!("'{s}"))
     } else {
         std::borrow::Cow::Borrowed(s)
@@ -393,6 +394,10 @@ mod tests {
             ("@SUM(A1)", "'@SUM(A1)"),
             ("-2+3", "'-2+3"),
             ("-5", "-5"),
+            ("-1.5e3", "-1.5e3"),
+            ("-inf", "'-inf"),
+            ("+NaN", "'+NaN"),
+            ("-infinity", "'-infinity"),
             ("+33", "+33"),
             ("Acme, Inc.", "\"Acme, Inc.\""),
             ("plain", "plain"),
