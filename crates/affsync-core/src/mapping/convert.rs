@@ -688,11 +688,16 @@ fn find_option<'f>(f: &'f FieldRow, text: &str) -> Result<&'f crate::model::Opti
 }
 
 /// The candidates closest to `word` (case-insensitive Jaro-Winkler at least 0.8, or a
-/// normalized Levenshtein at least 0.6), best first, at most `n`.
+/// normalized Levenshtein at least 0.6), best first, at most `n`. Never one whose identity
+/// tokens differ from the word's (`Series D` is not offered `Series A`, nor `Fund III` `Fund
+/// II`): the matcher's rule, as a "did you mean" would invite the wrong value.
 pub fn closest(word: &str, candidates: &[String], n: usize) -> Vec<String> {
+    use crate::matcher::{identity::conflict_names, normalize::fold};
     let w = word.to_lowercase();
+    let folded = fold(word);
     let mut scored: Vec<(f64, &String)> = candidates
         .iter()
+        .filter(|c| conflict_names(&folded, &fold(c), false).is_none())
         .map(|c| {
             let l = c.to_lowercase();
             let s = strsim::jaro_winkler(&w, &l).max(strsim::normalized_levenshtein(&w, &l));

@@ -175,11 +175,20 @@ fn each_problem_names_line_key_and_hint() {
         ),
         (
             field_toml("r", "Round", "dropdown"),
+            vec!["Seires A", "Series Q", "Seed"],
+            "fields[0].source",
+            10,
+            "2 of 3 values of column `r` are not `dropdown` values (row 1: `Seires A` is not an option of `Round`)",
+            "did you mean `Series A`?",
+        ),
+        (
+            // Another series is not a typo of `Series A`: no "did you mean".
+            field_toml("r", "Round", "dropdown"),
             vec!["Series Z", "Series Q", "Seed"],
             "fields[0].source",
             10,
             "2 of 3 values of column `r` are not `dropdown` values (row 1: `Series Z` is not an option of `Round`)",
-            "did you mean `Series A`?",
+            "the options are `Seed`, `Series A`",
         ),
         (
             field_toml("n", "first_name", "text"),

@@ -147,7 +147,7 @@ fn dropdowns_go_by_option_id_in_any_case() {
     let v = one("SCREENING", ValueKind::RankedDropdown, &status);
     assert_eq!((v.ref_id, v.number), (Some(101), Some(2.0)));
 
-    let e = conv("Series Z", ValueKind::Dropdown, &round).unwrap_err();
+    let e = conv("Seires A", ValueKind::Dropdown, &round).unwrap_err();
     match &e {
         ValueError::UnknownOption { closest, .. } => {
             assert_eq!(closest.first().map(String::as_str), Some("Series A"))
@@ -155,6 +155,13 @@ fn dropdowns_go_by_option_id_in_any_case() {
         other => panic!("{other}"),
     }
     assert_eq!(e.hint(), "did you mean `Series A`?");
+    // Another series is not a typo of `Series A`.
+    let e = conv("Series Z", ValueKind::Dropdown, &round).unwrap_err();
+    assert!(
+        e.hint().contains("`Pre-Seed`, `Seed`, `Series A`"),
+        "{}",
+        e.hint()
+    );
     let e = conv("Quantum", ValueKind::Dropdown, &round).unwrap_err();
     assert!(
         e.hint().contains("`Pre-Seed`, `Seed`, `Series A`"),
@@ -448,4 +455,18 @@ fn closest_finds_near_names() {
     assert_eq!(closest("Linkedin Url", &names, 3)[0], "LinkedIn URL");
     assert_eq!(closest("Head count", &names, 3)[0], "Headcount");
     assert!(closest("Quantum", &names, 3).is_empty());
+    // Identity tokens that differ are never a typo to correct.
+    let rounds: Vec<String> = ["Seed", "Series A", "Series B", "Fund II", "Fund III"]
+        .map(String::from)
+        .to_vec();
+    assert!(
+        closest("Series D", &rounds, 3).is_empty(),
+        "{:?}",
+        closest("Series D", &rounds, 3)
+    );
+    assert_eq!(closest("series a", &rounds, 3)[0], "Series A");
+    assert_eq!(closest("Serie A", &rounds, 3)[0], "Series A");
+    assert!(!closest("Fund IV", &rounds, 3)
+        .iter()
+        .any(|c| c.starts_with("Fund")));
 }
