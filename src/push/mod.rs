@@ -224,6 +224,7 @@ impl PushReport {
                     "name": p.name,
                     "action": self.action(i),
                     "affinity_id": self.affinity_id(i).map(|i| i.to_string()),
+                    "affinity_name": p.affinity_name,
                     "method": p.method,
                     "score": p.score,
                     "add_to_list": p.op.add_to_list(),
@@ -258,7 +259,9 @@ impl PushReport {
             .or_else(|| self.plans[i].op.affinity_id())
     }
 
-    /// A record as a person reads it: `c049 Quarry Fleet → organization 2918538601`.
+    /// A record as a person reads it: `c027 Kestrel Farms LLC → Kestrel Farms Inc.
+    /// (organization 297528530)` (Affinity's name when it is not the source's),
+    /// `c049 Quarry Fleet → organization 2918538601`.
     pub fn label(&self, i: usize) -> String {
         let p = &self.plans[i];
         let mut s = p
@@ -269,8 +272,16 @@ impl PushReport {
             s.push(' ');
             s.push_str(n);
         }
-        if let Some(id) = self.affinity_id(i) {
-            s.push_str(&format!(" → {} {id}", self.kind.as_str()));
+        // Affinity's name when it is not the source's (a fuzzy match, another legal form).
+        let other_name = p.affinity_name.as_ref().filter(|a| {
+            p.name
+                .as_ref()
+                .is_none_or(|n| !n.trim().eq_ignore_ascii_case(a.trim()))
+        });
+        match (self.affinity_id(i), other_name) {
+            (Some(id), Some(n)) => s.push_str(&format!(" → {n} ({} {id})", self.kind.as_str())),
+            (Some(id), None) => s.push_str(&format!(" → {} {id}", self.kind.as_str())),
+            (None, _) => {}
         }
         s
     }

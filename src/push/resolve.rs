@@ -226,6 +226,15 @@ pub async fn resolve(
     .await?;
     let match_counts = matching::record(store, run, mapping, &inputs, &decisions).await?;
     let mut state = mirror_state(store, p, &decisions).await?;
+    // Records found in Affinity by their search term are named by what Affinity answered
+    // (a dry run does not keep them in the mirror).
+    for c in &inputs.candidates {
+        if let Ok(id) = c.id.parse::<i64>() {
+            if !state.names.contains_key(&id) && !c.display_name().is_empty() {
+                state.names.insert(id, c.display_name());
+            }
+        }
+    }
     read_values_off_lists(store, client, p, &mut state, learn).await?;
     let mut refs = p.refs.clone();
     searches += super::values::look_up_references(

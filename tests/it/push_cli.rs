@@ -306,3 +306,49 @@ async fn retry_pushes_only_the_records_that_failed_and_a_job_pushes() {
     assert_eq!(steps[2]["step"], "push");
     assert_eq!(steps[2]["counts"]["updated"], 1, "A1's new headcount: {j}");
 }
+
+/// A record matched to an Affinity record of another name (another legal form, a fuzzy
+/// match) shows Affinity's name beside its id, in the dry run's lines and its JSON; one of the
+/// same name shows the id alone.
+#[tokio::test]
+async fn a_dry_run_names_the_affinity_record_when_its_name_is_not_the_sources() {
+    let t = TestEmu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    std::fs::write(
+        dir.path().join("companies.csv"),
+        "source_id,company_name,website,headcount,funded,status,industry\n\
+         K1,Cobol Systems Inc,cobol.dev,40,,,\n\
+         A1,Analytical Engines,https://www.analytical.io/about,120,,,\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("m.toml"), mapping("update_only")).unwrap();
+    let (code, _, err) = t.run(dir.path(), &db, &["pull", "--all-lists"]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = t
+        .run(dir.path(), &db, &["push", "m.toml", "--dry-run"])
+        .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("K1 Cobol Systems Inc → Cobol Systems (organization 202): update"),
+        "{out}"
+    );
+    assert!(
+        out.contains("A1 Analytical Engines → organization 201: update"),
+        "{out}"
+    );
+    let (code, out, err) = t
+        .run(dir.path(), &db, &["push", "m.toml", "--dry-run", "--json"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let k1 = &v["records_detail"][0];
+    assert_eq!(
+        (&k1["affinity_id"], &k1["affinity_name"]),
+        (
+            &serde_json::json!("202"),
+            &serde_json::json!("Cobol Systems")
+        ),
+        "{k1}"
+    );
+}

@@ -333,6 +333,9 @@ pub struct RecordPlan {
     pub source_id: Option<String>,
     /// The record's name (from the source, else Affinity's), for people reading the plan.
     pub name: Option<String>,
+    /// The matched Affinity record's name in the mirror (a fuzzy match's may differ from
+    /// the source's).
+    pub affinity_name: Option<String>,
     pub method: Option<String>,
     pub score: Option<f64>,
     pub op: Op,
@@ -388,7 +391,13 @@ pub fn plan(input: &PlanInput) -> Vec<RecordPlan> {
         .decisions
         .iter()
         .zip(input.records)
-        .map(|(d, rec)| plan_record(input, d, rec))
+        .map(|(d, rec)| {
+            let mut p = plan_record(input, d, rec);
+            p.affinity_name =
+                p.op.affinity_id()
+                    .and_then(|id| input.state.names.get(&id).cloned());
+            p
+        })
         .collect()
 }
 
@@ -423,6 +432,7 @@ fn plan_record(input: &PlanInput, d: &Decision, rec: &SourceRecord) -> RecordPla
         row: d.row,
         source_id: d.source_id.clone(),
         name: source_name(input, rec),
+        affinity_name: None,
         method: d.method.map(|m| m.as_str().to_string()),
         score: d.score,
         op: Op::Fail {
