@@ -423,6 +423,17 @@ pub fn weight_steps(cs: &[Contribution]) -> Vec<WeightStep> {
         .collect()
 }
 
+/// The cells a decision file ends with: score (four decimals), method, reason and the
+/// contributions' waterfall (`decisions.csv` of `match --out`, `pairs.csv` of `link`).
+pub fn decision_cells(d: &Decision) -> [String; 4] {
+    [
+        d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
+        d.method.map(|m| m.as_str()).unwrap_or_default().to_string(),
+        d.reason.clone(),
+        waterfall(&d.contributions),
+    ]
+}
+
 /// Writes `source_id,status,affinity_id,affinity_name,score,method,reason,contributions`, one
 /// line per decision; `names[i]` is decision `i`'s Affinity record's name (empty when not
 /// known). A record without an id is named by its row (`row:7`). `contributions` is the
@@ -452,16 +463,17 @@ pub fn write_decisions(
                 .clone()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| format!("row:{}", d.row));
-            w.row([
+            let head = [
                 id.as_str(),
                 d.status.as_str(),
                 d.affinity_id.as_deref().unwrap_or_default(),
                 names.get(i).and_then(Option::as_deref).unwrap_or_default(),
-                &d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
-                d.method.map(|m| m.as_str()).unwrap_or_default(),
-                &d.reason,
-                &waterfall(&d.contributions),
-            ])?;
+            ];
+            w.row(
+                head.map(str::to_string)
+                    .into_iter()
+                    .chain(decision_cells(d)),
+            )?;
         }
         Ok(())
     })

@@ -27,9 +27,10 @@ use serde::Deserialize;
 
 use super::Problem;
 use affsync::io::source::read_records;
+use affsync::matching::decision_cells;
 use affsync_core::matcher::config::{toml_error, Attr};
 use affsync_core::matcher::{
-    duplicate_ids, waterfall, Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status,
+    duplicate_ids, Candidate, Decision, Kind, MatchConfig, Matcher, Reviewed, Status,
 };
 use affsync_core::source::{ReadOptions, SourceFormat};
 
@@ -238,16 +239,17 @@ pub fn write_pairs(
             "contributions",
         ])?;
         for (i, d) in decisions.iter().enumerate() {
-            w.row([
+            let head = [
                 d.source_id.as_deref().unwrap_or_default(),
                 d.affinity_id.as_deref().unwrap_or_default(),
                 names.get(i).map(String::as_str).unwrap_or_default(),
                 d.status.as_str(),
-                &d.score.map(|s| format!("{s:.4}")).unwrap_or_default(),
-                d.method.map(|m| m.as_str()).unwrap_or_default(),
-                &d.reason,
-                &waterfall(&d.contributions),
-            ])?;
+            ];
+            w.row(
+                head.map(str::to_string)
+                    .into_iter()
+                    .chain(decision_cells(d)),
+            )?;
         }
         Ok(())
     })

@@ -74,15 +74,21 @@ fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
-/// An emulator, a folder with the mapping and its source, a pulled and matched mirror.
-async fn setup() -> (TestEmu, tempfile::TempDir, String) {
+/// An emulator, a folder with the mapping and `companies` as its source, a pulled mirror.
+async fn pulled(companies: &str) -> (TestEmu, tempfile::TempDir, String) {
     let t = TestEmu::start().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    std::fs::write(dir.path().join("companies.csv"), source()).unwrap();
+    std::fs::write(dir.path().join("companies.csv"), companies).unwrap();
     std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
     let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
     assert_eq!(code, 0, "{err}");
+    (t, dir, db)
+}
+
+/// An emulator, a folder with the mapping and its source, a pulled and matched mirror.
+async fn setup() -> (TestEmu, tempfile::TempDir, String) {
+    let (t, dir, db) = pulled(&source()).await;
     let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
@@ -659,17 +665,10 @@ async fn review_list_and_decide_from_the_terminal_and_match_uses_the_verdicts() 
 /// reason still names the best of them with its score.
 #[tokio::test]
 async fn candidates_that_score_nothing_are_not_offered_to_a_reviewer() {
-    let t = TestEmu::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("m.db").display());
-    std::fs::write(
-        dir.path().join("companies.csv"),
+    let (t, dir, db) = pulled(
         "source_id,company_name,website,headcount\nR2,Cobol Systems Inc,,40\nZ1,Engineering Consultants of Lisbon,,3\n",
     )
-    .unwrap();
-    std::fs::write(dir.path().join("m.toml"), MAPPING).unwrap();
-    let (code, _, err) = run(&t, dir.path(), &db, &["pull", "--all-lists"]).await;
-    assert_eq!(code, 0, "{err}");
+    .await;
     let (code, out, err) = run(&t, dir.path(), &db, &["match", "m.toml", "--json"]).await;
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
