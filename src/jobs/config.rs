@@ -147,6 +147,22 @@ impl Step {
         }
     }
 
+    /// What it works on, for people, a file named by its path from `root` (the folder of
+    /// `affsync.toml`, as the file wrote it: `mappings/companies.toml`), else in full.
+    pub fn target_in(&self, root: &crate::mapping_identity::MappingRoot) -> String {
+        use crate::mapping_identity::{path_key, MappingRoot};
+        match (self, root) {
+            (
+                Step::Match { mapping: p }
+                | Step::Push { mapping: p }
+                | Step::Contacts { mapping: p }
+                | Step::LogActivity { settings: p },
+                MappingRoot::Folder(dir),
+            ) => path_key(p, dir),
+            _ => self.target(),
+        }
+    }
+
     /// What it works on, for people: `Deal Flow, Portfolio` or a mapping file.
     pub fn target(&self) -> String {
         match self {

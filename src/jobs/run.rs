@@ -268,7 +268,7 @@ impl Runner {
                     tracing::error!(step = step.kind(), error = %msg, "step failed");
                     steps.push(StepOutcome {
                         step: step.kind(),
-                        target: step.target(),
+                        target: step.target_in(&root),
                         run: None,
                         status: RunStatus::Failed.as_str().into(),
                         counts: json!({}),
@@ -398,7 +398,7 @@ pub async fn run_step(
             let sum = |f: fn(&pull::ListSummary) -> usize| s.lists.iter().map(f).sum::<usize>();
             Ok(StepOutcome {
                 step: step.kind(),
-                target: step.target(),
+                target: step.target_in(root),
                 run: Some(s.run),
                 status: RunStatus::Ok.as_str().into(),
                 counts: json!({
@@ -420,7 +420,7 @@ pub async fn run_step(
             let d = &r.drift;
             Ok(StepOutcome {
                 step: step.kind(),
-                target: step.target(),
+                target: step.target_in(root),
                 run: Some(r.pull.run),
                 status: RunStatus::Ok.as_str().into(),
                 counts: json!({
@@ -439,7 +439,7 @@ pub async fn run_step(
             let v = crate::listen::view::pull_view(client, store, view, Some(&job.name)).await?;
             Ok(StepOutcome {
                 step: step.kind(),
-                target: step.target(),
+                target: step.target_in(root),
                 run: Some(v.run),
                 status: RunStatus::Ok.as_str().into(),
                 counts: json!({
@@ -457,7 +457,7 @@ pub async fn run_step(
             let o = crate::matching::run_match(store, &m, Some(&job.name)).await?;
             Ok(StepOutcome {
                 step: step.kind(),
-                target: step.target(),
+                target: step.target_in(root),
                 run: Some(o.run.0),
                 status: if o.counts.error > 0 {
                     RunStatus::Partial
@@ -490,7 +490,7 @@ pub async fn run_step(
             let partial = r.partial();
             Ok(StepOutcome {
                 step: step.kind(),
-                target: step.target(),
+                target: step.target_in(root),
                 run: r.run.map(|x| x.0),
                 status: if partial {
                     RunStatus::Partial
@@ -530,7 +530,7 @@ pub async fn run_step(
             .await?;
             Ok(StepOutcome {
                 step: step.kind(),
-                target: step.target(),
+                target: step.target_in(root),
                 run: None,
                 status: if c.partial() {
                     RunStatus::Partial
@@ -561,7 +561,7 @@ pub async fn run_step(
             let partial = r.partial();
             Ok(StepOutcome {
                 step: step.kind(),
-                target: step.target(),
+                target: step.target_in(root),
                 run: Some(r.run.0),
                 status: if partial {
                     RunStatus::Partial

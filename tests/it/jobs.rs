@@ -354,6 +354,12 @@ async fn a_failing_job_posts_its_alert_and_status_shows_the_failures() {
     assert_eq!(job("broken")["attention"][0], "failed 2 times in a row");
     assert_eq!(job("pushy")["failures_in_a_row"], 1);
     assert_eq!(job("pushy")["timezone"], "Europe/Paris");
+    // A step's file is named by its path from the folder of `affsync.toml`, as written there.
+    let pushy_steps = job("pushy")["last_run"]["counts"]["steps"].clone();
+    assert_eq!(
+        pushy_steps[1]["target"], "mappings/companies.toml",
+        "{pushy_steps}"
+    );
     assert_eq!(job("fine")["failures_in_a_row"], 0);
     assert_eq!(job("fine")["last_run"]["status"], "ok");
     assert_eq!(job("fine")["attention"], json!([]));
