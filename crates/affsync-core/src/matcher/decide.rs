@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::config::TIE_BITS;
 use super::model::{self, Model};
 use super::{
@@ -402,7 +404,8 @@ fn keyed(
 }
 
 /// What the fuzzy stage keeps while it decides: who holds each candidate, the candidate each
-/// source took, and the model's answers to "are these two one record".
+/// source took. Read-only once the assignment is made, so that the decisions are made on
+/// every core.
 struct Fuzzy<'f> {
     claims: &'f [Option<Claim>],
     /// Candidate → (source, weight) of the source that took it.
@@ -411,16 +414,22 @@ struct Fuzzy<'f> {
     assigned: Vec<Option<usize>>,
     /// Candidate → every (source, weight) at or above review on it.
     by_cand: HashMap<u32, Vec<(usize, f64)>>,
-    dup_cache: HashMap<(u32, u32), bool>,
-    same_cache: HashMap<(usize, usize), bool>,
 }
 
-impl Fuzzy<'_> {
+/// The model's answers to "are these two one record", kept by one thread. The answers are
+/// symmetric and depend on nothing decided before, so each thread may keep its own.
+#[derive(Default)]
+struct Memo {
+    dup: HashMap<(u32, u32), bool>,
+    same: HashMap<(usize, usize), bool>,
+}
+
+impl Memo {
     /// Whether candidates `a` and `b` look like one record to the model (Affinity holding one
     /// company twice).
     fn is_dup(&mut self, cx: &Ctx<'_, '_>, a: u32, b: u32) -> bool {
         *self
-            .dup_cache
+            .dup
             .entry((a.min(b), a.max(b)))
             .or_insert_with(|| cx.m.duplicates(cx.model, a, b, cx.review))
     }
@@ -428,18 +437,15 @@ impl Fuzzy<'_> {
     /// Whether source rows `i` and `j` look like one record (duplicates in the file): then
     /// both may be matched to the one Affinity record.
     fn same(&mut self, cx: &Ctx<'_, '_>, i: usize, j: usize) -> bool {
-        *self
-            .same_cache
-            .entry((i.min(j), i.max(j)))
-            .or_insert_with(|| {
-                cx.m.same_record(cx.model, &cx.sources[i], &cx.sources[j], cx.accept)
-            })
+        *self.same.entry((i.min(j), i.max(j))).or_insert_with(|| {
+            cx.m.same_record(cx.model, &cx.sources[i], &cx.sources[j], cx.accept)
+        })
     }
 }
 
 /// Fuzzy: every pair at or above review, strongest first; a source takes its best candidate
 /// if it is free, or a free duplicate of it. Then each source's decision, those that took a
-/// candidate first (the others may follow them).
+/// candidate first (the others may follow them), each group on every core.
 fn fuzzy(
     cx: &Ctx<'_, '_>,
     found: Vec<Found>,
@@ -458,9 +464,8 @@ fn fuzzy(
         taken: HashMap::new(),
         assigned: vec![None; found.len()],
         by_cand: HashMap::new(),
-        dup_cache: HashMap::new(),
-        same_cache: HashMap::new(),
     };
+    let mut memo = Memo::default();
     for i in 0..found.len() {
         for (k, h) in hits_of(i).iter().enumerate() {
             if h.weight >= cx.review_w {
@@ -479,40 +484,42 @@ fn fuzzy(
         if claims[c as usize].is_some() || st.taken.contains_key(&c) {
             continue;
         }
-        if k > 0 && !st.is_dup(cx, hits[0].c, c) {
+        if k > 0 && !memo.is_dup(cx, hits[0].c, c) {
             continue;
         }
         st.taken.insert(c, (i, w));
         st.assigned[i] = Some(k);
     }
-    let mut order: Vec<(usize, Found)> = found
+    let (took, rest): (Vec<(usize, Found)>, Vec<(usize, Found)>) = found
         .into_iter()
         .enumerate()
         .filter(|(i, _)| out[*i].is_none())
-        .collect();
-    order.sort_by_key(|(i, _)| (st.assigned[*i].is_none(), *i));
-    for (i, f) in order {
-        if let Found::Fuzzy {
-            scored,
-            considered,
-            note,
-            keys,
-            vetoed,
-        } = f
-        {
-            let d = fuzzy_one(
-                cx,
-                &mut st,
-                out,
-                i,
-                FuzzyFound {
+        .partition(|(i, _)| st.assigned[*i].is_some());
+    for group in [took, rest] {
+        let decided: Vec<(usize, Decision)> = group
+            .into_par_iter()
+            .map_init(Memo::default, |memo, (i, f)| {
+                let Found::Fuzzy {
+                    scored,
+                    considered,
+                    note,
+                    keys,
+                    vetoed,
+                } = f
+                else {
+                    unreachable!("only fuzzy finds are left undecided")
+                };
+                let f = FuzzyFound {
                     scored: &scored,
                     considered,
                     note: &note,
                     keys: &keys,
                     vetoed: vetoed.as_ref(),
-                },
-            );
+                };
+                (i, fuzzy_one(cx, &st, memo, out, i, f))
+            })
+            .collect();
+        for (i, d) in decided {
             out[i] = Some(d);
         }
     }
@@ -530,7 +537,8 @@ struct FuzzyFound<'f> {
 /// Source `i`'s fuzzy decision (`out`: the decisions made so far).
 fn fuzzy_one(
     cx: &Ctx<'_, '_>,
-    st: &mut Fuzzy<'_>,
+    st: &Fuzzy<'_>,
+    memo: &mut Memo,
     out: &[Option<Decision>],
     i: usize,
     f: FuzzyFound<'_>,
@@ -595,8 +603,8 @@ fn fuzzy_one(
                 format!("best candidate {words}, below review {t}"),
             )
         }
-        None => held_elsewhere(cx, st, out, i, best, &fuzzy),
-        Some(k) => took(cx, st, i, &scored[k], k, rest, &fuzzy),
+        None => held_elsewhere(cx, st, memo, out, i, best, &fuzzy),
+        Some(k) => took(cx, st, memo, i, k, rest, &fuzzy),
     }
 }
 
@@ -615,7 +623,8 @@ struct Rest<'f> {
 /// (and every duplicate of it) is someone else's.
 fn held_elsewhere(
     cx: &Ctx<'_, '_>,
-    st: &mut Fuzzy<'_>,
+    st: &Fuzzy<'_>,
+    memo: &mut Memo,
     out: &[Option<Decision>],
     i: usize,
     best: &Hit,
@@ -640,8 +649,8 @@ fn held_elsewhere(
     } else {
         "it is taken".to_string()
     };
-    if let Some(j) =
-        held_matched.filter(|&j| best.weight >= accept_w && best.cap.is_none() && st.same(cx, i, j))
+    if let Some(j) = held_matched
+        .filter(|&j| best.weight >= accept_w && best.cap.is_none() && memo.same(cx, i, j))
     {
         let (words, t, cs) = cx.scored_words(best, accept);
         let row = sources[j].row;
@@ -672,19 +681,19 @@ fn held_elsewhere(
     }
 }
 
-/// Source `i` took its candidate `h`, its `k`-th best.
+/// Source `i` took its `k`-th best candidate.
 fn took(
     cx: &Ctx<'_, '_>,
-    st: &mut Fuzzy<'_>,
+    st: &Fuzzy<'_>,
+    memo: &mut Memo,
     i: usize,
-    h: &Hit,
     k: usize,
     rest: Rest<'_>,
     fuzzy: &Build<'_>,
 ) -> Decision {
     let (accept, accept_w, sources) = (cx.accept, cx.accept_w, cx.sources);
     let Rest { scored, keys } = rest;
-    let best = &scored[0];
+    let (best, h) = (&scored[0], &scored[k]);
     let c = h.c;
     let instead = if k > 0 {
         let held = match (st.claims[best.c as usize], st.taken.get(&best.c)) {
@@ -722,14 +731,14 @@ fn took(
         .filter(|&&(j, wj)| j != i && st.assigned[j].is_none() && h.weight - wj < TIE_BITS)
         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
         .copied()
-        .filter(|&(j, _)| !st.same(cx, i, j));
+        .filter(|&(j, _)| !memo.same(cx, i, j));
     // A runner-up nearly as strong that is another record.
     let runner = scored
         .iter()
         .enumerate()
         .filter(|&(k2, h2)| k2 != k && h.weight - h2.weight < TIE_BITS)
         .map(|(_, h2)| h2)
-        .find(|h2| !st.is_dup(cx, c, h2.c));
+        .find(|h2| !memo.is_dup(cx, c, h2.c));
     if let Some(why) = &h.cap {
         let (words, _, cs) = cx.scored_words(h, accept);
         fuzzy(

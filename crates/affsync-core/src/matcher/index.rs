@@ -292,7 +292,10 @@ impl GramIndex {
                 break;
             }
             visited += df;
-            let (acc, touched) = (&mut scratch.acc, &mut scratch.touched);
+            // Slices, not the vectors: their lengths and addresses stay in registers through
+            // the walk (through `&mut Vec` they were loaded again at every posting).
+            let acc: &mut [f32] = &mut scratch.acc;
+            let touched: &mut [u32] = &mut scratch.touched[..=self.docs];
             let mut n = scratch.n_touched;
             for &(d, pw) in self.postings(slot) {
                 let a = &mut acc[d as usize];

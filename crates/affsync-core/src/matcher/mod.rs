@@ -1253,15 +1253,19 @@ impl<'a> Matcher<'a> {
     }
 
     /// Whether two candidates look like one record (a duplicate in Affinity): then either is
-    /// a match for a source that cannot tell them apart.
+    /// a match for a source that cannot tell them apart. Symmetric: the comparison is read
+    /// both ways (a close name's term frequency is the first side's, a crossed reading may
+    /// be better one way), and either way suffices; an answer that depended on which of the
+    /// two was asked about first made one of two duplicate rows matched and the other not.
     pub(crate) fn duplicates(&self, model: &Model, a: u32, b: u32, threshold: f64) -> bool {
         let n = self.rules.len();
-        let va = &self.values[a as usize * n..(a as usize + 1) * n];
-        self.alike(model, va, |r| self.value(b, r), threshold)
+        let of = |c: u32| &self.values[c as usize * n..(c as usize + 1) * n];
+        self.alike(model, of(a), |r| self.value(b, r), threshold)
+            || self.alike(model, of(b), |r| self.value(a, r), threshold)
     }
 
     /// Whether two source records look like one record (duplicate rows in the file): then
-    /// both may be matched to the one Affinity record.
+    /// both may be matched to the one Affinity record. Symmetric, as [`Matcher::duplicates`].
     pub(crate) fn same_record(
         &self,
         model: &Model,
@@ -1271,6 +1275,7 @@ impl<'a> Matcher<'a> {
     ) -> bool {
         let (pa, pb) = (self.prepare(a), self.prepare(b));
         self.alike(model, &pa.values, |r| pb.values[r].as_ref(), threshold)
+            || self.alike(model, &pb.values, |r| pa.values[r].as_ref(), threshold)
     }
 
     /// Domain keys of a source and a candidate that both have some and share none.
