@@ -490,7 +490,7 @@ fn fuzzy(
         st.taken.insert(c, (i, w));
         st.assigned[i] = Some(k);
     }
-    let (took, rest): (Vec<(usize, Found)>, Vec<(usize, Found)>) = found
+    let (took, rest): (Vec<_>, Vec<_>) = found
         .into_iter()
         .enumerate()
         .filter(|(i, _)| out[*i].is_none())
