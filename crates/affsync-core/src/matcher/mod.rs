@@ -1254,8 +1254,8 @@ impl<'a> Matcher<'a> {
 
     /// Whether two candidates look like one record (a duplicate in Affinity): then either is
     /// a match for a source that cannot tell them apart. Symmetric: the comparison is read
-    /// both ways (a close name's term frequency is the first side's, a crossed reading may
-    /// be better one way), and either way suffices; an answer that depended on which of the
+    /// both ways (a crossed reading puts the agreement under the first side's columns, each
+    /// with its own weight), and either way suffices; an answer that depended on which of the
     /// two was asked about first made one of two duplicate rows matched and the other not.
     pub(crate) fn duplicates(&self, model: &Model, a: u32, b: u32, threshold: f64) -> bool {
         let n = self.rules.len();

@@ -913,7 +913,7 @@ fn reasons_name_each_candidate_beside_its_kind_and_id() {
 
 #[test]
 fn two_records_look_alike_whichever_is_asked_about_first() {
-    // One person written nine ways (names crossed, shortened, misspelt; values missing), the
+    // One person written seven ways (names crossed, shortened, misspelt; values missing), the
     // records of historical figures' cluster Q94471772, beside people who are not him.
     let rows: [(&str, &str, &str, &str, &str); 12] = [
         ("f.", "home", "1851-01-01", "edinburgh", "eh3 6ed"),
